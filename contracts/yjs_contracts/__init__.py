@@ -1,0 +1,1 @@
+"""yijianshi's shared language: events, API models, matter plans, official codes."""

@@ -1,0 +1,369 @@
+"""Chinese official identification codes: validation, construction and masking.
+
+Pure functions (apart from reading today's date for the "birth date not in the
+future" rule, which can be overridden with ``today=``) for:
+
+* 统一社会信用代码 / Unified Social Credit Code (GB 32100-2015), 18 characters:
+  registration authority (1), organisation type (1), administrative division
+  (6 digits), organisation code (8 characters + GB 11714 check character) and a
+  final mod-31 check character.  Only the 31-symbol alphabet ``USCC_ALPHABET``
+  (no I, O, S, V, Z) is accepted; lowercase letters are rejected.
+* 组织机构代码 check character (GB 11714-1997), mod 11.
+* 居民身份证号码 / resident identity card number (GB 11643-1999), 18
+  characters: 17 digits (division, birth date YYYYMMDD, sequence) plus a mod-11
+  check character.  The check character ``X`` must be uppercase; a lowercase
+  ``x`` is rejected.
+* Display masking of identity numbers and mainland mobile numbers.
+
+Validation failures raise :class:`CodeError` (a ``ValueError``) whose
+``reason`` attribute is a short machine-readable string.  Whatever occupies the
+final (check) position of a code is only ever compared against the computed
+check character, so a wrong or out-of-alphabet character there is reported as
+``"check_character"``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from types import MappingProxyType
+from typing import Mapping
+
+__all__ = [
+    "USCC_ALPHABET",
+    "USCC_WEIGHTS",
+    "AUTHORITY_TYPES",
+    "ORG_CODE_WEIGHTS",
+    "ID_WEIGHTS",
+    "MOBILE_PATTERN",
+    "CodeError",
+    "uscc_check_character",
+    "org_code_check_character",
+    "validate_uscc",
+    "is_valid_uscc",
+    "make_uscc",
+    "id_check_character",
+    "validate_id_number",
+    "is_valid_id_number",
+    "birth_date_of",
+    "make_id_number",
+    "mask_id_number",
+    "mask_mobile",
+]
+
+#: GB 32100 character set; a character's value is its index (0..30).
+USCC_ALPHABET: str = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+
+#: Weights for positions 1..17: 3**(i-1) mod 31.
+USCC_WEIGHTS: tuple[int, ...] = tuple(pow(3, i, 31) for i in range(17))
+
+#: Registration authority code -> permitted organisation type codes.
+AUTHORITY_TYPES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "1": frozenset("1239"),  # 机构编制
+        "2": frozenset("19"),  # 外交
+        "3": frozenset("19"),  # 司法行政
+        "4": frozenset("19"),  # 文化
+        "5": frozenset("1239"),  # 民政
+        "6": frozenset("19"),  # 旅游
+        "7": frozenset("19"),  # 宗教
+        "8": frozenset("19"),  # 工会
+        "9": frozenset("123"),  # 工商/市场监管: 企业, 个体工商户, 农民专业合作社
+        "A": frozenset("19"),  # 中央军委改革和编制办公室
+        "N": frozenset("19"),  # 农业
+        "Y": frozenset("1"),  # 其他
+    }
+)
+
+#: GB 11714 weights for the 8 body characters of an organisation code.
+ORG_CODE_WEIGHTS: tuple[int, ...] = (3, 7, 9, 10, 5, 8, 4, 2)
+
+#: GB 11643 weights for the first 17 digits of an identity number.
+ID_WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+MOBILE_PATTERN: str = r"^1[3-9]\d{9}$"
+_MOBILE_RE = re.compile(MOBILE_PATTERN, re.ASCII)
+
+_DIGITS = frozenset("0123456789")
+_ORG_BODY_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_MIN_BIRTH_YEAR = 1800
+
+
+class CodeError(ValueError):
+    """An invalid code.  ``reason`` is a short machine-readable string."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _require_str(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise CodeError("type", f"{what} must be a str, got {type(value).__name__}")
+    return value
+
+
+def _require_length(value: str, length: int, what: str) -> None:
+    if len(value) != length:
+        raise CodeError(
+            "length", f"{what} must be {length} characters long, got {len(value)}"
+        )
+
+
+def _is_ascii_digits(value: str) -> bool:
+    return all(c in _DIGITS for c in value)
+
+
+# --------------------------------------------------------------------------
+# GB 11714 organisation code
+# --------------------------------------------------------------------------
+
+
+def org_code_check_character(first8: str) -> str:
+    """GB 11714 check character for an 8-character organisation code body.
+
+    Body characters are ASCII digits or uppercase letters (A=10 ... Z=35).
+    The result is ``'0'``-``'9'`` or ``'X'`` (check 10); check 11 becomes ``'0'``.
+    """
+    _require_str(first8, "organisation code body")
+    _require_length(first8, 8, "organisation code body")
+    total = 0
+    for i, (char, weight) in enumerate(zip(first8, ORG_CODE_WEIGHTS), start=1):
+        if char not in _ORG_BODY_CHARS:
+            raise CodeError(
+                "alphabet",
+                f"organisation code character {i} ({char!r}) must be a digit "
+                "or an uppercase letter",
+            )
+        value = int(char) if char in _DIGITS else ord(char) - 55
+        total += value * weight
+    check = 11 - total % 11
+    if check == 10:
+        return "X"
+    if check == 11:
+        return "0"
+    return str(check)
+
+
+# --------------------------------------------------------------------------
+# GB 32100 unified social credit code
+# --------------------------------------------------------------------------
+
+
+def _check_uscc_alphabet(chars: str, offset: int = 0) -> None:
+    for i, char in enumerate(chars, start=1 + offset):
+        if char not in _USCC_VALUE:
+            raise CodeError(
+                "alphabet",
+                f"character {i} ({char!r}) is not in the credit code alphabet "
+                f"{USCC_ALPHABET}",
+            )
+
+
+def uscc_check_character(first17: str) -> str:
+    """GB 32100 check character for the first 17 characters of a credit code."""
+    _require_str(first17, "credit code prefix")
+    _require_length(first17, 17, "credit code prefix")
+    _check_uscc_alphabet(first17)
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def _check_authority_type(authority: str, org_type: str) -> None:
+    if org_type not in AUTHORITY_TYPES.get(authority, frozenset()):
+        raise CodeError(
+            "authority_type",
+            f"registration authority {authority!r} with organisation type "
+            f"{org_type!r} is not a valid combination",
+        )
+
+
+def _check_division(division: str) -> None:
+    if not (len(division) == 6 and _is_ascii_digits(division)):
+        raise CodeError(
+            "division", f"administrative division {division!r} must be 6 digits"
+        )
+
+
+def validate_uscc(code: str) -> None:
+    """Raise :class:`CodeError` unless ``code`` is a valid credit code.
+
+    Checked in order: type, length, alphabet of positions 1-17, final check
+    character, authority/type pair, division, GB 11714 organisation code.
+    """
+    _require_str(code, "credit code")
+    _require_length(code, 18, "credit code")
+    _check_uscc_alphabet(code[:17])
+    expected = uscc_check_character(code[:17])
+    if code[17] != expected:
+        raise CodeError(
+            "check_character",
+            f"credit code check character is {code[17]!r}, expected {expected!r}",
+        )
+    _check_authority_type(code[0], code[1])
+    _check_division(code[2:8])
+    org_expected = org_code_check_character(code[8:16])
+    if code[16] != org_expected:
+        raise CodeError(
+            "organisation_code",
+            f"organisation code {code[8:17]!r} has check character "
+            f"{code[16]!r}, expected {org_expected!r}",
+        )
+
+
+def is_valid_uscc(code: str) -> bool:
+    """True if ``code`` is a valid credit code (never raises)."""
+    try:
+        validate_uscc(code)
+    except CodeError:
+        return False
+    return True
+
+
+def make_uscc(
+    division_code: str, serial: int, authority: str = "9", org_type: str = "1"
+) -> str:
+    """Build a valid credit code deterministically from ``serial``.
+
+    The organisation code body is ``serial`` written in base 31 with
+    ``USCC_ALPHABET`` digits, zero-padded to 8 characters, so distinct serials
+    (``0 <= serial < 31**8``) give distinct codes.
+    """
+    _require_str(division_code, "administrative division")
+    _check_division(division_code)
+    _require_str(authority, "registration authority")
+    _require_str(org_type, "organisation type")
+    _check_authority_type(authority, org_type)
+    if isinstance(serial, bool) or not isinstance(serial, int):
+        raise TypeError(f"serial must be an int, got {type(serial).__name__}")
+    if not 0 <= serial < 31**8:
+        raise ValueError(f"serial must be in range 0 <= serial < 31**8, got {serial}")
+    body = []
+    rest = serial
+    for _ in range(8):
+        rest, digit = divmod(rest, 31)
+        body.append(USCC_ALPHABET[digit])
+    org_body = "".join(reversed(body))
+    first17 = (
+        authority + org_type + division_code + org_body
+        + org_code_check_character(org_body)
+    )
+    return first17 + uscc_check_character(first17)
+
+
+# --------------------------------------------------------------------------
+# GB 11643 resident identity number
+# --------------------------------------------------------------------------
+
+
+def id_check_character(first17: str) -> str:
+    """GB 11643 check character ('0'-'9' or uppercase 'X') for 17 digits."""
+    _require_str(first17, "identity number prefix")
+    _require_length(first17, 17, "identity number prefix")
+    if not _is_ascii_digits(first17):
+        raise CodeError("digits", "identity number prefix must be 17 ASCII digits")
+    total = sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS))
+    return _ID_CHECK[total % 11]
+
+
+def _check_birth(birth: datetime.date, today: datetime.date | None) -> None:
+    if today is None:
+        today = datetime.date.today()
+    if birth.year < _MIN_BIRTH_YEAR:
+        raise CodeError(
+            "birth_date", f"birth date {birth.isoformat()} is before {_MIN_BIRTH_YEAR}"
+        )
+    if birth > today:
+        raise CodeError("birth_date", f"birth date {birth.isoformat()} is in the future")
+
+
+def _parse_birth(digits8: str) -> datetime.date:
+    try:
+        return datetime.date(int(digits8[:4]), int(digits8[4:6]), int(digits8[6:8]))
+    except ValueError:
+        raise CodeError(
+            "birth_date", f"birth date {digits8!r} is not a real date"
+        ) from None
+
+
+def validate_id_number(number: str, *, today: datetime.date | None = None) -> None:
+    """Raise :class:`CodeError` unless ``number`` is a valid identity number.
+
+    Checked in order: type, length, digits 1-17, check character (uppercase
+    ``X`` only), birth date (real, year >= 1800, not after ``today``, which
+    defaults to the current local date).
+    """
+    _require_str(number, "identity number")
+    _require_length(number, 18, "identity number")
+    expected = id_check_character(number[:17])
+    if number[17] != expected:
+        hint = " (must be uppercase)" if number[17] == "x" and expected == "X" else ""
+        raise CodeError(
+            "check_character",
+            f"identity number check character is {number[17]!r}, "
+            f"expected {expected!r}{hint}",
+        )
+    _check_birth(_parse_birth(number[6:14]), today)
+
+
+def is_valid_id_number(number: str, *, today: datetime.date | None = None) -> bool:
+    """True if ``number`` is a valid identity number (never raises)."""
+    try:
+        validate_id_number(number, today=today)
+    except CodeError:
+        return False
+    return True
+
+
+def birth_date_of(number: str) -> datetime.date:
+    """Birth date of a valid identity number (raises :class:`CodeError` otherwise)."""
+    validate_id_number(number)
+    return _parse_birth(number[6:14])
+
+
+def make_id_number(division: str, birth: datetime.date, sequence: int) -> str:
+    """Build a valid identity number (for tests and samples).
+
+    ``division`` is 6 digits, ``birth`` a date from 1800 up to today and
+    ``sequence`` 0..999 (its parity is conventionally the sex: odd = male).
+    """
+    _require_str(division, "administrative division")
+    _check_division(division)
+    if not isinstance(birth, datetime.date) or isinstance(birth, datetime.datetime):
+        raise TypeError("birth must be a datetime.date")
+    _check_birth(birth, None)
+    if isinstance(sequence, bool) or not isinstance(sequence, int):
+        raise TypeError(f"sequence must be an int, got {type(sequence).__name__}")
+    if not 0 <= sequence <= 999:
+        raise ValueError(f"sequence must be in range 0..999, got {sequence}")
+    first17 = f"{division}{birth.year:04d}{birth.month:02d}{birth.day:02d}{sequence:03d}"
+    return first17 + id_check_character(first17)
+
+
+# --------------------------------------------------------------------------
+# Masking for display
+# --------------------------------------------------------------------------
+
+
+def mask_id_number(number: str) -> str:
+    """Keep the first 6 and last 4 characters: ``110105********002X``.
+
+    Requires 18 characters; the check character is not verified.
+    """
+    _require_str(number, "identity number")
+    _require_length(number, 18, "identity number")
+    return number[:6] + "*" * 8 + number[-4:]
+
+
+def mask_mobile(mobile: str) -> str:
+    """Mask a mainland mobile number as ``138****0000``."""
+    _require_str(mobile, "mobile number")
+    if not _MOBILE_RE.fullmatch(mobile):
+        raise CodeError("mobile", f"{mobile!r} is not a mainland mobile number")
+    return mobile[:3] + "****" + mobile[-4:]

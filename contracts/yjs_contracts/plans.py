@@ -1,0 +1,150 @@
+"""Matters as plans, and the one function that turns an application into its plan.
+
+A matter is a small graph of steps declared as data: each step names the steps it waits for
+and, where it is optional, the predicate that puts it in the plan. Every service imports this
+module, so the case service and the departments always agree on the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from . import catalogue
+from .calendar import add_working_days
+from .steps import STEP_KINDS
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class PlanOptions(BaseModel):
+    """Regional switches. 数电发票 makes the 发票专用章 unnecessary for the invoice grant where a
+    region says so."""
+
+    invoice_grant_needs_invoice_seal: bool = True
+
+
+Condition = Callable[[dict[str, Any], PlanOptions], bool]
+
+
+def always(application: dict[str, Any], options: PlanOptions) -> bool:
+    return True
+
+
+def seals_requested(application: dict[str, Any], options: PlanOptions) -> bool:
+    return bool(application.get("seals"))
+
+
+def invoice_seal_required(application: dict[str, Any], options: PlanOptions) -> bool:
+    return options.invoice_grant_needs_invoice_seal and "invoice" in (application.get("seals") or [])
+
+
+def account_requested(application: dict[str, Any], options: PlanOptions) -> bool:
+    return application.get("bank_account") is not None
+
+
+def scope_needs_permits(application: dict[str, Any], options: PlanOptions) -> bool:
+    scope = application.get("business_scope") or application.get("enterprise", {}).get("business_scope", [])
+    return bool(catalogue.licensed_items(scope))
+
+
+def general_route(application: dict[str, Any], options: PlanOptions) -> bool:
+    return application.get("route") == "general"
+
+
+@dataclass(frozen=True)
+class After:
+    step: str
+    when: Condition = always
+
+
+@dataclass(frozen=True)
+class StepRule:
+    step: str
+    after: tuple[After, ...] = ()
+    when: Condition = always
+    working_days: float = 0.5  # 承诺时限, the promised limit
+
+
+@dataclass(frozen=True)
+class Matter:
+    name: str
+    title: str
+    steps: tuple[StepRule, ...]
+    working_days: float = 1.0
+
+
+def _after(*steps: str | After) -> tuple[After, ...]:
+    return tuple(s if isinstance(s, After) else After(s) for s in steps)
+
+
+MATTERS: dict[str, Matter] = {
+    matter.name: matter
+    for matter in (
+        Matter("establishment", "企业开办", (
+            StepRule("registration.establish", working_days=0.5),
+            StepRule("seal_carving.carve", _after("registration.establish"), seals_requested, 0.5),
+            StepRule("tax.register", _after("registration.establish"), working_days=0.5),
+            StepRule("tax.grant_invoices",
+                     _after("tax.register", After("seal_carving.carve", invoice_seal_required)), working_days=0.5),
+            StepRule("bank_account.open", _after("registration.establish", "seal_carving.carve"),
+                     account_requested, 1.0),
+            StepRule("licensing.issue", _after("registration.establish"), scope_needs_permits, 5.0),
+        ), working_days=1.0),
+        Matter("licensing", "行业准营", (
+            StepRule("licensing.issue", working_days=5.0),
+        ), working_days=5.0),
+        Matter("deregistration", "企业注销", (
+            StepRule("deregistration.notice", working_days=3.0),
+            StepRule("tax.clear", working_days=1.0),
+            StepRule("registration.deregister", _after("deregistration.notice", "tax.clear"), working_days=3.0),
+            StepRule("bank_account.close", _after("registration.deregister"), working_days=1.0),
+            StepRule("seal_carving.cancel", _after("registration.deregister"), working_days=1.0),
+            StepRule("licensing.revoke", _after("registration.deregister"), working_days=1.0),
+        ), working_days=30.0),
+    )
+}
+
+
+class PlanStep(BaseModel):
+    step: str
+    department: str
+    after: list[str]
+    deadline: datetime | None = None
+
+
+def plan_for(matter: str, application: dict[str, Any], options: PlanOptions | None = None) -> list[PlanStep]:
+    """The steps this application needs, each with the steps it waits for. A step that is not
+    needed is left out, and so is any wait on it."""
+    options = options or PlanOptions()
+    rules = [rule for rule in MATTERS[matter].steps if rule.when(application, options)]
+    included = {rule.step for rule in rules}
+    return [
+        PlanStep(
+            step=rule.step,
+            department=STEP_KINDS[rule.step].department,
+            after=[a.step for a in rule.after if a.step in included and a.when(application, options)],
+        )
+        for rule in rules
+    ]
+
+
+def with_deadlines(matter: str, plan: list[PlanStep], submitted_at: datetime) -> list[PlanStep]:
+    """Each step's deadline: its promised working days after everything it waits for is due,
+    on China's working calendar."""
+    limits = {rule.step: rule.working_days for rule in MATTERS[matter].steps}
+    local_start = submitted_at.astimezone(CHINA)
+    due: dict[str, datetime] = {}
+    out = []
+    for step in plan:  # plans are declared in dependency order
+        start = max([due[s] for s in step.after] or [local_start])
+        due[step.step] = add_working_days(start, limits[step.step])
+        out.append(step.model_copy(update={"deadline": due[step.step]}))
+    return out
+
+
+def steps_after(plan: list[PlanStep], step: str) -> list[PlanStep]:
+    return [p for p in plan if step in p.after]

@@ -1,0 +1,66 @@
+"""Valid sample applications, for the demo, the tests and the benchmark."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .codes import make_id_number
+
+_CHARS = "安邦诚达丰和恒华嘉锦俊凯康乐力隆茂明鹏启瑞盛顺泰通伟祥新兴旭雅益永裕远源悦泽正志智众卓"
+
+
+def unique_trade_name(n: int) -> str:
+    """A distinct four-character 字号 for each n (base-len(_CHARS) digits)."""
+    base = len(_CHARS)
+    digits = []
+    for _ in range(4):
+        n, r = divmod(n, base)
+        digits.append(_CHARS[r])
+    if n:
+        raise ValueError("n too large for four characters")
+    return "".join(reversed(digits))
+
+
+def person(seq: int, birth: date = date(1985, 6, 15)) -> str:
+    return make_id_number("330402", birth, seq % 1000)
+
+
+def establishment_application(
+    trade_name: str = "红船",
+    *,
+    seals: tuple[str, ...] = ("official", "finance", "invoice", "contract", "legal_representative"),
+    bank_account: bool = True,
+    capital: str = "1000000.00",
+    scope: tuple[str, ...] = ("软件开发", "信息技术咨询服务"),
+) -> dict[str, Any]:
+    legal = person(11)
+    supervisor = person(22, date(1990, 2, 28))
+    finance = person(33, date(1992, 11, 3))
+    return {
+        "enterprise": {
+            "name": f"嘉兴{trade_name}数字科技有限公司",
+            "name_parts": {"region": "嘉兴", "trade_name": trade_name, "industry": "数字科技", "form": "有限公司"},
+            "type": "limited_liability_company",
+            "domicile": {"address": "浙江省嘉兴市南湖区广益路1号", "division_code": "330402"},
+            "registered_capital": capital,
+            "business_scope": list(scope),
+        },
+        "legal_representative": {"name": "张伟", "id_number": legal, "mobile": "13800000000"},
+        "shareholders": [{
+            "kind": "natural_person", "name": "张伟", "id_number": legal,
+            "subscribed_amount": capital, "contribution_form": "currency", "contribution_deadline": "2030-12-31",
+        }],
+        "officers": [
+            {"role": "executive_director", "name": "张伟", "id_number": legal},
+            {"role": "supervisor", "name": "李娜", "id_number": supervisor},
+        ],
+        "contacts": {
+            "liaison": {"name": "李娜", "mobile": "13900000000"},
+            "finance_officer": {"name": "王芳", "id_number": finance, "mobile": "13700000000"},
+            "tax_handler": {"name": "王芳", "id_number": finance, "mobile": "13700000000"},
+        },
+        "seals": list(seals),
+        "bank_account": {"bank": "中国工商银行", "branch": "嘉兴南湖支行"} if bank_account else None,
+        "tax": {"taxpayer_type": "small_scale", "invoices": ["ordinary"]},
+    }

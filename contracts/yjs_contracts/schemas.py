@@ -1,0 +1,185 @@
+"""Writes the published JSON Schemas, the AsyncAPI document of the events and the OpenAPI
+document of the gateway, all generated from the models in this package.
+
+    yjs-contracts write   # regenerate yjs_contracts/schemas/
+    yjs-contracts check   # exit 1 when the committed files are stale
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import api
+from .envelope import Envelope
+from .events import EVENT_MODELS
+from .steps import STEP_KINDS
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+API_MODELS: dict[str, type[BaseModel]] = {
+    "SubmitCase": api.SubmitCase,
+    "EstablishmentApplication": api.EstablishmentApplication,
+    "LicensingApplication": api.LicensingApplication,
+    "DeregistrationApplication": api.DeregistrationApplication,
+    "CaseAccepted": api.CaseAccepted,
+    "CaseRecord": api.CaseRecord,
+    "CaseList": api.CaseList,
+    "ErrorBody": api.ErrorBody,
+    "DeadLetterList": api.DeadLetterList,
+    "Health": api.Health,
+}
+
+
+def event_schema(event_type: str) -> dict[str, Any]:
+    """The envelope with this event's `data` model in place of the free-form dict."""
+    schema = Envelope.model_json_schema()
+    data_schema = EVENT_MODELS[event_type].model_json_schema(ref_template="#/$defs/{model}")
+    defs = {**schema.pop("$defs", {}), **data_schema.pop("$defs", {})}
+    schema["properties"]["event_type"] = {"const": event_type, "type": "string"}
+    schema["properties"]["data"] = data_schema
+    schema["title"] = event_type
+    if defs:
+        schema["$defs"] = defs
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def asyncapi() -> dict[str, Any]:
+    channels, operations, messages = {}, {}, {}
+    for event_type in sorted(EVENT_MODELS):
+        producer, name = event_type.split(".", 1)
+        key = event_type.replace(".", "_")
+        messages[key] = {"name": event_type, "contentType": "application/json",
+                         "payload": {"$ref": f"./events/{event_type}.json"}}
+        channels[key] = {
+            "address": name,
+            "description": f"exchange {producer}.events (topic, durable), routing key {name}",
+            "messages": {key: {"$ref": f"#/components/messages/{key}"}},
+            "bindings": {"amqp": {"is": "routingKey", "exchange": {
+                "name": f"{producer}.events", "type": "topic", "durable": True, "autoDelete": False}}},
+        }
+        operations[f"publish_{key}"] = {"action": "send", "channel": {"$ref": f"#/channels/{key}"}}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "yijianshi events", "version": "1.0.0",
+                 "description": "Every event is one Envelope; department events carry a StepReport."},
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+
+
+def openapi() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model in API_MODELS.values():
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    error = {"description": "error", **_body(api.ErrorBody)}
+    bearer = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "yijianshi unified submission API", "version": "1.0.0"},
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "paths": {
+            "/v1/cases": {
+                "post": {"summary": "Submit one application for one matter", "security": bearer,
+                         "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+                         "requestBody": _body(api.SubmitCase),
+                         "responses": {"202": {"description": "accepted", **_body(api.CaseAccepted)},
+                                       "401": error, "409": error, "413": error, "422": error}},
+                "get": {"summary": "The caller's own cases", "security": bearer,
+                        "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"}},
+                                       {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                                       {"name": "after", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "a page", **_body(api.CaseList)}, "401": error}},
+            },
+            "/v1/cases/{case_id}": {
+                "get": {"summary": "The case record", "security": bearer,
+                        "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "the record", **_body(api.CaseRecord)},
+                                      "401": error, "404": error}},
+            },
+            "/v1/dead-letters": {
+                "get": {"summary": "Dead letters of every service (operators)", "security": bearer,
+                        "responses": {"200": {"description": "list", **_body(api.DeadLetterList)},
+                                      "401": error, "403": error}},
+            },
+            "/v1/dead-letters/{dead_letter_id}/replay": {
+                "post": {"summary": "Put a dead letter back on its queue (operators)", "security": bearer,
+                         "parameters": [{"name": "dead_letter_id", "in": "path", "required": True,
+                                         "schema": {"type": "string"}}],
+                         "responses": {"202": {"description": "replayed"}, "401": error, "403": error, "404": error}},
+            },
+            "/healthz": {"get": {"summary": "The process is up", "responses": {"200": {"description": "ok"}}}},
+            "/readyz": {"get": {"summary": "Broker and databases reachable",
+                                "responses": {"200": {"description": "ready", **_body(api.Health)},
+                                              "503": {"description": "not ready", **_body(api.Health)}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text"}}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "json"}}}},
+        },
+    }
+
+
+def documents() -> dict[str, Any]:
+    docs: dict[str, Any] = {f"events/{t}.json": event_schema(t) for t in EVENT_MODELS}
+    for name, model in API_MODELS.items():
+        docs[f"api/{name}.json"] = model.model_json_schema()
+    docs["asyncapi.json"] = asyncapi()
+    docs["openapi.json"] = openapi()
+    return docs
+
+
+def render(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def stale_files(directory: Path = SCHEMA_DIR) -> list[str]:
+    expected = {name: render(doc) for name, doc in documents().items()}
+    present = {str(p.relative_to(directory)) for p in directory.rglob("*.json")}
+    stale = [name for name, text in expected.items()
+             if not (directory / name).exists() or (directory / name).read_text(encoding="utf-8") != text]
+    return sorted(stale + sorted(present - set(expected)))
+
+
+def write(directory: Path = SCHEMA_DIR) -> None:
+    for path in directory.rglob("*.json"):
+        path.unlink()
+    for name, doc in documents().items():
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(doc), encoding="utf-8")
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    command = (argv if argv is not None else sys.argv[1:]) or ["write"]
+    if command[0] == "write":
+        write()
+        print(f"wrote {len(documents())} documents to {SCHEMA_DIR}")
+        return 0
+    if command[0] == "check":
+        stale = stale_files()
+        for name in stale:
+            print(f"stale: {name} (run `yjs-contracts write`)")
+        return 1 if stale else 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

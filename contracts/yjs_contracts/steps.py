@@ -1,0 +1,81 @@
+"""Every kind of step a plan can hold: which department performs it, which events announce
+its outcome, and where its outputs go in the case's combined outputs (统一出件).
+
+The case service and every department read this table; adding a department is adding rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class StepStatus(StrEnum):
+    pending = "pending"
+    in_progress = "in_progress"
+    awaiting_review = "awaiting_review"
+    awaiting_applicant = "awaiting_applicant"
+    completed = "completed"
+    rejected = "rejected"
+    cancelled = "cancelled"
+    not_required = "not_required"
+
+
+FINAL_STEP_STATUSES = frozenset({StepStatus.completed, StepStatus.rejected, StepStatus.cancelled, StepStatus.not_required})
+
+
+@dataclass(frozen=True)
+class StepKind:
+    step: str  # "<department>.<action>"
+    completed_event: str  # full event type announcing success
+    rejected_event: str  # full event type announcing refusal
+    output_path: tuple[str, ...] = ()  # where outputs merge into the case's combined outputs
+    title: str = ""
+
+    @property
+    def department(self) -> str:
+        return self.step.split(".", 1)[0]
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        return (self.completed_event, self.rejected_event)
+
+
+STEP_KINDS: dict[str, StepKind] = {
+    kind.step: kind
+    for kind in (
+        StepKind("registration.establish", "registration.enterprise_registered",
+                 "registration.establishment_refused", (), "设立登记"),
+        StepKind("seal_carving.carve", "seal_carving.seals_carved",
+                 "seal_carving.seal_order_refused", (), "公章刻制"),
+        StepKind("tax.register", "tax.taxpayer_registered",
+                 "tax.taxpayer_registration_refused", ("tax",), "新办纳税人"),
+        StepKind("tax.grant_invoices", "tax.invoices_granted",
+                 "tax.invoice_grant_refused", ("tax", "invoices"), "票种核定"),
+        StepKind("bank_account.open", "bank_account.account_opened",
+                 "bank_account.account_opening_refused", ("bank_account",), "基本存款账户开立"),
+        StepKind("licensing.issue", "licensing.licences_issued",
+                 "licensing.licensing_refused", ("licences",), "行业准营"),
+        StepKind("tax.clear", "tax.tax_cleared", "tax.tax_clearance_refused", ("tax_clearance",), "清税"),
+        StepKind("deregistration.notice", "deregistration.notice_period_ended",
+                 "deregistration.notice_objected", ("notice",), "注销公告"),
+        StepKind("registration.deregister", "registration.enterprise_deregistered",
+                 "registration.deregistration_refused", ("deregistration",), "注销登记"),
+        StepKind("bank_account.close", "bank_account.account_closed",
+                 "bank_account.account_closing_refused", ("bank_account_closure",), "销户"),
+        StepKind("seal_carving.cancel", "seal_carving.seals_cancelled",
+                 "seal_carving.seal_cancellation_refused", ("seal_cancellation",), "公章缴销"),
+        StepKind("licensing.revoke", "licensing.licences_revoked",
+                 "licensing.revocation_refused", ("licence_revocation",), "许可注销"),
+    )
+}
+
+STEP_BY_EVENT: dict[str, tuple[StepKind, StepStatus]] = {}
+for _kind in STEP_KINDS.values():
+    STEP_BY_EVENT[_kind.completed_event] = (_kind, StepStatus.completed)
+    STEP_BY_EVENT[_kind.rejected_event] = (_kind, StepStatus.rejected)
+
+DEPARTMENTS: tuple[str, ...] = tuple(dict.fromkeys(kind.department for kind in STEP_KINDS.values()))
+
+
+def department_of(step: str) -> str:
+    return STEP_KINDS[step].department

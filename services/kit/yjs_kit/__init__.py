@@ -1,0 +1,1 @@
+"""The service kit: each module one job, used the same way by every yijianshi service."""

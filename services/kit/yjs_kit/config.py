@@ -1,0 +1,45 @@
+"""Each service's settings, from the environment, with defaults for a local run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SERVICES = ("gateway", "case", "registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration")
+METRICS_PORTS = {name: 9100 + i for i, name in enumerate(SERVICES)}
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+DEV_JWT_SECRET = "yjs-local-development-secret-not-for-production"
+
+
+def var_dir() -> Path:
+    return Path(os.environ.get("YJS_VAR_DIR", "var")).resolve()
+
+
+def default_database_url(service: str) -> str:
+    return f"sqlite:///{var_dir() / (service + '.sqlite3')}"
+
+
+def retry_delays_ms() -> list[int]:
+    """Backoff between tries of a failing handler; after the last, the message is dead-lettered."""
+    raw = os.environ.get("RETRY_DELAYS_MS", "1000,5000,30000")
+    return [int(x) for x in raw.split(",") if x.strip()]
+
+
+def service_config(service: str, **overrides) -> dict:
+    """The nameko config of one service process."""
+    env = os.environ
+    config = {
+        "AMQP_URI": env.get("AMQP_URI", DEFAULT_AMQP_URI),
+        "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(service),
+        "METRICS_PORT": int(env.get("METRICS_PORT", METRICS_PORTS.get(service, 9199))),
+        "METRICS_HOST": env.get("METRICS_HOST", "127.0.0.1"),
+        "WEB_SERVER_ADDRESS": env.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000"),
+        "JWT_SECRET": env.get("JWT_SECRET", DEV_JWT_SECRET),
+        "max_workers": int(env.get("MAX_WORKERS", "10")),
+        "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", "4")),
+        "RETRY_DELAYS_MS": retry_delays_ms(),
+        "PARENT_CALLS_TRACKED": 10,
+        "serializer": "json",
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,53 @@
+"""Engines for a service's own database: a SQLite file for a local run, PostgreSQL in tests
+and production."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Engine, create_engine, event, text
+
+
+def make_engine(url: str, pool_size: int = 4) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        # one connection: SQLite has one writer anyway, and queuing here beats "database is locked"
+        engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
+                               connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # let BEGIN below be ours
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    # eventlet: make psycopg2 yield to other green threads while it waits on the server
+    try:
+        from psycogreen.eventlet import patch_psycopg
+        import eventlet.patcher
+
+        if eventlet.patcher.is_monkey_patched("socket"):
+            patch_psycopg()
+    except ImportError:  # pragma: no cover
+        pass
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30,
+                         pool_recycle=1800, pool_pre_ping=True)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,44 @@
+"""The metrics every service process exposes on its own /metrics port."""
+
+from __future__ import annotations
+
+import time
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+HANDLER_SECONDS = Histogram("yjs_handler_seconds", "Time spent in a handler", ["service", "handler"],
+                            buckets=LATENCY_BUCKETS)
+HTTP_SECONDS = Histogram("yjs_http_seconds", "HTTP request latency", ["method", "route", "status"],
+                         buckets=LATENCY_BUCKETS)
+EVENTS_CONSUMED = Counter("yjs_events_consumed_total", "Events consumed, by outcome",
+                          ["service", "event_type", "outcome"])
+EVENTS_PUBLISHED = Counter("yjs_events_published_total", "Events published (confirmed by the broker)",
+                           ["service", "event_type"])
+OUTBOX_BACKLOG = Gauge("yjs_outbox_backlog", "Events stored but not yet published", ["service"])
+DEAD_LETTERS = Counter("yjs_dead_letters_total", "Messages dead-lettered", ["service", "event_type"])
+HANDLER_RETRIES = Counter("yjs_handler_retries_total", "Messages sent back for another try",
+                          ["service", "event_type"])
+
+_started_ports: set[int] = set()
+
+
+class MetricsServer(DependencyProvider):
+    """Serves /metrics on METRICS_PORT and times every worker of the service."""
+
+    def setup(self):
+        port = int(self.container.config.get("METRICS_PORT", 0))
+        if port and port not in _started_ports:
+            start_http_server(port, addr=self.container.config.get("METRICS_HOST", "127.0.0.1"))
+            _started_ports.add(port)
+
+    def worker_setup(self, worker_ctx):
+        worker_ctx.data.setdefault("_yjs_started", time.perf_counter())
+
+    def worker_teardown(self, worker_ctx):
+        started = worker_ctx.data.pop("_yjs_started", None)
+        if started is not None:
+            HANDLER_SECONDS.labels(self.container.service_name, worker_ctx.entrypoint.method_name).observe(
+                time.perf_counter() - started)

@@ -1,0 +1,73 @@
+"""`yjs-serve SERVICE`: wait for the broker and the database, migrate, run the service.
+
+The same command starts a service in `yjs up`, in the containers and in the end-to-end tests."""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - before anything opens a socket
+
+import importlib  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import structlog  # noqa: E402
+from kombu import Connection  # noqa: E402
+
+from . import logging as kit_logging  # noqa: E402
+from .config import SERVICES, service_config  # noqa: E402
+
+log = structlog.get_logger("yjs.serve")
+
+
+def wait_for(what: str, check, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            check()
+            return
+        except Exception as error:  # noqa: BLE001 - anything unreachable: try again until the deadline
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{what} unreachable after {seconds:.0f}s: {error}")
+            log.info("waiting", what=what, error=str(error))
+            time.sleep(1)
+
+
+def service_class(service: str):
+    return importlib.import_module(f"yjs_{service}.service").SERVICE
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 1 or args[0] not in SERVICES:
+        print(f"usage: yjs-serve {{{','.join(SERVICES)}}}", file=sys.stderr)
+        return 2
+    service = args[0]
+    kit_logging.configure(service, os.environ.get("LOG_LEVEL", "INFO"))
+    config = service_config(service)
+    wait_for("broker", lambda: Connection(config["AMQP_URI"], connect_timeout=3).connect().close())
+    package_dir = os.path.dirname(importlib.import_module(f"yjs_{service}").__file__)
+    if os.path.isdir(os.path.join(package_dir, "migrations")):
+        from .db import make_engine, ping
+        from .migrations import upgrade
+
+        def database_ready():
+            engine = make_engine(config["DATABASE_URL"])
+            try:
+                ping(engine)
+            finally:
+                engine.dispose()
+
+        wait_for("database", database_ready)
+        upgrade(service, config["DATABASE_URL"])
+    from nameko.cli.run import run
+
+    log.info("starting", amqp=config["AMQP_URI"].rsplit("@", 1)[-1])
+    run([service_class(service)], config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

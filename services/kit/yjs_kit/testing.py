@@ -1,0 +1,197 @@
+"""Pytest fixtures for tests against the real broker and database: a fresh RabbitMQ vhost and
+fresh PostgreSQL databases per test, and services started in-process as nameko containers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from typing import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+TEST_AMQP_URI = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+FAST_RETRIES_MS = [100, 300]
+
+
+def rabbitmqctl(*args: str) -> None:
+    for attempt in range(5):
+        result = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True)
+        if result.returncode == 0:
+            return
+        time.sleep(0.5 * (attempt + 1))  # rabbitmqctl is flaky under load: its CLI node may time out
+    raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip()}")
+
+
+def fresh_vhost() -> tuple[str, str]:
+    vhost = f"yjs-test-{uuid.uuid4().hex[:10]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    parts = urlsplit(TEST_AMQP_URI)
+    return vhost, urlunsplit(parts._replace(path="/" + vhost))
+
+
+def drop_vhost(vhost: str) -> None:
+    try:
+        rabbitmqctl("delete_vhost", vhost)
+    except RuntimeError:
+        pass  # a leftover test vhost harms nothing
+
+
+def _admin_engine():
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(TEST_POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def create_database(prefix: str = "yjs_test") -> str:
+    from sqlalchemy import text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    parts = urlsplit(TEST_POSTGRES_URL)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import text
+
+    name = urlsplit(url).path.lstrip("/")
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    engine.dispose()
+
+
+@pytest.fixture
+def broker_uri():
+    vhost, uri = fresh_vhost()
+    yield uri
+    drop_vhost(vhost)
+
+
+@pytest.fixture
+def database_factory() -> Callable[[], str]:
+    created: list[str] = []
+
+    def make() -> str:
+        created.append(create_database())
+        return created[-1]
+
+    yield make
+    for url in created:
+        drop_database(url)
+
+
+@pytest.fixture
+def start_service(broker_uri, database_factory):
+    """start_service(ServiceClass, database_url=None, **config) -> running container, migrated
+    on its own fresh database unless one is given (replicas share one)."""
+    from nameko.containers import ServiceContainer
+
+    from .config import service_config
+    from .migrations import upgrade
+
+    containers = []
+
+    def start(service_cls, database_url: str | None = None, **overrides):
+        name = service_cls.name
+        config = service_config(name, AMQP_URI=broker_uri, METRICS_PORT=0, RETRY_DELAYS_MS=FAST_RETRIES_MS,
+                                WEB_SERVER_ADDRESS="127.0.0.1:0", **overrides)
+        if getattr(service_cls, "db", None) is not None:
+            config["DATABASE_URL"] = database_url or database_factory()
+            upgrade(name, config["DATABASE_URL"])
+        container = ServiceContainer(service_cls, config)
+        container.start()
+        containers.append(container)
+        return container
+
+    yield start
+    for container in reversed(containers):
+        try:
+            container.stop()
+        except Exception:  # noqa: BLE001
+            container.kill()
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 15.0, interval: float = 0.05, what: str = "condition"):
+    """Poll until condition() is truthy; returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def publish(amqp_uri: str, *events) -> None:
+    """Publish envelopes as their producers would (confirmed, persistent)."""
+    import json
+
+    from .outbox import ConfirmingPublisher
+
+    publisher = ConfirmingPublisher(amqp_uri)
+    try:
+        publisher.publish_batch([
+            (f"{e.source}.events", e.name, json.dumps(e.model_dump(mode="json"), ensure_ascii=False), str(e.event_id))
+            for e in events])
+    finally:
+        publisher.close()
+
+
+class EventWatcher:
+    """A queue of its own bound to some events, as any outside consumer would bind one."""
+
+    def __init__(self, amqp_uri: str, *event_types: str):
+        from kombu import Connection, Queue
+
+        from .consumer import event_exchange
+
+        self.connection = Connection(amqp_uri)
+        self.queue = Queue(f"watcher-{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True)
+        from kombu import binding
+
+        self.queue.bindings = {binding(event_exchange(t.split(".", 1)[0]), routing_key=t.split(".", 1)[1])
+                               for t in event_types}
+        self.bound = self.queue(self.connection.default_channel)
+        self.bound.declare()
+        self.seen: list = []
+
+    def drain(self) -> list:
+        from yjs_contracts.envelope import Envelope
+
+        while True:
+            message = self.bound.get(no_ack=True)
+            if message is None:
+                return self.seen
+            self.seen.append(Envelope.model_validate(message.decode()))
+
+    def wait_for(self, predicate: Callable = lambda e: True, timeout: float = 15.0, count: int = 1) -> list:
+        return wait_for(lambda: (lambda found: found if len(found) >= count else None)(
+            [e for e in self.drain() if predicate(e)]), timeout=timeout, what="events")
+
+    def close(self) -> None:
+        self.connection.release()
+
+
+@pytest.fixture
+def watch(broker_uri):
+    watchers = []
+
+    def make(*event_types: str) -> EventWatcher:
+        watchers.append(EventWatcher(broker_uri, *event_types))
+        return watchers[-1]
+
+    yield make
+    for watcher in watchers:
+        watcher.close()

@@ -1,0 +1,115 @@
+"""A service's database as a nameko dependency, and the unit of work every handler runs in:
+state changes, inbox marks and announced events commit in one transaction."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
+
+import structlog
+from nameko.extensions import DependencyProvider
+from sqlalchemy import MetaData, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from yjs_contracts.envelope import Envelope
+
+from .db import is_postgres, make_engine
+from .outbox import OutboxRelay, outbox_row
+
+
+class UnitOfWork:
+    """One transaction. `announce` stores an event in the outbox; `first_time` marks an event
+    applied (the inbox) and says whether it already was."""
+
+    def __init__(self, session: Session, metadata: MetaData):
+        self.session = session
+        self.tables = metadata.tables
+        self.announced: list[Envelope] = []
+
+    @property
+    def postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def announce(self, event: Envelope) -> None:
+        self.session.execute(insert(self.tables["kit_outbox"]).values(**outbox_row(event)))
+        self.announced.append(event)
+
+    def first_time(self, event: Envelope, consumer: str) -> bool:
+        """Records (consumer, event_id); the primary key, not a read, refuses a duplicate, so
+        two replicas handling the same redelivered event cannot both pass."""
+        table = self.tables["kit_inbox"]
+        dialect = postgresql if self.postgres else sqlite
+        statement = dialect.insert(table).values(
+            consumer=consumer, event_id=str(event.event_id), applied_at=datetime.now(timezone.utc)
+        ).on_conflict_do_nothing()
+        return self.session.execute(statement).rowcount == 1
+
+    def lock(self, key: str) -> None:
+        """Serialise work on one key (a case) across replicas until commit. SQLite's
+        BEGIN IMMEDIATE already serialises every writer."""
+        if self.postgres:
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+    def next_number(self, name: str) -> int:
+        """The next value of a named counter; rolled back with the transaction, so a retried
+        handler issues the same number again and no number is skipped."""
+        counters = self.tables["kit_counters"]
+        dialect = postgresql if self.postgres else sqlite
+        self.session.execute(dialect.insert(counters).values(name=name, value=0).on_conflict_do_nothing())
+        return self.session.execute(
+            update(counters).where(counters.c.name == name).values(value=counters.c.value + 1)
+            .returning(counters.c.value)).scalar_one()
+
+
+class Database(DependencyProvider):
+    """`self.db.unit_of_work()` in a service; one engine, one outbox relay per process."""
+
+    def __init__(self, metadata: MetaData):
+        self.metadata = metadata
+        self.engine = None
+        self.relay = None
+
+    def setup(self):
+        config = self.container.config
+        self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 4))
+        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(self.container.service_name, self.engine, self.metadata, config["AMQP_URI"])
+
+    def start(self):
+        self.relay.start()
+
+    def stop(self):
+        self.relay.stop()
+        self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        session = self.sessions()
+        uow = UnitOfWork(session, self.metadata)
+        try:
+            yield uow
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if uow.announced:
+            self.relay.wake()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def worker_setup(self, worker_ctx):
+        # every log line of this worker says which case and event it is about
+        structlog.contextvars.clear_contextvars()
+        fields = {"service": self.container.service_name}
+        event = worker_ctx.args[0] if worker_ctx.args and isinstance(worker_ctx.args[0], Envelope) else None
+        if event is not None:
+            fields.update(case_id=event.case_id, event_id=str(event.event_id),
+                          event_type=event.event_type, correlation_id=event.correlation_id)
+        structlog.contextvars.bind_contextvars(**fields)

@@ -1,0 +1,1 @@
+"""Market regulation (市场监管): registers enterprises and their names."""
