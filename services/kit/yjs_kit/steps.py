@@ -61,7 +61,9 @@ def department_event_types(department: str) -> set[str]:
     for matter in MATTERS.values():
         for rule in matter.steps:
             if STEP_KINDS[rule.step].department == department:
-                types.update(STEP_KINDS[a.step].completed_event for a in rule.after)
+                # its own steps' outcomes it records as it performs them
+                types.update(STEP_KINDS[a.step].completed_event for a in rule.after
+                             if STEP_KINDS[a.step].department != department)
     return types
 
 

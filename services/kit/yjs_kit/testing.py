@@ -195,3 +195,22 @@ def watch(broker_uri):
     yield make
     for watcher in watchers:
         watcher.close()
+
+
+def http_port(container) -> int:
+    """The port a container's web server listens on (configured as 127.0.0.1:0 in tests)."""
+    from nameko.web.server import WebServer
+
+    server = next(e for e in container.subextensions if isinstance(e, WebServer))
+    return server._sock.getsockname()[1]
+
+
+@pytest.fixture
+def rpc(broker_uri):
+    """rpc("case").get_case(...) against the test vhost."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    proxy = ClusterRpcProxy({"AMQP_URI": broker_uri}, timeout=15)
+    cluster = proxy.start()
+    yield lambda service: getattr(cluster, service)
+    proxy.stop()

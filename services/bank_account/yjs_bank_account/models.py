@@ -1,0 +1,21 @@
+"""What the bank keeps: the basic deposit accounts it has opened (filed, 备案制)."""
+
+from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table
+from yjs_kit.tables import add_kit_tables
+
+metadata = MetaData()
+add_kit_tables(metadata)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("account_number", String(19), primary_key=True),
+    # one basic deposit account per enterprise (人民币银行结算账户管理办法): the key refuses a second
+    Column("uscc", String(18), nullable=False, unique=True),
+    Column("case_id", String(40), nullable=False, unique=True),  # one opening per case, whatever is redelivered
+    Column("bank", String(50), nullable=False),
+    Column("branch", String(50), nullable=False),
+    Column("account_type", String(20), nullable=False),
+    Column("specimen_seals", JSON, nullable=False),  # 预留印鉴: filing codes of the seals the bank checks
+    Column("status", String(20), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,121 @@
+"""The case service on the real broker and database: submissions, folding, idempotency,
+duplicates and reordering."""
+
+from datetime import datetime, timezone
+
+import pytest
+from nameko.exceptions import RemoteError
+from yjs_case.service import CaseService
+from yjs_contracts import samples
+from yjs_contracts.codes import make_uscc
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
+from yjs_contracts.steps import STEP_KINDS, StepStatus
+from yjs_kit.testing import publish, wait_for
+
+BARE = {"matter": "establishment", "application": samples.establishment_application("明远", seals=(), bank_account=False)}
+
+
+def reports(case_id: str, n: int = 1):
+    now = datetime.now(timezone.utc)
+    uscc = make_uscc("330402", n)
+    outputs = {
+        "registration.establish": EnterpriseRegistered(uscc=uscc, licence_number=f"330402{n:09d}",
+                                                       enterprise_name="嘉兴明远数字科技有限公司", registered_at=now),
+        "tax.register": TaxpayerRegistered(uscc=uscc, tax_authority="国家税务总局嘉兴市南湖区税务局",
+                                           taxpayer_type="small_scale", tax_items=["增值税"],
+                                           real_name_confirmed=["legal_representative"]),
+        "tax.grant_invoices": InvoicesGranted(invoice_types=["ordinary"], monthly_credit="100000.00",
+                                              uses_invoice_seal=False),
+    }
+    return [new_event(STEP_KINDS[step].completed_event, step_report(step, StepStatus.completed, out), case_id=case_id)
+            for step, out in outputs.items()]
+
+
+def test_submit_stores_the_plan_and_announces_it(start_service, rpc, watch):
+    start_service(CaseService)
+    watcher = watch("case.submitted")
+    answer = rpc("case").submit("alice", BARE)
+    [submitted] = watcher.wait_for()
+    assert submitted.case_id == answer["case_id"]
+    assert [s["step"] for s in submitted.data["plan"]] == ["registration.establish", "tax.register", "tax.grant_invoices"]
+    record = rpc("case").get_case(answer["case_id"], "alice")
+    assert record["status"] == "submitted"
+    assert [s["status"] for s in record["steps"]] == ["in_progress", "pending", "pending"]
+    assert all(s["deadline"] for s in record["steps"])
+
+
+def test_the_same_idempotency_key_opens_one_case_and_a_different_body_conflicts(start_service, rpc):
+    start_service(CaseService)
+    first = rpc("case").submit("alice", BARE, "key-1")
+    again = rpc("case").submit("alice", BARE, "key-1")
+    assert again["case_id"] == first["case_id"] and not again["created"]
+    other = {"matter": "establishment", "application": samples.establishment_application("明远", seals=("official",))}
+    with pytest.raises(RemoteError) as error:
+        rpc("case").submit("alice", other, "key-1")
+    assert error.value.exc_type == "IdempotencyConflict"
+    assert rpc("case").submit("bob", BARE, "key-1")["case_id"] != first["case_id"]  # keys are per applicant
+
+
+def test_reports_complete_the_case_once_in_any_order_and_however_often(start_service, rpc, broker_uri, watch):
+    start_service(CaseService)
+    watcher = watch("case.completed")
+    in_order = rpc("case").submit("alice", BARE)["case_id"]
+    reversed_ = rpc("case").submit("alice", BARE)["case_id"]
+    forward = reports(in_order, 1)
+    backward = reports(reversed_, 1)
+    publish(broker_uri, *forward)
+    publish(broker_uri, *reversed(backward), *backward)  # reversed, then all again
+    done = watcher.wait_for(count=2)
+    assert {e.case_id for e in done} == {in_order, reversed_}
+    first, second = (rpc("case").get_case(c) for c in (in_order, reversed_))
+    for record in (first, second):
+        assert record["status"] == "completed" and record["finished_at"]
+        assert record["outputs"]["uscc"] == make_uscc("330402", 1)
+        assert record["outputs"]["tax"]["invoices"]["invoice_types"] == ["ordinary"]
+    strip = lambda r: [(t["event_type"], t["summary"]) for t in r["timeline"]]
+    assert strip(first) == strip(second)
+    assert len(first["timeline"]) == 5  # submitted, three reports, completed: duplicates add nothing
+    assert len(watcher.drain()) == 2
+
+
+def test_a_refusal_rejects_the_case_and_cancels_what_waited(start_service, rpc, broker_uri, watch):
+    start_service(CaseService)
+    watcher = watch("case.rejected")
+    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    reason = {"code": "name_taken", "message": "名称已被占用", "field": "application.enterprise.name"}
+    publish(broker_uri, new_event("registration.establishment_refused",
+                                  step_report("registration.establish", StepStatus.rejected, reasons=[reason]),
+                                  case_id=case_id))
+    [rejected] = watcher.wait_for()
+    assert rejected.data["reasons"][0]["code"] == "name_taken"
+    record = rpc("case").get_case(case_id)
+    assert record["status"] == "rejected"
+    assert [s["status"] for s in record["steps"]] == ["rejected", "cancelled", "cancelled"]
+    assert record["steps"][0]["reasons"][0]["field"] == "application.enterprise.name"
+
+
+def test_an_applicant_sees_only_its_own_cases(start_service, rpc):
+    start_service(CaseService)
+    mine = [rpc("case").submit("alice", BARE)["case_id"] for _ in range(3)]
+    rpc("case").submit("bob", BARE)
+    with pytest.raises(RemoteError) as error:
+        rpc("case").get_case(mine[0], "bob")
+    assert error.value.exc_type == "CaseNotFound"
+    page = rpc("case").list_cases("alice", None, 2)
+    assert [c["case_id"] for c in page["items"]] == sorted(mine, reverse=True)[:2]
+    rest = rpc("case").list_cases("alice", None, 2, page["next"])
+    assert [c["case_id"] for c in rest["items"]] == sorted(mine)[:1] and rest["next"] is None
+    assert rpc("case").list_cases("alice", "completed")["items"] == []
+
+
+def test_a_report_for_an_unknown_case_is_retried_then_dead_lettered_and_replayable(start_service, rpc, broker_uri):
+    start_service(CaseService)
+    stray = reports("YJS000000000000099")[0]
+    publish(broker_uri, stray)
+    [letter] = wait_for(lambda: rpc("case").dead_letters(), what="a dead letter")
+    assert letter["attempts"] == 3 and "CaseNotFound" in letter["reason"]
+    assert letter["event_id"] == str(stray.event_id)
+    rpc("case").replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
+    assert rpc("case").dead_letters() == []
+    assert wait_for(lambda: rpc("case").dead_letters(), what="dead-lettered again")[0]["attempts"] == 3

@@ -1,0 +1,1 @@
+"""The case service: one record per application, from submission to 统一出件."""

@@ -1,0 +1,200 @@
+"""What the case service does, as plain functions over a unit of work: accept a submission,
+fold a department's report into the record, read records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
+from yjs_contracts.envelope import Envelope, new_event
+from yjs_contracts.events import CaseFinished, CaseSubmitted, StepReport
+from yjs_contracts.plans import CHINA, plan_for, with_deadlines
+from yjs_contracts.steps import STEP_BY_EVENT, StepStatus
+from yjs_kit.uow import UnitOfWork
+
+from . import record
+from .models import case_steps, case_timeline, cases
+
+
+class IdempotencyConflict(Exception):
+    """The same Idempotency-Key with a different body."""
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+def request_hash(matter: str, application: dict[str, Any]) -> str:
+    canonical = json.dumps({"matter": matter, "application": application}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def existing_case(uow: UnitOfWork, owner: str, key: str | None, digest: str) -> str | None:
+    if key is None:
+        return None
+    row = uow.session.execute(select(cases.c.case_id, cases.c.request_hash).where(
+        (cases.c.owner == owner) & (cases.c.idempotency_key == key))).first()
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise IdempotencyConflict(f"Idempotency-Key {key!r} was used with a different body")
+    return row.case_id
+
+
+def new_case_id(uow: UnitOfWork, now: datetime) -> str:
+    """受理编号: YJS, the acceptance date (China time) and a serial of that day."""
+    day = now.astimezone(CHINA).strftime("%Y%m%d")
+    return f"YJS{day}{uow.next_number(f'case:{day}'):07d}"
+
+
+def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None = None) -> tuple[str, bool]:
+    """Accept one application: store the case with its plan and deadlines, announce
+    case.submitted. Returns (case_id, created)."""
+    matter, application = parse_submission(body)  # raises InvalidApplication
+    application_data = application.model_dump(mode="json")
+    digest = request_hash(matter, body["application"])
+    found = existing_case(uow, owner, idempotency_key, digest)
+    if found:
+        return found, False
+    now = datetime.now(timezone.utc)
+    case_id = new_case_id(uow, now)
+    plan = with_deadlines(matter, plan_for(matter, application_data), now)
+    uow.session.execute(cases.insert().values(
+        case_id=case_id, owner=owner, matter=matter, status=CaseStatus.submitted.value,
+        application=application_data, submitted_at=now, outputs={}, reasons=[],
+        idempotency_key=idempotency_key, request_hash=digest))
+    uow.session.execute(case_steps.insert(), [dict(
+        case_id=case_id, step=step.step, position=i, department=step.department,
+        status=(StepStatus.pending if step.after else StepStatus.in_progress).value,
+        started_at=None if step.after else now,
+        after=step.after, deadline=step.deadline, outputs={}, reasons=[]) for i, step in enumerate(plan)])
+    event = new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application_data,
+                                                      plan=plan, submitted_at=now), case_id=case_id)
+    uow.session.execute(case_timeline.insert().values(
+        case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
+        summary=f"受理 {matter}: {len(plan)} steps planned"))
+    uow.announce(event)
+    return case_id, True
+
+
+def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
+    """Apply a department's report to its step and the case. Returns what changed, for the
+    metrics: {"matter", "step", "department", "status", "case_status", ...} or None."""
+    if event.event_type not in STEP_BY_EVENT or not uow.first_time(event, "fold"):
+        return None
+    uow.lock(event.case_id)
+    case = uow.session.execute(select(cases).where(cases.c.case_id == event.case_id)).mappings().first()
+    if case is None:
+        raise CaseNotFound(event.case_id)  # retried, then dead-lettered: an operator must look
+    report = StepReport.model_validate(event.data)
+    steps = uow.session.execute(select(case_steps).where(case_steps.c.case_id == event.case_id)
+                                .order_by(case_steps.c.position)).mappings().all()
+    step = next((s for s in steps if s["step"] == report.step), None)
+    uow.session.execute(case_timeline.insert().values(
+        case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
+        summary=record.summary(report.step, report.status, report.outputs,
+                               [r.model_dump() for r in report.reasons])))
+    if step is None or not record.folds_into(step["status"], report.status):
+        return None
+    final = report.status in (StepStatus.completed, StepStatus.rejected, StepStatus.cancelled)
+    uow.session.execute(update(case_steps).where(
+        (case_steps.c.case_id == event.case_id) & (case_steps.c.step == report.step)).values(
+        status=report.status.value, outputs=report.outputs, reasons=[r.model_dump() for r in report.reasons],
+        finished_at=event.occurred_at if final else None))
+    statuses = {s["step"]: s["status"] for s in steps}
+    statuses[report.step] = report.status.value
+    for ready in record.now_in_progress(steps, statuses):
+        uow.session.execute(update(case_steps).where(
+            (case_steps.c.case_id == event.case_id) & (case_steps.c.step == ready)).values(
+            status=StepStatus.in_progress.value, started_at=event.occurred_at))
+        statuses[ready] = StepStatus.in_progress.value
+    status = record.case_status(case["status"], statuses.values())
+    started = step["started_at"] and _aware(step["started_at"])
+    change = {"matter": case["matter"], "step": report.step, "department": step["department"],
+              "status": report.status.value, "case_status": status.value, "finished": False,
+              "late": bool(step["deadline"] and event.occurred_at > _aware(step["deadline"])),
+              "step_seconds": (event.occurred_at - started).total_seconds() if started else None,
+              "case_seconds": None}
+    if status.value == case["status"]:
+        return change
+    values: dict[str, Any] = {"status": status.value}
+    if status in record.FINAL_CASE_STATUSES:
+        values.update(_finish(uow, event, case, steps, report, status))
+        change.update(finished=True, case_seconds=(event.occurred_at - _aware(case["submitted_at"])).total_seconds())
+    uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(**values))
+    return change
+
+
+def _finish(uow, event, case, steps, report, status) -> dict[str, Any]:
+    """统一出件: every output in one place, announced once with case.completed / case.rejected;
+    steps that can no longer happen are cancelled."""
+    reported = {s["step"]: (s["status"], s["outputs"]) for s in steps}
+    reported[report.step] = (report.status.value, report.outputs)
+    outputs = record.combined_outputs((step, st, out) for step, (st, out) in reported.items())
+    reasons = [r.model_dump() for r in report.reasons] if status == CaseStatus.rejected else []
+    if status == CaseStatus.rejected:
+        uow.session.execute(update(case_steps).where(
+            (case_steps.c.case_id == event.case_id) & (case_steps.c.status == StepStatus.pending.value))
+            .values(status=StepStatus.cancelled.value))
+    finished = CaseFinished(matter=case["matter"], owner=case["owner"], status=status, outputs=outputs,
+                            reasons=reasons, finished_at=event.occurred_at)
+    announced = new_event(f"case.{status.value}", finished, case_id=event.case_id, causation=event)
+    uow.announce(announced)
+    uow.session.execute(case_timeline.insert().values(
+        case_id=event.case_id, at=event.occurred_at, event_type=announced.event_type,
+        event_id=str(announced.event_id), summary=f"办结: {status.value}"))
+    return {"finished_at": event.occurred_at, "outputs": outputs, "reasons": reasons}
+
+
+def case_record(session, case_id: str, owner: str | None = None) -> dict[str, Any]:
+    """The record as the API shows it. `owner` set: only that applicant's case."""
+    query = select(cases).where(cases.c.case_id == case_id)
+    if owner is not None:
+        query = query.where(cases.c.owner == owner)
+    case = session.execute(query).mappings().first()
+    if case is None:
+        raise CaseNotFound(case_id)
+    steps = session.execute(select(case_steps).where(case_steps.c.case_id == case_id)
+                            .order_by(case_steps.c.position)).mappings().all()
+    timeline = session.execute(select(case_timeline).where(case_timeline.c.case_id == case_id)
+                               .order_by(case_timeline.c.at, case_timeline.c.event_type)).mappings().all()
+    outputs = case["outputs"] or record.combined_outputs((s["step"], s["status"], s["outputs"]) for s in steps)
+    return {
+        "case_id": case["case_id"], "matter": case["matter"], "status": case["status"],
+        "submitted_at": _iso(case["submitted_at"]), "finished_at": _iso(case["finished_at"]),
+        "steps": [{"step": s["step"], "department": s["department"], "status": s["status"], "after": s["after"],
+                   "deadline": _iso(s["deadline"]), "outputs": s["outputs"], "reasons": s["reasons"]} for s in steps],
+        "outputs": outputs, "reasons": case["reasons"],
+        "timeline": [{"at": _iso(t["at"]), "event_type": t["event_type"], "summary": t["summary"]} for t in timeline],
+    }
+
+
+def case_list(session, owner: str, status: str | None, limit: int, after: str | None) -> dict[str, Any]:
+    """The owner's cases, newest first; `after` is the last case_id of the previous page."""
+    limit = max(1, min(int(limit), 100))
+    query = select(cases.c.case_id, cases.c.matter, cases.c.status, cases.c.submitted_at, cases.c.finished_at
+                   ).where(cases.c.owner == owner).order_by(cases.c.case_id.desc()).limit(limit + 1)
+    if status:
+        query = query.where(cases.c.status == status)
+    if after:
+        query = query.where(cases.c.case_id < after)
+    rows = session.execute(query).mappings().all()
+    items = [{**row, "submitted_at": _iso(row["submitted_at"]), "finished_at": _iso(row["finished_at"])}
+             for row in rows[:limit]]
+    return {"items": items, "next": items[-1]["case_id"] if len(rows) > limit else None}
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite drops the zone; everything is stored in UTC
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else _aware(value).isoformat()
+
+
+__all__ = ["submit", "fold", "case_record", "case_list", "IdempotencyConflict", "CaseNotFound", "InvalidApplication"]

@@ -1,0 +1,117 @@
+"""The API on the real broker and database, with case and registration behind it."""
+
+import requests
+from yjs_case.service import CaseService
+from yjs_contracts import samples
+from yjs_contracts.codes import is_valid_uscc
+from yjs_gateway.service import Gateway
+from yjs_kit.auth import mint
+from yjs_kit.config import DEV_JWT_SECRET
+from yjs_kit.testing import http_port, wait_for
+from yjs_registration.service import RegistrationService
+
+import pytest
+
+
+@pytest.fixture
+def api(start_service, monkeypatch):
+    monkeypatch.setenv("YJS_SERVICES", "case,registration")
+    start_service(CaseService)
+    start_service(RegistrationService)
+    base = f"http://127.0.0.1:{http_port(start_service(Gateway))}"
+
+    def call(method, path, token=None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, base + path, headers=headers, timeout=20, **kwargs)
+
+    return call
+
+
+def token(subject="alice", role="applicant", **kw):
+    return mint(DEV_JWT_SECRET, subject, role, **kw)
+
+
+def body(trade_name="锦程", **kw):
+    return {"matter": "establishment",
+            "application": samples.establishment_application(trade_name, seals=(), bank_account=False, **kw)}
+
+
+def test_submit_then_read_the_record_as_registration_decides(api):
+    answer = api("POST", "/v1/cases", token(), json=body())
+    assert answer.status_code == 202
+    case_id = answer.json()["case_id"]
+    assert answer.headers["Location"] == f"/v1/cases/{case_id}"
+    record = wait_for(lambda: (lambda r: r if r["steps"][0]["status"] == "completed" else None)(
+        api("GET", f"/v1/cases/{case_id}", token()).json()), what="registration")
+    assert record["status"] == "in_progress"  # tax has not come yet in this test
+    assert is_valid_uscc(record["outputs"]["uscc"])
+    assert record["steps"][1]["status"] == "in_progress" and record["steps"][2]["status"] == "pending"
+    assert [t["event_type"] for t in record["timeline"]] == ["case.submitted", "registration.enterprise_registered"]
+    listing = api("GET", "/v1/cases?status=in_progress", token()).json()
+    assert [c["case_id"] for c in listing["items"]] == [case_id]
+
+
+def test_a_refused_registration_rejects_the_case_with_its_reasons(api):
+    refused = body("国家")
+    refused["application"]["shareholders"][0]["subscribed_amount"] = "500.00"
+    case_id = api("POST", "/v1/cases", token(), json=refused).json()["case_id"]
+    record = wait_for(lambda: (lambda r: r if r["status"] == "rejected" else None)(
+        api("GET", f"/v1/cases/{case_id}", token()).json()), what="rejection")
+    assert {r["code"] for r in record["reasons"]} >= {"prohibited_word", "subscriptions_mismatch"}
+
+
+def test_every_invalid_field_is_named_and_nothing_is_stored(api):
+    bad = body()
+    bad["application"]["enterprise"]["registered_capital"] = "-1"
+    bad["application"]["legal_representative"]["mobile"] = "12"
+    del bad["application"]["contacts"]
+    answer = api("POST", "/v1/cases", token(), json=bad)
+    assert answer.status_code == 422
+    fields = {d["field"] for d in answer.json()["error"]["details"]}
+    assert fields == {"application.enterprise.registered_capital", "application.legal_representative.mobile",
+                      "application.contacts"}
+    assert api("POST", "/v1/cases", token(), json={"matter": "adoption", "application": {}}).status_code == 422
+    assert api("POST", "/v1/cases", token(), data="{not json").json()["error"]["details"][0]["field"] == "body"
+    assert api("GET", "/v1/cases", token()).json()["items"] == []
+
+
+def test_tokens_roles_and_ownership(api):
+    assert api("POST", "/v1/cases", json=body()).status_code == 401
+    assert api("POST", "/v1/cases", "not-a-token", json=body()).json()["error"]["code"] == "unauthorized"
+    assert api("POST", "/v1/cases", mint("someone-else", "x", "applicant"), json=body()).status_code == 401
+    assert api("POST", "/v1/cases", token("ops", "operator"), json=body()).status_code == 403
+    case_id = api("POST", "/v1/cases", token(), json=body()).json()["case_id"]
+    assert api("GET", f"/v1/cases/{case_id}", token("mallory")).status_code == 404
+    assert api("GET", f"/v1/cases/{case_id}", token("ops", "operator")).status_code == 200
+    assert api("GET", "/v1/dead-letters", token()).status_code == 403
+    assert api("GET", "/v1/dead-letters", token("ops", "operator")).json() == {"items": []}
+
+
+def test_an_idempotency_key_never_opens_a_second_case(api):
+    headers = {"Idempotency-Key": "retry-1"}
+    first = api("POST", "/v1/cases", token(), json=body(), headers=headers)
+    second = api("POST", "/v1/cases", token(), json=body(), headers=dict(headers))
+    assert first.status_code == second.status_code == 202
+    assert first.json()["case_id"] == second.json()["case_id"]
+    conflict = api("POST", "/v1/cases", token(), json=body("新锐"), headers=dict(headers))
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "idempotency_conflict"
+    assert len(api("GET", "/v1/cases", token()).json()["items"]) == 1
+
+
+def test_health_readiness_metrics_and_openapi(api):
+    assert api("GET", "/healthz").json() == {"status": "ok"}
+    ready = api("GET", "/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"case": "ok", "registration": "ok"}
+    api("GET", "/healthz")
+    assert 'yjs_http_seconds_count{method="GET",route="/healthz",status="200"}' in api("GET", "/metrics").text
+    document = api("GET", "/openapi.json").json()
+    assert "/v1/cases" in document["paths"] and "CaseRecord" in document["components"]["schemas"]
+    assert api("POST", "/v1/cases", token(), data="x" * (1 << 21)).status_code == 413
+
+
+def test_readiness_reports_a_service_that_does_not_answer(api, monkeypatch):
+    monkeypatch.setenv("YJS_SERVICES", "case,registration,tax")
+    ready = api("GET", "/readyz")
+    assert ready.status_code == 503 and ready.json()["checks"]["tax"].startswith("unavailable")

@@ -1,0 +1,61 @@
+"""Every error the API can answer, and the one table that turns faults into them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import eventlet
+from nameko.exceptions import RemoteError, UnknownService
+from werkzeug import Response
+from yjs_contracts.api import ErrorBody, ErrorDetail, ErrorInfo, InvalidApplication
+from yjs_kit.auth import Unauthorized
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list[ErrorDetail] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or []
+
+
+def forbidden(message: str = "this role may not do this") -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"no such {what}")
+
+
+#: RemoteError exc_type from a service -> (status, code)
+REMOTE_ERRORS = {
+    "CaseNotFound": (404, "not_found"),
+    "DeadLetterNotFound": (404, "not_found"),
+    "IdempotencyConflict": (409, "idempotency_conflict"),
+    "InvalidApplication": (422, "invalid_application"),
+    "OperationalError": (503, "unavailable"),
+}
+
+
+def as_api_error(error: Exception) -> ApiError:
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, Unauthorized):
+        return ApiError(401, "unauthorized", str(error))
+    if isinstance(error, InvalidApplication):
+        return ApiError(422, "invalid_application", "the application is invalid", error.details)
+    if isinstance(error, RemoteError) and error.exc_type in REMOTE_ERRORS:
+        status, code = REMOTE_ERRORS[error.exc_type]
+        return ApiError(status, code, str(error.value))
+    if isinstance(error, (eventlet.Timeout, UnknownService)):
+        return ApiError(503, "unavailable", "a service did not answer in time")
+    return ApiError(500, "internal_error", "unexpected error; it has been logged")
+
+
+def error_response(error: ApiError) -> Response:
+    body = ErrorBody(error=ErrorInfo(code=error.code, message=error.message, details=error.details))
+    return json_response(error.status, body.model_dump(mode="json"))
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers,
+                    mimetype="application/json")

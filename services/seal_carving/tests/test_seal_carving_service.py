@@ -1,0 +1,131 @@
+"""Seal carving on the real broker and database: plans and registrations in, seals out."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import create_engine, select
+from yjs_contracts import samples
+from yjs_contracts.codes import make_uscc
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import CaseSubmitted, EnterpriseRegistered, step_report
+from yjs_contracts.plans import plan_for, with_deadlines
+from yjs_contracts.steps import STEP_KINDS, StepStatus
+from yjs_kit.testing import publish, wait_for
+from yjs_seal_carving.models import metadata, seal_orders, seals
+from yjs_seal_carving.rules import is_filing_code
+from yjs_seal_carving.service import SealCarvingService
+
+CARVED, REFUSED = "seal_carving.seals_carved", "seal_carving.seal_order_refused"
+ALL_FIVE = {"official", "finance", "invoice", "contract", "legal_representative"}
+
+
+def submitted(case_id: str, application: dict, matter: str = "establishment"):
+    now = datetime.now(timezone.utc)
+    plan = with_deadlines(matter, plan_for(matter, application), now)
+    return new_event("case.submitted", CaseSubmitted(matter=matter, owner="alice", application=application,
+                                                     plan=plan, submitted_at=now), case_id=case_id)
+
+
+def registered(case_id: str, application: dict, serial: int):
+    kind = STEP_KINDS["registration.establish"]
+    outputs = EnterpriseRegistered(uscc=make_uscc("330402", serial), licence_number=f"330402{serial:09d}",
+                                   enterprise_name=application["enterprise"]["name"],
+                                   registered_at=datetime.now(timezone.utc))
+    return new_event(kind.completed_event, step_report(kind.step, StepStatus.completed, outputs), case_id=case_id)
+
+
+def rows(container, table, case_id=None):
+    engine = create_engine(container.config["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            query = select(table) if case_id is None else select(table).where(table.c.case_id == case_id)
+            return connection.execute(query).mappings().all()
+    finally:
+        engine.dispose()
+
+
+def flush(broker_uri, watcher, serial: int):
+    """A later case carried through: with one worker the inbox is handled in order, so every
+    message published before it has been handled once its seals are announced."""
+    application = samples.establishment_application(samples.unique_trade_name(serial), seals=("official",))
+    publish(broker_uri, submitted(f"FLUSH{serial}", application), registered(f"FLUSH{serial}", application, serial))
+    watcher.wait_for(lambda e: e.case_id == f"FLUSH{serial}")
+
+
+def test_all_five_seals_are_carved_once_even_when_registration_is_delivered_twice(start_service, broker_uri, watch):
+    container = start_service(SealCarvingService, max_workers=1)
+    watcher = watch(CARVED, REFUSED)
+    application = samples.establishment_application("奔腾")
+    registration = registered("C1", application, 101)
+    publish(broker_uri, submitted("C1", application), registration, registration)
+    flush(broker_uri, watcher, 900)
+    [carved] = [e for e in watcher.drain() if e.case_id == "C1"]
+    assert carved.event_type == CARVED and carved.causation_id == str(registration.event_id)
+    outputs = carved.data["outputs"]
+    assert {s["type"] for s in outputs["seals"]} == ALL_FIVE and len(outputs["seals"]) == 5
+    assert outputs["fee"] == "0.00"
+    assert sorted(r["filing_code"] for r in rows(container, seals, "C1")) == \
+        sorted(s["filing_code"] for s in outputs["seals"])
+    [order] = rows(container, seal_orders, "C1")
+    assert order["status"] == "carved" and order["uscc"] == make_uscc("330402", 101)
+
+
+def test_registration_arriving_before_the_plan_still_carves_every_seal(start_service, broker_uri, watch):
+    container = start_service(SealCarvingService)
+    watcher = watch(CARVED, REFUSED)
+    application = samples.establishment_application("红船")
+    name, uscc = application["enterprise"]["name"], make_uscc("330402", 102)
+    publish(broker_uri, registered("C2", application, 102), submitted("C2", application))
+    [carved] = watcher.wait_for()
+    assert carved.event_type == CARVED
+    names = {s["type"]: s["name"] for s in carved.data["outputs"]["seals"]}
+    assert names == {
+        "official": name,
+        "finance": f"{name}财务专用章",
+        "invoice": f"{name}发票专用章（{uscc}）",
+        "contract": f"{name}合同专用章",
+        "legal_representative": "张伟",
+    }
+    filed = wait_for(lambda: rows(container, seals, "C2"))
+    assert len(filed) == 5 and {r["status"] for r in filed} == {"filed"} and {r["uscc"] for r in filed} == {uscc}
+
+
+def test_filing_codes_are_unique_across_cases_and_shaped_like_real_ones(start_service, broker_uri, watch):
+    container = start_service(SealCarvingService)
+    watcher = watch(CARVED, REFUSED)
+    first, second = samples.establishment_application("飞跃"), samples.establishment_application("远航")
+    publish(broker_uri, submitted("C3", first), submitted("C4", second),
+            registered("C3", first, 103), registered("C4", second, 104))
+    events = watcher.wait_for(count=2)
+    assert {e.event_type for e in events} == {CARVED}
+    codes = [s["filing_code"] for e in events for s in e.data["outputs"]["seals"]]
+    assert len(codes) == len(set(codes)) == 10
+    assert all(is_filing_code(c) and c.startswith("330402") for c in codes)
+    assert sorted(r["filing_code"] for r in rows(container, seals)) == sorted(codes)
+
+
+def test_an_unknown_seal_type_is_refused_and_nothing_is_carved(start_service, broker_uri, watch):
+    container = start_service(SealCarvingService)
+    watcher = watch(CARVED, REFUSED)
+    application = samples.establishment_application("星河")
+    application["seals"] = ["official", "customs_declaration"]  # past the API: the raw dict as published
+    publish(broker_uri, submitted("C5", application), registered("C5", application, 105))
+    [refused] = watcher.wait_for()
+    assert refused.event_type == REFUSED and refused.data["status"] == "rejected"
+    assert [(r["code"], r["field"]) for r in refused.data["reasons"]] == [("unknown_seal_type", "application.seals.1")]
+    assert rows(container, seals) == []
+    [order] = rows(container, seal_orders, "C5")
+    assert order["status"] == "refused"
+
+
+def test_the_step_does_not_start_before_registration_completes(start_service, broker_uri, watch):
+    container = start_service(SealCarvingService, max_workers=1)
+    watcher = watch(CARVED, REFUSED)
+    waiting, other = samples.establishment_application("青松"), samples.establishment_application("翠柏")
+    # another case's registration must not start this one
+    publish(broker_uri, submitted("C6", waiting), submitted("C7", other), registered("C7", other, 107))
+    flush(broker_uri, watcher, 901)
+    assert {e.case_id for e in watcher.drain()} == {"C7", "FLUSH901"}
+    kit = metadata.tables
+    assert [r["case_id"] for r in rows(container, kit["kit_plans"], "C6")] == ["C6"]  # the plan is kept...
+    assert rows(container, kit["kit_steps"], "C6") == []  # ...and waits
+    assert rows(container, seals, "C6") == rows(container, seal_orders, "C6") == []

@@ -1,0 +1,42 @@
+"""Seal carving's steps: what happens when a case reaches them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from yjs_contracts.events import CarvedSeal, SealsCarved, StepReport, step_report
+from yjs_contracts.steps import StepStatus
+from yjs_kit.steps import StepWork
+
+from . import rules
+from .models import seal_orders, seals
+
+
+def carve(work: StepWork) -> StepReport:
+    """公章刻制: carve the seals asked for, free of charge, and file each under its own 印章编码."""
+    # the seal types are read raw: a type the API did not know must still be refused here
+    requested = work.application.get("seals")
+    registered = work.facts["registration.establish"]  # 材料共享: the registered name and code
+    uscc, enterprise_name = registered["uscc"], registered["enterprise_name"]
+    division = work.application["enterprise"]["domicile"]["division_code"]
+    now = datetime.now(timezone.utc)
+    reasons = rules.seal_type_reasons(requested)
+    work.session.execute(seal_orders.insert().values(
+        case_id=work.case_id, uscc=uscc, enterprise_name=enterprise_name, division_code=division,
+        status="refused" if reasons else "carved", fee=rules.FEE, ordered_at=now))
+    if reasons:
+        return step_report(work.step, StepStatus.rejected, reasons=reasons)
+    legal_representative = work.application["legal_representative"]["name"]
+    carved = []
+    for seal_type in rules.seal_types(requested):
+        # the counter rolls back with the step, so a retry files the same codes again
+        code = rules.filing_code(division, work.uow.next_number(f"seal:{division}"))
+        name = rules.seal_name(seal_type, enterprise_name, uscc, legal_representative)
+        work.session.execute(seals.insert().values(
+            filing_code=code, type=seal_type.value, name=name, uscc=uscc, case_id=work.case_id,
+            status="filed", filed_at=now))
+        carved.append(CarvedSeal(type=seal_type, name=name, filing_code=code))
+    return step_report(work.step, StepStatus.completed, SealsCarved(seals=carved, fee=rules.FEE))
+
+
+PERFORMERS = {"seal_carving.carve": carve}

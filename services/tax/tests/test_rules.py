@@ -1,0 +1,71 @@
+"""Tax's rules, without broker or database."""
+
+from decimal import Decimal
+
+from yjs_contracts import samples
+from yjs_contracts.api import EstablishmentApplication, TaxpayerType
+from yjs_tax import rules
+
+
+def application(**tax) -> EstablishmentApplication:
+    raw = samples.establishment_application("红船")
+    raw["tax"].update(tax)
+    return EstablishmentApplication.model_validate(raw)
+
+
+def test_the_competent_bureau_is_named_from_the_division_up_to_a_generic_fallback():
+    assert rules.tax_authority("330402") == "国家税务总局嘉兴市南湖区税务局"
+    assert rules.tax_authority("330421") == "国家税务总局嘉善县税务局"
+    assert rules.tax_authority("330499") == "国家税务总局嘉兴市税务局"  # unknown district: its city
+    assert rules.tax_authority("339999") == "国家税务总局浙江省税务局"  # unknown city: its province
+    assert rules.tax_authority("650102") == "国家税务总局650102税务局"
+
+
+def test_small_scale_is_the_default_and_needs_no_review():
+    raw = samples.establishment_application("红船")
+    del raw["tax"]
+    app = EstablishmentApplication.model_validate(raw)
+    assert rules.taxpayer_type(app) == TaxpayerType.small_scale
+    assert rules.needs_review(app) == []
+
+
+def test_a_general_taxpayer_needs_staff_review():
+    app = application(taxpayer_type="general")
+    assert rules.taxpayer_type(app) == TaxpayerType.general
+    [reason] = rules.needs_review(app)
+    assert reason.code == "general_taxpayer_review"
+    assert reason.field == "application.tax.taxpayer_type"
+    assert "一般纳税人" in reason.message
+
+
+def test_real_name_confirmation_covers_the_people_named_with_an_identity():
+    raw = samples.establishment_application("红船")
+    assert rules.real_name_confirmed(EstablishmentApplication.model_validate(raw)) == [
+        "legal_representative", "finance_officer", "tax_handler"]
+    raw["contacts"]["finance_officer"] = None
+    del raw["contacts"]["tax_handler"]["id_number"]
+    assert rules.real_name_confirmed(EstablishmentApplication.model_validate(raw)) == ["legal_representative"]
+
+
+def test_companies_pay_enterprise_income_tax_other_forms_through_their_owners():
+    company = rules.tax_items(application())
+    assert company[:4] == ["增值税", "城市维护建设税", "教育费附加", "地方教育附加"]
+    assert "企业所得税" in company and "个人所得税（代扣代缴）" in company
+    raw = samples.establishment_application("红船")
+    raw["enterprise"]["type"] = "sole_proprietorship"
+    sole = rules.tax_items(EstablishmentApplication.model_validate(raw))
+    assert "企业所得税" not in sole and "个人所得税（经营所得）" in sole
+
+
+def test_invoice_types_are_each_listed_once_in_a_fixed_order():
+    assert rules.invoice_types(application(invoices=["special", "ordinary", "special"])) == ["ordinary", "special"]
+    assert rules.invoice_types(application(invoices=[])) == []
+
+
+def test_the_initial_credit_starts_low_and_rises_with_special_invoices_and_general_taxpayers():
+    small_ordinary = rules.initial_monthly_credit(TaxpayerType.small_scale, ["ordinary"])
+    small_special = rules.initial_monthly_credit(TaxpayerType.small_scale, ["ordinary", "special"])
+    general_special = rules.initial_monthly_credit(TaxpayerType.general, ["special"])
+    assert small_ordinary == Decimal("100000.00")
+    assert small_ordinary < small_special < general_special
+    assert rules.initial_monthly_credit(TaxpayerType.small_scale, []) == Decimal("0.00")

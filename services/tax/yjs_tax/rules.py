@@ -1,0 +1,95 @@
+"""When tax registers a taxpayer and what it grants. Pure functions: an application in, a
+decision out; every reason with its code, its text and the field it is about."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from yjs_contracts.api import EnterpriseType, EstablishmentApplication, InvoiceKind, Reason, TaxpayerType
+
+APP = "application"
+
+#: divisions whose tax bureau we can name; others fall back to their city, their province, or the code
+DIVISIONS = {
+    "110000": "北京市", "110105": "北京市朝阳区", "110107": "北京市石景山区", "110108": "北京市海淀区",
+    "310000": "上海市", "310104": "上海市徐汇区", "310115": "上海市浦东新区",
+    "330000": "浙江省", "330100": "杭州市", "330106": "杭州市西湖区", "330108": "杭州市滨江区",
+    "330400": "嘉兴市", "330402": "嘉兴市南湖区", "330411": "嘉兴市秀洲区", "330421": "嘉善县",
+    "330424": "海盐县", "330481": "海宁市", "330482": "平湖市", "330483": "桐乡市",
+    "350000": "福建省", "350100": "福州市", "350102": "福州市鼓楼区",
+    "440000": "广东省", "440100": "广州市", "440106": "广州市天河区",
+    "440300": "深圳市", "440304": "深圳市福田区", "440305": "深圳市南山区",
+}
+
+REAL_NAME_ROLES = ("legal_representative", "finance_officer", "tax_handler")
+
+#: 附加税费 levied on the VAT paid
+SURCHARGES = ("城市维护建设税", "教育费附加", "地方教育附加")
+#: companies are legal persons and pay 企业所得税; a 个人独资企业 or 合伙企业 is taxed through its owners
+CORPORATE_TYPES = (EnterpriseType.limited_liability_company, EnterpriseType.joint_stock_company)
+
+#: 初始授信额度 of 数电发票 (CNY a month), by taxpayer type and whether 专票 is asked for
+INITIAL_MONTHLY_CREDIT = {
+    (TaxpayerType.small_scale, False): Decimal("100000.00"),
+    (TaxpayerType.small_scale, True): Decimal("300000.00"),
+    (TaxpayerType.general, False): Decimal("500000.00"),
+    (TaxpayerType.general, True): Decimal("1000000.00"),
+}
+
+
+def _reason(code: str, message: str, field: str) -> Reason:
+    return Reason(code=code, message=message, field=f"{APP}.{field}")
+
+
+def tax_authority(division_code: str) -> str:
+    """主管税务机关: the bureau of the domicile's division; an unknown district falls under its
+    city's bureau, an unknown city under its province's."""
+    for code in (division_code, division_code[:4] + "00", division_code[:2] + "0000"):
+        if code in DIVISIONS:
+            return f"国家税务总局{DIVISIONS[code]}税务局"
+    return f"国家税务总局{division_code}税务局"
+
+
+def taxpayer_type(app: EstablishmentApplication) -> TaxpayerType:
+    """小规模纳税人 unless 一般纳税人 is asked for."""
+    return app.tax.taxpayer_type
+
+
+def needs_review(app: EstablishmentApplication) -> list[Reason]:
+    """What tax staff must look at before confirming: 一般纳税人登记 (the applicant's accounting
+    must be sound enough to deduct input VAT). The staff review queue uses this rule; until it
+    exists, the registration is confirmed at once and these reasons are kept with the taxpayer."""
+    if app.tax.taxpayer_type == TaxpayerType.general:
+        return [_reason("general_taxpayer_review", "申请登记为一般纳税人，需税务人员审核", "tax.taxpayer_type")]
+    return []
+
+
+def real_name_confirmed(app: EstablishmentApplication) -> list[str]:
+    """实名信息采集: the legal representative, and the finance officer and tax handler when the
+    application names them with an identity number to confirm against."""
+    contacts = {"finance_officer": app.contacts.finance_officer, "tax_handler": app.contacts.tax_handler}
+    confirmed = ["legal_representative"]
+    confirmed += [role for role in REAL_NAME_ROLES[1:] if contacts[role] is not None and contacts[role].id_number]
+    return confirmed
+
+
+def tax_items(app: EstablishmentApplication) -> list[str]:
+    """税费种认定 for a new enterprise: VAT and its surcharges, income tax (企业所得税 for a
+    company, 个人所得税（经营所得） otherwise), withheld 个人所得税 on wages, and 印花税."""
+    income = "企业所得税" if app.enterprise.type in CORPORATE_TYPES else "个人所得税（经营所得）"
+    return ["增值税", *SURCHARGES, income, "个人所得税（代扣代缴）", "印花税"]
+
+
+def invoice_types(app: EstablishmentApplication) -> list[str]:
+    """票种核定 for 数电发票: the kinds asked for, each once, 普票 before 专票."""
+    return [kind.value for kind in InvoiceKind if kind in app.tax.invoices]
+
+
+def initial_monthly_credit(kind: TaxpayerType, types: list[str]) -> Decimal:
+    """数电发票 have no per-invoice limit, only a monthly 授信额度 that the dynamic credit system
+    raises as the taxpayer files and pays. A new taxpayer starts low; 专票 carry deductible VAT
+    and serve business customers, so asking for them starts higher, and a 一般纳税人 (expected
+    turnover over the small-scale threshold) higher still. Nothing asked, nothing granted."""
+    if not types:
+        return Decimal("0.00")
+    return INITIAL_MONTHLY_CREDIT[(kind, InvoiceKind.special.value in types)]
