@@ -145,7 +145,7 @@ def _finish(uow, event, case, steps, report, status) -> dict[str, Any]:
     announced = new_event(f"case.{status.value}", finished, case_id=event.case_id, causation=event)
     uow.announce(announced)
     uow.session.execute(case_timeline.insert().values(
-        case_id=event.case_id, at=event.occurred_at, event_type=announced.event_type,
+        case_id=event.case_id, at=max(announced.occurred_at, event.occurred_at), event_type=announced.event_type,
         event_id=str(announced.event_id), summary=f"办结: {status.value}"))
     return {"finished_at": event.occurred_at, "outputs": outputs, "reasons": reasons}
 
@@ -161,7 +161,7 @@ def case_record(session, case_id: str, owner: str | None = None) -> dict[str, An
     steps = session.execute(select(case_steps).where(case_steps.c.case_id == case_id)
                             .order_by(case_steps.c.position)).mappings().all()
     timeline = session.execute(select(case_timeline).where(case_timeline.c.case_id == case_id)
-                               .order_by(case_timeline.c.at, case_timeline.c.event_type)).mappings().all()
+                               .order_by(case_timeline.c.at, case_timeline.c.id)).mappings().all()
     outputs = case["outputs"] or record.combined_outputs((s["step"], s["status"], s["outputs"]) for s in steps)
     return {
         "case_id": case["case_id"], "matter": case["matter"], "status": case["status"],

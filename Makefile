@@ -1,0 +1,51 @@
+# yijianshi — the commands the README promises.
+#   make up     run every service and the gateway on 127.0.0.1:8000 (SQLite, local RabbitMQ)
+#   make test   the whole suite against the real RabbitMQ and PostgreSQL
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.11 python3; do command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := contracts services/kit services/case services/registration services/seal_carving services/tax \
+	services/bank_account services/gateway cli
+PACKAGES += $(wildcard services/licensing services/deregistration)
+
+.PHONY: install up demo test test-fast bench schemas check-schemas migration clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (eventlet, under nameko, does not support 3.13): install python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps $(foreach p,$(PACKAGES),-e $(p))
+	@touch $@
+
+up: install
+	infra/local/ensure-services.sh rabbitmq
+	$(BIN)/yjs up
+
+demo: install
+	infra/local/ensure-services.sh rabbitmq
+	$(BIN)/yjs demo
+
+test: install
+	infra/local/ensure-services.sh rabbitmq postgres
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest contracts services/*/tests/test_rules.py services/case/tests/test_record.py
+
+bench: install
+	infra/local/ensure-services.sh rabbitmq postgres
+	$(BIN)/yjs bench --output docs/benchmarks-latest.md
+
+schemas: install
+	$(BIN)/yjs-contracts write
+
+migration: install
+	@test -n "$(SERVICE)" || { echo "usage: make migration SERVICE=case MESSAGE='what changed'"; exit 2; }
+	$(BIN)/yjs-migrate revision $(SERVICE) -m "$(MESSAGE)"
+
+clean:
+	rm -rf var/ $(VENV)

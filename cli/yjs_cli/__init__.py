@@ -1,0 +1,1 @@
+"""The `yjs` command line."""

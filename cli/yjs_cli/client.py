@@ -1,0 +1,51 @@
+"""A small client of the v1 API, for the command line, the demo and the tests."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import requests
+from yjs_kit.auth import mint
+from yjs_kit.config import DEV_JWT_SECRET
+
+FINAL = ("completed", "rejected", "withdrawn")
+
+
+def default_url() -> str:
+    return os.environ.get("YJS_URL", "http://127.0.0.1:8000")
+
+
+def token_for(subject: str, role: str = "applicant", department: str | None = None) -> str:
+    return mint(os.environ.get("JWT_SECRET", DEV_JWT_SECRET), subject, role, department)
+
+
+class ApiClient:
+    def __init__(self, base_url: str | None = None, token: str | None = None):
+        self.base_url = (base_url or default_url()).rstrip("/")
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.session.request(method, self.base_url + path, timeout=kwargs.pop("timeout", 30), **kwargs)
+
+    def submit(self, body: dict[str, Any], idempotency_key: str | None = None) -> requests.Response:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.request("POST", "/v1/cases", json=body, headers=headers)
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        answer = self.request("GET", f"/v1/cases/{case_id}")
+        answer.raise_for_status()
+        return answer.json()
+
+    def wait_until_final(self, case_id: str, timeout: float = 60.0, interval: float = 0.2) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.case(case_id)
+            if record["status"] in FINAL:
+                return record
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"case {case_id} still {record['status']} after {timeout:.0f}s")
+            time.sleep(interval)

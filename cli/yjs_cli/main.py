@@ -1,0 +1,208 @@
+"""yjs — the command line of yijianshi.
+
+    yjs up                                   run every service and the gateway on 127.0.0.1:8000
+    yjs token --role applicant --subject 张伟  mint a bearer token for a local run
+    yjs submit FILE.json [--wait]            submit one application
+    yjs case CASE_ID [--json]                a case record, readable
+    yjs cases [--status S]                   your cases
+    yjs dead-letters list [--json]           operators: what failed for good
+    yjs dead-letters replay ID... | --all    operators: put them back on their queues
+    yjs demo                                 submit the examples and print their records
+    yjs bench [-n N] [--concurrency C]       measure the whole system (see docs/benchmarks.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from .client import ApiClient, default_url, token_for
+from .view import case_view, dead_letters_view, log_line
+
+
+def _client(args, role: str = "applicant") -> ApiClient:
+    token = os.environ.get("YJS_TOKEN") or token_for(args.subject if role == "applicant" else "operator", role)
+    return ApiClient(args.url, token)
+
+
+def _fail(answer: requests.Response) -> int:
+    try:
+        error = answer.json()["error"]
+        print(f"{answer.status_code} {error['code']}: {error['message']}", file=sys.stderr)
+        for detail in error.get("details", []):
+            print(f"  {detail['field']}: {detail['reason']}", file=sys.stderr)
+    except (ValueError, KeyError):
+        print(f"{answer.status_code}: {answer.text}", file=sys.stderr)
+    return 1
+
+
+def cmd_token(args) -> int:
+    print(token_for(args.subject, args.role, args.department))
+    return 0
+
+
+def cmd_submit(args) -> int:
+    body = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    client = _client(args)
+    answer = client.submit(body, args.idempotency_key)
+    if answer.status_code != 202:
+        return _fail(answer)
+    case_id = answer.json()["case_id"]
+    if not args.wait:
+        print(case_id)
+        return 0
+    print(case_view(client.wait_until_final(case_id, timeout=args.timeout)))
+    return 0
+
+
+def cmd_case(args) -> int:
+    client = _client(args, "operator" if args.any else "applicant")
+    answer = client.request("GET", f"/v1/cases/{args.case_id}")
+    if answer.status_code != 200:
+        return _fail(answer)
+    print(json.dumps(answer.json(), ensure_ascii=False, indent=2) if args.json else case_view(answer.json()))
+    return 0
+
+
+def cmd_cases(args) -> int:
+    client = _client(args)
+    params = {"status": args.status} if args.status else {}
+    answer = client.request("GET", "/v1/cases", params=params)
+    if answer.status_code != 200:
+        return _fail(answer)
+    for item in answer.json()["items"]:
+        print(f"{item['case_id']}  {item['matter']:<15} {item['status']:<12} {item['submitted_at']}")
+    return 0
+
+
+def cmd_dead_letters(args) -> int:
+    client = _client(args, "operator")
+    answer = client.request("GET", "/v1/dead-letters")
+    if answer.status_code != 200:
+        return _fail(answer)
+    items = answer.json()["items"]
+    if args.action == "list":
+        print(json.dumps(items, ensure_ascii=False, indent=2) if args.json else dead_letters_view(items))
+        return 0
+    ids = [d["dead_letter_id"] for d in items] if args.all else args.ids
+    if not ids:
+        print("nothing to replay (give IDs or --all)")
+        return 0 if args.all else 2
+    failed = 0
+    for dead_letter_id in ids:
+        replay = client.request("POST", f"/v1/dead-letters/{dead_letter_id}/replay")
+        if replay.status_code == 202:
+            print(f"replayed {dead_letter_id}")
+        else:
+            failed = _fail(replay)
+    return failed
+
+
+def cmd_up(args) -> int:
+    from .system import System, SystemConfig
+
+    config = SystemConfig(gateway_address=args.address)
+    system = System(config, on_line=lambda service, line: print(log_line(service, line), flush=True))
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        system.start()
+        system.wait_ready()
+        print(f"\nyijianshi is up: {config.base_url}  (services: {', '.join(config.services)}; Ctrl-C stops)\n"
+              f"  token:  yjs token --role applicant --subject 张伟\n  submit: yjs submit examples/establishment.json --wait\n",
+              flush=True)
+        while all(p.popen.poll() is None for p in system.processes):
+            time.sleep(0.5)
+        dead = [p.service for p in system.processes if p.popen.poll() is not None]
+        print(f"stopping: {', '.join(dead)} exited", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        system.stop()
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(args)
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="yjs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--url", default=default_url(), help="the gateway (env YJS_URL)")
+    top.add_argument("--subject", default=os.environ.get("YJS_SUBJECT", "张伟"), help="the applicant you act as")
+    commands = top.add_subparsers(dest="command", required=True)
+    acting = argparse.ArgumentParser(add_help=False)  # --subject after the command too
+    acting.add_argument("--subject", default=argparse.SUPPRESS, help="the applicant you act as")
+
+    token = commands.add_parser("token", parents=[acting], help="mint a bearer token")
+    token.add_argument("--role", choices=["applicant", "department", "operator"], default="applicant")
+    token.add_argument("--department")
+    token.set_defaults(run=cmd_token)
+
+    submit = commands.add_parser("submit", parents=[acting], help="submit an application")
+    submit.add_argument("file")
+    submit.add_argument("--idempotency-key")
+    submit.add_argument("--wait", action="store_true", help="wait for the outcome and print the record")
+    submit.add_argument("--timeout", type=float, default=60)
+    submit.set_defaults(run=cmd_submit)
+
+    case = commands.add_parser("case", parents=[acting], help="show a case record")
+    case.add_argument("case_id")
+    case.add_argument("--json", action="store_true")
+    case.add_argument("--any", action="store_true", help="as an operator: any applicant's case")
+    case.set_defaults(run=cmd_case)
+
+    cases = commands.add_parser("cases", parents=[acting], help="list your cases")
+    cases.add_argument("--status")
+    cases.set_defaults(run=cmd_cases)
+
+    dead = commands.add_parser("dead-letters", help="list or replay dead letters (operators)")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("ids", nargs="*")
+    dead.add_argument("--all", action="store_true")
+    dead.add_argument("--json", action="store_true")
+    dead.set_defaults(run=cmd_dead_letters)
+
+    up = commands.add_parser("up", help="run the whole system locally")
+    up.add_argument("--address", default="127.0.0.1:8000")
+    up.set_defaults(run=cmd_up)
+
+    demo = commands.add_parser("demo", help="submit the examples and print their records")
+    demo.add_argument("--examples", default="examples")
+    demo.set_defaults(run=cmd_demo)
+
+    bench = commands.add_parser("bench", help="benchmark the whole system")
+    bench.add_argument("-n", "--cases", type=int, default=1000)
+    bench.add_argument("--concurrency", type=int, default=50)
+    bench.add_argument("--rate", type=float, default=None, help="open loop: cases per second instead of concurrency")
+    bench.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
+    bench.add_argument("--output", help="also write the report (markdown) here")
+    bench.set_defaults(run=cmd_bench)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except requests.ConnectionError:
+        print(f"cannot reach the gateway at {args.url}: is the system up? (make up)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

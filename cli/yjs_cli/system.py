@@ -1,0 +1,156 @@
+"""The whole system as processes on this machine: every service started with `yjs-serve`, as
+`make up`, the end-to-end tests and the benchmark start it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TextIO
+
+import requests
+from yjs_kit.config import DEFAULT_AMQP_URI, DEV_JWT_SECRET, METRICS_PORTS, SERVICES, var_dir
+
+BACKEND_SERVICES = tuple(s for s in SERVICES if s != "gateway")
+
+
+def installed_services() -> list[str]:
+    import importlib.util
+
+    return [s for s in SERVICES if importlib.util.find_spec(f"yjs_{s}") is not None]
+
+
+@dataclass
+class SystemConfig:
+    amqp_uri: str = DEFAULT_AMQP_URI
+    gateway_address: str = "127.0.0.1:8000"
+    database_urls: dict[str, str] = field(default_factory=dict)  # absent: the SQLite file under var/
+    replicas: dict[str, int] = field(default_factory=dict)
+    services: list[str] = field(default_factory=installed_services)
+    jwt_secret: str = DEV_JWT_SECRET
+    metrics_port_offset: int = 0  # several systems on one machine (tests) need distinct ports
+    env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None  # None: lines go to `on_line`
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.gateway_address}"
+
+
+@dataclass
+class Process:
+    service: str
+    replica: int
+    popen: subprocess.Popen
+    pump: threading.Thread | None = None
+
+
+class System:
+    def __init__(self, config: SystemConfig, on_line: Callable[[str, str], None] | None = None):
+        self.config = config
+        self.on_line = on_line
+        self.processes: list[Process] = []
+
+    def env_for(self, service: str, replica: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.config.env)
+        env.update({
+            "AMQP_URI": self.config.amqp_uri,
+            "JWT_SECRET": self.config.jwt_secret,
+            "YJS_SERVICES": ",".join(s for s in self.config.services if s != "gateway"),
+            "YJS_VAR_DIR": str(var_dir()),
+            "PYTHONUNBUFFERED": "1",
+        })
+        port = METRICS_PORTS[service] + self.config.metrics_port_offset + 20 * replica
+        env["METRICS_PORT"] = str(port)
+        if service in self.config.database_urls:
+            env["DATABASE_URL"] = self.config.database_urls[service]
+        else:
+            env.pop("DATABASE_URL", None)
+        if service == "gateway":
+            env["WEB_SERVER_ADDRESS"] = self.config.gateway_address
+        return env
+
+    def start_process(self, service: str, replica: int = 0) -> Process:
+        command = [sys.executable, "-m", "yjs_kit.serve", service]
+        if self.config.log_dir is not None:
+            self.config.log_dir.mkdir(parents=True, exist_ok=True)
+            out: int | TextIO = open(self.config.log_dir / f"{service}-{replica}.log", "a")
+        else:
+            out = subprocess.PIPE
+        popen = subprocess.Popen(command, env=self.env_for(service, replica), stdout=out, stderr=subprocess.STDOUT,
+                                 text=True, start_new_session=True)
+        process = Process(service, replica, popen)
+        if out is subprocess.PIPE:
+            process.pump = threading.Thread(target=self._pump, args=(process,), daemon=True)
+            process.pump.start()
+        self.processes.append(process)
+        return process
+
+    def _pump(self, process: Process) -> None:
+        name = process.service if process.replica == 0 else f"{process.service}#{process.replica}"
+        for line in process.popen.stdout:
+            if self.on_line is not None:
+                self.on_line(name, line.rstrip("\n"))
+
+    def start(self) -> "System":
+        # the case service first: it owns case.submitted, which every department binds to
+        for service in sorted(self.config.services, key=lambda s: (s == "gateway", s != "case")):
+            for replica in range(self.config.replicas.get(service, 1)):
+                self.start_process(service, replica)
+        return self
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            for process in self.processes:
+                if process.popen.poll() is not None:
+                    raise RuntimeError(f"{process.service} exited with {process.popen.returncode} while starting")
+            try:
+                answer = requests.get(f"{self.config.base_url}/readyz", timeout=5)
+                if answer.status_code == 200:
+                    return
+                last = answer.text
+            except requests.RequestException as error:
+                last = str(error)
+            time.sleep(0.3)
+        raise TimeoutError(f"the system was not ready after {timeout:.0f}s: {last}")
+
+    def find(self, service: str, replica: int = 0) -> Process:
+        return next(p for p in self.processes if p.service == service and p.replica == replica
+                    and p.popen.poll() is None)
+
+    def kill(self, service: str, replica: int = 0) -> None:
+        """SIGKILL: no goodbye, no cleanup — as a crash."""
+        process = self.find(service, replica)
+        process.popen.send_signal(signal.SIGKILL)
+        process.popen.wait()
+        self.processes.remove(process)
+
+    def restart(self, service: str, replica: int = 0) -> Process:
+        return self.start_process(service, replica)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for process in self.processes:
+            if process.popen.poll() is None:
+                process.popen.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            try:
+                process.popen.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.popen.kill()
+                process.popen.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> "System":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,75 @@
+"""The whole system for end-to-end tests: every service its own process started with
+`yjs-serve`, on PostgreSQL and a fresh RabbitMQ vhost, driven only through its API and queues."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from yjs_cli.client import ApiClient, token_for
+from yjs_cli.system import System, SystemConfig
+from yjs_contracts import samples
+from yjs_kit.testing import create_database, drop_database, drop_vhost, fresh_vhost
+
+E2E_ENV = {"RETRY_DELAYS_MS": "200,500", "MAX_WORKERS": "10", "DB_POOL_SIZE": "4", "LOG_LEVEL": "INFO"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningSystem:
+    def __init__(self, system: System, amqp_uri: str, database_urls: dict[str, str], log_lines: list):
+        self.system, self.amqp_uri, self.database_urls, self.log_lines = system, amqp_uri, database_urls, log_lines
+        self.base_url = system.config.base_url
+
+    def client(self, subject: str = "e2e-applicant", role: str = "applicant") -> ApiClient:
+        return ApiClient(self.base_url, token_for(subject, role))
+
+    def query(self, service: str, sql: str, **params):
+        engine = create_engine(self.database_urls[service])
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(text(sql), params)
+                return result.all() if result.returns_rows else None
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def system():
+    vhost, amqp_uri = fresh_vhost()
+    services = ["case", "registration", "seal_carving", "tax", "bank_account", "gateway"]
+    databases = {s: create_database(f"yjs_e2e_{s}") for s in services if s != "gateway"}
+    lines: list[tuple[str, str]] = []
+    config = SystemConfig(amqp_uri=amqp_uri, gateway_address=f"127.0.0.1:{free_port()}", database_urls=databases,
+                          services=services, replicas={"tax": 2}, metrics_port_offset=1000, env=E2E_ENV)
+    system = System(config, on_line=lambda service, line: lines.append((service, line)))
+    system.start()
+    try:
+        system.wait_ready()
+        yield RunningSystem(system, amqp_uri, databases, lines)
+    finally:
+        system.stop()
+        for url in databases.values():
+            drop_database(url)
+        drop_vhost(vhost)
+
+
+_names = iter(range(uuid.uuid4().int % 1_000_000, 10**9))
+
+
+def make_fresh_application(**kwargs) -> dict:
+    """An establishment application with a name no other test has taken."""
+    return {"matter": "establishment", "application": samples.establishment_application(
+        samples.unique_trade_name(next(_names)), **kwargs)}
+
+
+@pytest.fixture
+def fresh_application():
+    """fresh_application(seals=(), bank_account=False) -> a submission body with an untaken name."""
+    return make_fresh_application

@@ -1,0 +1,145 @@
+"""企业开办 end to end: one application through the API, four departments each in its own
+process (two tax replicas), one record."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from yjs_contracts.codes import is_valid_uscc
+from yjs_kit.testing import EventWatcher, wait_for
+
+ALL_SEALS = ["official", "finance", "invoice", "contract", "legal_representative"]
+
+
+def submit_and_wait(system, body, timeout=60.0):
+    client = system.client()
+    answer = client.submit(body)
+    assert answer.status_code == 202, answer.text
+    return client.wait_until_final(answer.json()["case_id"], timeout=timeout)
+
+
+def test_a_full_establishment_completes_with_every_output_in_one_place(system, fresh_application):
+    watcher = EventWatcher(system.amqp_uri, "case.completed")
+    try:
+        record = submit_and_wait(system, fresh_application())
+        assert record["status"] == "completed", record
+        assert [s["status"] for s in record["steps"]] == ["completed"] * 5
+        outputs = record["outputs"]
+        assert is_valid_uscc(outputs["uscc"]) and outputs["licence_number"]
+        assert sorted(s["type"] for s in outputs["seals"]) == sorted(ALL_SEALS)
+        assert len({s["filing_code"] for s in outputs["seals"]}) == 5
+        assert outputs["tax"]["tax_authority"] and outputs["tax"]["invoices"]["uses_invoice_seal"] is True
+        assert outputs["bank_account"]["account_number"] and outputs["bank_account"]["bank"] == "中国工商银行"
+        [completed] = watcher.wait_for(lambda e: e.case_id == record["case_id"])
+        assert completed.data["outputs"] == outputs  # case.completed carries all of it (统一出件)
+        order = [t["event_type"] for t in record["timeline"]]
+        assert order[0] == "case.submitted" and order[1] == "registration.enterprise_registered"
+        assert order[-1] == "case.completed"
+    finally:
+        watcher.close()
+
+
+def test_no_seals_and_no_account_means_no_such_steps(system, fresh_application):
+    record = submit_and_wait(system, fresh_application(seals=(), bank_account=False))
+    assert record["status"] == "completed"
+    assert [s["step"] for s in record["steps"]] == ["registration.establish", "tax.register", "tax.grant_invoices"]
+    assert "seals" not in record["outputs"] and "bank_account" not in record["outputs"]
+    assert record["outputs"]["tax"]["invoices"]["uses_invoice_seal"] is False
+
+
+def test_a_refused_registration_starts_no_other_work(system, fresh_application):
+    body = fresh_application()
+    body["application"]["shareholders"][0]["subscribed_amount"] = "1.00"
+    record = submit_and_wait(system, body)
+    assert record["status"] == "rejected"
+    assert record["reasons"][0]["code"] == "subscriptions_mismatch"
+    assert [s["status"] for s in record["steps"]] == ["rejected"] + ["cancelled"] * 4
+    case_id = record["case_id"]
+    for service, table in (("seal_carving", "seals"), ("tax", "taxpayers"), ("bank_account", "accounts")):
+        assert system.query(service, f"SELECT count(*) FROM {table} WHERE case_id = :c", c=case_id)[0][0] == 0
+        assert system.query(service, "SELECT count(*) FROM kit_steps WHERE case_id = :c", c=case_id)[0][0] == 0
+
+
+def test_two_hundred_concurrent_cases_all_complete_with_unique_codes(system, fresh_application):
+    bodies = [fresh_application() for _ in range(200)]
+    client = system.client("e2e-load")
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(client.submit, bodies))
+    assert [a.status_code for a in answers] == [202] * 200
+    case_ids = [a.json()["case_id"] for a in answers]
+    with ThreadPoolExecutor(10) as pool:
+        records = list(pool.map(lambda c: client.wait_until_final(c, timeout=240, interval=1.0), case_ids))
+    assert {r["status"] for r in records} == {"completed"}
+    usccs = [r["outputs"]["uscc"] for r in records]
+    seal_codes = [s["filing_code"] for r in records for s in r["outputs"]["seals"]]
+    accounts = [r["outputs"]["bank_account"]["account_number"] for r in records]
+    assert len(set(usccs)) == 200 and all(is_valid_uscc(u) for u in usccs)
+    assert len(set(seal_codes)) == 1000
+    assert len(set(accounts)) == 200
+    # each case handled exactly once by the two tax replicas
+    per_case = system.query("tax", "SELECT case_id, count(*) FROM taxpayers WHERE case_id = ANY(:ids) GROUP BY case_id",
+                            ids=case_ids)
+    assert len(per_case) == 200 and {n for _, n in per_case} == {1}
+
+
+def test_a_killed_service_restarts_and_every_case_completes_once(system, fresh_application):
+    client = system.client("e2e-crash")
+    case_ids = [client.submit(fresh_application()).json()["case_id"] for _ in range(15)]
+    system.system.kill("registration")
+    more = [client.submit(fresh_application()).json()["case_id"] for _ in range(5)]
+    system.system.kill("case")  # the gateway answers 503 while it is down; cases already in flight wait
+    system.system.restart("registration")
+    system.system.restart("case")
+    records = [client.wait_until_final(c, timeout=120) for c in case_ids + more]
+    assert {r["status"] for r in records} == {"completed"}
+    for record in records:
+        kinds = [t["event_type"] for t in record["timeline"]]
+        assert kinds.count("registration.enterprise_registered") == 1 and kinds.count("case.completed") == 1
+    rows = system.query("registration", "SELECT count(*), count(DISTINCT case_id) FROM enterprises "
+                        "WHERE case_id = ANY(:ids)", ids=case_ids + more)
+    assert rows[0] == (20, 20)
+
+
+def yjs(system, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "yjs_cli.main", "--url", system.base_url, *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_failing_handler_is_dead_lettered_then_replayed_by_the_operator(system, fresh_application):
+    system.query("registration", "ALTER TABLE enterprises RENAME TO enterprises_offline")  # a fault, not a refusal
+    try:
+        case_id = system.client().submit(fresh_application(seals=(), bank_account=False)).json()["case_id"]
+
+        def dead_letters():
+            listed = yjs(system, "dead-letters", "list", "--json")
+            assert listed.returncode == 0, listed.stderr
+            return [d for d in json.loads(listed.stdout) if d["case_id"] == case_id]
+
+        [letter] = wait_for(dead_letters, timeout=60, interval=0.5, what="the dead letter")
+        assert letter["service"] == "registration" and letter["attempts"] == 3
+        assert "enterprises" in letter["reason"]
+    finally:
+        system.query("registration", "ALTER TABLE enterprises_offline RENAME TO enterprises")
+    replayed = yjs(system, "dead-letters", "replay", letter["dead_letter_id"])
+    assert replayed.returncode == 0 and letter["dead_letter_id"] in replayed.stdout
+    record = system.client().wait_until_final(case_id)
+    assert record["status"] == "completed"
+    assert [t["event_type"] for t in record["timeline"]].count("registration.enterprise_registered") == 1
+    assert dead_letters() == []
+
+
+def test_the_command_line_submits_and_shows_a_record(system, tmp_path, fresh_application):
+    application = tmp_path / "application.json"
+    application.write_text(json.dumps(fresh_application(seals=("official",), bank_account=False), ensure_ascii=False))
+    token = yjs(system, "token", "--role", "applicant", "--subject", "e2e-cli")
+    assert token.returncode == 0 and token.stdout.count(".") == 2
+    shown = yjs(system, "--subject", "e2e-cli", "submit", str(application), "--wait")
+    assert shown.returncode == 0, shown.stderr
+    assert "COMPLETED" in shown.stdout and "official" in shown.stdout and "uscc:" in shown.stdout
+    case_id = shown.stdout.split()[1]
+    assert case_id in yjs(system, "--subject", "e2e-cli", "cases").stdout
+    assert "COMPLETED" in yjs(system, "--subject", "e2e-cli", "case", case_id).stdout
+    assert yjs(system, "--subject", "someone-else", "case", case_id).returncode == 1

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Make sure the local RabbitMQ (and, for tests, PostgreSQL) answer; start them if they are
+# down, install them with apt-get on Debian if they are missing.
+#   infra/local/ensure-services.sh rabbitmq [postgres]
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 1; done
+  echo "$2 did not come up on 127.0.0.1:$1" >&2; return 1
+}
+
+apt_install() {
+  if ! command -v apt-get >/dev/null; then
+    echo "$1 is missing and this is not a Debian-like system: install $1 and start it on 127.0.0.1" >&2
+    exit 1
+  fi
+  echo "installing $*"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+ensure_rabbitmq() {
+  port_open 5672 && return 0
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  echo "starting RabbitMQ"
+  $SUDO rabbitmq-server -detached || true
+  wait_port 5672 RabbitMQ
+  # the CLI answers a little after the port opens; tests use it to make vhosts
+  for _ in $(seq 1 30); do $SUDO rabbitmqctl -q status >/dev/null 2>&1 && return 0; sleep 1; done
+}
+
+ensure_postgres() {
+  port_open 5432 && return 0
+  command -v pg_ctlcluster >/dev/null || apt_install postgresql
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  echo "starting PostgreSQL $version"
+  # tests connect as postgres over TCP without a password, as on CI
+  local hba="/etc/postgresql/$version/main/pg_hba.conf"
+  if ! $SUDO grep -q "^host all all 127.0.0.1/32 trust" "$hba"; then
+    $SUDO sed -i '1i host all all 127.0.0.1/32 trust' "$hba"  # first match wins: put it first
+  fi
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_port 5432 PostgreSQL
+}
+
+for service in "${@:-rabbitmq}"; do
+  case "$service" in
+    rabbitmq) ensure_rabbitmq ;;
+    postgres) ensure_postgres ;;
+    *) echo "unknown service $service" >&2; exit 2 ;;
+  esac
+done
