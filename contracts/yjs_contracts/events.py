@@ -112,4 +112,8 @@ def step_report(step: str, status: StepStatus, outputs: BaseModel | dict | None 
 
 def event_type_for(report: StepReport) -> str:
     kind = STEP_KINDS[report.step]
-    return kind.completed_event if report.status == StepStatus.completed else kind.rejected_event
+    if report.status == StepStatus.completed:
+        return kind.completed_event
+    if report.status == StepStatus.rejected:
+        return kind.rejected_event
+    return kind.progress_event

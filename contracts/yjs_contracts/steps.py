@@ -36,8 +36,14 @@ class StepKind:
         return self.step.split(".", 1)[0]
 
     @property
+    def progress_event(self) -> str:
+        """Every other status a step reaches (awaiting_review, cancelled, ...): one event type
+        per department, the step and status in its data."""
+        return f"{self.department}.step_updated"
+
+    @property
     def events(self) -> tuple[str, ...]:
-        return (self.completed_event, self.rejected_event)
+        return (self.completed_event, self.rejected_event, self.progress_event)
 
 
 STEP_KINDS: dict[str, StepKind] = {
@@ -73,6 +79,9 @@ STEP_BY_EVENT: dict[str, tuple[StepKind, StepStatus]] = {}
 for _kind in STEP_KINDS.values():
     STEP_BY_EVENT[_kind.completed_event] = (_kind, StepStatus.completed)
     STEP_BY_EVENT[_kind.rejected_event] = (_kind, StepStatus.rejected)
+
+#: every event that carries a StepReport
+REPORT_EVENTS: frozenset[str] = frozenset(e for _kind in STEP_KINDS.values() for e in _kind.events)
 
 DEPARTMENTS: tuple[str, ...] = tuple(dict.fromkeys(kind.department for kind in STEP_KINDS.values()))
 

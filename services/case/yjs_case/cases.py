@@ -13,7 +13,7 @@ from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
 from yjs_contracts.envelope import Envelope, new_event
 from yjs_contracts.events import CaseFinished, CaseSubmitted, StepReport
 from yjs_contracts.plans import CHINA, plan_for, with_deadlines
-from yjs_contracts.steps import STEP_BY_EVENT, StepStatus
+from yjs_contracts.steps import REPORT_EVENTS, StepStatus
 from yjs_kit.uow import UnitOfWork
 
 from . import record
@@ -84,7 +84,7 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
 def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     """Apply a department's report to its step and the case. Returns what changed, for the
     metrics: {"matter", "step", "department", "status", "case_status", ...} or None."""
-    if event.event_type not in STEP_BY_EVENT or not uow.first_time(event, "fold"):
+    if event.event_type not in REPORT_EVENTS or not uow.first_time(event, "fold"):
         return None
     uow.lock(event.case_id)
     case = uow.session.execute(select(cases).where(cases.c.case_id == event.case_id)).mappings().first()

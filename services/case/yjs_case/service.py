@@ -3,7 +3,7 @@ department's reports as events."""
 
 from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
-from yjs_contracts.steps import STEP_BY_EVENT
+from yjs_contracts.steps import REPORT_EVENTS
 from yjs_kit.consumer import consume_events
 from yjs_kit.metrics import MetricsServer
 from yjs_kit.operations import OperatorRpc
@@ -49,7 +49,7 @@ class CaseService(OperatorRpc):
         with self.db.unit_of_work() as uow:
             return cases.case_list(uow.session, owner, status, limit, after)
 
-    @consume_events(STEP_BY_EVENT)
+    @consume_events(REPORT_EVENTS)
     def on_department_event(self, event):
         with self.db.unit_of_work() as uow:
             change = cases.fold(uow, event)

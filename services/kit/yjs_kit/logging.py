@@ -30,6 +30,15 @@ def mask_personal_data(_logger, _name, event_dict):
     return {key: _mask_values(value) for key, value in event_dict.items()}
 
 
+class StdoutLogger:
+    """Writes to whatever sys.stdout is at the time of writing (it is swapped under test runners)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stdout, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
 def configure(service: str, level: str = "INFO") -> None:
     logging.basicConfig(stream=sys.stdout, level=getattr(logging, level.upper(), logging.INFO),
                         format="%(message)s")
@@ -46,7 +55,7 @@ def configure(service: str, level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=lambda *args: StdoutLogger(),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)

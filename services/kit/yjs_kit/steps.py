@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.envelope import Envelope, new_event
 from yjs_contracts.events import StepReport, event_type_for
 from yjs_contracts.plans import MATTERS, PlanStep
-from yjs_contracts.steps import STEP_BY_EVENT, STEP_KINDS, StepStatus
+from yjs_contracts.steps import REPORT_EVENTS, STEP_KINDS, StepStatus
 
 from .consumer import find_database
 from .uow import UnitOfWork
@@ -90,11 +90,10 @@ class StepTracker(DependencyProvider):
                 self._upsert(uow, tables["kit_plans"], ["case_id"], case_id=event.case_id,
                              matter=event.data["matter"], application=event.data["application"], plan=plan,
                              received_at=datetime.now(timezone.utc))
-            elif event.event_type in STEP_BY_EVENT:
-                kind, status = STEP_BY_EVENT[event.event_type]
+            elif event.event_type in REPORT_EVENTS:
                 report = StepReport.model_validate(event.data)
                 self._upsert(uow, tables["kit_step_facts"], ["case_id", "step"], case_id=event.case_id,
-                             step=kind.step, status=status.value, outputs=report.outputs)
+                             step=report.step, status=report.status.value, outputs=report.outputs)
             return self._start_ready(uow, event)
 
     def _start_ready(self, uow: UnitOfWork, cause: Envelope) -> list[StepReport]:

@@ -102,13 +102,20 @@ def start_service(broker_uri, database_factory):
 
     containers = []
 
-    def start(service_cls, database_url: str | None = None, **overrides):
+    def start(service_cls, database_url: str | None = None, migrate: bool = True, **overrides):
         name = service_cls.name
         config = service_config(name, AMQP_URI=broker_uri, METRICS_PORT=0, RETRY_DELAYS_MS=FAST_RETRIES_MS,
                                 WEB_SERVER_ADDRESS="127.0.0.1:0", **overrides)
         if getattr(service_cls, "db", None) is not None:
             config["DATABASE_URL"] = database_url or database_factory()
-            upgrade(name, config["DATABASE_URL"])
+            if migrate:
+                upgrade(name, config["DATABASE_URL"])
+            else:  # a service defined in a test: its tables straight from its metadata
+                from sqlalchemy import create_engine
+
+                engine = create_engine(config["DATABASE_URL"])
+                service_cls.db.metadata.create_all(engine)
+                engine.dispose()
         container = ServiceContainer(service_cls, config)
         container.start()
         containers.append(container)

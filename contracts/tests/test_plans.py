@@ -1,0 +1,83 @@
+"""Matter plans as data, and deadlines on China's working calendar."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from yjs_contracts import samples
+from yjs_contracts.calendar import add_working_days, is_working_day
+from yjs_contracts.plans import MATTERS, PlanOptions, plan_for, with_deadlines
+from yjs_contracts.steps import STEP_KINDS
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def steps(plan):
+    return {p.step: p.after for p in plan}
+
+
+def test_the_full_establishment_plan():
+    assert steps(plan_for("establishment", samples.establishment_application())) == {
+        "registration.establish": [],
+        "seal_carving.carve": ["registration.establish"],
+        "tax.register": ["registration.establish"],
+        "tax.grant_invoices": ["tax.register", "seal_carving.carve"],
+        "bank_account.open": ["registration.establish", "seal_carving.carve"],
+    }
+
+
+def test_steps_nobody_asked_for_are_not_in_the_plan_nor_waited_for():
+    plan = plan_for("establishment", samples.establishment_application(seals=(), bank_account=False))
+    assert steps(plan) == {"registration.establish": [], "tax.register": ["registration.establish"],
+                           "tax.grant_invoices": ["tax.register"]}
+
+
+def test_the_invoice_grant_waits_for_seals_only_when_an_invoice_seal_is_asked_and_the_region_needs_it():
+    no_invoice_seal = samples.establishment_application(seals=("official", "finance"))
+    assert steps(plan_for("establishment", no_invoice_seal))["tax.grant_invoices"] == ["tax.register"]
+    with_seal = samples.establishment_application()
+    digital = PlanOptions(invoice_grant_needs_invoice_seal=False)
+    assert steps(plan_for("establishment", with_seal, digital))["tax.grant_invoices"] == ["tax.register"]
+
+
+def test_licensed_scope_items_add_the_licensing_step():
+    plan = plan_for("establishment", samples.establishment_application(scope=("软件开发", "餐饮服务")))
+    assert steps(plan)["licensing.issue"] == ["registration.establish"]
+
+
+def test_every_planned_step_is_a_known_step_kind_and_waits_only_on_earlier_steps():
+    for matter in MATTERS.values():
+        seen = set()
+        for rule in matter.steps:
+            assert rule.step in STEP_KINDS
+            assert all(a.step in seen for a in rule.after), (matter.name, rule.step)
+            seen.add(rule.step)
+
+
+def test_working_days_skip_the_national_day_holiday_and_count_the_make_up_saturday():
+    # 2026: 10月1日–7日 off; Saturday 10月10日 (调休) is a working day, Sunday 9月20日 too
+    assert not is_working_day(datetime(2026, 10, 5).date())
+    assert is_working_day(datetime(2026, 10, 10).date())
+    start = datetime(2026, 9, 30, 15, 0, tzinfo=CHINA)  # one working hour before the holiday
+    assert add_working_days(start, 1) == datetime(2026, 10, 8, 15, 0, tzinfo=CHINA)
+    friday = datetime(2026, 10, 9, 15, 0, tzinfo=CHINA)
+    assert add_working_days(friday, 0.5) == datetime(2026, 10, 10, 11, 30, tzinfo=CHINA)
+
+
+def test_a_submission_after_hours_starts_counting_the_next_working_morning():
+    evening = datetime(2026, 11, 27, 20, 0, tzinfo=CHINA)  # a Friday evening
+    assert add_working_days(evening, 0.5) == datetime(2026, 11, 30, 12, 30, tzinfo=CHINA)
+
+
+def test_deadlines_follow_the_plan_order():
+    application = samples.establishment_application()
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=CHINA)
+    plan = {p.step: p.deadline for p in with_deadlines("establishment", plan_for("establishment", application), start)}
+    assert plan["registration.establish"] == datetime(2026, 11, 30, 12, 30, tzinfo=CHINA)
+    assert plan["seal_carving.carve"] == datetime(2026, 11, 30, 16, 0, tzinfo=CHINA)
+    assert plan["bank_account.open"] == datetime(2026, 12, 1, 16, 0, tzinfo=CHINA)
+
+
+@pytest.mark.parametrize("year", [2027, 2030])
+def test_years_the_official_calendar_does_not_know_yet_fall_back_to_weekdays(year):
+    assert is_working_day(datetime(year, 3, 3).date()) == (datetime(year, 3, 3).weekday() < 5)
