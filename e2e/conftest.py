@@ -23,8 +23,9 @@ def free_port() -> int:
 
 
 class RunningSystem:
-    def __init__(self, system: System, amqp_uri: str, database_urls: dict[str, str], log_lines: list):
-        self.system, self.amqp_uri, self.database_urls, self.log_lines = system, amqp_uri, database_urls, log_lines
+    def __init__(self, system: System, amqp_uri: str, database_urls: dict[str, str]):
+        self.system, self.amqp_uri, self.database_urls = system, amqp_uri, database_urls
+        self.log_dir = system.config.log_dir
         self.base_url = system.config.base_url
 
     def client(self, subject: str = "e2e-applicant", role: str = "applicant") -> ApiClient:
@@ -41,18 +42,19 @@ class RunningSystem:
 
 
 @pytest.fixture(scope="module")
-def system():
+def system(request, tmp_path_factory):
     vhost, amqp_uri = fresh_vhost()
     services = ["case", "registration", "seal_carving", "tax", "bank_account", "gateway"]
     databases = {s: create_database(f"yjs_e2e_{s}") for s in services if s != "gateway"}
-    lines: list[tuple[str, str]] = []
     config = SystemConfig(amqp_uri=amqp_uri, gateway_address=f"127.0.0.1:{free_port()}", database_urls=databases,
                           services=services, replicas={"tax": 2}, metrics_port_offset=1000, env=E2E_ENV)
-    system = System(config, on_line=lambda service, line: lines.append((service, line)))
+    # every process's log in a file of its own, kept after the run for whoever reads a failure
+    config.log_dir = tmp_path_factory.mktemp(f"logs-{request.module.__name__.rsplit('.', 1)[-1]}")
+    system = System(config)
     system.start()
     try:
         system.wait_ready()
-        yield RunningSystem(system, amqp_uri, databases, lines)
+        yield RunningSystem(system, amqp_uri, databases)
     finally:
         system.stop()
         for url in databases.values():

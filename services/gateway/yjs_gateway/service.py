@@ -4,6 +4,7 @@ and dead letters. Each route authenticates, calls a service and shapes the answe
 from __future__ import annotations
 
 import json
+import uuid
 
 from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -39,7 +40,10 @@ class Gateway:
         caller = self.caller(request, "applicant")
         body = json_body(request)
         parse_submission(body)  # 422 before anything is stored
-        answer = self.backends["case"].call("submit", caller.subject, body, request.headers.get("Idempotency-Key"))
+        # without a client key, one per request: an RPC redelivered after a crash of the case
+        # service then finds the case it already opened instead of opening a second one
+        key = request.headers.get("Idempotency-Key") or f"request:{uuid.uuid4()}"
+        answer = self.backends["case"].call("submit", caller.subject, body, key)
         return json_response(202, {"case_id": answer["case_id"], "status": answer["status"]},
                              {"Location": f"/v1/cases/{answer['case_id']}"})
 
