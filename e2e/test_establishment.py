@@ -145,3 +145,26 @@ def test_the_command_line_submits_and_shows_a_record(system, tmp_path, fresh_app
     assert case_id in yjs(system, "--subject", "e2e-cli", "cases").stdout
     assert "COMPLETED" in yjs(system, "--subject", "e2e-cli", "case", case_id).stdout
     assert yjs(system, "--subject", "someone-else", "case", case_id).returncode == 1
+
+
+def test_every_process_serves_its_metrics_with_the_business_figures(system, fresh_application):
+    import requests
+    from yjs_kit.config import METRICS_PORTS
+
+    submit_and_wait(system, fresh_application(seals=(), bank_account=False))
+
+    def scrape(service):
+        port = METRICS_PORTS[service] + system.system.config.metrics_port_offset
+        return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+
+    case = scrape("case")
+    assert 'yjs_cases_submitted_total{matter="establishment"}' in case
+    assert 'yjs_cases_finished_total{matter="establishment",outcome="completed"}' in case
+    assert 'yjs_case_duration_seconds_bucket{le="1.0",matter="establishment"}' in case
+    assert 'yjs_step_duration_seconds_count{department="tax"}' in case
+    assert "yjs_steps_in_progress" in case and "yjs_outbox_backlog" in case
+    registration = scrape("registration")
+    assert 'yjs_events_published_total{event_type="registration.enterprise_registered",service="registration"}' in registration
+    assert 'yjs_events_consumed_total{event_type="case.submitted",outcome="applied",service="registration"}' in registration
+    assert 'yjs_handler_seconds_count{handler="on_event",service="registration"}' in registration
+    assert "yjs_http_seconds_bucket" in scrape("gateway")
