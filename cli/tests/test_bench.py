@@ -1,0 +1,67 @@
+"""`yjs bench` end to end, small: the whole system started by the benchmark, every case heard
+finishing, a report with every section. No assertion about time: the numbers are the report's."""
+
+from __future__ import annotations
+
+import re
+
+from yjs_cli.bench_measure import counter_delta, percentile
+from yjs_cli.main import main
+
+SECTIONS = ["## Machine", "## Parameters", "## Results", "## Per process", "## Broker ceiling", "## Events per case"]
+
+
+def row(report: str, measure: str) -> str:
+    found = re.search(rf"^\| {re.escape(measure)} \| (.*?) \|$", report, re.MULTILINE)
+    assert found, f"no row {measure!r} in the report"
+    return found.group(1).strip("* ")
+
+
+def test_a_closed_loop_on_postgres_completes_every_case_and_reports_it(tmp_path, capsys):
+    output = tmp_path / "bench.md"
+    assert main(["bench", "-n", "20", "--concurrency", "5", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    assert report in capsys.readouterr().out
+    for section in SECTIONS:
+        assert section in report
+    assert row(report, "cases submitted") == "20"
+    assert row(report, "completed") == "20"
+    assert row(report, "submissions refused or failed") == "0"
+    assert row(report, "not finished") == "0"
+    assert float(row(report, "events published per case")) > 0
+    assert float(row(report, "event deliveries per case (consumed by the services)")) > 0
+    for service in ["case", "registration", "seal_carving", "tax", "bank_account", "gateway"]:
+        assert re.search(rf"^\| {service} \| [\d.]+ \|", report, re.MULTILINE), service
+    assert "| case.completed | 1.00 |" in report  # one completion per case
+    assert "| confirms per batch of 100 |" in report and "| confirm each message |" in report
+    assert "of the broker's ceiling" in report
+    assert "PostgreSQL (backends of the bench databases)" in report
+
+
+def test_an_open_loop_on_sqlite_completes_every_case(tmp_path):
+    output = tmp_path / "bench.md"
+    assert main(["bench", "-n", "6", "--rate", "5", "--concurrency", "3", "--database", "sqlite",
+                 "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    for section in SECTIONS:
+        assert section in report
+    assert "open loop at 5 cases/s" in report
+    assert "SQLite" in report
+    assert row(report, "completed") == "6"
+
+
+def test_percentiles_are_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([3.0], 99) == 3.0
+
+
+def test_counter_growth_is_per_labelled_sample():
+    label = (("event_type", "case.submitted"), ("service", "case"))
+    other = (("event_type", "case.completed"), ("service", "case"))
+    before = {("yjs_events_published_total", label): 2.0}
+    after = {("yjs_events_published_total", label): 5.0, ("yjs_events_published_total", other): 1.0,
+             ("yjs_events_consumed_total", label): 9.0}
+    assert counter_delta(before, after, "yjs_events_published_total") == {label: 3.0, other: 1.0}
