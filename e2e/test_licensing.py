@@ -1,0 +1,157 @@
+"""行业准营 end to end: permits by their 证照分离 mode inside 企业开办 and on their own, one
+comprehensive permit per industry (一业一证), and a false commitment revoked after issue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from yjs_cli.client import ApiClient, token_for
+from yjs_contracts import catalogue
+from yjs_kit.testing import wait_for
+
+RESTAURANT = ("软件开发", "餐饮服务", "食品销售", "酒类经营")
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def establish(system, fresh_application, scope, commitments=(), subject="e2e-licensing"):
+    client = system.client(subject)
+    answer = client.submit(fresh_application(scope=scope, commitments=commitments, seals=(), bank_account=False))
+    assert answer.status_code == 202, answer.text
+    return client, answer.json()["case_id"]
+
+
+def until(client, case_id, predicate, what):
+    return wait_for(lambda: (lambda record: record if predicate(record) else None)(client.case(case_id)),
+                    timeout=60, interval=0.2, what=what)
+
+
+def step(record, name):
+    return next(s for s in record["steps"] if s["step"] == name)
+
+
+def test_a_restaurant_is_established_with_one_comprehensive_permit_covering_its_items(system, fresh_application):
+    body = json.loads((EXAMPLES / "establishment-restaurant.json").read_text(encoding="utf-8"))  # the demo's
+    enterprise = body["application"]["enterprise"]
+    enterprise["name_parts"]["trade_name"] = fresh_application()["application"]["enterprise"]["name_parts"]["trade_name"]
+    enterprise["name"] = "".join(enterprise["name_parts"][k] for k in ("region", "trade_name", "industry", "form"))
+    client = system.client("e2e-licensing")
+    answer = client.submit(body)
+    assert answer.status_code == 202, answer.text
+    record = client.wait_until_final(answer.json()["case_id"])
+    assert record["status"] == "completed", record
+    assert {s["status"] for s in record["steps"]} == {"completed"} and len(record["steps"]) == 6
+    assert step(record, "licensing.issue")["after"] == ["registration.establish"]
+    licences = record["outputs"]["licences"]
+    assert licences["uscc"] == record["outputs"]["uscc"] and licences["catalogue_version"] == catalogue.VERSION
+    [permit] = licences["permits"]
+    assert permit["name"] == "饭店行业综合许可证" and permit["comprehensive"] and permit["industry"] == "restaurant"
+    assert permit["items"] == ["餐饮服务", "食品销售", "酒类经营"]  # 餐饮管理 is a general item
+    assert {p["name"]: p["items"] for p in permit["parts"]} == {"食品经营许可证": ["餐饮服务", "食品销售"],
+                                                             "酒类商品零售许可证": ["酒类经营"]}
+    assert permit["permit_number"].startswith("ZH330402") and len(permit["permit_number"]) == 16
+    assert permit["mode"] == "commitment" and permit["check_due"] and permit["valid_until"]
+    assert permit["status"] == "valid"
+    assert "licensing.licences_issued" in [t["event_type"] for t in record["timeline"]]
+
+
+def test_a_scope_mixing_filing_commitment_and_cancelled_items_handles_each_by_its_mode(system, fresh_application):
+    scope = ("软件开发", "机动车修理和维护", "职业中介活动", "因私出入境中介服务")
+    client, case_id = establish(system, fresh_application, scope, commitments=("职业中介活动",))
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "completed", record
+    licences = record["outputs"]["licences"]
+    permits = {p["mode"]: p for p in licences["permits"]}
+    assert set(permits) == {"filing", "commitment"}
+    filing, commitment = permits["filing"], permits["commitment"]
+    assert filing["name"] == "机动车维修经营备案" and filing["items"] == ["机动车修理和维护"]
+    assert filing["valid_until"] is None and filing["check_due"] is None and not filing["comprehensive"]
+    assert commitment["name"] == "人力资源服务许可证" and commitment["items"] == ["职业中介活动"]
+    assert commitment["check_due"] and commitment["check_due"] > commitment["valid_from"]
+    assert licences["not_required"] == [
+        {"code": "exit_entry_agency", "name": "因私出入境中介机构资格认定", "items": ["因私出入境中介服务"]}]
+    assert licences["awaiting_review"] == []
+
+
+def test_an_approval_mode_permit_leaves_the_case_visibly_awaiting_review(system, fresh_application):
+    client, case_id = establish(system, fresh_application, ("药品零售", "第二类医疗器械销售"))
+    record = until(client, case_id, lambda r: step(r, "licensing.issue")["status"] == "awaiting_review",
+                   "licensing to wait for staff")
+    record = until(client, case_id, lambda r: all(s["status"] == "completed" for s in r["steps"]
+                                                  if s["step"] != "licensing.issue"), "the other departments")
+    assert record["status"] == "in_progress"
+    licensing = step(record, "licensing.issue")
+    assert [r["code"] for r in licensing["reasons"]] == ["approval_required"]
+    [waiting] = licensing["outputs"]["awaiting_review"]
+    assert waiting["name"] == "药店行业综合许可证" and waiting["items"] == ["药品零售", "第二类医疗器械销售"]
+    assert licensing["outputs"]["permits"] == []  # one industry, one decision: nothing issued piecemeal
+    assert [p["name"] for p in licensing["outputs"]["not_required"]] == ["药品零售企业筹建审批"]
+
+
+def test_the_licensing_matter_serves_an_existing_enterprise_and_refuses_an_unknown_one(system, fresh_application):
+    client, case_id = establish(system, fresh_application, ("软件开发",))
+    established = client.wait_until_final(case_id)
+    assert established["status"] == "completed" and "licensing.issue" not in [s["step"] for s in established["steps"]]
+    uscc = established["outputs"]["uscc"]
+    wait_for(lambda: system.query("licensing", "SELECT 1 FROM enterprises WHERE uscc = :u", u=uscc),
+             what="licensing to hear of the enterprise")
+    answer = client.submit({"matter": "licensing", "application": {
+        "uscc": uscc, "business_scope": ["健身休闲活动", "高危险性体育运动（游泳）"],
+        "commitments": ["高危险性体育运动（游泳）"]}})
+    assert answer.status_code == 202, answer.text
+    record = client.wait_until_final(answer.json()["case_id"])
+    assert record["status"] == "completed", record
+    [permit] = record["outputs"]["licences"]["permits"]
+    assert permit["name"] == "健身房行业综合许可证" and permit["items"] == ["高危险性体育运动（游泳）"]
+    assert {p["name"] for p in permit["parts"]} == {"高危险性体育项目经营许可证", "公共场所卫生许可证"}
+    assert record["outputs"]["licences"]["uscc"] == uscc
+
+    unknown = client.submit({"matter": "licensing", "application": {
+        "uscc": "91350100M000100Y43", "business_scope": ["食品销售"], "commitments": ["食品销售"]}})
+    refused = client.wait_until_final(unknown.json()["case_id"])
+    assert refused["status"] == "rejected"
+    assert [(r["code"], r["field"]) for r in refused["reasons"]] == [("enterprise_unknown", "application.uscc")]
+    assert "91350100M000100Y43" in refused["reasons"][0]["message"]
+
+
+def test_a_false_commitment_is_revoked_after_issue_and_the_record_shows_it(system, fresh_application):
+    scope = RESTAURANT + ("机动车修理和维护",)
+    client, case_id = establish(system, fresh_application, scope, commitments=RESTAURANT[1:])
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "completed", record
+    permits = {p["mode"]: p["permit_number"] for p in record["outputs"]["licences"]["permits"]}
+    number, filing = permits["commitment"], permits["filing"]
+    path = f"/v1/licences/{number}/revocation"
+    finding = {"finding": "现场核查：无油烟净化设施，与承诺不符"}
+    assert client.request("POST", path, json=finding).status_code == 403  # not the applicant's to do
+    tax = ApiClient(system.base_url, token_for("tax-staff", "department", "tax"))
+    assert tax.request("POST", path, json=finding).status_code == 403
+    inspector = ApiClient(system.base_url, token_for("inspector", "department", "licensing"))
+    assert inspector.request("POST", path, json={}).status_code == 422
+    assert inspector.request("POST", "/v1/licences/ZH33040200000000/revocation", json=finding).status_code == 404
+    assert inspector.request("POST", f"/v1/licences/{filing}/revocation", json=finding).json()["error"]["code"] == \
+        "not_revocable"
+    revoked = inspector.request("POST", path, json=finding)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["status"] == "revoked" and revoked.json()["case_id"] == case_id
+    again = system.client("ops", "operator").request("POST", path, json=finding)
+    assert again.status_code == 409
+
+    def shown(record):
+        return {p["permit_number"]: p for p in record["outputs"]["licences"]["permits"]}
+
+    record = until(client, case_id, lambda r: shown(r)[number]["status"] == "revoked", "the revocation on the record")
+    assert record["status"] == "completed"
+    assert shown(record)[number]["revocation_reason"] == finding["finding"] and shown(record)[number]["revoked_at"]
+    assert shown(record)[filing]["status"] == "valid"
+    assert step(record, "licensing.issue")["outputs"]["permits"] == record["outputs"]["licences"]["permits"]
+    assert record["timeline"][-1]["event_type"] == "licensing.permit_revoked"
+    assert number in record["timeline"][-1]["summary"]
+
+    # a past false promise: this enterprise's next commitment goes to staff instead
+    answer = client.submit({"matter": "licensing", "application": {
+        "uscc": record["outputs"]["uscc"], "business_scope": ["职业中介活动"], "commitments": ["职业中介活动"]}})
+    later = until(client, answer.json()["case_id"], lambda r: r["steps"][0]["status"] == "awaiting_review",
+                  "the barred commitment to wait for staff")
+    assert later["status"] == "in_progress"
+    assert [r["code"] for r in later["steps"][0]["reasons"]] == ["commitment_barred"]

@@ -1,0 +1,180 @@
+"""Licensing on the real broker and database: enterprises known from registration's events,
+the catalogue edition a case keeps, revocation of a false commitment, permits ended with the
+enterprise."""
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from types import MappingProxyType
+
+import pytest
+from nameko.exceptions import RemoteError
+from yjs_contracts import catalogue
+from yjs_contracts.catalogue import PermitMode
+from yjs_contracts.codes import make_uscc
+from yjs_contracts.envelope import new_event
+from sqlalchemy import create_engine, select
+from yjs_contracts.events import (CaseSubmitted, CaseWithdrawn, EnterpriseDeregistered, EnterpriseRegistered,
+                                  step_report)
+from yjs_contracts.plans import plan_for, with_deadlines
+from yjs_contracts.steps import StepStatus
+from yjs_kit.testing import publish
+from yjs_licensing.models import permits
+from yjs_licensing.service import LicensingService
+
+OUTCOMES = ("licensing.licences_issued", "licensing.step_updated", "licensing.licensing_refused")
+NAME = "嘉兴明远数字科技有限公司"
+
+
+def submitted(case_id: str, matter: str, application: dict, version: str = catalogue.VERSION):
+    now = datetime.now(timezone.utc)
+    plan = with_deadlines(matter, plan_for(matter, application), now)
+    return new_event("case.submitted", CaseSubmitted(matter=matter, owner="alice", application=application, plan=plan,
+                                                     submitted_at=now, catalogue_version=version), case_id=case_id)
+
+
+def registered(uscc: str, case_id: str):
+    return new_event("registration.enterprise_registered", step_report(
+        "registration.establish", StepStatus.completed, EnterpriseRegistered(
+            uscc=uscc, licence_number="330402000000001", enterprise_name=NAME,
+            registered_at=datetime.now(timezone.utc))), case_id=case_id)
+
+
+def licensing(case_id: str, uscc: str, scope: list[str], commitments: list[str], version: str = catalogue.VERSION):
+    return submitted(case_id, "licensing", {"uscc": uscc, "business_scope": scope, "commitments": commitments},
+                     version)
+
+
+def outcome(watcher, case_id: str):
+    [event] = watcher.wait_for(lambda e: e.case_id == case_id)
+    return event
+
+
+@pytest.fixture
+def stricter_edition():
+    """An edition, published after some case was planned, in which 食品经营许可 needs staff."""
+    strict = replace(catalogue.CURRENT, version="test.strict", permits=MappingProxyType({
+        **catalogue.CURRENT.permits,
+        "food_business": replace(catalogue.CURRENT.permits["food_business"], mode=PermitMode.approval)}))
+    catalogue.EDITIONS[strict.version] = strict
+    yield strict
+    del catalogue.EDITIONS[strict.version]
+
+
+def test_a_case_is_decided_with_the_catalogue_edition_it_was_planned_with(start_service, broker_uri, watch,
+                                                                          stricter_edition):
+    start_service(LicensingService)
+    watcher = watch(*OUTCOMES)
+    uscc = make_uscc("330402", 101)
+    publish(broker_uri, registered(uscc, "R1"))
+    publish(broker_uri, licensing("L1", uscc, ["食品销售"], ["食品销售"], catalogue.VERSION))
+    current = outcome(watcher, "L1")
+    assert current.event_type == "licensing.licences_issued"
+    [permit] = current.data["outputs"]["permits"]
+    assert permit["name"] == "食品经营许可证" and permit["mode"] == "commitment" and permit["check_due"]
+    assert permit["permit_number"].startswith("JY330402")
+    assert current.data["outputs"]["catalogue_version"] == catalogue.VERSION
+    publish(broker_uri, licensing("L2", uscc, ["食品销售"], ["食品销售"], stricter_edition.version))
+    strict = outcome(watcher, "L2")
+    assert strict.event_type == "licensing.step_updated" and strict.data["status"] == "awaiting_review"
+    assert strict.data["outputs"]["catalogue_version"] == "test.strict"
+    assert [r["code"] for r in strict.data["reasons"]] == ["approval_required"]
+
+
+def test_a_false_commitment_is_revoked_once_announced_and_bars_commitments(start_service, broker_uri, watch, rpc):
+    start_service(LicensingService)
+    watcher = watch(*OUTCOMES, "licensing.permit_revoked")
+    uscc = make_uscc("330402", 102)
+    publish(broker_uri, registered(uscc, "R2"))
+    publish(broker_uri, licensing("L3", uscc, ["职业中介活动", "机动车修理和维护"], ["职业中介活动"]))
+    issued = {p["mode"]: p for p in outcome(watcher, "L3").data["outputs"]["permits"]}
+    commitment, filing = issued["commitment"]["permit_number"], issued["filing"]["permit_number"]
+    with pytest.raises(RemoteError) as unknown:
+        rpc("licensing").revoke_commitment("JY33040200000000", "不实", "operator:ops")
+    assert unknown.value.exc_type == "PermitNotFound"
+    with pytest.raises(RemoteError) as not_commitment:
+        rpc("licensing").revoke_commitment(filing, "不实", "operator:ops")
+    assert not_commitment.value.exc_type == "PermitNotRevocable"
+    answer = rpc("licensing").revoke_commitment(commitment, "无固定经营场所，与承诺不符", "department:inspector")
+    assert answer["status"] == "revoked" and answer["case_id"] == "L3"
+    with pytest.raises(RemoteError) as twice:
+        rpc("licensing").revoke_commitment(commitment, "不实", "operator:ops")
+    assert twice.value.exc_type == "PermitNotRevocable"
+    [revoked] = watcher.wait_for(lambda e: e.event_type == "licensing.permit_revoked")
+    assert revoked.case_id == "L3" and revoked.data["step"] == "licensing.issue"
+    restated = {p["permit_number"]: p for p in revoked.data["outputs"]["permits"]}
+    assert restated[commitment]["status"] == "revoked" and restated[filing]["status"] == "valid"
+    # a past false promise: no more 告知承诺 for this enterprise
+    publish(broker_uri, licensing("L4", uscc, ["职业中介活动"], ["职业中介活动"]))
+    barred = outcome(watcher, "L4")
+    assert barred.data["status"] == "awaiting_review" and barred.data["reasons"][0]["code"] == "commitment_barred"
+
+
+def test_unknown_and_deregistered_enterprises_are_refused_and_closing_ends_every_permit(start_service, broker_uri,
+                                                                                         watch):
+    start_service(LicensingService)
+    watcher = watch(*OUTCOMES, "licensing.licences_revoked")
+    publish(broker_uri, licensing("L5", make_uscc("330402", 999), ["食品销售"], ["食品销售"]))
+    unknown = outcome(watcher, "L5")
+    assert unknown.event_type == "licensing.licensing_refused"
+    assert [(r["code"], r["field"]) for r in unknown.data["reasons"]] == [("enterprise_unknown", "application.uscc")]
+
+    uscc = make_uscc("330402", 103)
+    publish(broker_uri, registered(uscc, "R3"))
+    publish(broker_uri, licensing("L6", uscc, ["粮食收购", "因私出入境中介服务"], []))
+    [filing] = outcome(watcher, "L6").data["outputs"]["permits"]
+    assert filing["name"] == "粮食收购备案"
+    closing = submitted("D1", "deregistration", {
+        "uscc": uscc, "route": "simple", "reason": "决议解散",
+        "commitments": {"debts_settled": True, "investors_agree": True}})
+    publish(broker_uri, closing, new_event("registration.enterprise_deregistered", step_report(
+        "registration.deregister", StepStatus.completed, EnterpriseDeregistered(
+            uscc=uscc, enterprise_name=NAME, licence_number="330402000000001",
+            deregistered_at=datetime.now(timezone.utc))), case_id="D1"))
+    [ended] = watcher.wait_for(lambda e: e.event_type == "licensing.licences_revoked")
+    assert ended.case_id == "D1" and [p["permit_number"] for p in ended.data["outputs"]["permits"]] == [
+        filing["permit_number"]]
+    publish(broker_uri, licensing("L7", uscc, ["粮食收购"], []))
+    assert [r["code"] for r in outcome(watcher, "L7").data["reasons"]] == ["enterprise_deregistered"]
+
+
+def test_what_waits_for_staff_is_issued_on_their_approval_beside_what_was_issued_at_once(start_service, broker_uri,
+                                                                                        watch, rpc):
+    start_service(LicensingService)
+    watcher = watch(*OUTCOMES)
+    uscc = make_uscc("330402", 104)
+    publish(broker_uri, registered(uscc, "R4"))
+    publish(broker_uri, licensing("L8", uscc, ["药品零售", "第二类医疗器械销售", "粮食收购"], []))
+    waiting = outcome(watcher, "L8")
+    assert waiting.data["status"] == "awaiting_review"
+    [filing] = waiting.data["outputs"]["permits"]
+    assert filing["name"] == "粮食收购备案"
+    [review] = rpc("licensing").reviews(case_id="L8")["items"]
+    assert [r["code"] for r in review["reasons"]] == ["approval_required"]
+    rpc("licensing").decide(review["review_id"], {"decision": "approve"}, "department:staff")
+    [issued] = watcher.wait_for(lambda e: e.case_id == "L8" and e.event_type == "licensing.licences_issued")
+    assert issued.data["decided_by"] == "department:staff"
+    by_name = {p["name"]: p for p in issued.data["outputs"]["permits"]}
+    assert set(by_name) == {"粮食收购备案", "药店行业综合许可证"}
+    assert by_name["粮食收购备案"]["permit_number"] == filing["permit_number"]  # not issued twice
+    pharmacy = by_name["药店行业综合许可证"]
+    assert pharmacy["mode"] == "approval" and pharmacy["comprehensive"] and pharmacy["check_due"] is None
+    assert issued.data["outputs"]["awaiting_review"] == []
+
+
+def test_a_withdrawn_case_ends_the_permits_it_was_issued(start_service, broker_uri, watch):
+    container = start_service(LicensingService)
+    watcher = watch(*OUTCOMES)
+    uscc = make_uscc("330402", 105)
+    publish(broker_uri, registered(uscc, "R5"))
+    publish(broker_uri, licensing("L9", uscc, ["机动车修理和维护"], []))
+    assert outcome(watcher, "L9").event_type == "licensing.licences_issued"
+    publish(broker_uri, new_event("case.withdrawn", CaseWithdrawn(
+        matter="licensing", owner="alice", reason="不再经营", steps=["licensing.issue"],
+        withdrawn_at=datetime.now(timezone.utc)), case_id="L9"))
+    [cancelled] = watcher.wait_for(lambda e: e.case_id == "L9" and e.data["status"] == "cancelled")
+    assert cancelled.data["undoes"] is True
+    engine = create_engine(container.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        assert connection.execute(select(permits.c.status, permits.c.revocation_reason)).all() == [
+            ("cancelled", "申请人撤回申请")]
+    engine.dispose()

@@ -1,0 +1,132 @@
+"""Licensing's rules, without broker or database: each item by its mode, one permit per
+industry, commitments and their fallbacks, numbers and terms."""
+
+from dataclasses import replace
+from datetime import date, datetime
+from types import MappingProxyType
+
+import pytest
+from yjs_contracts.catalogue import CURRENT, PermitMode
+from yjs_contracts.plans import CHINA
+from yjs_licensing import rules
+
+RESTAURANT = ["软件开发", "餐饮服务", "食品销售", "酒类经营"]
+
+
+def by_name(grants):
+    return {g.name: g for g in grants}
+
+
+def test_a_restaurant_gets_one_comprehensive_permit_covering_its_items():
+    decision = rules.decide(CURRENT, RESTAURANT, ["餐饮服务", "食品销售", "酒类经营"])
+    assert decision.review == [] and decision.reasons == [] and decision.not_required == []
+    [grant] = decision.issue
+    assert grant.name == "饭店行业综合许可证" and grant.comprehensive and grant.industry.code == "restaurant"
+    assert grant.items == ("餐饮服务", "食品销售", "酒类经营")
+    assert [(p.permit.code, p.items, p.mode) for p in grant.parts] == [
+        ("food_business", ("餐饮服务", "食品销售"), PermitMode.commitment),
+        ("liquor_retail", ("酒类经营",), PermitMode.commitment)]
+    assert grant.mode == PermitMode.commitment and grant.prefix == "ZH"
+
+
+def test_each_item_outside_an_industry_is_handled_by_its_own_mode():
+    scope = ["软件开发", "机动车修理和维护", "职业中介活动", "因私出入境中介服务"]
+    decision = rules.decide(CURRENT, scope, ["职业中介活动"])
+    issued = by_name(decision.issue)
+    assert set(issued) == {"机动车维修经营备案", "人力资源服务许可证"}
+    assert issued["机动车维修经营备案"].mode == PermitMode.filing and not issued["机动车维修经营备案"].comprehensive
+    assert issued["人力资源服务许可证"].mode == PermitMode.commitment
+    assert [(p.code, items) for p, items in decision.not_required] == [("exit_entry_agency", ("因私出入境中介服务",))]
+    assert decision.review == []
+
+
+def test_approval_mode_waits_for_staff_with_its_reason():
+    decision = rules.decide(CURRENT, ["劳务派遣服务", "机动车修理和维护"], [], scope_field="application.business_scope")
+    assert [g.name for g in decision.review] == ["劳务派遣经营许可证"]
+    assert [g.name for g in decision.issue] == ["机动车维修经营备案"]  # a filing does not wait for the approval
+    [reason] = decision.reasons
+    assert reason.code == "approval_required" and reason.field == "application.business_scope.0"
+
+
+def test_a_commitment_not_signed_for_every_item_falls_back_to_review():
+    decision = rules.decide(CURRENT, RESTAURANT, ["餐饮服务", "酒类经营"])
+    assert decision.issue == []
+    [grant] = decision.review  # one industry, one decision: the whole comprehensive permit waits
+    assert grant.comprehensive and grant.needs_review
+    [reason] = decision.reasons
+    assert reason.code == "commitment_missing" and "食品销售" in reason.message
+    assert reason.field == "application.business_scope.2"
+
+
+def test_a_past_false_promise_bars_commitment():
+    decision = rules.decide(CURRENT, ["职业中介活动"], ["职业中介活动"], commitment_barred=True)
+    assert decision.issue == [] and [r.code for r in decision.reasons] == ["commitment_barred"]
+
+
+def test_an_industry_with_an_approval_permit_waits_whole_and_cancelled_parts_need_nothing():
+    decision = rules.decide(CURRENT, ["药品零售", "第二类医疗器械销售"], [])
+    [grant] = decision.review
+    assert grant.name == "药店行业综合许可证" and grant.items == ("药品零售", "第二类医疗器械销售")
+    assert {p.permit.code: p.mode for p in grant.parts} == {"drug_retail": PermitMode.approval,
+                                                            "medical_device_class2": PermitMode.filing}
+    assert [p.code for p, _ in decision.not_required] == ["drug_retail_preparation"]
+
+
+def test_an_item_joins_the_first_industry_that_applies_only():
+    # a restaurant selling tobacco: the convenience store's defining 食品销售 is the restaurant's already
+    decision = rules.decide(CURRENT, ["餐饮服务", "食品销售", "烟草制品零售"], ["餐饮服务", "食品销售"])
+    assert [g.name for g in decision.issue] == ["饭店行业综合许可证"]
+    assert [g.name for g in decision.review] == ["烟草专卖零售许可证"]
+    hotel = rules.decide(CURRENT, ["住宿服务", "餐饮服务"], [])
+    assert [g.name for g in hotel.review] == ["旅馆行业综合许可证"]
+    assert {p.permit.code for p in hotel.review[0].parts} == {"hotel_special_trade", "public_health", "food_business"}
+
+
+def test_a_gym_with_a_pool_gets_its_comprehensive_permit_on_commitment():
+    scope = ["健身休闲活动", "高危险性体育运动（游泳）", "食品销售（仅销售预包装食品）"]
+    [grant] = rules.decide(CURRENT, scope, ["高危险性体育运动（游泳）"]).issue
+    assert grant.name == "健身房行业综合许可证"
+    assert {p.permit.code: p.mode for p in grant.parts} == {
+        "high_risk_sports": PermitMode.commitment, "public_health": PermitMode.commitment,
+        "prepackaged_food_filing": PermitMode.filing}
+
+
+def test_the_same_permit_needed_by_two_items_outside_an_industry_is_one_permit():
+    [grant] = rules.decide(CURRENT, ["食品销售"], ["食品销售"]).issue
+    assert grant.name == "食品经营许可证" and not grant.comprehensive and grant.prefix == "JY"
+
+
+def test_another_edition_decides_differently():
+    strict = replace(CURRENT, version="test.strict", permits=MappingProxyType({
+        **CURRENT.permits, "food_business": replace(CURRENT.permits["food_business"], mode=PermitMode.approval)}))
+    assert rules.decide(CURRENT, ["食品销售"], ["食品销售"]).issue
+    assert not rules.decide(strict, ["食品销售"], ["食品销售"]).issue
+
+
+def test_unknown_items_and_unknown_or_closed_enterprises_are_refused_with_reasons():
+    [reason] = rules.unknown_item_reasons(CURRENT, ["软件开发", "炼金术"], "application.business_scope")
+    assert reason.code == "unknown_scope_item" and reason.field == "application.business_scope.1"
+    assert [r.code for r in rules.enterprise_reasons("91350100M000100Y43", None)] == ["enterprise_unknown"]
+    assert [r.code for r in rules.enterprise_reasons("91350100M000100Y43", "deregistered")] == ["enterprise_deregistered"]
+    assert rules.enterprise_reasons("91350100M000100Y43", "registered") == []
+
+
+def test_permit_numbers_have_the_food_licence_shape_and_a_check_digit():
+    number = rules.permit_number("JY", "330402", 1)
+    assert number == "JY3304020000001" + rules.luhn_digit("3304020000001") and len(number) == 16
+    assert rules.luhn_digit("7992739871") == "3"  # the textbook Luhn example
+    assert rules.permit_number("JY", "330402", 2) != number
+    with pytest.raises(ValueError):
+        rules.permit_number("JY", "3304", 1)
+
+
+def test_terms_take_the_shortest_validity_and_the_earliest_check_on_working_days():
+    [grant] = rules.decide(CURRENT, RESTAURANT, ["餐饮服务", "食品销售", "酒类经营"]).issue
+    issued = datetime(2026, 9, 29, 10, 0, tzinfo=CHINA)  # the National Day holiday follows
+    terms = rules.terms(grant, issued)
+    assert terms.valid_from == date(2026, 9, 29)
+    assert terms.valid_until == date(2029, 9, 28)  # 酒类 3 years, shorter than 食品经营 5
+    # 20 working days on from 29 Sep: 30 Sep, then 8 Oct onwards, 10 Oct a make-up Saturday
+    assert terms.check_due == date(2026, 11, 2)
+    [filing] = rules.decide(CURRENT, ["机动车修理和维护"], []).issue
+    assert rules.terms(filing, issued) == rules.Terms(date(2026, 9, 29), None, None)

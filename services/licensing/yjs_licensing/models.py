@@ -1,0 +1,54 @@
+"""What licensing keeps: the enterprises it has heard of from registration, the catalogue
+edition of each case it decides, and every permit it issued."""
+
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, MetaData, String, Table
+from yjs_kit.tables import add_kit_tables
+
+metadata = MetaData()
+add_kit_tables(metadata)
+
+# fed by registration's events, never by registration's database
+enterprises = Table(
+    "enterprises", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("status", String(20), nullable=False),  # registered, deregistered
+    Column("case_id", String(40)),
+    Column("registered_at", DateTime(timezone=True)),
+    Column("deregistered_at", DateTime(timezone=True)),
+)
+
+# one row per case with a licensing step: the edition it was planned with and, once decided,
+# the step's outputs as they now stand (restated when a permit is revoked)
+applications = Table(
+    "applications", metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("matter", String(40), nullable=False),
+    Column("catalogue_version", String(20), nullable=False),
+    Column("uscc", String(18), index=True),
+    Column("outputs", JSON),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+)
+
+permits = Table(
+    "permits", metadata,
+    Column("permit_number", String(20), primary_key=True),
+    Column("case_id", String(40), nullable=False, index=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("comprehensive", Boolean, nullable=False),
+    Column("industry", String(40)),
+    Column("items", JSON, nullable=False),
+    Column("parts", JSON, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date),
+    Column("check_due", Date),  # 告知承诺: the post-issuance check
+    Column("check_status", String(20), nullable=False),  # none, scheduled, found_false
+    Column("status", String(20), nullable=False, index=True),  # valid, revoked (撤销), cancelled (注销)
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revocation_reason", String(1000)),
+    Column("revoked_by", String(200)),
+)

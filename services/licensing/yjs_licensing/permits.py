@@ -1,0 +1,116 @@
+"""The permit register: issuing numbered permits, revoking one whose commitment was found
+false (撤销), cancelling an enterprise's permits when it closes (注销)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import exists, select, update
+from yjs_contracts.api import PermitRevocation
+from yjs_contracts.catalogue import PermitMode
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import IssuedPermit, PermitPart, PermitRevoked, RevokedPermit
+from yjs_kit.uow import UnitOfWork
+
+from . import rules
+from .models import applications, permits
+
+
+class PermitNotFound(LookupError):
+    pass
+
+
+class PermitNotRevocable(Exception):
+    """Not issued on a commitment, or no longer valid."""
+
+
+def issue(uow: UnitOfWork, case_id: str, uscc: str, division: str, grant: rules.Grant, now: datetime) -> IssuedPermit:
+    """A number (stable on a retry: the counter rolls back with the transaction) and the row."""
+    number = rules.permit_number(grant.prefix, division, uow.next_number(f"permit:{grant.prefix}:{division}"))
+    terms = rules.terms(grant, now)
+    issued = IssuedPermit(
+        permit_number=number, name=grant.name, mode=grant.mode, items=list(grant.items),
+        comprehensive=grant.comprehensive, industry=grant.industry.code if grant.industry else None,
+        parts=parts_of(grant), valid_from=terms.valid_from, valid_until=terms.valid_until, check_due=terms.check_due)
+    uow.session.execute(permits.insert().values(
+        permit_number=number, case_id=case_id, uscc=uscc, name=issued.name, mode=issued.mode.value,
+        comprehensive=issued.comprehensive, industry=issued.industry, items=issued.items,
+        parts=[p.model_dump(mode="json") for p in issued.parts], valid_from=issued.valid_from,
+        valid_until=issued.valid_until, check_due=issued.check_due,
+        check_status="scheduled" if issued.check_due else "none", status="valid", issued_at=now))
+    return issued
+
+
+def of_case(session, case_id: str) -> list[IssuedPermit]:
+    rows = session.execute(select(permits).where(permits.c.case_id == case_id)
+                           .order_by(permits.c.issued_at, permits.c.permit_number)).mappings().all()
+    return [IssuedPermit.model_validate(dict(row)) for row in rows]
+
+
+def parts_of(grant: rules.Grant) -> list[PermitPart]:
+    return [PermitPart(code=p.permit.code, name=p.permit.name, department=p.permit.department, mode=p.mode,
+                       items=list(p.items)) for p in grant.parts]
+
+
+def false_commitment_on_record(session, uscc: str) -> bool:
+    """告知承诺 is barred to an applicant whose earlier promise was found false."""
+    return session.execute(select(exists().where(
+        (permits.c.uscc == uscc) & (permits.c.check_status == "found_false")))).scalar()
+
+
+def revoke_commitment(uow: UnitOfWork, permit_number: str, finding: str, actor: str) -> dict:
+    """撤销: the post-issuance check found the commitment false. The permit is revoked, the
+    applicant loses 告知承诺 from now on, and the case that issued it is told, with its outputs
+    restated."""
+    row = uow.session.execute(select(permits).where(permits.c.permit_number == permit_number)).mappings().first()
+    if row is None:
+        raise PermitNotFound(f"no permit {permit_number}")
+    if row["mode"] != PermitMode.commitment:
+        raise PermitNotRevocable(f"permit {permit_number} was not issued on a commitment (告知承诺)")
+    now = datetime.now(timezone.utc)
+    changed = uow.session.execute(update(permits).where(
+        (permits.c.permit_number == permit_number) & (permits.c.status == "valid")).values(
+        status="revoked", check_status="found_false", revoked_at=now, revocation_reason=finding,
+        revoked_by=actor)).rowcount
+    if changed != 1:  # the update, not the read above, decides between two concurrent revocations
+        raise PermitNotRevocable(f"permit {permit_number} is already {row['status']}")
+    outputs = _restate(uow, row["case_id"], permit_number, status="revoked", revoked_at=now,
+                       revocation_reason=finding)
+    uow.announce(new_event("licensing.permit_revoked", PermitRevoked(
+        step="licensing.issue", outputs=outputs, uscc=row["uscc"], permit_number=permit_number, finding=finding,
+        actor=actor, revoked_at=now,
+        summary=f"许可撤销 {row['name']} {permit_number}：告知承诺经核查不实（{finding}）"), case_id=row["case_id"]))
+    return PermitRevocation(permit_number=permit_number, case_id=row["case_id"], uscc=row["uscc"], finding=finding,
+                            revoked_at=now).model_dump(mode="json")
+
+
+def _restate(uow: UnitOfWork, case_id: str, permit_number: str, **changes) -> dict | None:
+    """The issuing case's outputs with this permit's new status, kept for the next restatement."""
+    outputs = uow.session.execute(select(applications.c.outputs).where(applications.c.case_id == case_id)).scalar()
+    if outputs is None:
+        return None
+    changes = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in changes.items()}
+    outputs = {**outputs, "permits": [{**p, **changes} if p["permit_number"] == permit_number else p
+                                      for p in outputs.get("permits", [])]}
+    uow.session.execute(update(applications).where(applications.c.case_id == case_id).values(outputs=outputs))
+    return outputs
+
+
+def cancel_all(uow: UnitOfWork, uscc: str, reason: str, now: datetime) -> list[RevokedPermit]:
+    """注销: every permit the enterprise still holds ends with it."""
+    return _cancel(uow, permits.c.uscc == uscc, reason, now)
+
+
+def cancel_case(uow: UnitOfWork, case_id: str, reason: str, now: datetime) -> list[RevokedPermit]:
+    return _cancel(uow, permits.c.case_id == case_id, reason, now)
+
+
+def _cancel(uow: UnitOfWork, which, reason: str, now: datetime) -> list[RevokedPermit]:
+    valid = which & (permits.c.status == "valid")
+    rows = uow.session.execute(select(permits.c.permit_number, permits.c.name, permits.c["items"], permits.c.case_id)
+                               .where(valid).order_by(permits.c.issued_at, permits.c.permit_number)).all()
+    uow.session.execute(update(permits).where(valid).values(status="cancelled", revoked_at=now,
+                                                            revocation_reason=reason))
+    for row in rows:
+        _restate(uow, row.case_id, row.permit_number, status="cancelled", revoked_at=now, revocation_reason=reason)
+    return [RevokedPermit(permit_number=r.permit_number, name=r.name, items=r._mapping["items"]) for r in rows]

@@ -1,0 +1,210 @@
+"""When licensing issues a permit at once, sends it to staff or refuses, and why. Pure
+functions over the catalogue edition a case was planned with: a scope in, a decision out.
+
+- 直接取消审批: nothing to do; the item is listed as not required.
+- 审批改为备案: recorded at once.
+- 实行告知承诺: issued at once when the applicant signed a commitment for every item the permit
+  covers, with a post-issuance check due; without a signature, or for an applicant with a past
+  false promise on record, the permit is decided by staff like an approval.
+- 优化审批服务: decided by staff.
+- 一业一证: the items of an industry present in the scope get ONE comprehensive permit; it is
+  one decision, so if any of its permits needs staff the whole permit waits for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from yjs_contracts.api import Reason
+from yjs_contracts.calendar import add_working_days
+from yjs_contracts.catalogue import COMPREHENSIVE_PREFIX, Catalogue, Industry, Permit, PermitMode
+from yjs_contracts.plans import CHINA
+
+
+@dataclass(frozen=True)
+class Part:
+    """A permit within a grant, the scope items that need it, and the mode it is decided in."""
+
+    permit: Permit
+    items: tuple[str, ...]
+    mode: PermitMode
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One permit to issue or to send to staff: a single permit, or an industry's comprehensive
+    permit (行业综合许可证) merging several."""
+
+    name: str
+    items: tuple[str, ...]
+    parts: tuple[Part, ...]
+    industry: Industry | None = None
+
+    @property
+    def comprehensive(self) -> bool:
+        return self.industry is not None
+
+    @property
+    def needs_review(self) -> bool:
+        return any(p.mode == PermitMode.approval for p in self.parts)
+
+    @property
+    def mode(self) -> PermitMode:
+        modes = {p.mode for p in self.parts}
+        for mode in (PermitMode.approval, PermitMode.commitment):
+            if mode in modes:
+                return mode
+        return PermitMode.filing
+
+    @property
+    def prefix(self) -> str:
+        return COMPREHENSIVE_PREFIX if self.comprehensive else self.parts[0].permit.prefix
+
+
+@dataclass
+class Decision:
+    issue: list[Grant] = field(default_factory=list)
+    review: list[Grant] = field(default_factory=list)
+    not_required: list[tuple[Permit, tuple[str, ...]]] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)  # why each permit in `review` waits for staff
+
+
+def _field(scope_field: str, scope: list[str], item: str) -> str:
+    return f"{scope_field}.{scope.index(item)}"
+
+
+def unknown_item_reasons(edition: Catalogue, scope: list[str], scope_field: str) -> list[Reason]:
+    return [Reason(code="unknown_scope_item",
+                   message=f"“{item}”不是经营范围规范表述目录（{edition.version} 版）中的条目",
+                   field=f"{scope_field}.{i}")
+            for i, item in enumerate(scope) if not edition.is_known(item)]
+
+
+def enterprise_reasons(uscc: str, status: str | None) -> list[Reason]:
+    """行业准营 is for an enterprise on the register: licensing knows it from registration's events."""
+    if status is None:
+        return [Reason(code="enterprise_unknown", message=f"未查询到统一社会信用代码为 {uscc} 的企业",
+                       field="application.uscc")]
+    if status != "registered":
+        return [Reason(code="enterprise_deregistered", message=f"统一社会信用代码为 {uscc} 的企业已注销",
+                       field="application.uscc")]
+    return []
+
+
+def _part(permit: Permit, items: tuple[str, ...], commitments: set[str], barred: bool,
+          scope: list[str], scope_field: str) -> tuple[Part, list[Reason]]:
+    where = _field(scope_field, scope, items[0])
+    if permit.mode == PermitMode.filing:
+        return Part(permit, items, PermitMode.filing), []
+    if permit.mode == PermitMode.commitment:
+        if barred:
+            return Part(permit, items, PermitMode.approval), [Reason(
+                code="commitment_barred",
+                message=f"{permit.name}：申请人有虚假承诺记录，不适用告知承诺，转由部门审查", field=where)]
+        unsigned = [item for item in items if item not in commitments]
+        if unsigned:
+            return Part(permit, items, PermitMode.approval), [Reason(
+                code="commitment_missing",
+                message=f"{permit.name}：未就“{'、'.join(unsigned)}”签署告知承诺书，转由部门审查",
+                field=_field(scope_field, scope, unsigned[0]))]
+        return Part(permit, items, PermitMode.commitment), []
+    return Part(permit, items, PermitMode.approval), [Reason(
+        code="approval_required", message=f"{permit.name}实行优化审批服务，由{permit.department}审查",
+        field=where)]
+
+
+def decide(edition: Catalogue, scope: list[str], commitments: list[str], commitment_barred: bool = False,
+           scope_field: str = "application.business_scope") -> Decision:
+    """The permits a scope needs and how each is handled. Unknown items are ignored here:
+    refuse them first with unknown_item_reasons."""
+    scope = list(dict.fromkeys(scope))
+    signed = set(commitments)
+    licensed = edition.licensed_items(scope)
+    groups: list[tuple[Industry | None, list[str]]] = []
+    taken: set[str] = set()
+    for industry in edition.industries:  # in catalogue order: an item joins the first industry that applies
+        if all(item in licensed and item not in taken for item in industry.defining):
+            items = [item for item in licensed if item in industry.items and item not in taken]
+            taken.update(items)
+            groups.append((industry, items))
+    groups += [(None, [item]) for item in licensed if item not in taken]
+
+    decision = Decision()
+    not_required: dict[str, list[str]] = {}
+    standalone: dict[str, list[str]] = {}  # permit code -> items, merged across items outside an industry
+    for industry, items in groups:
+        needs: dict[str, list[str]] = {}
+        for item in items:
+            for code in edition.items[item].permits:
+                target = not_required if edition.permits[code].mode == PermitMode.cancelled else (
+                    needs if industry is not None else standalone)
+                target.setdefault(code, []).append(item)
+        if industry is not None and needs:
+            _add(decision, industry.permit_name, items, needs, industry, edition, signed, commitment_barred,
+                 scope, scope_field)
+    for code, items in standalone.items():
+        _add(decision, edition.permits[code].name, items, {code: items}, None, edition, signed, commitment_barred,
+             scope, scope_field)
+    decision.not_required = [(edition.permits[code], tuple(items)) for code, items in not_required.items()]
+    return decision
+
+
+def _add(decision: Decision, name: str, items: list[str], needs: dict[str, list[str]], industry: Industry | None,
+         edition: Catalogue, signed: set[str], barred: bool, scope: list[str], scope_field: str) -> None:
+    parts, reasons = [], []
+    for code, part_items in needs.items():
+        part, why = _part(edition.permits[code], tuple(part_items), signed, barred, scope, scope_field)
+        parts.append(part)
+        reasons += why
+    covered = tuple(item for item in items if any(item in p.items for p in parts))
+    grant = Grant(name, covered, tuple(parts), industry)
+    if grant.needs_review:
+        decision.review.append(grant)
+        decision.reasons += reasons
+    else:
+        decision.issue.append(grant)
+
+
+def permit_number(prefix: str, division: str, serial: int) -> str:
+    """Two letters, the issuing division, a seven-digit serial and a Luhn check digit: 16
+    characters, the shape of a 食品经营许可证 number (JY and 14 digits)."""
+    if len(prefix) != 2 or len(division) != 6 or not division.isdigit() or not 0 < serial < 10**7:
+        raise ValueError("a permit number needs a two-letter prefix, a 6-digit division and a serial under 10^7")
+    body = f"{division}{serial:07d}"
+    return f"{prefix}{body}{luhn_digit(body)}"
+
+
+def luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+def _years_later(start: date, years: int) -> date:
+    """The last day of a term of `years` years starting on `start`."""
+    try:
+        end = start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        end = start.replace(year=start.year + years, day=28)
+    return date.fromordinal(end.toordinal() - 1)
+
+
+@dataclass(frozen=True)
+class Terms:
+    valid_from: date
+    valid_until: date | None
+    check_due: date | None
+
+
+def terms(grant: Grant, issued_at: datetime) -> Terms:
+    """Validity and post-check date. A comprehensive permit is valid as long as the shortest of
+    the permits it merges; its check is due with the earliest of its commitments' checks."""
+    local = issued_at.astimezone(CHINA)
+    today = local.date()
+    ends = [_years_later(today, p.permit.valid_years) for p in grant.parts if p.permit.valid_years]
+    checks = [add_working_days(local, p.permit.check_days).date()
+              for p in grant.parts if p.mode == PermitMode.commitment and p.permit.check_days]
+    return Terms(today, min(ends) if ends else None, min(checks) if checks else None)
