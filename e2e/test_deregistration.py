@@ -1,0 +1,234 @@
+"""注销一件事 end to end: an enterprise established through the API closes through it. The
+simplified route's public notice, an objection that ends it, unpaid tax, the general route's
+creditor notice and liquidation report, a restart during a notice, and refusals — each
+department's own records show the outcome."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
+from yjs_contracts import samples
+from yjs_contracts.codes import is_valid_uscc, make_uscc
+from yjs_kit.testing import wait_for
+
+RESTAURANT = ("软件开发", "餐饮服务", "食品销售", "酒类经营")  # a commitment-mode permit is issued at once
+REPORT = {"report": "清算组已清理公司财产，清偿全部债务，剩余财产已按出资比例分配完毕。", "approved_on": date.today().isoformat()}
+
+
+def establish(system, body, subject):
+    client = system.client(subject)
+    answer = client.submit(body)
+    assert answer.status_code == 202, answer.text
+    record = client.wait_until_final(answer.json()["case_id"])
+    assert record["status"] == "completed", record
+    # deregistration knows the register from registration's events, which may still be on their way
+    wait_for(lambda: system.query("deregistration", "SELECT status FROM enterprises WHERE uscc = :u",
+                                  u=record["outputs"]["uscc"]), what="the registration known to deregistration")
+    return client, record
+
+
+def deregister(client, uscc, route="simple", **changes):
+    application = {**samples.deregistration_application(uscc, route), **changes}
+    answer = client.submit({"matter": "deregistration", "application": application})
+    assert answer.status_code == 202, answer.text
+    return answer.json()["case_id"]
+
+
+def until(client, case_id, predicate, what, timeout=60):
+    return wait_for(lambda: (lambda record: record if predicate(record) else None)(client.case(case_id)),
+                    timeout=timeout, interval=0.2, what=what)
+
+
+def step(record, name):
+    return next(s for s in record["steps"] if s["step"] == name)
+
+
+def public(system, method, path, **kwargs):
+    """Anyone, without a token."""
+    return requests.request(method, system.base_url + path, timeout=30, **kwargs)
+
+
+def running_notice(system, client, case_id):
+    """The notice of a case once it runs, as the public list shows it."""
+    record = until(client, case_id, lambda r: "notice_id" in step(r, "deregistration.notice")["outputs"],
+                   "the notice published")
+    notice_id = step(record, "deregistration.notice")["outputs"]["notice_id"]
+    listed = public(system, "GET", "/v1/notices", params={"uscc": record_uscc(record)})
+    assert listed.status_code == 200
+    found = [n for n in listed.json()["items"] if n["notice_id"] == notice_id]
+    assert len(found) == 1, (listed.json(), record['steps'], record['timeline'])
+    return found[0]
+
+
+def record_uscc(record):
+    return step(record, "deregistration.accept")["outputs"]["uscc"]
+
+
+def kinds(record):
+    return [t["event_type"] for t in record["timeline"]]
+
+
+def test_a_simple_deregistration_closes_the_enterprise_in_every_department_and_frees_its_name(
+        system, fresh_application):
+    body = fresh_application(scope=RESTAURANT, commitments=RESTAURANT[1:])
+    client, established = establish(system, body, "e2e-closing")
+    uscc = established["outputs"]["uscc"]
+    case_id = deregister(client, uscc)
+    notice = running_notice(system, client, case_id)
+    assert (notice["uscc"], notice["route"]) == (uscc, "simple")
+    assert notice["enterprise_name"] == body["application"]["enterprise"]["name"]
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "completed", record
+    assert {s["step"]: s["status"] for s in record["steps"]} == {
+        "deregistration.accept": "completed", "deregistration.notice": "completed", "tax.clear": "completed",
+        "registration.deregister": "completed", "bank_account.close": "completed",
+        "seal_carving.cancel": "completed", "licensing.revoke": "completed"}
+    outputs = record["outputs"]
+    assert outputs["notice"]["notice_id"] == notice["notice_id"]
+    assert outputs["tax_clearance"]["certificate_number"]
+    assert outputs["deregistration"]["uscc"] == uscc
+    assert outputs["bank_account_closure"]["account_number"] == established["outputs"]["bank_account"]["account_number"]
+    assert sorted(s["filing_code"] for s in outputs["seal_cancellation"]["seals"]) == \
+        sorted(s["filing_code"] for s in established["outputs"]["seals"])
+    [permit] = established["outputs"]["licences"]["permits"]
+    assert [p["permit_number"] for p in outputs["licence_revocation"]["permits"]] == [permit["permit_number"]]
+    # the plan's order: the registration is cancelled after the notice and the clearance, then the rest
+    order = kinds(record)
+    cancelled = order.index("registration.enterprise_deregistered")
+    assert order.index("deregistration.notice_period_ended") < cancelled and order.index("tax.tax_cleared") < cancelled
+    assert min(order.index(e) for e in ("bank_account.account_closed", "seal_carving.seals_cancelled",
+                                        "licensing.licences_revoked")) > cancelled
+    # each department's own records show the enterprise closed
+    assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("deregistered",)]
+    assert system.query("tax", "SELECT status FROM taxpayers WHERE uscc = :u", u=uscc) == [("cleared",)]
+    assert system.query("bank_account", "SELECT status FROM accounts WHERE uscc = :u", u=uscc) == [("closed",)]
+    assert {s for (s,) in system.query("seal_carving", "SELECT status FROM seals WHERE uscc = :u", u=uscc)} == \
+        {"cancelled"}
+    assert system.query("licensing", "SELECT status FROM permits WHERE uscc = :u", u=uscc) == [("cancelled",)]
+    assert all(n["uscc"] != uscc for n in public(system, "GET", "/v1/notices").json()["items"])
+    # a new establishment may take the name
+    _, again = establish(system, body, "e2e-closing")
+    assert is_valid_uscc(again["outputs"]["uscc"]) and again["outputs"]["uscc"] != uscc
+    assert again["outputs"]["enterprise_name"] == body["application"]["enterprise"]["name"]
+
+
+def test_an_objection_during_the_notice_ends_the_simplified_route_with_its_reason(system, fresh_application):
+    client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-objection")
+    uscc = established["outputs"]["uscc"]
+    case_id = deregister(client, uscc)
+    notice = running_notice(system, client, case_id)
+    path = f"/v1/notices/{notice['notice_id']}/objections"
+    invalid = public(system, "POST", path, json={"name": "", "reason": "x"})
+    assert invalid.status_code == 422
+    assert {d["field"] for d in invalid.json()["error"]["details"]} == {"name", "contact", "reason"}
+    assert public(system, "POST", "/v1/notices/ZXGG20000101999999/objections",
+                  json={"name": "某", "contact": "13900000000", "reason": "不同意"}).status_code == 404
+    objection = {"name": "嘉兴某供应链有限公司", "contact": "0573-88880000", "reason": "该企业尚欠我司货款 12 万元未结清"}
+    answer = public(system, "POST", path, json=objection)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["notice_id"] == notice["notice_id"]
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "rejected"
+    [reason] = record["reasons"]
+    assert reason["code"] == "objection_raised" and objection["reason"] in reason["message"]
+    assert step(record, "deregistration.notice")["status"] == "rejected"
+    assert step(record, "registration.deregister")["status"] == "cancelled"
+    assert "registration.enterprise_deregistered" not in kinds(record)
+    again = public(system, "POST", path, json=objection)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "notice_closed"
+    assert all(n["notice_id"] != notice["notice_id"] for n in public(system, "GET", "/v1/notices").json()["items"])
+    assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
+    assert system.query("registration", "SELECT count(*) FROM kit_steps WHERE case_id = :c", c=case_id) == [(0,)]
+
+
+def test_unpaid_tax_refuses_the_deregistration_and_the_case_says_why(system, fresh_application):
+    client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-arrears")
+    uscc = established["outputs"]["uscc"]
+    with ClusterRpcProxy({"AMQP_URI": system.amqp_uri}, timeout=15) as cluster:
+        recorded = cluster.tax.record_arrears(uscc, "2345.60", "2026年10月增值税")
+    assert recorded["outstanding"] == "2345.60"
+    wait_for(lambda: system.query("deregistration", "SELECT outstanding FROM tax_arrears WHERE uscc = :u", u=uscc),
+             what="the arrears announced to deregistration")
+    case_id = deregister(client, uscc)
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "rejected"
+    [reason] = record["reasons"]
+    assert reason["code"] == "unpaid_tax" and "2345.60" in reason["message"]
+    assert step(record, "deregistration.accept")["status"] == "rejected"
+    # nothing was cleared, published or cancelled for an enterprise that may not close
+    assert {s["status"] for s in record["steps"] if s["step"] != "deregistration.accept"} == {"cancelled"}
+    assert system.query("tax", "SELECT status FROM taxpayers WHERE uscc = :u", u=uscc) == [("registered",)]
+    assert system.query("tax", "SELECT count(*) FROM clearances WHERE case_id = :c", c=case_id) == [(0,)]
+    assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
+
+
+def test_the_general_route_files_the_group_runs_the_creditor_notice_and_waits_for_the_report(
+        system, fresh_application):
+    client, established = establish(system, fresh_application(seals=("official",), bank_account=False), "e2e-general")
+    uscc = established["outputs"]["uscc"]
+    case_id = deregister(client, uscc, "general")
+    notice = running_notice(system, client, case_id)
+    assert notice["route"] == "general"
+    record = client.case(case_id)
+    assert step(record, "deregistration.notice")["outputs"]["liquidation_group_filed_at"]
+    assert step(record, "deregistration.liquidation_report")["after"] == ["deregistration.notice"]
+    assert step(record, "registration.deregister")["after"] == [
+        "deregistration.notice", "tax.clear", "deregistration.liquidation_report"]
+    # creditors file claims with the liquidation group: no objections, and no report before the period ends
+    objected = public(system, "POST", f"/v1/notices/{notice['notice_id']}/objections",
+                      json={"name": "某", "contact": "13900000000", "reason": "不同意注销"})
+    assert objected.status_code == 409 and objected.json()["error"]["code"] == "objections_not_accepted"
+    path = f"/v1/cases/{case_id}/liquidation-report"
+    early = client.request("POST", path, json=REPORT)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "liquidation_report_refused"
+    record = until(client, case_id, lambda r: r["status"] == "awaiting_applicant", "the report awaited")
+    waiting = step(record, "deregistration.liquidation_report")
+    assert waiting["status"] == "awaiting_applicant" and waiting["reasons"][0]["code"] == "liquidation_report_required"
+    assert step(record, "registration.deregister")["status"] == "pending"
+    assert system.client("someone-else").request("POST", path, json=REPORT).status_code == 404
+    invalid = client.request("POST", path, json={"report": "短", "approved_on": "2999-01-01"})
+    assert invalid.status_code == 422
+    assert {d["field"] for d in invalid.json()["error"]["details"]} == {"report", "approved_on"}
+    filed = client.request("POST", path, json=REPORT)
+    assert filed.status_code == 202, filed.text
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "completed", record
+    assert record["outputs"]["liquidation_report"]["approved_on"] == REPORT["approved_on"]
+    order = kinds(record)
+    assert order.index("deregistration.notice_period_ended") < order.index("deregistration.liquidation_report_accepted") \
+        < order.index("registration.enterprise_deregistered")
+    assert system.query("deregistration", "SELECT route, status FROM deregistrations WHERE case_id = :c",
+                        c=case_id) == [("general", "completed")]
+
+
+def test_a_notice_running_while_deregistration_restarts_still_ends_once(system, fresh_application):
+    client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-restart")
+    case_id = deregister(client, established["outputs"]["uscc"])
+    running_notice(system, client, case_id)
+    system.system.kill("deregistration")  # SIGKILL mid-notice: its end is stored, not scheduled in memory
+    system.system.restart("deregistration")
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "completed", record
+    assert kinds(record).count("deregistration.notice_period_ended") == 1
+    assert kinds(record).count("registration.enterprise_deregistered") == 1
+    assert system.query("deregistration", "SELECT status FROM notices WHERE case_id = :c", c=case_id) == [("ended",)]
+
+
+def test_unknown_closed_and_closing_enterprises_are_refused_with_reasons(system, fresh_application):
+    client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-refusals")
+    uscc = established["outputs"]["uscc"]
+    first = deregister(client, uscc)
+    running_notice(system, client, first)
+    unknown = deregister(client, make_uscc("330402", 987654))
+    closing = deregister(client, uscc, "general")
+    refused = {name: client.wait_until_final(case) for name, case in (("unknown", unknown), ("closing", closing))}
+    assert client.wait_until_final(first)["status"] == "completed"
+    closed = deregister(client, uscc)
+    refused["closed"] = client.wait_until_final(closed)
+    assert {name: [r["code"] for r in record["reasons"]] for name, record in refused.items()} == {
+        "unknown": ["enterprise_unknown"], "closing": ["deregistration_in_progress"], "closed": ["already_deregistered"]}
+    for record in refused.values():
+        assert record["status"] == "rejected" and step(record, "tax.clear")["status"] == "cancelled"
+        assert system.query("tax", "SELECT count(*) FROM clearances WHERE case_id = :c", c=record["case_id"]) == [(0,)]

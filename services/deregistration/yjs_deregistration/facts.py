@@ -1,0 +1,61 @@
+"""What deregistration learns from other departments' events, kept in its own tables: the
+register (registration), what enterprises owe (tax). Eligibility reads only these."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from yjs_contracts.envelope import Envelope
+from yjs_contracts.events import EnterpriseDeregistered, EnterpriseRegistered, StepReport, TaxArrears
+from yjs_kit.uow import UnitOfWork
+
+from .models import deregistrations, enterprises, tax_arrears
+from .rules import Standing
+
+EVENT_TYPES = frozenset({"registration.enterprise_registered", "registration.enterprise_deregistered",
+                         "tax.arrears_recorded", "tax.arrears_settled"})
+
+
+def _insert(uow: UnitOfWork, table):
+    return (postgresql if uow.postgres else sqlite).insert(table)
+
+
+def learn(uow: UnitOfWork, event: Envelope) -> None:
+    """Order-tolerant: a registration never undoes a deregistration, and arrears keep their
+    highest revision, whatever order the events arrive in."""
+    now = datetime.now(timezone.utc)
+    if event.event_type == "registration.enterprise_registered":
+        registered = EnterpriseRegistered.model_validate(StepReport.model_validate(event.data).outputs)
+        uow.session.execute(_insert(uow, enterprises).values(
+            uscc=registered.uscc, name=registered.enterprise_name, status="registered", learned_at=now,
+        ).on_conflict_do_nothing())
+    elif event.event_type == "registration.enterprise_deregistered":
+        closed = EnterpriseDeregistered.model_validate(StepReport.model_validate(event.data).outputs)
+        statement = _insert(uow, enterprises).values(
+            uscc=closed.uscc, name=closed.enterprise_name, status="deregistered", learned_at=now)
+        uow.session.execute(statement.on_conflict_do_update(
+            index_elements=["uscc"], set_={"status": "deregistered", "learned_at": now}))
+    elif event.event_type in ("tax.arrears_recorded", "tax.arrears_settled"):
+        owed = TaxArrears.model_validate(event.data)
+        statement = _insert(uow, tax_arrears).values(
+            uscc=owed.uscc, outstanding=owed.outstanding, revision=owed.revision, as_of=owed.as_of)
+        uow.session.execute(statement.on_conflict_do_update(
+            index_elements=["uscc"],
+            set_={"outstanding": statement.excluded.outstanding, "revision": statement.excluded.revision,
+                  "as_of": statement.excluded.as_of},
+            where=tax_arrears.c.revision < statement.excluded.revision))
+
+
+def standing(session, uscc: str) -> tuple[Standing, str | None]:
+    """The enterprise's standing for eligibility, and its registered name when known."""
+    enterprise = session.execute(select(enterprises.c.name, enterprises.c.status)
+                                 .where(enterprises.c.uscc == uscc)).first()
+    owed = session.execute(select(tax_arrears.c.outstanding).where(tax_arrears.c.uscc == uscc)).scalar()
+    running = session.execute(select(deregistrations.c.case_id).where(
+        (deregistrations.c.uscc == uscc) & deregistrations.c.finished_at.is_(None))).scalar()
+    return (Standing(status=enterprise.status if enterprise else None,
+                     outstanding_tax=owed or Decimal("0.00"), running_case=running),
+            enterprise.name if enterprise else None)

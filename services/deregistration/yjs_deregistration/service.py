@@ -1,0 +1,70 @@
+"""Deregistration's entrypoints: case plans and what other departments announce arrive as
+events; the public's objections and the applicant's liquidation report arrive by RPC from the
+gateway; a timer ends the notices whose period has run — also those that were running while
+the service was down, since each notice's end is stored with it."""
+
+from datetime import datetime, timezone
+
+import structlog
+from nameko.rpc import rpc
+from yjs_contracts.api import LiquidationReport, Objection
+from yjs_kit.consumer import consume_events
+from yjs_kit.department import DepartmentRpc
+from yjs_kit.metrics import MetricsServer
+from yjs_kit.steps import StepTracker, department_event_types
+from yjs_kit.timers import every
+from yjs_kit.uow import Database
+
+from . import facts, notices
+from .models import metadata
+from .performers import COMPENSATORS, PERFORMERS
+
+log = structlog.get_logger(__name__)
+
+#: the tracker's events, and our own notice's end: the liquidation report step waits for it
+STEP_EVENTS = department_event_types("deregistration") | {"deregistration.notice_period_ended"}
+
+
+class DeregistrationService(DepartmentRpc):
+    name = "deregistration"
+    db = Database(metadata)
+    steps = StepTracker(PERFORMERS, COMPENSATORS)
+    metrics = MetricsServer()
+
+    @consume_events(STEP_EVENTS | facts.EVENT_TYPES | set(notices.CASE_ENDS))
+    def on_event(self, event):
+        if event.event_type in STEP_EVENTS:
+            self.steps.handle(event)
+            return
+        with self.db.unit_of_work() as uow:
+            if not uow.first_time(event, "deregistration"):
+                return
+            if event.event_type in notices.CASE_ENDS:
+                notices.case_finished(uow, event)
+            else:
+                facts.learn(uow, event)
+
+    @every("NOTICE_CHECK_SECONDS", 1.0)  # how often each replica looks for notices whose period is over
+    def end_due_notices(self):
+        with self.db.unit_of_work() as uow:
+            ended = notices.end_due_notices(uow, datetime.now(timezone.utc))
+        if ended:
+            log.info("notice periods ended", notices=ended)
+
+    @rpc
+    def open_notices(self, uscc: str | None = None, limit: int = 50, after: str | None = None) -> dict:
+        with self.db.unit_of_work() as uow:
+            return notices.open_notices(uow.session, uscc, limit, after)
+
+    @rpc
+    def raise_objection(self, notice_id: str, objection: dict) -> dict:
+        with self.db.unit_of_work() as uow:
+            return notices.raise_objection(uow, notice_id, Objection.model_validate(objection))
+
+    @rpc
+    def submit_liquidation_report(self, case_id: str, report: dict) -> dict:
+        with self.db.unit_of_work() as uow:
+            return notices.submit_liquidation_report(uow, case_id, LiquidationReport.model_validate(report))
+
+
+SERVICE = DeregistrationService
