@@ -1,0 +1,283 @@
+"""People in the loop, end to end through the API: department staff review what their rules send
+them and decide (approve, refuse, ask for corrections, 容缺受理); the applicant corrects
+(补正, the promised limit paused meanwhile), withdraws (each department cancelling or undoing
+its steps) and rates the case (好差评, a bad rating followed up by operators)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+import requests
+from yjs_cli.client import ApiClient, token_for
+from yjs_contracts import samples
+from yjs_contracts.calendar import CHINA, add_working_time, is_working_day, working_time_between
+from yjs_kit.config import METRICS_PORTS
+from yjs_kit.testing import wait_for
+
+
+def staff(system, department: str, subject: str | None = None) -> ApiClient:
+    return ApiClient(system.base_url, token_for(subject or f"{department}-staff", "department", department))
+
+
+def foreign(fresh_application, **kwargs) -> dict:
+    """An establishment with a foreign investor: registration's rules send it to a registrar."""
+    body = fresh_application(seals=(), bank_account=False, **kwargs)
+    body["application"]["shareholders"][0]["nationality"] = "USA"
+    return body
+
+
+def step(record, name):
+    return next(s for s in record["steps"] if s["step"] == name)
+
+
+def until(client, case_id, predicate, what, timeout=60):
+    return wait_for(lambda: (lambda record: record if predicate(record) else None)(client.case(case_id)),
+                    timeout=timeout, interval=0.2, what=what)
+
+
+def submit(client, body) -> str:
+    answer = client.submit(body)
+    assert answer.status_code == 202, answer.text
+    return answer.json()["case_id"]
+
+
+def waiting_review(system, applicant, case_id, department="registration", step_name="registration.establish"):
+    until(applicant, case_id, lambda r: step(r, step_name)["status"] == "awaiting_review", "the review")
+    listed = staff(system, department).request("GET", f"/v1/departments/{department}/reviews",
+                                               params={"case_id": case_id})
+    assert listed.status_code == 200, listed.text
+    [review] = listed.json()["items"]
+    return review
+
+
+def decide(system, department, review, body, subject="registrar-li"):
+    return staff(system, department, subject).request(
+        "POST", f"/v1/departments/{department}/reviews/{review['review_id']}/decision", json=body)
+
+
+def test_a_foreign_investor_is_approved_by_registration_staff_and_no_one_else_may_see_or_decide(
+        system, fresh_application):
+    applicant = system.client("e2e-review")
+    case_id = submit(applicant, foreign(fresh_application))
+    review = waiting_review(system, applicant, case_id)
+    assert review["step"] == "registration.establish" and review["status"] == "waiting"
+    assert [r["code"] for r in review["reasons"]] == ["foreign_investor"]
+    assert review["data"]["application"]["shareholders"][0]["nationality"] == "USA"
+    path = "/v1/departments/registration/reviews"
+    # only registration's own staff: not tax's, not the applicant, not without a token
+    for outsider in (staff(system, "tax"), applicant, system.client("e2e-operator", "operator")):
+        assert outsider.request("GET", path).status_code == 403
+        refused = outsider.request("POST", f"{path}/{review['review_id']}/decision", json={"decision": "approve"})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert ApiClient(system.base_url).request("GET", path).status_code == 401
+    assert staff(system, "tax").request("GET", "/v1/departments/nowhere/reviews").status_code == 404
+    assert decide(system, "registration", review, {"decision": "refuse"}).status_code == 422  # reasons needed
+    port = METRICS_PORTS["case"] + system.system.config.metrics_port_offset
+    scraped = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    waiting = next(line for line in scraped.splitlines() if line.startswith('yjs_reviews_waiting{department="registration"}'))
+    assert float(waiting.rsplit(" ", 1)[1]) >= 1
+    assert until(applicant, case_id, lambda r: True, "the record")["status"] == "in_progress"
+
+    decided = decide(system, "registration", review, {"decision": "approve", "comment": "外资备案材料齐全"})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["decided_by"] == "registrar-li" and decided.json()["step_status"] == "completed"
+    record = applicant.wait_until_final(case_id)
+    assert record["status"] == "completed", record
+    registration = step(record, "registration.establish")
+    assert registration["decided_by"] == "registrar-li" and registration["outputs"]["uscc"]
+    assert any("经办人 registrar-li" in t["summary"] for t in record["timeline"])
+    again = decide(system, "registration", review, {"decision": "approve"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "review_closed"
+    decided_list = staff(system, "registration").request("GET", path, params={"status": "decided", "case_id": case_id})
+    assert decided_list.json()["items"][0]["decided_by"] == "registrar-li"
+
+
+def previous_working_morning() -> datetime:
+    day = datetime.now(CHINA).date() - timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(10, 0), CHINA)
+
+
+def test_corrections_in_one_notice_are_supplied_and_the_step_resumes_its_deadline_pushed_by_the_pause(
+        system, fresh_application):
+    applicant = system.client("e2e-corrections")
+    case_id = submit(applicant, foreign(fresh_application))
+    review = waiting_review(system, applicant, case_id)
+    notice = [{"code": "nationality_unproven", "message": "请提供外方股东的国籍证明，或更正股东国籍",
+               "field": "application.shareholders.0.nationality"},
+              {"code": "domicile_proof_missing", "message": "缺少住所使用证明", "field": "material:住所使用证明"}]
+    asked = decide(system, "registration", review, {"decision": "request_corrections", "reasons": notice})
+    assert asked.status_code == 200 and asked.json()["step_status"] == "awaiting_applicant"
+    waiting = until(applicant, case_id, lambda r: r["status"] == "awaiting_applicant", "the notice")
+    registration = step(waiting, "registration.establish")
+    assert registration["reasons"] == notice and registration["decided_by"] == "registrar-li"
+    assert registration["paused_at"]
+    # the clock stopped a working morning ago, so the pause is never empty whenever this runs
+    paused_at = previous_working_morning()
+    system.query("case", "UPDATE case_steps SET paused_at = :p WHERE case_id = :c AND step = 'registration.establish'",
+                 p=paused_at, c=case_id)
+    deadlines = {s["step"]: datetime.fromisoformat(s["deadline"]) for s in waiting["steps"]}
+
+    bad = applicant.request("POST", f"/v1/cases/{case_id}/supplements",
+                            json={"items": [{"field": "application.shareholders.0.nationality", "value": "usa"}]})
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"].startswith("application.shareholders")
+    assert system.client("e2e-stranger").request("POST", f"/v1/cases/{case_id}/supplements", json={
+        "items": [{"material": "住所使用证明", "document_id": "DOC-1"}]}).status_code == 404
+    answer = applicant.request("POST", f"/v1/cases/{case_id}/supplements", json={"items": [
+        {"field": "application.shareholders.0.nationality", "value": "CHN"},
+        {"material": "住所使用证明", "document_id": "DOC-20261129-0001"}]})
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["resumed"] == ["registration.establish"] and answer.json()["revision"] == 1
+    record = applicant.wait_until_final(case_id)
+    assert record["status"] == "completed", record  # corrected, nothing left for a registrar: 秒批
+    supplied_at = datetime.fromisoformat(
+        next(t["at"] for t in record["timeline"] if t["event_type"] == "case.supplement_provided"))
+    pause = working_time_between(paused_at, supplied_at)
+    assert pause > timedelta(0)
+    for s in record["steps"]:  # registration and every step that waited for it, by exactly the pause
+        assert datetime.fromisoformat(s["deadline"]) == add_working_time(deadlines[s["step"]], pause)
+    kinds = [t["event_type"] for t in record["timeline"]]
+    assert kinds.index("case.supplement_provided") < kinds.index("registration.enterprise_registered")
+
+
+def test_an_acceptance_with_materials_missing_is_withdrawn_when_they_never_come(system, fresh_application):
+    applicant = system.client("e2e-rongque")
+    case_id = submit(applicant, foreign(fresh_application))
+    review = waiting_review(system, applicant, case_id)
+    due = datetime.now(timezone.utc) + timedelta(seconds=4)
+    accepted = decide(system, "registration", review, {
+        "decision": "approve",
+        "missing_materials": [{"material": "住所使用证明", "message": "房屋租赁合同复印件，加盖出租方公章"}],
+        "materials_due": due.isoformat()})
+    assert accepted.status_code == 200, accepted.text
+    record = until(applicant, case_id, lambda r: step(r, "registration.establish")["status"] == "completed",
+                   "the acceptance")
+    registration = step(record, "registration.establish")
+    assert datetime.fromisoformat(registration["materials_due"]) == due
+    assert registration["reasons"][0]["code"] == "materials_missing"
+    uscc = registration["outputs"]["uscc"]
+    record = until(applicant, case_id, lambda r: step(r, "registration.establish")["status"] == "rejected",
+                   "the decision withdrawn")
+    registration = step(record, "registration.establish")
+    assert registration["reasons"][0]["code"] == "materials_not_supplied"
+    assert any("原决定撤销" in t["summary"] for t in record["timeline"])
+    assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("revoked",)]
+
+
+def test_an_establishment_withdrawn_while_its_registration_waits_for_review_frees_the_name(
+        system, fresh_application):
+    applicant = system.client("e2e-withdraw")
+    body = foreign(fresh_application)
+    case_id = submit(applicant, body)
+    waiting_review(system, applicant, case_id)
+    same_name = {**body, "application": {**body["application"], "shareholders": [
+        {**body["application"]["shareholders"][0], "nationality": "CHN"}]}}
+    taken = applicant.wait_until_final(submit(applicant, same_name))
+    assert taken["status"] == "rejected" and taken["reasons"][0]["code"] == "name_taken"  # held for the review
+
+    answer = applicant.request("POST", f"/v1/cases/{case_id}/withdrawal", json={"reason": "经营计划调整"})
+    assert answer.status_code == 202 and answer.json()["status"] == "withdrawn"
+    record = until(applicant, case_id, lambda r: all(s["status"] == "cancelled" for s in r["steps"]),
+                   "every step cancelled")
+    assert record["status"] == "withdrawn"
+    assert "registration.step_updated" in [t["event_type"] for t in record["timeline"]]  # registration said so
+    for service in ("seal_carving", "tax", "bank_account"):  # nothing else ever started
+        assert system.query(service, "SELECT count(*) FROM kit_steps WHERE case_id = :c", c=case_id)[0][0] == 0
+    assert staff(system, "registration").request("GET", "/v1/departments/registration/reviews",
+                                                 params={"case_id": case_id}).json()["items"] == []
+    again = applicant.request("POST", f"/v1/cases/{case_id}/withdrawal", json={"reason": "再撤一次"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "case_ended"
+    # the name is free again for a new application
+    fresh = applicant.wait_until_final(submit(applicant, same_name))
+    assert fresh["status"] == "completed", fresh
+    assert fresh["outputs"]["enterprise_name"] == body["application"]["enterprise"]["name"]
+
+
+def test_an_establishment_whose_registration_is_done_cannot_be_withdrawn(system, fresh_application):
+    applicant = system.client("e2e-too-late")
+    body = fresh_application(seals=(), bank_account=False)
+    body["application"]["tax"] = {"taxpayer_type": "general", "invoices": ["ordinary"]}  # tax staff hold it
+    case_id = submit(applicant, body)
+    waiting_review(system, applicant, case_id, "tax", "tax.register")
+    refused = applicant.request("POST", f"/v1/cases/{case_id}/withdrawal", json={"reason": "不开了"})
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "registration_done" and "注销" in error["message"]
+    assert applicant.case(case_id)["status"] == "in_progress"
+
+
+def test_a_deregistration_withdrawn_during_its_notice_after_tax_clearance_leaves_the_enterprise_active(
+        system, fresh_application):
+    applicant = system.client("e2e-change-of-heart")
+    established = applicant.wait_until_final(submit(applicant, fresh_application()))
+    assert established["status"] == "completed"
+    uscc = established["outputs"]["uscc"]
+    case_id = submit(applicant, {"matter": "deregistration", "application": samples.deregistration_application(uscc)})
+    until(applicant, case_id, lambda r: step(r, "tax.clear")["status"] == "completed"
+          and step(r, "deregistration.notice")["status"] == "in_progress", "the clearance during the notice", timeout=30)
+    answer = applicant.request("POST", f"/v1/cases/{case_id}/withdrawal", json={"reason": "股东决定继续经营"})
+    assert answer.status_code == 202, answer.text
+    record = until(applicant, case_id, lambda r: all(s["status"] == "cancelled" for s in r["steps"]),
+                   "every step cancelled or undone")
+    assert record["status"] == "withdrawn"
+    kinds = [t["event_type"] for t in record["timeline"]]
+    assert "tax.step_updated" in kinds and "deregistration.step_updated" in kinds  # each department said so
+    assert system.query("tax", "SELECT outcome FROM clearances WHERE case_id = :c", c=case_id) == [("undone",)]
+    # the enterprise stays active in every department's records
+    assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
+    assert system.query("tax", "SELECT status FROM taxpayers WHERE uscc = :u", u=uscc) == [("registered",)]
+    assert system.query("bank_account", "SELECT status FROM accounts WHERE uscc = :u", u=uscc) == [("open",)]
+    assert {s for (s,) in system.query("seal_carving", "SELECT status FROM seals WHERE uscc = :u", u=uscc)} == {"filed"}
+    assert system.query("deregistration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
+    assert system.query("deregistration", "SELECT status FROM notices WHERE case_id = :c", c=case_id) == [("cancelled",)]
+    notices = ApiClient(system.base_url).request("GET", "/v1/notices", params={"uscc": uscc}).json()["items"]
+    assert notices == []
+    # and it may apply to close again later
+    again = submit(applicant, {"matter": "deregistration", "application": samples.deregistration_application(uscc)})
+    until(applicant, again, lambda r: step(r, "deregistration.accept")["status"] == "completed", "a new application")
+
+
+def test_a_bad_rating_opens_a_follow_up_that_operators_close_only_with_a_response(system, fresh_application):
+    applicant = system.client("e2e-rating")
+    case_id = submit(applicant, fresh_application(seals=(), bank_account=False))
+    assert applicant.wait_until_final(case_id)["status"] == "completed"
+    assert applicant.request("POST", f"/v1/cases/{case_id}/rating", json={"overall": 9}).status_code == 422
+    rated = applicant.request("POST", f"/v1/cases/{case_id}/rating",
+                              json={"overall": 2, "departments": {"tax": 1, "registration": 4}, "comment": "电话没人接"})
+    assert rated.status_code == 201, rated.text
+    follow_up_id = rated.json()["follow_up_id"]
+    assert follow_up_id
+    assert applicant.request("GET", "/v1/follow-ups").status_code == 403
+    operator = system.client("operator-zhao", "operator")
+    [follow_up] = [f for f in operator.request("GET", "/v1/follow-ups").json()["items"] if f["case_id"] == case_id]
+    assert follow_up["ratings"] == {"overall": 2, "tax": 1} and follow_up["comment"] == "电话没人接"
+    silent = operator.request("POST", f"/v1/follow-ups/{follow_up_id}/response", json={"response": ""})
+    assert silent.status_code == 422
+    closed = operator.request("POST", f"/v1/follow-ups/{follow_up_id}/response",
+                              json={"response": "已电话回访，税务窗口已增配人员"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert closed.json()["responded_by"] == "operator-zhao"
+    twice = operator.request("POST", f"/v1/follow-ups/{follow_up_id}/response", json={"response": "再次回访"})
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "follow_up_closed"
+    assert applicant.request("POST", f"/v1/cases/{case_id}/rating", json={"overall": 5}).status_code == 409
+
+
+def test_a_licensing_matter_withdrawn_while_its_approval_waits_closes_the_review_and_issues_nothing(
+        system, fresh_application):
+    applicant = system.client("e2e-no-pharmacy")
+    established = applicant.wait_until_final(submit(applicant, fresh_application(seals=(), bank_account=False)))
+    uscc = established["outputs"]["uscc"]
+    wait_for(lambda: system.query("licensing", "SELECT 1 FROM enterprises WHERE uscc = :u", u=uscc),
+             what="licensing to hear of the enterprise")
+    case_id = submit(applicant, {"matter": "licensing", "application": {
+        "uscc": uscc, "business_scope": ["药品零售", "第二类医疗器械销售"]}})
+    waiting_review(system, applicant, case_id, "licensing", "licensing.issue")
+    answer = applicant.request("POST", f"/v1/cases/{case_id}/withdrawal", json={"reason": "选址未定"})
+    assert answer.status_code == 202, answer.text
+    record = until(applicant, case_id, lambda r: step(r, "licensing.issue")["status"] == "cancelled", "the cancellation")
+    assert record["status"] == "withdrawn"
+    assert staff(system, "licensing").request("GET", "/v1/departments/licensing/reviews",
+                                              params={"case_id": case_id}).json()["items"] == []
+    assert system.query("licensing", "SELECT count(*) FROM permits WHERE case_id = :c AND status = 'valid'",
+                        c=case_id)[0][0] == 0

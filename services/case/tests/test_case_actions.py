@@ -1,0 +1,218 @@
+"""The case service and the people in the loop, on the real broker and database: withdrawal,
+supplements pausing the promised limit, overdue steps announced once across replicas, ratings
+and their follow-ups."""
+
+from datetime import datetime, time, timedelta, timezone
+
+import pytest
+from nameko.exceptions import RemoteError
+from prometheus_client import REGISTRY
+from sqlalchemy import create_engine, update
+from yjs_case.metrics import StepsInProgress
+from yjs_case.models import case_steps
+from yjs_case.record import resumed_deadline
+from yjs_case.service import CaseService
+from yjs_contracts.calendar import CHINA, is_working_day
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import StepReport
+from yjs_contracts.steps import STEP_KINDS, StepStatus
+from yjs_kit.testing import publish, wait_for
+
+from .test_case_service import BARE, reports
+
+
+def report(case_id, step, status, **fields):
+    data = StepReport(step=step, status=status, **fields)
+    kind = STEP_KINDS[step]
+    event_type = {StepStatus.completed: kind.completed_event, StepStatus.rejected: kind.rejected_event}.get(
+        status, kind.progress_event)
+    return new_event(event_type, data, case_id=case_id)
+
+
+def step_of(record, step):
+    return next(s for s in record["steps"] if s["step"] == step)
+
+
+def until(rpc, case_id, condition, what):
+    return wait_for(lambda: (lambda r: r if condition(r) else None)(rpc("case").get_case(case_id)), what=what)
+
+
+@pytest.fixture
+def case_db(start_service, database_factory):
+    url = database_factory()
+    container = start_service(CaseService, database_url=url)
+    engine = create_engine(url)
+
+    def execute(statement):
+        with engine.begin() as connection:
+            return connection.execute(statement)
+
+    yield container, execute
+    engine.dispose()
+
+
+def test_a_withdrawal_ends_the_case_cancels_what_never_started_and_announces_it(case_db, rpc, watch, broker_uri):
+    watcher = watch("case.withdrawn")
+    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    publish(broker_uri, report(case_id, "registration.establish", StepStatus.awaiting_review,
+                               reasons=[{"code": "foreign_investor", "message": "外商投资，需人工审核"}]))
+    until(rpc, case_id, lambda r: r["steps"][0]["status"] == "awaiting_review", "the review")
+    with pytest.raises(RemoteError) as stranger:
+        rpc("case").withdraw(case_id, "mallory", "不想办了")
+    assert stranger.value.exc_type == "CaseNotFound"
+    answer = rpc("case").withdraw(case_id, "alice", "经营计划调整")
+    assert answer["status"] == "withdrawn"
+    [withdrawn] = watcher.wait_for()
+    assert withdrawn.case_id == case_id and withdrawn.data["reason"] == "经营计划调整"
+    assert withdrawn.data["steps"] == ["registration.establish", "tax.register", "tax.grant_invoices"]
+    record = rpc("case").get_case(case_id)
+    assert record["status"] == "withdrawn" and record["finished_at"]
+    # registration holds its step until it reports; what never started is cancelled here
+    assert [s["status"] for s in record["steps"]] == ["awaiting_review", "cancelled", "cancelled"]
+    publish(broker_uri, report(case_id, "registration.establish", StepStatus.cancelled,
+                               reasons=[{"code": "case_withdrawn", "message": "申请人撤回申请"}]))
+    record = until(rpc, case_id, lambda r: r["steps"][0]["status"] == "cancelled", "registration's cancellation")
+    assert record["status"] == "withdrawn"
+    assert [t["event_type"] for t in record["timeline"]][-2:] == ["case.withdrawn", "registration.step_updated"]
+    with pytest.raises(RemoteError) as again:
+        rpc("case").withdraw(case_id, "alice", "再撤一次")
+    assert again.value.exc_type == "CaseEnded"
+
+
+def test_an_establishment_already_registered_cannot_be_withdrawn(case_db, rpc, broker_uri):
+    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    publish(broker_uri, reports(case_id)[0])
+    until(rpc, case_id, lambda r: r["steps"][0]["status"] == "completed", "registration")
+    with pytest.raises(RemoteError) as refused:
+        rpc("case").withdraw(case_id, "alice", "不开了")
+    assert refused.value.exc_type == "RegistrationDone" and "注销" in refused.value.value
+    assert rpc("case").get_case(case_id)["status"] == "in_progress"
+
+
+def previous_working_morning() -> datetime:
+    day = datetime.now(CHINA).date() - timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(10, 0), CHINA)
+
+
+def test_corrections_pause_the_promised_limit_and_a_supplement_resumes_it(case_db, rpc, watch, broker_uri):
+    _, execute = case_db
+    watcher = watch("case.supplement_provided")
+    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    before = rpc("case").get_case(case_id)
+    with pytest.raises(RemoteError) as early:  # nothing asked yet
+        rpc("case").supplement(case_id, "alice", {"items": [{"material": "住所使用证明", "document_id": "D1"}]})
+    assert early.value.exc_type == "NothingToSupplement"
+    notice = [{"code": "capital_unproven", "message": "注册资本与验资不符", "field": "application.enterprise.registered_capital"}]
+    publish(broker_uri, report(case_id, "registration.establish", StepStatus.awaiting_applicant, reasons=notice,
+                               decided_by="registrar-li"))
+    waiting = until(rpc, case_id, lambda r: r["status"] == "awaiting_applicant", "the notice")
+    registration = step_of(waiting, "registration.establish")
+    assert registration["paused_at"] and registration["decided_by"] == "registrar-li"
+    assert registration["reasons"] == notice
+    # the clock stopped a working morning ago, so the pause is never empty, whenever this runs
+    paused_at = previous_working_morning()
+    execute(update(case_steps).where(case_steps.c.case_id == case_id).where(
+        case_steps.c.step == "registration.establish").values(paused_at=paused_at))
+    with pytest.raises(RemoteError) as wrong:
+        rpc("case").supplement(case_id, "alice", {"items": [{"field": "application.enterprise.nowhere.x", "value": 1}]})
+    assert wrong.value.exc_type == "InvalidApplication"
+    with pytest.raises(RemoteError) as invalid:
+        rpc("case").supplement(case_id, "alice", {"items": [
+            {"field": "application.enterprise.registered_capital", "value": "-5"}]})
+    assert invalid.value.exc_type == "InvalidApplication" and "registered_capital" in invalid.value.value
+    body = {"items": [{"field": "application.enterprise.registered_capital", "value": "2000000.00"},
+                      {"field": "application.shareholders.0.subscribed_amount", "value": "2000000.00"}]}
+    answer = rpc("case").supplement(case_id, "alice", body)
+    assert (answer["revision"], answer["resumed"]) == (1, ["registration.establish"])
+    [supplied] = watcher.wait_for()
+    assert supplied.data["revision"] == 1 and supplied.data["application"]["enterprise"]["registered_capital"] == "2000000.00"
+    record = rpc("case").get_case(case_id)
+    at = datetime.fromisoformat(next(t["at"] for t in record["timeline"] if t["event_type"] == "case.supplement_provided"))
+    for old, new in zip(before["steps"], record["steps"]):  # the step and every step that waits for it
+        assert datetime.fromisoformat(new["deadline"]) == resumed_deadline(
+            datetime.fromisoformat(old["deadline"]), paused_at, at)
+        assert datetime.fromisoformat(new["deadline"]) > datetime.fromisoformat(old["deadline"])
+    assert step_of(record, "registration.establish")["paused_at"] is None
+    publish(broker_uri, reports(case_id)[0])  # registration resumes and decides
+    record = until(rpc, case_id, lambda r: r["steps"][0]["status"] == "completed", "the resumed step")
+    assert record["status"] == "in_progress"
+
+
+def test_an_overdue_step_is_announced_once_with_two_replicas(start_service, database_factory, rpc, watch):
+    url = database_factory()
+    for _ in range(2):
+        start_service(CaseService, database_url=url, OVERDUE_CHECK_SECONDS=0.05)
+    engine = create_engine(url)
+    watcher = watch("case.step_overdue")
+    breaches = lambda: REGISTRY.get_sample_value("yjs_step_deadline_breaches_total", {"department": "registration"}) or 0
+    counted = breaches()
+
+    def overdue(case_id):
+        with engine.begin() as connection:
+            connection.execute(update(case_steps).where(case_steps.c.case_id == case_id).values(
+                deadline=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        return watcher.wait_for(lambda e: e.case_id == case_id)
+
+    first = rpc("case").submit("alice", BARE)["case_id"]
+    [announced] = overdue(first)
+    assert (announced.data["step"], announced.data["department"]) == ("registration.establish", "registration")
+    # more overdue cases, each announced only after both replicas had the first in view again
+    for n in range(3):
+        overdue(rpc("case").submit("alice", BARE)["case_id"])
+    assert len([e for e in watcher.drain() if e.case_id == first]) == 1  # only the step registration holds
+    record = rpc("case").get_case(first)
+    assert step_of(record, "registration.establish")["overdue"] is True
+    assert step_of(record, "tax.register")["overdue"] is False  # pending: no department holds it yet
+    assert [t["event_type"] for t in record["timeline"]].count("case.step_overdue") == 1
+    assert breaches() - counted == 4
+    engine.dispose()
+
+
+def open_follow_ups(container) -> float:
+    """yjs_follow_ups_open as this container's database makes it (the process-wide collector follows
+    whichever case container started last)."""
+    engine = create_engine(container.config["DATABASE_URL"])
+    try:
+        [family] = [f for f in StepsInProgress(engine).collect() if f.name == "yjs_follow_ups_open"]
+        return family.samples[0].value
+    finally:
+        engine.dispose()
+
+
+def test_a_bad_rating_opens_a_follow_up_that_closes_only_with_a_response(case_db, rpc, broker_uri):
+    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    with pytest.raises(RemoteError) as early:
+        rpc("case").rate(case_id, "alice", {"overall": 5})
+    assert early.value.exc_type == "CaseNotEnded"
+    publish(broker_uri, *reports(case_id))
+    until(rpc, case_id, lambda r: r["status"] == "completed", "the case to end")
+    with pytest.raises(RemoteError) as stranger:
+        rpc("case").rate(case_id, "alice", {"overall": 4, "departments": {"bank_account": 1}})
+    assert stranger.value.exc_type == "InvalidApplication"  # the bank had no part in this case
+    rated = lambda d, level: REGISTRY.get_sample_value("yjs_ratings_total", {"department": d, "level": level}) or 0
+    before = rated("tax", "1")
+    answer = rpc("case").rate(case_id, "alice", {"overall": 3, "departments": {"registration": 5, "tax": 1},
+                                                  "comment": "发票核定等了很久"})
+    assert answer["follow_up_id"] and rated("tax", "1") == before + 1
+    with pytest.raises(RemoteError) as twice:
+        rpc("case").rate(case_id, "alice", {"overall": 5})
+    assert twice.value.exc_type == "AlreadyRated"
+    [follow_up] = [f for f in rpc("case").follow_ups()["items"] if f["case_id"] == case_id]
+    assert (follow_up["follow_up_id"], follow_up["ratings"], follow_up["status"]) == (answer["follow_up_id"], {"tax": 1}, "open")
+    assert open_follow_ups(case_db[0]) == 1
+    with pytest.raises(RemoteError) as silent:
+        rpc("case").respond_to_follow_up(follow_up["follow_up_id"], " ", "operator-zhao")
+    assert silent.value.exc_type == "InvalidApplication"
+    closed = rpc("case").respond_to_follow_up(follow_up["follow_up_id"], "已回访，票种核定流程已优化", "operator-zhao")
+    assert (closed["status"], closed["responded_by"]) == ("closed", "operator-zhao") and closed["closed_at"]
+    with pytest.raises(RemoteError) as again:
+        rpc("case").respond_to_follow_up(follow_up["follow_up_id"], "再次回访", "operator-zhao")
+    assert again.value.exc_type == "FollowUpClosed"
+    assert case_id not in [f["case_id"] for f in rpc("case").follow_ups()["items"]]
+    assert open_follow_ups(case_db[0]) == 0
+    good = rpc("case").submit("alice", BARE)["case_id"]
+    publish(broker_uri, *reports(good, 2))
+    until(rpc, good, lambda r: r["status"] == "completed", "the second case")
+    assert rpc("case").rate(good, "alice", {"overall": 5})["follow_up_id"] is None

@@ -1,0 +1,132 @@
+"""What an applicant does to a case after submitting it, as plain functions over a unit of work:
+hand in corrections or missing materials (补正, 容缺), and withdraw it (撤回). Each is stored and
+announced in one transaction; the departments do the rest."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from yjs_contracts.api import (APPLICATION_MODELS, CaseStatus, ErrorDetail, InvalidApplication, Reason,
+                               SupplementField, SupplementMaterial, Supplements, validation_details)
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import CaseWithdrawn, SupplementProvided
+from yjs_contracts.steps import StepStatus
+from yjs_kit.uow import UnitOfWork
+
+from . import record
+from .cases import CaseNotFound, _aware, _push_deadlines
+from .models import case_steps, case_timeline, cases
+
+
+class CaseEnded(Exception):
+    """The case has already ended: there is nothing left to withdraw."""
+
+
+class RegistrationDone(Exception):
+    """The enterprise is registered: an establishment can no longer be withdrawn (closing the
+    company is a deregistration)."""
+
+
+class DeregistrationDone(Exception):
+    """The enterprise is struck off: a deregistration can no longer be withdrawn."""
+
+
+class NothingToSupplement(Exception):
+    """No step of the case waits for the applicant, and no materials are outstanding."""
+
+
+#: per matter, the step whose completion makes a withdrawal impossible, and what it says
+POINT_OF_NO_RETURN = {
+    "establishment": ("registration.establish", RegistrationDone,
+                      "企业已登记成立，不能撤回设立申请；如需关闭企业，请申请注销"),
+    "deregistration": ("registration.deregister", DeregistrationDone, "企业已注销登记，不能撤回注销申请"),
+}
+
+
+def _case(uow: UnitOfWork, case_id: str, owner: str):
+    uow.lock(case_id)
+    case = uow.session.execute(select(cases).where((cases.c.case_id == case_id) & (cases.c.owner == owner))
+                               ).mappings().first()
+    if case is None:
+        raise CaseNotFound(case_id)
+    steps = uow.session.execute(select(case_steps).where(case_steps.c.case_id == case_id)
+                                .order_by(case_steps.c.position)).mappings().all()
+    return case, steps
+
+
+def supplement(uow: UnitOfWork, case_id: str, owner: str, body: dict[str, Any]) -> dict[str, Any]:
+    """补正: the corrections the one notice asked for, and/or materials a 容缺受理 left
+    outstanding. The corrected application must still be valid; the waiting steps' clocks run
+    again, their deadlines moved by the working time they waited; case.supplement_provided
+    carries the application as it now stands to every department."""
+    try:
+        items = Supplements.model_validate(body).items
+    except ValidationError as error:
+        raise InvalidApplication(validation_details(error)) from None
+    case, steps = _case(uow, case_id, owner)
+    if case["status"] == CaseStatus.withdrawn:
+        raise NothingToSupplement(f"case {case_id} was withdrawn")
+    waiting = [s for s in steps if s["status"] == StepStatus.awaiting_applicant]
+    materials_due = [s for s in steps if s["status"] == StepStatus.completed and s["materials_due"] is not None]
+    fields = [(i, item) for i, item in enumerate(items) if isinstance(item, SupplementField)]
+    if not waiting and not (materials_due and not fields):
+        raise NothingToSupplement(f"case {case_id}: no step waits for corrections"
+                                  + ("" if not materials_due else " (only materials may be handed in)"))
+    application, unknown = record.supplemented(case["application"], ((item.field, item.value) for _, item in fields))
+    details = [ErrorDetail(field=f"items.{i}.field", reason=f"no such place in the application: {item.field}")
+               for i, item in fields if item.field in unknown]
+    if details:
+        raise InvalidApplication(details)
+    try:
+        application = APPLICATION_MODELS[case["matter"]].model_validate(application).model_dump(mode="json")
+    except ValidationError as error:
+        raise InvalidApplication(validation_details(error, "application")) from None
+    now = datetime.now(timezone.utc)
+    revision = case["revision"] + 1
+    uow.session.execute(update(cases).where(cases.c.case_id == case_id).values(
+        application=application, revision=revision))
+    for step in waiting:
+        if step["paused_at"] is not None:
+            _push_deadlines(uow, case_id, steps, step["step"], _aware(step["paused_at"]), now)
+            uow.session.execute(update(case_steps).where(
+                (case_steps.c.case_id == case_id) & (case_steps.c.step == step["step"])).values(paused_at=None))
+    event = new_event("case.supplement_provided", SupplementProvided(
+        items=items, application=application, revision=revision, supplied_at=now), case_id=case_id)
+    named = [item.field.removeprefix("application.") for _, item in fields]
+    named += [item.material for item in items if isinstance(item, SupplementMaterial)]
+    uow.session.execute(case_timeline.insert().values(
+        case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
+        summary=f"补正: {', '.join(named)}"[:1000]))
+    uow.announce(event)
+    return {"case_id": case_id, "status": case["status"], "revision": revision,
+            "resumed": [s["step"] for s in waiting]}
+
+
+def withdraw(uow: UnitOfWork, case_id: str, owner: str, reason: str) -> dict[str, Any]:
+    """撤回 of a case that has not ended, unless its point of no return has passed (an
+    establishment's registration done). The case ends `withdrawn` at once; steps not started are
+    cancelled here, and every department cancels or undoes the steps it started, each announced."""
+    case, steps = _case(uow, case_id, owner)
+    if CaseStatus(case["status"]) in record.FINAL_CASE_STATUSES:
+        raise CaseEnded(f"case {case_id} has already ended ({case['status']})")
+    point = POINT_OF_NO_RETURN.get(case["matter"])
+    if point and any(s["step"] == point[0] and s["status"] == StepStatus.completed for s in steps):
+        raise point[1](point[2])
+    now = datetime.now(timezone.utc)
+    reasons = [Reason(code="case_withdrawn", message=f"申请人撤回申请：{reason}").model_dump()]
+    uow.session.execute(update(cases).where(cases.c.case_id == case_id).values(
+        status=CaseStatus.withdrawn.value, finished_at=now, reasons=reasons))
+    uow.session.execute(update(case_steps).where(
+        (case_steps.c.case_id == case_id) & (case_steps.c.status == StepStatus.pending.value)).values(
+        status=StepStatus.cancelled.value, finished_at=now))
+    event = new_event("case.withdrawn", CaseWithdrawn(
+        matter=case["matter"], owner=owner, reason=reason, steps=[s["step"] for s in steps], withdrawn_at=now),
+        case_id=case_id)
+    uow.session.execute(case_timeline.insert().values(
+        case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
+        summary=f"撤回: {reason}"[:1000]))
+    uow.announce(event)
+    return {"case_id": case_id, "status": "withdrawn", "withdrawn_at": now.isoformat(), "matter": case["matter"]}

@@ -1,0 +1,36 @@
+"""What every department service offers besides its steps: its staff's review queue and their
+decisions (人工审核) by RPC, and the timer that withdraws a 容缺受理 decision whose materials did
+not come in time. The work itself is the StepTracker's (steps.py)."""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from .operations import OperatorRpc
+from .steps import StepTracker
+from .timers import every
+
+
+def find_tracker(container) -> StepTracker:
+    for dependency in container.dependencies:
+        if isinstance(dependency, StepTracker):
+            return dependency
+    raise LookupError(f"{container.service_name} has no StepTracker")
+
+
+class DepartmentRpc(OperatorRpc):
+    """Mixed into every department service (one with a StepTracker)."""
+
+    @rpc
+    def reviews(self, status: str = "waiting", case_id: str | None = None, limit: int = 50,
+                after: str | None = None) -> dict:
+        return find_tracker(self.container_ref).reviews(status, case_id, limit, after)
+
+    @rpc
+    def decide(self, review_id: str, decision: dict, actor: str) -> dict:
+        """`actor`: who decides, as the gateway authenticated them; recorded with the decision."""
+        return find_tracker(self.container_ref).decide(review_id, decision, actor)
+
+    @every("MATERIALS_CHECK_SECONDS", 5.0)  # how often each replica looks for 容缺 materials past due
+    def withdraw_lapsed_acceptances(self):
+        find_tracker(self.container_ref).withdraw_lapsed_acceptances()
