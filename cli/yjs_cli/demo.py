@@ -1,17 +1,24 @@
-"""`yjs demo`: submit every application in examples/ and print their records. Uses the running
-system, or starts one for the demo when none answers."""
+"""`yjs demo`: submit every application in examples/ and print their records — the
+establishments first, then the deregistration of the enterprise just established. Uses the
+running system, or starts one for the demo when none answers.
+
+While a case runs, the demo acts through the API as the people in the loop, printing what it
+does: as a department's staff it approves what waits for review — or, when `<example>.demo.json`
+lists `corrections`, first asks for them (补正, one notice) — and as the applicant it answers
+with that file's `supplements`."""
 
 from __future__ import annotations
 
 import json
 import random
 import sys
+import time
 from pathlib import Path
 
 import requests
 from yjs_contracts import samples
 
-from .client import ApiClient, token_for
+from .client import FINAL, ApiClient, token_for
 from .view import case_view
 
 
@@ -25,6 +32,53 @@ def fresh_name(body: dict, n: int) -> dict:
     return body
 
 
+def closing(body: dict, established: list[str]) -> dict:
+    """A deregistration closes the enterprise the demo established last."""
+    if body.get("matter") == "deregistration" and established:
+        body["application"]["uscc"] = established[-1]
+    return body
+
+
+def script_for(path: Path) -> dict:
+    """What the demo does as staff and applicant for this example: `<example>.demo.json` beside it."""
+    script = path.with_name(path.stem + ".demo.json")
+    return json.loads(script.read_text(encoding="utf-8")) if script.exists() else {}
+
+
+def see_through(client: ApiClient, url: str, case_id: str, script: dict, timeout: float = 180) -> dict:
+    """Wait for the case to end, deciding its reviews as the department's staff and answering a
+    notice of corrections as the applicant; returns the final record."""
+    corrections, supplements = script.get("corrections"), script.get("supplements")
+    deadline = time.monotonic() + timeout
+    while True:
+        record = client.case(case_id)
+        if record["status"] in FINAL:
+            return record
+        for step in record["steps"]:
+            if step["status"] == "awaiting_review":
+                department = step["department"]
+                staff = ApiClient(url, token_for(f"{department}-demo-staff", "department", department))
+                path = f"/v1/departments/{department}/reviews"
+                for review in staff.request("GET", path, params={"case_id": case_id}).json().get("items", []):
+                    if corrections:
+                        decision, corrections = {"decision": "request_corrections", "reasons": corrections}, None
+                    else:
+                        decision = {"decision": "approve", "comment": "演示：审核通过"}
+                    answer = staff.request("POST", f"{path}/{review['review_id']}/decision", json=decision)
+                    why = ", ".join(r["code"] for r in review["reasons"])
+                    said = "; ".join(r["message"] for r in decision.get("reasons", []))
+                    print(f"  [as {department} staff] {review['step']} waits for review ({why}): "
+                          f"{decision['decision']}{' — ' + said if said else ''} -> {answer.status_code}")
+        if record["status"] == "awaiting_applicant" and supplements:
+            answer = client.request("POST", f"/v1/cases/{case_id}/supplements", json=supplements)
+            given = ", ".join(i.get("field") or i.get("material") for i in supplements["items"])
+            print(f"  [as the applicant] 补正, one answer to the one notice: {given} -> {answer.status_code}")
+            supplements = None
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"case {case_id} still {record['status']} after {timeout:.0f}s")
+        time.sleep(0.3)
+
+
 def _running(url: str) -> bool:
     try:
         return requests.get(f"{url}/readyz", timeout=3).status_code == 200
@@ -33,28 +87,37 @@ def _running(url: str) -> bool:
 
 
 def run_demo(args) -> int:
-    examples = sorted(p for p in Path(args.examples).glob("*.json"))
+    # what is closed must first be opened: deregistrations after the establishments
+    examples = sorted((p for p in Path(args.examples).glob("*.json") if not p.name.endswith(".demo.json")),
+                      key=lambda p: (p.name.startswith("deregistration"), p.name))
     if not examples:
         print(f"no examples in {args.examples}", file=sys.stderr)
         return 1
     system = None
     if not _running(args.url):
-        from .system import System, SystemConfig
+        from .system import System, SystemConfig, local_env
 
         print("no system answers at", args.url, "- starting one for the demo (logs in var/logs/)")
-        system = System(SystemConfig(gateway_address=args.url.split("//", 1)[-1], log_dir=Path("var/logs"))).start()
+        system = System(SystemConfig(gateway_address=args.url.split("//", 1)[-1], log_dir=Path("var/logs"),
+                                     env=local_env())).start()
         system.wait_ready()
     try:
         client = ApiClient(args.url, token_for(args.subject))
         run = random.randrange(len(samples._CHARS) ** 3)
+        established: list[str] = []
         for n, path in enumerate(examples):
             body = fresh_name(json.loads(path.read_text(encoding="utf-8")), run * len(examples) + n)
-            answer = client.submit(body)
+            answer = client.submit(closing(body, established))
             print(f"\n=== {path.name}: {answer.status_code}")
             if answer.status_code != 202:
                 print(answer.text)
                 continue
-            print(case_view(client.wait_until_final(answer.json()["case_id"])))
+            if body["matter"] == "deregistration":
+                print("(the public notice runs its period first: NOTICE_PERIOD_SECONDS in a local run)")
+            record = see_through(client, args.url, answer.json()["case_id"], script_for(path))
+            print(case_view(record))
+            if body["matter"] == "establishment" and record["status"] == "completed":
+                established.append(record["outputs"]["uscc"])
         return 0
     finally:
         if system is not None:

@@ -106,9 +106,9 @@ def cmd_dead_letters(args) -> int:
 
 
 def cmd_up(args) -> int:
-    from .system import System, SystemConfig
+    from .system import System, SystemConfig, local_env
 
-    config = SystemConfig(gateway_address=args.address)
+    config = SystemConfig(gateway_address=args.address, env=local_env())
     system = System(config, on_line=lambda service, line: print(log_line(service, line), flush=True))
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

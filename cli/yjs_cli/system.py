@@ -17,6 +17,13 @@ import requests
 from yjs_kit.config import DEFAULT_AMQP_URI, DEV_JWT_SECRET, METRICS_PORTS, SERVICES, var_dir
 
 BACKEND_SERVICES = tuple(s for s in SERVICES if s != "gateway")
+#: a local run (`yjs up`, `yjs demo`) runs deregistration notices in seconds rather than 20 or 45
+#: days, unless the environment says otherwise
+LOCAL_DEFAULTS = {"NOTICE_PERIOD_SECONDS": "15"}
+
+
+def local_env() -> dict[str, str]:
+    return {key: value for key, value in LOCAL_DEFAULTS.items() if key not in os.environ}
 
 
 def installed_services() -> list[str]:

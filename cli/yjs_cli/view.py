@@ -23,8 +23,11 @@ def case_view(record: dict[str, Any]) -> str:
              "", "  steps:"]
     for step in record["steps"]:
         waits = f"  after {', '.join(step['after'])}" if step["after"] else ""
+        notes = "".join([f"  decided by {step['decided_by']}" if step.get("decided_by") else "",
+                         "  OVERDUE" if step.get("overdue") else "",
+                         f"  materials due {step['materials_due']}" if step.get("materials_due") else ""])
         lines.append(f"    {STATUS_MARKS.get(step['status'], '?')} {step['step']:<24} {step['status']:<12}"
-                     f" due {step['deadline'] or '-'}{waits}")
+                     f" due {step['deadline'] or '-'}{waits}{notes}")
         for reason in step["reasons"]:
             lines.append(f"        {reason['code']}: {reason['message']} ({reason.get('field') or '-'})")
     outputs = record["outputs"]

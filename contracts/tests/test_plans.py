@@ -81,3 +81,53 @@ def test_deadlines_follow_the_plan_order():
 @pytest.mark.parametrize("year", [2027, 2030])
 def test_years_the_official_calendar_does_not_know_yet_fall_back_to_weekdays(year):
     assert is_working_day(datetime(year, 3, 3).date()) == (datetime(year, 3, 3).weekday() < 5)
+
+
+def test_working_time_between_skips_the_holiday_and_counts_the_make_up_saturday():
+    from datetime import timedelta
+
+    from yjs_contracts.calendar import add_working_time, working_time_between
+
+    start = datetime(2026, 9, 30, 15, 0, tzinfo=CHINA)  # one working hour left before the holiday
+    end = datetime(2026, 10, 10, 10, 0, tzinfo=CHINA)  # the make-up Saturday, one hour in
+    assert working_time_between(start, end) == timedelta(hours=1 + 7 + 7 + 1)  # 9/30, 10/8, 10/9, 10/10
+    assert working_time_between(end, start) == timedelta(0)
+    assert add_working_time(start, working_time_between(start, end)) == end
+    # the same moments in UTC count the same China working hours
+    assert working_time_between(start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))) == timedelta(hours=16)
+    assert add_working_time(start.astimezone(ZoneInfo("UTC")), timedelta(hours=16)) == end
+
+
+def test_configured_limits_move_a_deadline_across_the_holiday():
+    from yjs_contracts.plans import parse_step_limits
+
+    application = samples.establishment_application(seals=(), bank_account=False)
+    start = datetime(2026, 9, 30, 9, 0, tzinfo=CHINA)
+    limits = parse_step_limits('{"registration.establish": 2}')
+    plan = {p.step: p.deadline for p in with_deadlines("establishment", plan_for("establishment", application),
+                                                       start, limits)}
+    # 9/30 (7h) then the National Day holiday, then 10/8 (7h): two working days end 10/8 16:00
+    assert plan["registration.establish"] == datetime(2026, 10, 8, 16, 0, tzinfo=CHINA)
+    assert plan["tax.register"] == datetime(2026, 10, 9, 12, 30, tzinfo=CHINA)  # its own half day after
+    with pytest.raises(ValueError, match="unknown step"):
+        parse_step_limits('{"registration.nothing": 1}')
+    with pytest.raises(ValueError, match="positive"):
+        parse_step_limits('{"tax.register": 0}')
+    assert parse_step_limits("") == {}
+
+
+def test_the_deregistration_plan_clears_tax_alongside_the_notice_and_closes_the_rest_after_the_register():
+    simple = plan_for("deregistration", samples.deregistration_application("91350100M000100Y43"))
+    assert steps(simple) == {
+        "deregistration.accept": [],
+        "deregistration.notice": ["deregistration.accept"],
+        "tax.clear": ["deregistration.accept"],
+        "registration.deregister": ["deregistration.notice", "tax.clear"],
+        "bank_account.close": ["registration.deregister"],
+        "seal_carving.cancel": ["registration.deregister"],
+        "licensing.revoke": ["registration.deregister"],
+    }
+    general = steps(plan_for("deregistration", samples.deregistration_application("91350100M000100Y43", "general")))
+    assert general["deregistration.liquidation_report"] == ["deregistration.notice"]
+    assert general["registration.deregister"] == ["deregistration.notice", "tax.clear",
+                                                  "deregistration.liquidation_report"]

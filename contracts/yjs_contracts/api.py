@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .codes import MOBILE_PATTERN
+from .plans import CHINA
 from .steps import StepStatus
 
 ID_NUMBER_SHAPE = r"^\d{17}[\dX]$"  # the check digit itself is a registration rule, refused with a reason
@@ -163,6 +164,21 @@ class LicensingApplication(Strict):
     commitments: list[str] = Field(default_factory=list)
 
 
+class RevocationRequest(Strict):
+    """撤销 of a permit issued on a commitment (告知承诺) that its post-issuance check found false."""
+
+    finding: str = Field(min_length=2, max_length=1000, examples=["现场核查：经营场所无油烟净化设施，与承诺不符"])
+
+
+class PermitRevocation(BaseModel):
+    permit_number: str
+    status: Literal["revoked"] = "revoked"
+    case_id: str
+    uscc: str
+    finding: str
+    revoked_at: datetime
+
+
 class DeregistrationCommitments(Strict):
     debts_settled: bool
     investors_agree: bool
@@ -181,6 +197,60 @@ class DeregistrationApplication(Strict):
     reason: str = Field(min_length=2, max_length=200)
     commitments: DeregistrationCommitments
     liquidation_group: list[LiquidationMember] = Field(default_factory=list)
+
+
+class NoticeSummary(BaseModel):
+    """An open public notice of a deregistration (注销公告 or 债权人公告)."""
+
+    notice_id: str
+    uscc: str
+    enterprise_name: str
+    route: Literal["simple", "general"]
+    starts_at: datetime
+    ends_at: datetime
+
+
+class NoticeList(BaseModel):
+    items: list[NoticeSummary]
+    next: str | None = None  # the `after` of the next page
+
+
+class Objection(Strict):
+    """异议 to a 简易注销: anyone may raise one while the notice runs, without a token."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100, examples=["某某供应链有限公司"])
+    contact: str = Field(min_length=5, max_length=100, examples=["13900000000"])
+    reason: str = Field(min_length=2, max_length=1000, examples=["尚欠我司货款 12 万元未结清"])
+
+
+class ObjectionAccepted(BaseModel):
+    objection_id: str
+    notice_id: str
+    status: Literal["accepted"] = "accepted"
+
+
+class LiquidationReport(Strict):
+    """清算报告 of a general-route deregistration, confirmed by the investors (股东会确认) on
+    `approved_on`; filed once the creditors' claim period is over."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    report: str = Field(min_length=10, max_length=20000)
+    approved_on: date
+
+    @field_validator("approved_on")
+    @classmethod
+    def _not_in_the_future(cls, approved_on: date) -> date:
+        if approved_on > datetime.now(CHINA).date():
+            raise ValueError("the investors cannot have approved it in the future")
+        return approved_on
+
+
+class LiquidationReportReceived(BaseModel):
+    case_id: str
+    status: Literal["accepted"] = "accepted"
 
 
 APPLICATION_MODELS: dict[str, type[Strict]] = {
@@ -262,6 +332,10 @@ class StepRecord(BaseModel):
     deadline: datetime | None
     outputs: dict[str, Any] = Field(default_factory=dict)
     reasons: list[Reason] = Field(default_factory=list)
+    overdue: bool = False  # past its promised limit (承诺时限) undecided; announced once as case.step_overdue
+    decided_by: str | None = None  # the staff member who decided (人工审核); None when the rules did
+    paused_at: datetime | None = None  # waiting for the applicant (补正) since then: the clock is stopped
+    materials_due: datetime | None = None  # 容缺受理: decided with materials missing, due by then
 
 
 class TimelineEntry(BaseModel):
@@ -324,3 +398,151 @@ class DeadLetterList(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]
+
+
+class SupplementField(Strict):
+    """A corrected or added value, at the path a reason named (`application.…`)."""
+
+    field: str = Field(pattern=r"^application(\.[A-Za-z0-9_]+)+$", examples=["application.enterprise.registered_capital"])
+    value: Any
+
+
+class SupplementMaterial(Strict):
+    """A material handed in, by the id of the document already uploaded."""
+
+    material: str = Field(min_length=1, max_length=100, examples=["住所使用证明"])
+    document_id: str = Field(min_length=1, max_length=200)
+
+
+class Supplements(Strict):
+    """补正: everything the one notice (一次性告知) asked for, or the materials a 容缺受理 left
+    outstanding, in one go."""
+
+    items: list[SupplementField | SupplementMaterial] = Field(min_length=1, max_length=100)
+
+
+class SupplementAccepted(BaseModel):
+    case_id: str
+    status: CaseStatus
+    revision: int  # the application's revision after this supplement
+    resumed: list[str]  # the steps waiting for the applicant that now resume
+
+
+class WithdrawalRequest(Strict):
+    reason: str = Field(min_length=1, max_length=500, examples=["经营计划调整，暂不设立"])
+
+
+class WithdrawalAccepted(BaseModel):
+    case_id: str
+    status: Literal["withdrawn"] = "withdrawn"
+    withdrawn_at: datetime
+
+
+class RatingRequest(Strict):
+    """好差评 of an ended case: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意 — overall and,
+    optionally, per department of the case."""
+
+    overall: int = Field(ge=1, le=5)
+    departments: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class RatingAccepted(BaseModel):
+    case_id: str
+    overall: int
+    departments: dict[str, int]
+    follow_up_id: str | None  # a bad rating (不满意 or worse) opens a follow-up for operators
+
+
+class FollowUp(BaseModel):
+    """整改回访 of a bad rating: operators call the applicant back and close it with a response."""
+
+    follow_up_id: str
+    case_id: str
+    owner: str
+    ratings: dict[str, int]  # the bad ones: "overall" and departments
+    comment: str | None
+    status: Literal["open", "closed"]
+    opened_at: datetime
+    response: str | None = None
+    responded_by: str | None = None
+    closed_at: datetime | None = None
+
+
+class FollowUpList(BaseModel):
+    items: list[FollowUp]
+    next: str | None = None
+
+
+class FollowUpResponse(Strict):
+    response: str = Field(min_length=2, max_length=2000, examples=["已电话回访，补正告知不清的问题已整改"])
+
+
+class MissingMaterial(Strict):
+    """One material a 容缺受理 lets the applicant hand in later: what and in which form."""
+
+    material: str = Field(min_length=1, max_length=100, examples=["住所使用证明"])
+    message: str = Field(min_length=1, max_length=500, examples=["租赁合同复印件并加盖出租方公章"])
+
+
+class ReviewDecision(Strict):
+    """A department's decision on a step sent to its staff (人工审核). `approve` with
+    `missing_materials` is a 容缺受理: the step proceeds, the materials are due by
+    `materials_due` (at most the step's promised limit from now), else the decision is withdrawn.
+    `refuse` and `request_corrections` name every reason at once (一次性告知); a correction's
+    reason names the field (`application.…`) or the material (`material:…`) to correct."""
+
+    decision: Literal["approve", "refuse", "request_corrections"]
+    reasons: list[Reason] = Field(default_factory=list, max_length=100)
+    comment: str | None = Field(default=None, max_length=2000)
+    missing_materials: list[MissingMaterial] = Field(default_factory=list, max_length=50)
+    materials_due: datetime | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ReviewDecision":
+        if self.decision != "approve" and not self.reasons:
+            raise ValueError(f"a decision to {self.decision.replace('_', ' ')} names its reasons")
+        if self.decision == "request_corrections" and any(not r.field for r in self.reasons):
+            raise ValueError("each correction names the field or material to correct")
+        if self.missing_materials and self.decision != "approve":
+            raise ValueError("only an approval can accept with materials missing (容缺受理)")
+        if self.materials_due is not None:
+            if not self.missing_materials:
+                raise ValueError("materials_due needs missing_materials")
+            if self.materials_due.tzinfo is None:
+                raise ValueError("materials_due needs a timezone")
+        return self
+
+
+class ReviewItem(BaseModel):
+    """A step waiting for a department's staff, with the case data they need to decide."""
+
+    review_id: str
+    case_id: str
+    step: str
+    department: str
+    status: Literal["waiting", "decided", "closed"]
+    reasons: list[Reason]  # why the rules sent it to staff
+    data: dict[str, Any]  # the application, and what the steps it waited for produced (材料共享)
+    created_at: datetime
+    decision: str | None = None
+    decision_reasons: list[Reason] = Field(default_factory=list)
+    comment: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+class ReviewList(BaseModel):
+    items: list[ReviewItem]
+    next: str | None = None  # the `after` of the next page
+
+
+class ReviewDecided(BaseModel):
+    review_id: str
+    case_id: str
+    step: str
+    decision: str
+    step_status: StepStatus  # where the step is now
+    decided_by: str
+    decided_at: datetime
+    materials_due: datetime | None = None

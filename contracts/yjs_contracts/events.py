@@ -3,13 +3,14 @@ ended, its outputs and reasons; the typed outputs below say what each success ca
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .api import CaseStatus, Reason, SealType
+from .api import CaseStatus, Reason, SealType, SupplementField, SupplementMaterial
+from .catalogue import VERSION as CATALOGUE_VERSION, PermitMode
 from .plans import PlanStep
 from .steps import STEP_KINDS, StepStatus
 
@@ -20,6 +21,7 @@ class CaseSubmitted(BaseModel):
     application: dict[str, Any]
     plan: list[PlanStep]
     submitted_at: datetime
+    catalogue_version: str = CATALOGUE_VERSION  # the catalogue edition the case is planned and decided with
 
 
 class CaseFinished(BaseModel):
@@ -38,6 +40,42 @@ class StepReport(BaseModel):
     status: StepStatus
     outputs: dict[str, Any] = Field(default_factory=dict)
     reasons: list[Reason] = Field(default_factory=list)
+    decided_by: str | None = None  # the department's staff member who decided (人工审核); None: its rules
+    # an outcome the step had reached is undone: the case was withdrawn, or a 容缺受理 decision
+    # was withdrawn because the materials never came
+    undoes: bool = False
+    materials_due: datetime | None = None  # 容缺受理: decided with materials missing, due by then
+
+
+class CaseWithdrawn(BaseModel):
+    """case.withdrawn (撤回): the applicant withdrew the case before it ended. Every department
+    cancels or undoes its own steps of it and announces each."""
+
+    matter: str
+    owner: str
+    reason: str
+    steps: list[str]  # every step of the case's plan
+    withdrawn_at: datetime
+
+
+class SupplementProvided(BaseModel):
+    """case.supplement_provided (补正): what the applicant handed in, and the application as it
+    now stands; the steps waiting for the applicant resume with it."""
+
+    items: list[SupplementField | SupplementMaterial]
+    application: dict[str, Any]
+    revision: int  # grows with every supplement: a department keeps the latest application
+    supplied_at: datetime
+
+
+class StepOverdue(BaseModel):
+    """case.step_overdue: a step passed its promised limit (承诺时限) undecided; announced once."""
+
+    step: str
+    department: str
+    status: StepStatus
+    deadline: datetime
+    detected_at: datetime
 
 
 class EnterpriseRegistered(BaseModel):
@@ -80,6 +118,188 @@ class AccountOpened(BaseModel):
     specimen_seals: list[str] = Field(default_factory=list)
 
 
+class DeregistrationAccepted(BaseModel):
+    """注销受理: the enterprise may close by the route asked for."""
+
+    uscc: str
+    enterprise_name: str
+    route: Literal["simple", "general"]
+    accepted_at: datetime
+
+
+class NoticePublished(BaseModel):
+    """注销公告 (simple route: 20 days, objections open to anyone) or 债权人公告 (general route:
+    at least 45 days, after the 清算组 is filed); the outputs of the notice step while it runs."""
+
+    notice_id: str
+    route: Literal["simple", "general"]
+    starts_at: datetime
+    ends_at: datetime
+    liquidation_group_filed_at: datetime | None = None  # 清算组备案, general route
+
+
+class NoticePeriodEnded(NoticePublished):
+    """The notice ran its full period without objection."""
+
+    ended_at: datetime
+
+
+class LiquidationReportAccepted(BaseModel):
+    """清算报告, confirmed by the investors and filed by the applicant."""
+
+    approved_on: date
+    submitted_at: datetime
+
+
+class TaxCleared(BaseModel):
+    """清税: arrears none, the taxpayer record closed. An enterprise that never did tax business
+    needs no 清税证明: `certificate_number` is then None and tax confirms at once."""
+
+    uscc: str
+    tax_authority: str | None
+    certificate_number: str | None
+    cleared_at: datetime
+
+
+class EnterpriseDeregistered(BaseModel):
+    """注销登记: the enterprise is struck off the register and its name is free again."""
+
+    uscc: str
+    enterprise_name: str
+    licence_number: str
+    deregistered_at: datetime
+
+
+class AccountClosed(BaseModel):
+    """销户 of the basic deposit account; `account_number` None when the enterprise had none."""
+
+    account_number: str | None
+    bank: str | None = None
+    closed_at: datetime
+
+
+class CancelledSeal(BaseModel):
+    type: SealType
+    filing_code: str
+
+
+class SealsCancelled(BaseModel):
+    """公章缴销: every filed seal of the enterprise handed in and its filing cancelled."""
+
+    seals: list[CancelledSeal]
+    cancelled_at: datetime
+
+
+class TaxArrears(BaseModel):
+    """tax.arrears_recorded / tax.arrears_settled: what an enterprise owes now (欠税). `revision`
+    grows with every change, so a consumer keeps the latest whatever order events arrive in."""
+
+    uscc: str
+    outstanding: Decimal
+    revision: int
+    as_of: datetime
+
+
+class PermitPart(BaseModel):
+    """One permit item inside an issued permit: the permit itself, or one of those a
+    comprehensive permit merges, with the mode it was decided in."""
+
+    code: str
+    name: str
+    department: str
+    mode: PermitMode
+    items: list[str]
+
+
+class IssuedPermit(BaseModel):
+    """A permit, a filing (备案) or a 行业综合许可证 (`comprehensive`, one number for every
+    permit of its industry). `check_due`: the post-issuance check of a commitment (告知承诺).
+    `status`: valid, revoked (撤销, a commitment found false) or cancelled (注销, the enterprise
+    closed)."""
+
+    permit_number: str
+    name: str
+    mode: PermitMode
+    items: list[str]
+    comprehensive: bool = False
+    industry: str | None = None
+    parts: list[PermitPart]
+    valid_from: date
+    valid_until: date | None = None  # None: does not expire
+    check_due: date | None = None
+    status: Literal["valid", "revoked", "cancelled"] = "valid"
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+
+
+class PermitNotRequired(BaseModel):
+    """A permit whose approval was cancelled (直接取消审批): nothing to do for its items."""
+
+    code: str
+    name: str
+    items: list[str]
+
+
+class PermitAwaitingReview(BaseModel):
+    """A permit (or a whole industry's comprehensive permit) that department staff decide."""
+
+    name: str
+    items: list[str]
+    comprehensive: bool = False
+    industry: str | None = None
+    parts: list[PermitPart]
+
+
+class LicencesIssued(BaseModel):
+    """行业准营: every permit the scope needs, each handled by its mode, decided with the
+    catalogue edition the case was planned with."""
+
+    uscc: str
+    catalogue_version: str
+    permits: list[IssuedPermit] = Field(default_factory=list)
+    not_required: list[PermitNotRequired] = Field(default_factory=list)
+    awaiting_review: list[PermitAwaitingReview] = Field(default_factory=list)
+
+
+class RevokedPermit(BaseModel):
+    permit_number: str
+    name: str
+    items: list[str]
+
+
+class LicencesRevoked(BaseModel):
+    """许可注销 on deregistration: every permit the enterprise still held."""
+
+    uscc: str
+    permits: list[RevokedPermit]
+    revoked_at: datetime
+
+
+class CaseNotice(BaseModel):
+    """What a department learns about a case after one of its steps ended (a permit revoked at
+    its post-issuance check): the case's timeline shows `summary`, and `outputs`, when given,
+    restates the step's outputs as they now stand."""
+
+    step: str
+    summary: str
+    outputs: dict[str, Any] | None = None
+
+
+class PermitRevoked(CaseNotice):
+    """撤销: a commitment (告知承诺) found false at the post-issuance check revokes its permit."""
+
+    uscc: str
+    permit_number: str
+    finding: str
+    actor: str
+    revoked_at: datetime
+
+
+#: events about a case after a step of it ended; the case service folds them without knowing them
+NOTICE_EVENTS: dict[str, type[CaseNotice]] = {
+    "licensing.permit_revoked": PermitRevoked,
+}
+
 #: what the `outputs` of each completed step must look like
 STEP_OUTPUTS: dict[str, type[BaseModel]] = {
     "registration.establish": EnterpriseRegistered,
@@ -87,6 +307,15 @@ STEP_OUTPUTS: dict[str, type[BaseModel]] = {
     "tax.register": TaxpayerRegistered,
     "tax.grant_invoices": InvoicesGranted,
     "bank_account.open": AccountOpened,
+    "deregistration.accept": DeregistrationAccepted,
+    "deregistration.notice": NoticePeriodEnded,
+    "deregistration.liquidation_report": LiquidationReportAccepted,
+    "tax.clear": TaxCleared,
+    "registration.deregister": EnterpriseDeregistered,
+    "bank_account.close": AccountClosed,
+    "seal_carving.cancel": SealsCancelled,
+    "licensing.issue": LicencesIssued,
+    "licensing.revoke": LicencesRevoked,
 }
 
 #: every event type with its data model
@@ -94,7 +323,13 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "case.submitted": CaseSubmitted,
     "case.completed": CaseFinished,
     "case.rejected": CaseFinished,
+    "case.withdrawn": CaseWithdrawn,
+    "case.supplement_provided": SupplementProvided,
+    "case.step_overdue": StepOverdue,
+    "tax.arrears_recorded": TaxArrears,
+    "tax.arrears_settled": TaxArrears,
     **{event: StepReport for kind in STEP_KINDS.values() for event in kind.events},
+    **NOTICE_EVENTS,
 }
 
 

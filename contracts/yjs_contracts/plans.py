@@ -6,6 +6,7 @@ module, so the case service and the departments always agree on the plan."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -47,8 +48,10 @@ def account_requested(application: dict[str, Any], options: PlanOptions) -> bool
 
 
 def scope_needs_permits(application: dict[str, Any], options: PlanOptions) -> bool:
+    """A licensing step when some scope item needs a filing, a commitment or an approval; items
+    whose approval was cancelled (直接取消审批) need nothing, so a scope of only those needs no step."""
     scope = application.get("business_scope") or application.get("enterprise", {}).get("business_scope", [])
-    return bool(catalogue.licensed_items(scope))
+    return bool(catalogue.items_needing_permits(scope))
 
 
 def general_route(application: dict[str, Any], options: PlanOptions) -> bool:
@@ -98,13 +101,19 @@ MATTERS: dict[str, Matter] = {
             StepRule("licensing.issue", working_days=5.0),
         ), working_days=5.0),
         Matter("deregistration", "企业注销", (
-            StepRule("deregistration.notice", working_days=3.0),
-            StepRule("tax.clear", working_days=1.0),
-            StepRule("registration.deregister", _after("deregistration.notice", "tax.clear"), working_days=3.0),
+            # eligibility first, so nothing is cleared or published for an enterprise that may not close
+            StepRule("deregistration.accept", working_days=0.5),
+            # the notice runs 20 (简易) or 45 (一般) calendar days inside its limit
+            StepRule("deregistration.notice", _after("deregistration.accept"), working_days=35.0),
+            StepRule("tax.clear", _after("deregistration.accept"), working_days=1.0),
+            # 一般注销: the liquidation report, once the creditors' claim period is over
+            StepRule("deregistration.liquidation_report", _after("deregistration.notice"), general_route, 1.0),
+            StepRule("registration.deregister",
+                     _after("deregistration.notice", "tax.clear", "deregistration.liquidation_report"), working_days=3.0),
             StepRule("bank_account.close", _after("registration.deregister"), working_days=1.0),
             StepRule("seal_carving.cancel", _after("registration.deregister"), working_days=1.0),
             StepRule("licensing.revoke", _after("registration.deregister"), working_days=1.0),
-        ), working_days=30.0),
+        ), working_days=40.0),
     )
 }
 
@@ -132,10 +141,29 @@ def plan_for(matter: str, application: dict[str, Any], options: PlanOptions | No
     ]
 
 
-def with_deadlines(matter: str, plan: list[PlanStep], submitted_at: datetime) -> list[PlanStep]:
+def parse_step_limits(text: str | None) -> dict[str, float]:
+    """Promised limits configured per step (env STEP_LIMITS), as JSON: {"tax.register": 1.5}
+    in working days; a region tightens or loosens a step without a code change."""
+    if not text or not text.strip():
+        return {}
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("STEP_LIMITS must be a JSON object of step -> working days")
+    limits = {}
+    for step, days in raw.items():
+        if step not in STEP_KINDS:
+            raise ValueError(f"STEP_LIMITS names an unknown step {step!r}")
+        if not isinstance(days, (int, float)) or days <= 0:
+            raise ValueError(f"STEP_LIMITS[{step!r}] must be a positive number of working days")
+        limits[step] = float(days)
+    return limits
+
+
+def with_deadlines(matter: str, plan: list[PlanStep], submitted_at: datetime,
+                   limits: dict[str, float] | None = None) -> list[PlanStep]:
     """Each step's deadline: its promised working days after everything it waits for is due,
-    on China's working calendar."""
-    limits = {rule.step: rule.working_days for rule in MATTERS[matter].steps}
+    on China's working calendar. `limits` overrides the declared working days of some steps."""
+    limits = {rule.step: rule.working_days for rule in MATTERS[matter].steps} | dict(limits or {})
     local_start = submitted_at.astimezone(CHINA)
     due: dict[str, datetime] = {}
     out = []

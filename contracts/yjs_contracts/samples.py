@@ -33,7 +33,9 @@ def establishment_application(
     bank_account: bool = True,
     capital: str = "1000000.00",
     scope: tuple[str, ...] = ("软件开发", "信息技术咨询服务"),
+    commitments: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """`commitments`: the licensed items the applicant signs a 告知承诺 for."""
     legal = person(11)
     supervisor = person(22, date(1990, 2, 28))
     finance = person(33, date(1992, 11, 3))
@@ -63,4 +65,15 @@ def establishment_application(
         "seals": list(seals),
         "bank_account": {"bank": "中国工商银行", "branch": "嘉兴南湖支行"} if bank_account else None,
         "tax": {"taxpayer_type": "small_scale", "invoices": ["ordinary"]},
+        "commitments": list(commitments),
+    }
+
+
+def deregistration_application(uscc: str, route: str = "simple") -> dict[str, Any]:
+    """注销 of the enterprise `uscc`: 简易注销 with both commitments signed, or 一般注销 with a
+    liquidation group of one."""
+    return {
+        "uscc": uscc, "route": route, "reason": "股东会决议解散",
+        "commitments": {"debts_settled": route == "simple", "investors_agree": True},
+        "liquidation_group": [{"name": "张伟", "id_number": person(11)}] if route == "general" else [],
     }

@@ -32,6 +32,25 @@ API_MODELS: dict[str, type[BaseModel]] = {
     "ErrorBody": api.ErrorBody,
     "DeadLetterList": api.DeadLetterList,
     "Health": api.Health,
+    "RevocationRequest": api.RevocationRequest,
+    "PermitRevocation": api.PermitRevocation,
+    "NoticeList": api.NoticeList,
+    "Objection": api.Objection,
+    "ObjectionAccepted": api.ObjectionAccepted,
+    "LiquidationReport": api.LiquidationReport,
+    "LiquidationReportReceived": api.LiquidationReportReceived,
+    "Supplements": api.Supplements,
+    "SupplementAccepted": api.SupplementAccepted,
+    "WithdrawalRequest": api.WithdrawalRequest,
+    "WithdrawalAccepted": api.WithdrawalAccepted,
+    "RatingRequest": api.RatingRequest,
+    "RatingAccepted": api.RatingAccepted,
+    "ReviewList": api.ReviewList,
+    "ReviewDecision": api.ReviewDecision,
+    "ReviewDecided": api.ReviewDecided,
+    "FollowUpList": api.FollowUpList,
+    "FollowUpResponse": api.FollowUpResponse,
+    "FollowUp": api.FollowUp,
 }
 
 
@@ -87,6 +106,8 @@ def openapi() -> dict[str, Any]:
         schemas[model.__name__] = schema
     error = {"description": "error", **_body(api.ErrorBody)}
     bearer = [{"bearer": []}]
+    case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    department = {"name": "department", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "yijianshi unified submission API", "version": "1.0.0"},
@@ -110,6 +131,100 @@ def openapi() -> dict[str, Any]:
                         "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                         "responses": {"200": {"description": "the record", **_body(api.CaseRecord)},
                                       "401": error, "404": error}},
+            },
+            "/v1/cases/{case_id}/liquidation-report": {
+                "post": {"summary": "File the liquidation report of a general-route deregistration (清算报告)",
+                         "security": bearer,
+                         "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                         "requestBody": _body(api.LiquidationReport),
+                         "responses": {"202": {"description": "accepted", **_body(api.LiquidationReportReceived)},
+                                       "401": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/cases/{case_id}/supplements": {
+                "post": {"summary": "Hand in what the one notice asked for (补正), or the materials a 容缺受理 left "
+                                    "outstanding; the waiting steps resume", "security": bearer,
+                         "parameters": [case_id],
+                         "requestBody": _body(api.Supplements),
+                         "responses": {"202": {"description": "accepted", **_body(api.SupplementAccepted)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/cases/{case_id}/withdrawal": {
+                "post": {"summary": "Withdraw a case that has not ended (撤回); each department cancels or undoes "
+                                    "its steps. 409 `registration_done` once an establishment is registered",
+                         "security": bearer, "parameters": [case_id],
+                         "requestBody": _body(api.WithdrawalRequest),
+                         "responses": {"202": {"description": "withdrawn", **_body(api.WithdrawalAccepted)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/cases/{case_id}/rating": {
+                "post": {"summary": "Rate an ended case, overall and per department (好差评); 1 or 2 opens a "
+                                    "follow-up", "security": bearer, "parameters": [case_id],
+                         "requestBody": _body(api.RatingRequest),
+                         "responses": {"201": {"description": "rated", **_body(api.RatingAccepted)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/departments/{department}/reviews": {
+                "get": {"summary": "The department's steps waiting for its staff (its own staff only)",
+                        "security": bearer,
+                        "parameters": [department,
+                                       {"name": "status", "in": "query",
+                                        "schema": {"type": "string", "enum": ["waiting", "decided", "closed"]}},
+                                       {"name": "case_id", "in": "query", "schema": {"type": "string"}},
+                                       {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                                       {"name": "after", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "a page", **_body(api.ReviewList)},
+                                      "401": error, "403": error, "404": error, "422": error}},
+            },
+            "/v1/departments/{department}/reviews/{review_id}/decision": {
+                "post": {"summary": "Approve (possibly 容缺受理), refuse, or ask for corrections (一次性告知)",
+                         "security": bearer,
+                         "parameters": [department, {"name": "review_id", "in": "path", "required": True,
+                                                     "schema": {"type": "string"}}],
+                         "requestBody": _body(api.ReviewDecision),
+                         "responses": {"200": {"description": "decided", **_body(api.ReviewDecided)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/follow-ups": {
+                "get": {"summary": "Follow-ups of bad ratings (operators)", "security": bearer,
+                        "parameters": [{"name": "status", "in": "query",
+                                        "schema": {"type": "string", "enum": ["open", "closed"]}},
+                                       {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                                       {"name": "after", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "a page", **_body(api.FollowUpList)},
+                                      "401": error, "403": error}},
+            },
+            "/v1/follow-ups/{follow_up_id}/response": {
+                "post": {"summary": "Close a follow-up with the response given to the applicant (operators)",
+                         "security": bearer,
+                         "parameters": [{"name": "follow_up_id", "in": "path", "required": True,
+                                         "schema": {"type": "string"}}],
+                         "requestBody": _body(api.FollowUpResponse),
+                         "responses": {"200": {"description": "closed", **_body(api.FollowUp)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/notices": {
+                "get": {"summary": "Open public notices of deregistrations (no token)",
+                        "parameters": [{"name": "uscc", "in": "query", "schema": {"type": "string"}},
+                                       {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                                       {"name": "after", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "a page", **_body(api.NoticeList)}, "422": error}},
+            },
+            "/v1/notices/{notice_id}/objections": {
+                "post": {"summary": "Object to a simplified deregistration while its notice runs (no token)",
+                         "parameters": [{"name": "notice_id", "in": "path", "required": True,
+                                         "schema": {"type": "string"}}],
+                         "requestBody": _body(api.Objection),
+                         "responses": {"202": {"description": "accepted", **_body(api.ObjectionAccepted)},
+                                       "404": error, "409": error, "422": error}},
+            },
+            "/v1/licences/{permit_number}/revocation": {
+                "post": {"summary": "Revoke a permit whose commitment its post-issuance check found false (告知承诺核查不实; "
+                                    "operators, or the licensing department)", "security": bearer,
+                         "parameters": [{"name": "permit_number", "in": "path", "required": True,
+                                         "schema": {"type": "string"}}],
+                         "requestBody": _body(api.RevocationRequest),
+                         "responses": {"200": {"description": "revoked", **_body(api.PermitRevocation)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
             },
             "/v1/dead-letters": {
                 "get": {"summary": "Dead letters of every service (operators)", "security": bearer,

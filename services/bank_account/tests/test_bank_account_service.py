@@ -135,3 +135,29 @@ def test_an_enterprise_gets_one_basic_account_only(bank, broker_uri, watch):
     assert [e.event_type for e in events] == ["bank_account.account_opened", "bank_account.account_opening_refused"]
     assert events[1].data["reasons"][0]["code"] == "basic_account_exists"
     assert count(bank, accounts) == 1
+
+
+def deregistered(case_id: str, n: int):
+    kind = STEP_KINDS["registration.deregister"]
+    return new_event(kind.completed_event, step_report(kind.step, StepStatus.completed, {
+        "uscc": make_uscc("330402", n), "enterprise_name": f"嘉兴企业{n}有限公司", "licence_number": f"330402{n:09d}",
+        "deregistered_at": datetime.now(timezone.utc).isoformat()}), case_id=case_id)
+
+
+def test_the_account_is_closed_once_the_registration_is_cancelled(bank, broker_uri, watch):
+    watcher = watch("bank_account.account_opened", "bank_account.account_closed")
+    deliver(broker_uri, submitted("C6", samples.establishment_application("长风", seals=())), registered("C6", 6))
+    [opened] = watcher.wait_for()
+    closing = samples.deregistration_application(make_uscc("330402", 6))
+    without_account = samples.deregistration_application(make_uscc("330402", 7))
+    deliver(broker_uri, submitted("D6", closing, "deregistration"), submitted("D7", without_account, "deregistration"))
+    assert count(bank, metadata.tables["kit_steps"]) == 1  # only the opening: closing waits for the registration
+    deliver(broker_uri, deregistered("D6", 6), deregistered("D6", 6), deregistered("D7", 7))
+    closed = {e.case_id: e.data["outputs"] for e in watcher.wait_for(
+        lambda e: e.event_type == "bank_account.account_closed", count=2)}
+    assert closed["D6"]["account_number"] == opened.data["outputs"]["account_number"]
+    assert closed["D7"]["account_number"] is None  # no account here: nothing to close
+    with bank.connect() as connection:
+        account = connection.execute(select(accounts)).mappings().one()
+    assert (account["status"], account["closing_case_id"]) == ("closed", "D6") and account["closed_at"]
+    assert len([e for e in watcher.drain() if e.event_type == "bank_account.account_closed"]) == 2

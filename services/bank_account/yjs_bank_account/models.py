@@ -1,4 +1,4 @@
-"""What the bank keeps: the basic deposit accounts it has opened (filed, 备案制)."""
+"""What the bank keeps: the basic deposit accounts it has opened (filed, 备案制) and closed."""
 
 from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table
 from yjs_kit.tables import add_kit_tables
@@ -16,6 +16,8 @@ accounts = Table(
     Column("branch", String(50), nullable=False),
     Column("account_type", String(20), nullable=False),
     Column("specimen_seals", JSON, nullable=False),  # 预留印鉴: filing codes of the seals the bank checks
-    Column("status", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # open, closed (销户)
     Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("closing_case_id", String(40)),
 )

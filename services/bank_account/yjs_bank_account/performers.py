@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import structlog
-from sqlalchemy import select
-from yjs_contracts.api import EstablishmentApplication
-from yjs_contracts.events import AccountOpened, EnterpriseRegistered, StepReport, step_report
+from sqlalchemy import select, update
+from yjs_contracts.api import DeregistrationApplication, EstablishmentApplication
+from yjs_contracts.events import AccountClosed, AccountOpened, EnterpriseRegistered, StepReport, step_report
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
 from . import rules
 from .models import accounts
-
-log = structlog.get_logger(__name__)
 
 
 def open_account(work: StepWork) -> StepReport:
@@ -25,9 +22,9 @@ def open_account(work: StepWork) -> StepReport:
     enterprise = EnterpriseRegistered.model_validate(work.facts["registration.establish"])
     if work.session.execute(select(accounts.c.account_number).where(accounts.c.uscc == enterprise.uscc)).first():
         return step_report(work.step, StepStatus.rejected, reasons=[rules.account_exists_reason()])
-    review = rules.review_reasons(app, rules.watch_list())
-    if review:  # no staff review queue yet: opened at once, the reasons kept in the log
-        log.warning("account opened with review reasons", reasons=[r.code for r in review])
+    review = [] if work.approved else rules.review_reasons(app, rules.watch_list())
+    if review:  # 人工审核: bank staff decide before the account is opened
+        return step_report(work.step, StepStatus.awaiting_review, reasons=review)
     division = app.enterprise.domicile.division_code
     number = rules.account_number(request.bank, division,
                                   work.uow.next_number(rules.counter_name(request.bank, division)))
@@ -41,4 +38,19 @@ def open_account(work: StepWork) -> StepReport:
         specimen_seals=seals))
 
 
-PERFORMERS = {"bank_account.open": open_account}
+def close_account(work: StepWork) -> StepReport:
+    """销户 of the basic deposit account once the registration is cancelled (the bank accepts
+    the 注销 notice); an enterprise without an account here has nothing to close."""
+    uscc = DeregistrationApplication.model_validate(work.application).uscc
+    account = work.session.execute(select(accounts).where(accounts.c.uscc == uscc).with_for_update()).mappings().first()
+    now = datetime.now(timezone.utc)
+    if account is None:
+        return step_report(work.step, StepStatus.completed, AccountClosed(account_number=None, closed_at=now))
+    if account["status"] != "closed":
+        work.session.execute(update(accounts).where(accounts.c.account_number == account["account_number"]).values(
+            status="closed", closed_at=now, closing_case_id=work.case_id))
+    return step_report(work.step, StepStatus.completed, AccountClosed(
+        account_number=account["account_number"], bank=account["bank"], closed_at=account["closed_at"] or now))
+
+
+PERFORMERS = {"bank_account.open": open_account, "bank_account.close": close_account}

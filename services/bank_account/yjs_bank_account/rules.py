@@ -72,8 +72,7 @@ def watch_list(environ: Mapping[str, str] = os.environ) -> frozenset[str]:
 
 def review_reasons(app: EstablishmentApplication, watched: Iterable[str] = ()) -> list[Reason]:
     """What bank staff must look at before the account is opened: a legal representative on the
-    watch list (风险监控名单). The staff review queue is what these reasons are for; until it
-    exists the bank opens the account at once (秒批) and only records them."""
+    watch list (风险监控名单). Any reason sends the opening to the bank staff's review queue."""
     if app.legal_representative.id_number.upper() in {number.upper() for number in watched}:
         return [_reason("watch_list", "法定代表人在风险监控名单中，需人工审核", "legal_representative.id_number")]
     return []

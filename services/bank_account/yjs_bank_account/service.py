@@ -1,8 +1,8 @@
-"""The bank's entrypoints: it reacts to case plans, registrations and seals, and announces each account."""
+"""The bank's entrypoints: it reacts to case plans, registrations and seals, and announces each account opened or closed."""
 
 from yjs_kit.consumer import consume_events
+from yjs_kit.department import DepartmentRpc
 from yjs_kit.metrics import MetricsServer
-from yjs_kit.operations import OperatorRpc
 from yjs_kit.steps import StepTracker, department_event_types
 from yjs_kit.uow import Database
 
@@ -10,7 +10,7 @@ from .models import metadata
 from .performers import PERFORMERS
 
 
-class BankAccountService(OperatorRpc):
+class BankAccountService(DepartmentRpc):
     name = "bank_account"
     db = Database(metadata)
     steps = StepTracker(PERFORMERS)

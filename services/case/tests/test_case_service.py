@@ -119,3 +119,17 @@ def test_a_report_for_an_unknown_case_is_retried_then_dead_lettered_and_replayab
     rpc("case").replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
     assert rpc("case").dead_letters() == []
     assert wait_for(lambda: rpc("case").dead_letters(), what="dead-lettered again")[0]["attempts"] == 3
+
+
+def test_on_sqlite_the_local_default_deadlines_keep_their_moment(start_service, rpc, tmp_path):
+    from datetime import datetime
+
+    from yjs_contracts.plans import plan_for, with_deadlines
+
+    start_service(CaseService, database_url=f"sqlite:///{tmp_path / 'case.sqlite3'}")
+    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    record = rpc("case").get_case(case_id)
+    submitted = datetime.fromisoformat(record["submitted_at"])
+    expected = with_deadlines("establishment", plan_for("establishment", BARE["application"]), submitted)
+    assert [datetime.fromisoformat(s["deadline"]) for s in record["steps"]] == [p.deadline for p in expected]
+    assert record["steps"][0]["deadline"].endswith("+08:00")  # a promise in China time

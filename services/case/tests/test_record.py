@@ -9,6 +9,7 @@ def test_a_final_step_is_never_changed_by_a_later_report():
     assert not record.folds_into("completed", "rejected")
     assert not record.folds_into("rejected", "completed")
     assert not record.folds_into("completed", "completed")
+    assert record.folds_into("in_progress", "in_progress")  # the same status with news: a notice's number
 
 
 def test_case_status_follows_its_steps():
@@ -37,3 +38,42 @@ def test_outputs_are_gathered_at_their_places():
 def test_steps_whose_prerequisites_completed_are_in_progress():
     steps = [{"step": "a", "after": []}, {"step": "b", "after": ["a"]}, {"step": "c", "after": ["a", "b"]}]
     assert record.now_in_progress(steps, {"a": "completed", "b": "pending", "c": "pending"}) == ["b"]
+
+
+def test_only_a_report_that_undoes_replaces_a_completed_outcome():
+    assert record.folds_into("completed", "cancelled", undoes=True)  # a withdrawn case, undone by its department
+    assert record.folds_into("completed", "rejected", undoes=True)  # a 容缺 decision withdrawn
+    assert not record.folds_into("completed", "cancelled")
+    assert not record.folds_into("cancelled", "completed", undoes=True)
+    assert not record.folds_into("completed", "in_progress", undoes=True)
+
+
+def test_a_pause_moves_the_step_and_everything_waiting_for_it_by_the_working_time_it_lasted():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    china = ZoneInfo("Asia/Shanghai")
+    steps = [{"step": "registration.establish", "after": []},
+             {"step": "seal_carving.carve", "after": ["registration.establish"]},
+             {"step": "tax.register", "after": ["registration.establish"]},
+             {"step": "tax.grant_invoices", "after": ["tax.register"]},
+             {"step": "licensing.issue", "after": []}]
+    assert record.waiting_on(steps, "tax.register") == ["tax.register", "tax.grant_invoices"]
+    assert record.waiting_on(steps, "registration.establish") == [
+        "registration.establish", "seal_carving.carve", "tax.register", "tax.grant_invoices"]
+    # paused Wednesday 30 September 2026 15:00, resumed on the make-up Saturday 10 October 10:00:
+    # 1 + 7 + 7 + 1 working hours, the National Day holiday not counted
+    deadline = datetime(2026, 9, 30, 16, 0, tzinfo=china)
+    paused, resumed = datetime(2026, 9, 30, 15, 0, tzinfo=china), datetime(2026, 10, 10, 10, 0, tzinfo=china)
+    # 16 working hours after 9/30 16:00: 10/8 and 10/9 whole, and two hours of the make-up Saturday
+    assert record.resumed_deadline(deadline, paused, resumed) == datetime(2026, 10, 10, 11, 0, tzinfo=china)
+
+
+def test_a_supplement_puts_each_value_in_place_and_names_the_paths_that_lead_nowhere():
+    application = {"enterprise": {"registered_capital": "1.00"}, "shareholders": [{"amount": "1.00"}]}
+    patched, unknown = record.supplemented(application, [
+        ("application.enterprise.registered_capital", "2.00"), ("application.shareholders.0.amount", "2.00"),
+        ("application.shareholders.3.amount", "9"), ("application.enterprise.registered_capital.x", "9")])
+    assert patched == {"enterprise": {"registered_capital": "2.00"}, "shareholders": [{"amount": "2.00"}]}
+    assert unknown == ["application.shareholders.3.amount", "application.enterprise.registered_capital.x"]
+    assert application["enterprise"]["registered_capital"] == "1.00"  # the stored one is left as it was

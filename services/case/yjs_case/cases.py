@@ -9,9 +9,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select, update
+from yjs_contracts import catalogue
 from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
 from yjs_contracts.envelope import Envelope, new_event
-from yjs_contracts.events import CaseFinished, CaseSubmitted, StepReport
+from yjs_contracts.events import NOTICE_EVENTS, CaseFinished, CaseSubmitted, StepReport
 from yjs_contracts.plans import CHINA, plan_for, with_deadlines
 from yjs_contracts.steps import REPORT_EVENTS, StepStatus
 from yjs_kit.uow import UnitOfWork
@@ -51,9 +52,10 @@ def new_case_id(uow: UnitOfWork, now: datetime) -> str:
     return f"YJS{day}{uow.next_number(f'case:{day}'):07d}"
 
 
-def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None = None) -> tuple[str, bool]:
-    """Accept one application: store the case with its plan and deadlines, announce
-    case.submitted. Returns (case_id, created)."""
+def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None = None,
+           limits: dict[str, float] | None = None) -> tuple[str, bool]:
+    """Accept one application: store the case with its plan and deadlines (`limits`: promised
+    working days configured per step), announce case.submitted. Returns (case_id, created)."""
     matter, application = parse_submission(body)  # raises InvalidApplication
     application_data = application.model_dump(mode="json")
     digest = request_hash(matter, body["application"])
@@ -62,7 +64,7 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
         return found, False
     now = datetime.now(timezone.utc)
     case_id = new_case_id(uow, now)
-    plan = with_deadlines(matter, plan_for(matter, application_data), now)
+    plan = with_deadlines(matter, plan_for(matter, application_data), now, limits)
     uow.session.execute(cases.insert().values(
         case_id=case_id, owner=owner, matter=matter, status=CaseStatus.submitted.value,
         application=application_data, submitted_at=now, outputs={}, reasons=[],
@@ -71,9 +73,11 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
         case_id=case_id, step=step.step, position=i, department=step.department,
         status=(StepStatus.pending if step.after else StepStatus.in_progress).value,
         started_at=None if step.after else now,
-        after=step.after, deadline=step.deadline, outputs={}, reasons=[]) for i, step in enumerate(plan)])
+        after=step.after, deadline=step.deadline.astimezone(timezone.utc), outputs={}, reasons=[])
+        for i, step in enumerate(plan)])
     event = new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application_data,
-                                                      plan=plan, submitted_at=now), case_id=case_id)
+                                                      plan=plan, submitted_at=now,
+                                                      catalogue_version=catalogue.VERSION), case_id=case_id)
     uow.session.execute(case_timeline.insert().values(
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
         summary=f"受理 {matter}: {len(plan)} steps planned"))
@@ -97,14 +101,25 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     uow.session.execute(case_timeline.insert().values(
         case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
         summary=record.summary(report.step, report.status, report.outputs,
-                               [r.model_dump() for r in report.reasons])))
-    if step is None or not record.folds_into(step["status"], report.status):
+                               [r.model_dump() for r in report.reasons]) + _decision_note(report)))
+    if step is None or not record.folds_into(step["status"], report.status, report.undoes):
         return None
     final = report.status in (StepStatus.completed, StepStatus.rejected, StepStatus.cancelled)
+    values = dict(status=report.status.value, outputs=report.outputs, reasons=[r.model_dump() for r in report.reasons],
+                  finished_at=event.occurred_at if final else None)
+    if report.materials_due is not None:
+        values["materials_due"] = report.materials_due
+    if report.undoes:
+        values.pop("outputs")  # what the step had produced stays on record, marked undone by its status
+    if report.decided_by:
+        values["decided_by"] = report.decided_by
+    if report.status == StepStatus.awaiting_applicant:
+        values["paused_at"] = step["paused_at"] or event.occurred_at  # 补正: the clock stops
+    elif step["paused_at"] is not None:  # resumed without a supplement: the clock runs again
+        values["paused_at"] = None
+        _push_deadlines(uow, event.case_id, steps, report.step, _aware(step["paused_at"]), event.occurred_at)
     uow.session.execute(update(case_steps).where(
-        (case_steps.c.case_id == event.case_id) & (case_steps.c.step == report.step)).values(
-        status=report.status.value, outputs=report.outputs, reasons=[r.model_dump() for r in report.reasons],
-        finished_at=event.occurred_at if final else None))
+        (case_steps.c.case_id == event.case_id) & (case_steps.c.step == report.step)).values(**values))
     statuses = {s["step"]: s["status"] for s in steps}
     statuses[report.step] = report.status.value
     for ready in record.now_in_progress(steps, statuses):
@@ -116,7 +131,9 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     started = step["started_at"] and _aware(step["started_at"])
     change = {"matter": case["matter"], "step": report.step, "department": step["department"],
               "status": report.status.value, "case_status": status.value, "finished": False,
-              "late": bool(step["deadline"] and event.occurred_at > _aware(step["deadline"])),
+              # a breach counts once: when the overdue check announced it, or else when decided late
+              "late": bool(report.status in (StepStatus.completed, StepStatus.rejected) and step["deadline"]
+                           and step["overdue_announced_at"] is None and event.occurred_at > _aware(step["deadline"])),
               "step_seconds": (event.occurred_at - started).total_seconds() if started else None,
               "case_seconds": None}
     if status.value == case["status"]:
@@ -127,6 +144,27 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
         change.update(finished=True, case_seconds=(event.occurred_at - _aware(case["submitted_at"])).total_seconds())
     uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(**values))
     return change
+
+
+def _decision_note(report: StepReport) -> str:
+    notes = []
+    if report.decided_by:
+        notes.append(f"经办人 {report.decided_by}")
+    if report.materials_due:
+        notes.append(f"容缺受理，材料须于 {report.materials_due.astimezone(CHINA):%Y-%m-%d %H:%M} 前补齐")
+    if report.undoes:
+        notes.append("原决定撤销")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _push_deadlines(uow, case_id: str, steps, step: str, paused_at: datetime, resumed_at: datetime) -> None:
+    """补正 stopped the clock from `paused_at`: the step's deadline, and those of the steps that
+    wait for it, move by the working time it waited."""
+    for s in steps:
+        if s["step"] in record.waiting_on(steps, step) and s["deadline"] is not None:
+            uow.session.execute(update(case_steps).where(
+                (case_steps.c.case_id == case_id) & (case_steps.c.step == s["step"])).values(
+                deadline=record.resumed_deadline(_aware(s["deadline"]), paused_at, resumed_at)))
 
 
 def _finish(uow, event, case, steps, report, status) -> dict[str, Any]:
@@ -150,6 +188,37 @@ def _finish(uow, event, case, steps, report, status) -> dict[str, Any]:
     return {"finished_at": event.occurred_at, "outputs": outputs, "reasons": reasons}
 
 
+class StepNotReported(Exception):
+    """A notice about a step whose own report has not been folded yet; retried until it has."""
+
+
+def note(uow: UnitOfWork, event: Envelope) -> None:
+    """A notice about a step that already reported (events.NOTICE_EVENTS): the timeline shows it,
+    and outputs it restates replace the step's, and the case's combined outputs once finished."""
+    if event.event_type not in NOTICE_EVENTS or not uow.first_time(event, "note"):
+        return
+    uow.lock(event.case_id)
+    case = uow.session.execute(select(cases).where(cases.c.case_id == event.case_id)).mappings().first()
+    if case is None:
+        raise CaseNotFound(event.case_id)
+    notice = NOTICE_EVENTS[event.event_type].model_validate(event.data)
+    steps = uow.session.execute(select(case_steps).where(case_steps.c.case_id == event.case_id)
+                                .order_by(case_steps.c.position)).mappings().all()
+    step = next((s for s in steps if s["step"] == notice.step), None)
+    if notice.outputs is not None and step is not None:
+        if step["status"] in (StepStatus.pending, StepStatus.in_progress):
+            raise StepNotReported(f"{event.case_id} {notice.step} is still {step['status']}")
+        uow.session.execute(update(case_steps).where(
+            (case_steps.c.case_id == event.case_id) & (case_steps.c.step == notice.step)).values(outputs=notice.outputs))
+        if case["finished_at"] is not None:
+            outputs = record.combined_outputs(
+                (s["step"], s["status"], notice.outputs if s["step"] == notice.step else s["outputs"]) for s in steps)
+            uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(outputs=outputs))
+    uow.session.execute(case_timeline.insert().values(
+        case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
+        summary=notice.summary[:1000]))
+
+
 def case_record(session, case_id: str, owner: str | None = None) -> dict[str, Any]:
     """The record as the API shows it. `owner` set: only that applicant's case."""
     query = select(cases).where(cases.c.case_id == case_id)
@@ -167,7 +236,10 @@ def case_record(session, case_id: str, owner: str | None = None) -> dict[str, An
         "case_id": case["case_id"], "matter": case["matter"], "status": case["status"],
         "submitted_at": _iso(case["submitted_at"]), "finished_at": _iso(case["finished_at"]),
         "steps": [{"step": s["step"], "department": s["department"], "status": s["status"], "after": s["after"],
-                   "deadline": _iso(s["deadline"]), "outputs": s["outputs"], "reasons": s["reasons"]} for s in steps],
+                   "deadline": _aware(s["deadline"]).astimezone(CHINA).isoformat() if s["deadline"] else None,
+                   "outputs": s["outputs"], "reasons": s["reasons"],
+                   "overdue": s["overdue_announced_at"] is not None, "decided_by": s["decided_by"],
+                   "paused_at": _iso(s["paused_at"]), "materials_due": _iso(s["materials_due"])} for s in steps],
         "outputs": outputs, "reasons": case["reasons"],
         "timeline": [{"at": _iso(t["at"]), "event_type": t["event_type"], "summary": t["summary"]} for t in timeline],
     }
@@ -197,4 +269,4 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else _aware(value).isoformat()
 
 
-__all__ = ["submit", "fold", "case_record", "case_list", "IdempotencyConflict", "CaseNotFound", "InvalidApplication"]
+__all__ = ["submit", "fold", "note", "case_record", "case_list", "IdempotencyConflict", "CaseNotFound", "InvalidApplication"]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
-from yjs_contracts.steps import FINAL_STEP_STATUSES, StepStatus
+from yjs_contracts.steps import DEPARTMENTS, FINAL_STEP_STATUSES, StepStatus
 
-from .models import case_steps
+from .models import case_steps, follow_ups
 
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600, 4 * 3600, 24 * 3600, 5 * 24 * 3600)
 
@@ -17,7 +17,16 @@ CASES_FINISHED = Counter("yjs_cases_finished_total", "Cases finished, by outcome
 CASE_SECONDS = Histogram("yjs_case_duration_seconds", "Submission to finish", ["matter"], buckets=DURATION_BUCKETS)
 STEP_SECONDS = Histogram("yjs_step_duration_seconds", "Submission to a step's outcome", ["department"],
                          buckets=DURATION_BUCKETS)
-DEADLINE_BREACHES = Counter("yjs_step_deadline_breaches_total", "Steps decided after their deadline", ["department"])
+DEADLINE_BREACHES = Counter("yjs_step_deadline_breaches_total",
+                            "Steps past their promised limit (限时办结), each counted once", ["department"])
+RATINGS = Counter("yjs_ratings_total", "好差评 given, by department (\"overall\" for the case) and level 1-5",
+                  ["department", "level"])
+
+
+def record_ratings(overall: int, departments: dict[str, int]) -> None:
+    RATINGS.labels("overall", str(overall)).inc()
+    for department, level in departments.items():
+        RATINGS.labels(department, str(level)).inc()
 
 
 def record_change(change: dict | None, submitted_seconds: float | None = None) -> None:
@@ -34,7 +43,8 @@ def record_change(change: dict | None, submitted_seconds: float | None = None) -
 
 
 class StepsInProgress:
-    """yjs_steps_in_progress{department}: read from the records at scrape time, so every
+    """yjs_steps_in_progress{department}, yjs_reviews_waiting{department} (steps with a
+    department's staff) and yjs_follow_ups_open: read from the records at scrape time, so every
     replica reports the truth rather than its own share."""
 
     def __init__(self, engine):
@@ -43,15 +53,30 @@ class StepsInProgress:
     def collect(self):
         family = GaugeMetricFamily("yjs_steps_in_progress", "Steps started and not yet decided", labels=["department"])
         open_statuses = [s.value for s in StepStatus if s not in FINAL_STEP_STATUSES and s != StepStatus.pending]
+        reviews = GaugeMetricFamily("yjs_reviews_waiting", "Steps waiting for a department's staff (人工审核)",
+                                    labels=["department"])
+        follow_ups_open = GaugeMetricFamily("yjs_follow_ups_open", "Follow-ups of bad ratings not yet closed")
+        rows, waiting, still_open = [], [], None
         try:
             with self.engine.connect() as connection:
                 rows = connection.execute(select(case_steps.c.department, func.count()).where(
                     case_steps.c.status.in_(open_statuses)).group_by(case_steps.c.department)).all()
+                waiting = connection.execute(select(case_steps.c.department, func.count()).where(
+                    case_steps.c.status == StepStatus.awaiting_review.value).group_by(case_steps.c.department)).all()
+                still_open = connection.execute(select(func.count()).select_from(follow_ups).where(
+                    follow_ups.c.status == "open")).scalar()
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database blinked
-            rows = []
+            pass
         for department, count in rows:
             family.add_metric([department], count)
+        counts = dict(waiting)
+        for department in DEPARTMENTS:  # every department, 0 included: an alert needs the series
+            reviews.add_metric([department], counts.get(department, 0))
+        if still_open is not None:
+            follow_ups_open.add_metric([], still_open)
         yield family
+        yield reviews
+        yield follow_ups_open
 
 
 _collector: StepsInProgress | None = None

@@ -1,7 +1,8 @@
-"""What the case service keeps: cases, their steps (the plan) and their append-only timeline."""
+"""What the case service keeps: cases, their steps (the plan) and their append-only timeline,
+and the applicants' ratings with their follow-ups."""
 
-from sqlalchemy import (JSON, BigInteger, Column, DateTime, ForeignKey, Integer, MetaData, String, Table,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint)
 from yjs_kit.tables import add_kit_tables
 
 metadata = MetaData()
@@ -20,6 +21,7 @@ cases = Table(
     Column("reasons", JSON, nullable=False),
     Column("idempotency_key", String(200)),
     Column("request_hash", String(64), nullable=False),
+    Column("revision", Integer, nullable=False, server_default="0"),  # of the application: one per supplement
     UniqueConstraint("owner", "idempotency_key", name="uq_cases_owner_idempotency_key"),
 )
 
@@ -36,6 +38,13 @@ case_steps = Table(
     Column("reasons", JSON, nullable=False),
     Column("started_at", DateTime(timezone=True)),  # when everything it waits for was done
     Column("finished_at", DateTime(timezone=True)),
+    Column("decided_by", String(100)),  # the department's staff member, when staff decided (人工审核)
+    # waiting for the applicant (补正) since then: the promised limit does not run meanwhile
+    Column("paused_at", DateTime(timezone=True)),
+    # past its deadline undecided, announced once (case.step_overdue) whichever replica saw it
+    Column("overdue_announced_at", DateTime(timezone=True)),
+    Column("materials_due", DateTime(timezone=True)),  # 容缺受理: the missing materials are due by then
+    Index("ix_case_steps_deadline", "deadline"),
 )
 
 case_timeline = Table(
@@ -46,4 +55,30 @@ case_timeline = Table(
     Column("event_type", String(100), nullable=False),
     Column("event_id", String(36), nullable=False),
     Column("summary", String(1000), nullable=False),
+)
+
+# 好差评: one rating per case, given once it has ended
+ratings = Table(
+    "ratings", metadata,
+    Column("case_id", String(40), ForeignKey("cases.case_id"), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("overall", Integer, nullable=False),
+    Column("departments", JSON, nullable=False),
+    Column("comment", String(1000)),
+    Column("rated_at", DateTime(timezone=True), nullable=False),
+)
+
+# a bad rating (不满意 or worse) must be followed up: open until operators close it with a response
+follow_ups = Table(
+    "follow_ups", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", String(40), ForeignKey("cases.case_id"), nullable=False, unique=True),
+    Column("owner", String(100), nullable=False),
+    Column("ratings", JSON, nullable=False),
+    Column("comment", String(1000)),
+    Column("status", String(10), nullable=False, index=True),  # open, closed
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("response", Text),
+    Column("responded_by", String(100)),
+    Column("closed_at", DateTime(timezone=True)),
 )

@@ -3,18 +3,42 @@ steps make of the whole case, and how every output is gathered in one place (统
 
 from __future__ import annotations
 
+import copy
+from datetime import datetime
 from typing import Any, Iterable
 
 from yjs_contracts.api import CaseStatus
+from yjs_contracts.calendar import add_working_time, working_time_between
 from yjs_contracts.steps import FINAL_STEP_STATUSES, STEP_KINDS, StepStatus
 
 FINAL_CASE_STATUSES = frozenset({CaseStatus.completed, CaseStatus.rejected, CaseStatus.withdrawn})
 
 
-def folds_into(current: str, reported: str) -> bool:
+def folds_into(current: str, reported: str, undoes: bool = False) -> bool:
     """A report changes a step unless the step has already ended: a late or repeated report
-    never undoes an outcome, whatever order reports arrive in."""
-    return StepStatus(current) not in FINAL_STEP_STATUSES and current != reported
+    never undoes an outcome, whatever order reports arrive in. Only a report that says it undoes
+    one (a withdrawn case, a withdrawn 容缺 decision) replaces a completed step's outcome. A
+    report of the status the step already has still brings its news (a running notice's number
+    and end)."""
+    if undoes and current == StepStatus.completed:
+        return reported in (StepStatus.cancelled, StepStatus.rejected)
+    return StepStatus(current) not in FINAL_STEP_STATUSES
+
+
+def waiting_on(steps: Iterable[dict[str, Any]], step: str) -> list[str]:
+    """`step` and every step that waits for it, directly or not: their deadlines hang on it."""
+    steps = list(steps)
+    found = [step]
+    for s in steps:  # plans are in dependency order
+        if any(a in found for a in s["after"]) and s["step"] not in found:
+            found.append(s["step"])
+    return found
+
+
+def resumed_deadline(deadline: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
+    """The promised limit does not run while the applicant corrects (补正): the deadline moves
+    by the working time the step waited for the applicant."""
+    return add_working_time(deadline, working_time_between(paused_at, resumed_at))
 
 
 def now_in_progress(steps: Iterable[dict[str, Any]], statuses: dict[str, str]) -> list[str]:
@@ -63,8 +87,30 @@ def summary(step: str, status: str, outputs: dict[str, Any], reasons: list[dict[
         keys = ("uscc", "account_number", "tax_authority")
         shown = ", ".join(f"{k} {outputs[k]}" for k in keys if k in outputs)
         if "seals" in outputs:
-            shown = f"{len(outputs['seals'])} seals filed"
+            shown = f"{len(outputs['seals'])} seals " + ("cancelled" if step == "seal_carving.cancel" else "filed")
         return f"{title} ({step}) completed" + (f": {shown}" if shown else "")
     if reasons:
         return f"{title} ({step}) {status}: " + "; ".join(r.get("message", r.get("code", "")) for r in reasons)
     return f"{title} ({step}) {status}"
+
+
+def supplemented(application: dict[str, Any], fields: Iterable[tuple[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """The application with each `(path, value)` put in place (`application.a.0.b`); and the
+    paths that name no place in it. Whether the result is a valid application is the model's say."""
+    patched = copy.deepcopy(application)
+    unknown = []
+    for path, value in fields:
+        parts = path.split(".")[1:]
+        target: Any = patched
+        try:
+            for part in parts[:-1]:
+                target = target[int(part)] if isinstance(target, list) else target[part]
+            if isinstance(target, list):
+                target[int(parts[-1])] = value
+            elif isinstance(target, dict):
+                target[parts[-1]] = value
+            else:
+                raise TypeError(path)
+        except (KeyError, IndexError, ValueError, TypeError):
+            unknown.append(path)
+    return patched, unknown

@@ -1,16 +1,25 @@
-"""The case service's entrypoints: submissions and reads by RPC (from the gateway), and every
-department's reports as events."""
+"""The case service's entrypoints: submissions, reads and the applicant's later actions
+(supplements, withdrawal, rating) by RPC from the gateway; operators' follow-ups of bad ratings;
+every department's reports as events; and the check that announces overdue steps (限时办结)."""
 
+import os
+from datetime import datetime, timezone
+
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
+from yjs_contracts.events import NOTICE_EVENTS
 from yjs_contracts.steps import REPORT_EVENTS
 from yjs_kit.consumer import consume_events
 from yjs_kit.metrics import MetricsServer
+from yjs_contracts.plans import parse_step_limits
 from yjs_kit.operations import OperatorRpc
+from yjs_kit.timers import every
 from yjs_kit.uow import Database
 
-from . import cases
-from .metrics import CASES_SUBMITTED, record_change, register_collector
+from . import actions, cases, overdue, ratings
+from .metrics import (CASES_FINISHED, CASES_SUBMITTED, DEADLINE_BREACHES, record_change, record_ratings,
+                      register_collector)
 from .models import metadata
 
 
@@ -24,13 +33,18 @@ class CaseService(OperatorRpc):
     name = "case"
     db = Database(metadata)
     metrics = CaseMetrics()
+    config = Config()
+
+    def step_limits(self) -> dict[str, float]:
+        """Promised limits configured per step (STEP_LIMITS, JSON of step -> working days)."""
+        return parse_step_limits(self.config.get("STEP_LIMITS") or os.environ.get("STEP_LIMITS"))
 
     @rpc
     def submit(self, owner: str, body: dict, idempotency_key: str | None = None) -> dict:
         for attempt in range(2):
             try:
                 with self.db.unit_of_work() as uow:
-                    case_id, created = cases.submit(uow, owner, body, idempotency_key)
+                    case_id, created = cases.submit(uow, owner, body, idempotency_key, self.step_limits())
                 break
             except IntegrityError:
                 if attempt or not idempotency_key:  # the same key raced in: the second finds the first
@@ -42,6 +56,7 @@ class CaseService(OperatorRpc):
     @rpc
     def get_case(self, case_id: str, owner: str | None = None) -> dict:
         with self.db.unit_of_work() as uow:
+            uow.snapshot()
             return cases.case_record(uow.session, case_id, owner)
 
     @rpc
@@ -49,9 +64,48 @@ class CaseService(OperatorRpc):
         with self.db.unit_of_work() as uow:
             return cases.case_list(uow.session, owner, status, limit, after)
 
-    @consume_events(REPORT_EVENTS)
+    @rpc
+    def supplement(self, case_id: str, owner: str, body: dict) -> dict:
+        with self.db.unit_of_work() as uow:
+            return actions.supplement(uow, case_id, owner, body)
+
+    @rpc
+    def withdraw(self, case_id: str, owner: str, reason: str) -> dict:
+        with self.db.unit_of_work() as uow:
+            answer = actions.withdraw(uow, case_id, owner, reason)
+        CASES_FINISHED.labels(answer.pop("matter"), "withdrawn").inc()
+        return answer
+
+    @rpc
+    def rate(self, case_id: str, owner: str, body: dict) -> dict:
+        with self.db.unit_of_work() as uow:
+            answer = ratings.rate(uow, case_id, owner, body)
+        record_ratings(answer["overall"], answer["departments"])
+        return answer
+
+    @rpc
+    def follow_ups(self, status: str | None = "open", limit: int = 50, after: str | None = None) -> dict:
+        with self.db.unit_of_work() as uow:
+            return ratings.list_follow_ups(uow.session, status, limit, after)
+
+    @rpc
+    def respond_to_follow_up(self, follow_up_id: str, response: str, actor: str) -> dict:
+        with self.db.unit_of_work() as uow:
+            return ratings.respond(uow, follow_up_id, response, actor)
+
+    @every("OVERDUE_CHECK_SECONDS", 30.0)
+    def announce_overdue_steps(self):
+        with self.db.unit_of_work() as uow:
+            departments = overdue.announce_overdue(uow, datetime.now(timezone.utc))
+        for department in departments:  # after the commit: a rolled-back check counts nothing
+            DEADLINE_BREACHES.labels(department).inc()
+
+    @consume_events(REPORT_EVENTS | set(NOTICE_EVENTS))
     def on_department_event(self, event):
         with self.db.unit_of_work() as uow:
+            if event.event_type in NOTICE_EVENTS:
+                cases.note(uow, event)
+                return
             change = cases.fold(uow, event)
         record_change(change)
 

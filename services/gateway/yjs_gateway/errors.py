@@ -33,6 +33,24 @@ REMOTE_ERRORS = {
     "IdempotencyConflict": (409, "idempotency_conflict"),
     "InvalidApplication": (422, "invalid_application"),
     "OperationalError": (503, "unavailable"),
+    "PermitNotFound": (404, "not_found"),
+    "PermitNotRevocable": (409, "not_revocable"),
+    "NoticeNotFound": (404, "not_found"),
+    "NoticeClosed": (409, "notice_closed"),
+    "ObjectionsNotAccepted": (409, "objections_not_accepted"),
+    "DeregistrationNotFound": (404, "not_found"),
+    "LiquidationReportRefused": (409, "liquidation_report_refused"),
+    "ReviewNotFound": (404, "not_found"),
+    "ReviewClosed": (409, "review_closed"),
+    "InvalidDecision": (422, "invalid_decision"),
+    "CaseEnded": (409, "case_ended"),
+    "RegistrationDone": (409, "registration_done"),
+    "DeregistrationDone": (409, "deregistration_done"),
+    "NothingToSupplement": (409, "nothing_to_supplement"),
+    "CaseNotEnded": (409, "case_not_ended"),
+    "AlreadyRated": (409, "already_rated"),
+    "FollowUpNotFound": (404, "not_found"),
+    "FollowUpClosed": (409, "follow_up_closed"),
 }
 
 
@@ -45,10 +63,22 @@ def as_api_error(error: Exception) -> ApiError:
         return ApiError(422, "invalid_application", "the application is invalid", error.details)
     if isinstance(error, RemoteError) and error.exc_type in REMOTE_ERRORS:
         status, code = REMOTE_ERRORS[error.exc_type]
-        return ApiError(status, code, str(error.value))
+        details = remote_details(str(error.value)) if error.exc_type == "InvalidApplication" else []
+        return ApiError(status, code, str(error.value), details)
     if isinstance(error, (eventlet.Timeout, UnknownService)):
         return ApiError(503, "unavailable", "a service did not answer in time")
     return ApiError(500, "internal_error", "unexpected error; it has been logged")
+
+
+def remote_details(message: str) -> list[ErrorDetail]:
+    """An InvalidApplication raised behind RPC arrives as its text, "field: reason; …"
+    (InvalidApplication's own format): every offending field again."""
+    details = []
+    for part in message.split("; "):
+        field, sep, reason = part.partition(": ")
+        if sep and field and " " not in field:
+            details.append(ErrorDetail(field=field, reason=reason))
+    return details
 
 
 def error_response(error: ApiError) -> Response:

@@ -1,5 +1,7 @@
-"""The one API, versioned under /v1: applicants submit and read cases, operators see health
-and dead letters. Each route authenticates, calls a service and shapes the answer."""
+"""The one API, versioned under /v1: applicants submit and read cases, correct, withdraw and rate
+them; department staff work their review queues; anyone reads the public deregistration notices
+and may object; operators see health, dead letters and follow-ups of bad ratings. Each route
+authenticates (where it must), calls a service and shapes the answer."""
 
 from __future__ import annotations
 
@@ -9,13 +11,17 @@ import uuid
 from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug import Response
-from yjs_contracts.api import ErrorDetail, InvalidApplication, parse_submission
+from pydantic import ValidationError
+from yjs_contracts.api import (ErrorDetail, FollowUpResponse, InvalidApplication, LiquidationReport, Objection,
+                               RatingRequest, ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest,
+                               parse_submission, validation_details)
 from yjs_contracts.schemas import openapi
+from yjs_contracts.steps import DEPARTMENTS
 from yjs_kit.auth import Caller, verify
 from yjs_kit.metrics import MetricsServer
 
 from .backends import Backends
-from .errors import ApiError, forbidden, json_response
+from .errors import ApiError, forbidden, json_response, not_found
 from .http import route
 
 MAX_BODY_BYTES = 1 << 20
@@ -34,6 +40,11 @@ class Gateway:
         if roles and caller.role not in roles:
             raise forbidden()
         return caller
+
+    def backend(self, service: str):
+        if service not in self.backends:
+            raise ApiError(503, "unavailable", f"{service} is not part of this deployment")
+        return self.backends[service]
 
     @route("POST", "/v1/cases")
     def submit(self, request):
@@ -62,6 +73,115 @@ class Gateway:
             raise ApiError(422, "invalid_query", "limit must be a number", [ErrorDetail(field="limit", reason="not a number")])
         return json_response(200, self.backends["case"].call(
             "list_cases", caller.subject, args.get("status"), int(limit), args.get("after")))
+
+    @route("POST", "/v1/cases/<string:case_id>/liquidation-report")
+    def liquidation_report(self, request, case_id):
+        caller = self.caller(request, "applicant")
+        report = parse_body(LiquidationReport, json_body(request))
+        record = self.backends["case"].call("get_case", case_id, caller.subject)  # 404 unless the caller's own
+        if record["matter"] != "deregistration":
+            raise ApiError(409, "liquidation_report_refused", "only a deregistration takes a liquidation report")
+        return json_response(202, self.backend("deregistration").call(
+            "submit_liquidation_report", case_id, report.model_dump(mode="json")))
+
+    @route("POST", "/v1/cases/<string:case_id>/supplements")
+    def supplements(self, request, case_id):
+        """补正: the applicant answers the one notice, or hands in what a 容缺受理 left missing."""
+        caller = self.caller(request, "applicant")
+        body = parse_body(Supplements, json_body(request))
+        return json_response(202, self.backends["case"].call(
+            "supplement", case_id, caller.subject, body.model_dump(mode="json")))
+
+    @route("POST", "/v1/cases/<string:case_id>/withdrawal")
+    def withdrawal(self, request, case_id):
+        caller = self.caller(request, "applicant")
+        body = parse_body(WithdrawalRequest, json_body(request))
+        return json_response(202, self.backends["case"].call("withdraw", case_id, caller.subject, body.reason))
+
+    @route("POST", "/v1/cases/<string:case_id>/rating")
+    def rating(self, request, case_id):
+        """好差评 of an ended case."""
+        caller = self.caller(request, "applicant")
+        body = parse_body(RatingRequest, json_body(request))
+        return json_response(201, self.backends["case"].call(
+            "rate", case_id, caller.subject, body.model_dump(mode="json")))
+
+    def staff_of(self, request, department: str) -> Caller:
+        """A department's staff, and no one else, work its review queue."""
+        if department not in DEPARTMENTS:
+            raise not_found("department")
+        caller = self.caller(request, "department")
+        if caller.department != department:
+            raise forbidden(f"only {department} staff work its reviews")
+        return caller
+
+    @route("GET", "/v1/departments/<string:department>/reviews")
+    def reviews(self, request, department):
+        self.staff_of(request, department)
+        args = request.args
+        limit = args.get("limit", "50")
+        if not limit.isdigit():
+            raise ApiError(422, "invalid_query", "limit must be a number", [ErrorDetail(field="limit", reason="not a number")])
+        status = args.get("status", "waiting")
+        if status not in ("waiting", "decided", "closed"):
+            raise ApiError(422, "invalid_query", "unknown status",
+                           [ErrorDetail(field="status", reason="one of waiting, decided, closed")])
+        return json_response(200, self.backend(department).call(
+            "reviews", status, args.get("case_id"), int(limit), args.get("after")))
+
+    @route("POST", "/v1/departments/<string:department>/reviews/<string:review_id>/decision")
+    def decide(self, request, department, review_id):
+        """人工审核: approve (容缺受理 when materials are left missing), refuse, or ask for
+        corrections; recorded with who decided."""
+        caller = self.staff_of(request, department)
+        decision = parse_body(ReviewDecision, json_body(request))
+        return json_response(200, self.backend(department).call(
+            "decide", review_id, decision.model_dump(mode="json"), caller.subject))
+
+    @route("GET", "/v1/follow-ups")
+    def follow_ups(self, request):
+        self.caller(request, "operator")
+        args = request.args
+        limit = args.get("limit", "50")
+        if not limit.isdigit():
+            raise ApiError(422, "invalid_query", "limit must be a number", [ErrorDetail(field="limit", reason="not a number")])
+        return json_response(200, self.backends["case"].call(
+            "follow_ups", args.get("status", "open") or None, int(limit), args.get("after")))
+
+    @route("POST", "/v1/follow-ups/<string:follow_up_id>/response")
+    def respond_to_follow_up(self, request, follow_up_id):
+        caller = self.caller(request, "operator")
+        body = parse_body(FollowUpResponse, json_body(request))
+        return json_response(200, self.backends["case"].call(
+            "respond_to_follow_up", follow_up_id, body.response, caller.subject))
+
+    @route("GET", "/v1/notices")
+    def notices(self, request):
+        """Public: the deregistration notices now running (no token)."""
+        args = request.args
+        limit = args.get("limit", "50")
+        if not limit.isdigit():
+            raise ApiError(422, "invalid_query", "limit must be a number", [ErrorDetail(field="limit", reason="not a number")])
+        return json_response(200, self.backend("deregistration").call(
+            "open_notices", args.get("uscc"), int(limit), args.get("after")))
+
+    @route("POST", "/v1/notices/<string:notice_id>/objections")
+    def object_to_notice(self, request, notice_id):
+        """Public: anyone may object to a simplified deregistration while its notice runs (no token)."""
+        objection = parse_body(Objection, json_body(request))
+        return json_response(202, self.backend("deregistration").call(
+            "raise_objection", notice_id, objection.model_dump(mode="json")))
+
+    @route("POST", "/v1/licences/<string:permit_number>/revocation")
+    def revoke_licence(self, request, permit_number):
+        """撤销: a commitment (告知承诺) its post-issuance check found false; operators, or the
+        licensing department's staff."""
+        caller = self.caller(request, "operator", "department")
+        if caller.role == "department" and caller.department != "licensing":
+            raise forbidden("only the licensing department or an operator revokes a permit")
+        revocation = parse_body(RevocationRequest, json_body(request))
+        return json_response(200, self.backend("licensing").call(
+            "revoke_commitment", permit_number, revocation.finding, f"{caller.role}:{caller.subject}"))
 
     @route("GET", "/v1/dead-letters")
     def dead_letters(self, request):
@@ -102,6 +222,14 @@ class Gateway:
     @route("GET", "/openapi.json")
     def openapi_document(self, request):
         return Response(OPENAPI, status=200, mimetype="application/json")
+
+
+def parse_body(model, body):
+    """The body as its model, or 422 naming every offending field."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise ApiError(422, "invalid_body", "the body is invalid", validation_details(error)) from None
 
 
 def json_body(request):

@@ -40,8 +40,9 @@ def make_engine(url: str, pool_size: int = 4) -> Engine:
             patch_psycopg()
     except ImportError:  # pragma: no cover
         pass
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30,
-                         pool_recycle=1800, pool_pre_ping=True)
+    # no pre-ping: it costs a round trip per checkout; a connection that died fails its
+    # handler, which is retried on a fresh one
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30, pool_recycle=1800)
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -4,10 +4,23 @@ prerequisites have completed — whatever order their events arrive in.
 
 A department supplies performers: `step -> function(StepWork) -> StepReport`. The tracker runs
 a performer inside the unit of work, records that the step started (a primary key makes it
-once), and announces the report as the step's event."""
+once), and announces the report as the step's event.
+
+People in the loop live here too, so every department has them without code of its own:
+- a performer that returns `awaiting_review` (its rules say a human must look) puts the step in
+  its department's review queue (`kit_reviews`); staff approve — the performer runs again with
+  `work.approved`, so the department's own issuing logic decides — refuse, or ask for
+  corrections (补正, every reason in one notice, 一次性告知);
+- `case.supplement_provided` brings the corrected application: every department keeps it, and
+  a step waiting for the applicant runs again where it stopped;
+- an approval may leave materials missing (容缺受理): if they are not handed in by their due
+  date the decision is withdrawn — the department undoes it (its compensator) and says so;
+- `case.withdrawn`: the case's steps that started are cancelled, and those that finished are
+  undone by the department's compensator; nothing of the case starts any more."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -16,21 +29,39 @@ import structlog
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from yjs_contracts.api import Reason, ReviewDecision, SupplementMaterial
+from yjs_contracts.calendar import add_working_days
 from yjs_contracts.envelope import Envelope, new_event
-from yjs_contracts.events import StepReport, event_type_for
-from yjs_contracts.plans import MATTERS, PlanStep
-from yjs_contracts.steps import REPORT_EVENTS, STEP_KINDS, StepStatus
+from yjs_contracts.events import CaseWithdrawn, StepReport, SupplementProvided, event_type_for
+from yjs_contracts.plans import CHINA, MATTERS, PlanStep, parse_step_limits
+from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, STEP_KINDS, StepStatus
 
 from .consumer import find_database
 from .uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
+#: what every department hears about a case besides its plan and the completions it waits for
+CASE_ACTIONS = frozenset({"case.withdrawn", "case.supplement_provided"})
+WITHDRAWN = Reason(code="case_withdrawn", message="申请人撤回申请")
+
+
+@dataclass(frozen=True)
+class StaffDecision:
+    """The staff decision a performer runs again with (人工审核)."""
+
+    review_id: str
+    decision: str  # approve
+    decided_by: str
+    comment: str | None = None
+
 
 @dataclass
 class StepWork:
     """What a performer gets: the case's application, the outputs of the steps it waited for
-    (材料共享: nothing is asked twice), and the unit of work for the department's own records."""
+    (材料共享: nothing is asked twice), and the unit of work for the department's own records.
+    `review` is set when staff decided the step; `undo_reason` when a compensator undoes it
+    (`withdrawn`, `refused`, `materials_not_supplied`). `cause` is None when staff decided."""
 
     case_id: str
     step: str
@@ -38,14 +69,36 @@ class StepWork:
     application: dict[str, Any]
     facts: dict[str, dict[str, Any]]
     uow: UnitOfWork
-    cause: Envelope
+    cause: Envelope | None
+    review: StaffDecision | None = None
+    undo_reason: str | None = None
 
     @property
     def session(self):
         return self.uow.session
 
+    @property
+    def approved(self) -> bool:
+        """Staff approved what the rules sent them: issue, do not send to review again."""
+        return self.review is not None and self.review.decision == "approve"
+
 
 Performer = Callable[[StepWork], StepReport]
+#: undoes what a step holds in the department's records (a name reserved, a clearance given);
+#: the tracker announces the step cancelled (or, for a withdrawn decision, rejected) itself
+Compensator = Callable[[StepWork], None]
+
+
+class ReviewNotFound(LookupError):
+    pass
+
+
+class ReviewClosed(Exception):
+    """The review is no longer waiting for a decision (decided, or its case withdrawn)."""
+
+
+class InvalidDecision(ValueError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -55,9 +108,9 @@ class Fact:
 
 
 def department_event_types(department: str) -> set[str]:
-    """What a department listens to: submissions, and the completions of every step that one
-    of its steps waits for, in any matter."""
-    types = {"case.submitted"}
+    """What a department listens to: submissions, withdrawals and supplements, and the
+    completions of every step that one of its steps waits for, in any matter."""
+    types = {"case.submitted", *CASE_ACTIONS}
     for matter in MATTERS.values():
         for rule in matter.steps:
             if STEP_KINDS[rule.step].department == department:
@@ -67,11 +120,30 @@ def department_event_types(department: str) -> set[str]:
     return types
 
 
-class StepTracker(DependencyProvider):
-    """`self.steps.handle(event)` from the department's event entrypoint."""
+def review_id(number: int) -> str:
+    return f"R{number:08d}"
 
-    def __init__(self, performers: dict[str, Performer]):
+
+def _review_number(review: str) -> int:
+    if len(review) < 2 or review[0] != "R" or not review[1:].isdigit():
+        raise ReviewNotFound(f"no such review {review}")
+    return int(review[1:])
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite drops the zone; everything is stored in UTC
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
+class StepTracker(DependencyProvider):
+    """`self.steps.handle(event)` from the department's event entrypoint; `compensators`
+    (step -> function) undo what a finished step did when its case is withdrawn or its
+    decision withdrawn."""
+
+    def __init__(self, performers: dict[str, Performer], compensators: dict[str, Compensator] | None = None):
         self.performers = performers
+        self.compensators = compensators or {}
+        self.department = STEP_KINDS[next(iter(performers))].department if performers else None
 
     def get_dependency(self, worker_ctx):
         return self
@@ -89,23 +161,37 @@ class StepTracker(DependencyProvider):
                     return []  # not ours: keep nothing
                 self._upsert(uow, tables["kit_plans"], ["case_id"], case_id=event.case_id,
                              matter=event.data["matter"], application=event.data["application"], plan=plan,
-                             received_at=datetime.now(timezone.utc))
+                             received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
+            elif event.event_type == "case.withdrawn":
+                return self._withdraw(uow, event)
+            elif event.event_type == "case.supplement_provided":
+                reports = self._supplement(uow, event)
+                return reports + self._start_ready(uow, event.case_id, event)
             elif event.event_type in REPORT_EVENTS:
                 report = StepReport.model_validate(event.data)
                 self._upsert(uow, tables["kit_step_facts"], ["case_id", "step"], case_id=event.case_id,
                              step=report.step, status=report.status.value, outputs=report.outputs)
-            return self._start_ready(uow, event)
+            return self._start_ready(uow, event.case_id, event)
 
-    def _start_ready(self, uow: UnitOfWork, cause: Envelope) -> list[StepReport]:
+    # -- starting steps ---------------------------------------------------------------------
+
+    def _plan_row(self, uow: UnitOfWork, case_id: str):
+        plans = uow.tables["kit_plans"]
+        return uow.session.execute(select(plans).where(plans.c.case_id == case_id)).mappings().first()
+
+    def _facts(self, uow: UnitOfWork, case_id: str) -> dict[str, Fact]:
+        facts_table = uow.tables["kit_step_facts"]
+        return {row.step: Fact(row.status, row.outputs) for row in uow.session.execute(
+            select(facts_table).where(facts_table.c.case_id == case_id)).all()}
+
+    def _start_ready(self, uow: UnitOfWork, case_id: str, cause: Envelope | None) -> list[StepReport]:
         tables = uow.tables
-        case_id = cause.case_id
-        stored = uow.session.execute(select(tables["kit_plans"]).where(tables["kit_plans"].c.case_id == case_id)).mappings().first()
+        stored = self._plan_row(uow, case_id)
         if stored is None:
             return []  # the plan has not arrived yet; its arrival will start what is ready
+        withdrawn = stored["withdrawn_at"] is not None
         plan = [PlanStep.model_validate(step) for step in stored["plan"]]
-        facts_table = tables["kit_step_facts"]
-        facts = {row.step: Fact(row.status, row.outputs) for row in uow.session.execute(
-            select(facts_table).where(facts_table.c.case_id == case_id)).all()}
+        facts = self._facts(uow, case_id)
         started = set(uow.session.execute(
             select(tables["kit_steps"].c.step).where(tables["kit_steps"].c.case_id == case_id)).scalars())
         reports = []
@@ -117,28 +203,272 @@ class StepTracker(DependencyProvider):
                     continue
                 if not all(a in facts and facts[a].status == StepStatus.completed for a in step.after):
                     continue
-                report = self._perform(uow, stored, step, {a: facts[a].outputs for a in step.after}, cause)
+                uow.session.execute(tables["kit_steps"].insert().values(
+                    case_id=case_id, step=step.step, status=StepStatus.in_progress.value,
+                    started_at=datetime.now(timezone.utc)))
+                if withdrawn:  # its turn came, but the case is withdrawn: it never starts, and says so
+                    report = StepReport(step=step.step, status=StepStatus.cancelled, reasons=[WITHDRAWN])
+                    self._conclude(uow, stored, report, cause)
+                else:
+                    report = self._run(uow, stored, step.step, {a: facts[a].outputs for a in step.after}, cause)
                 started.add(step.step)
                 reports.append(report)
-                self._upsert(uow, facts_table, ["case_id", "step"], case_id=case_id, step=step.step,
-                             status=report.status.value, outputs=report.outputs)
                 facts[step.step] = Fact(report.status.value, report.outputs)
                 progress = True
         return reports
 
-    def _perform(self, uow, stored, step: PlanStep, prerequisite_outputs, cause) -> StepReport:
-        now = datetime.now(timezone.utc)
-        uow.session.execute(uow.tables["kit_steps"].insert().values(
-            case_id=cause.case_id, step=step.step, status=StepStatus.in_progress.value, started_at=now))
-        work = StepWork(case_id=cause.case_id, step=step.step, matter=stored["matter"],
-                        application=stored["application"], facts=prerequisite_outputs, uow=uow, cause=cause)
-        report = self.performers[step.step](work)
-        uow.session.execute(update(uow.tables["kit_steps"]).where(
-            (uow.tables["kit_steps"].c.case_id == cause.case_id) & (uow.tables["kit_steps"].c.step == step.step)
-        ).values(status=report.status.value, finished_at=now if report.status != StepStatus.in_progress else None))
-        uow.announce(new_event(event_type_for(report), report, case_id=cause.case_id, causation=cause))
-        log.info("step performed", step=step.step, status=report.status.value)
+    def _work(self, uow, stored, step: str, facts: dict[str, dict[str, Any]], cause, **extra) -> StepWork:
+        return StepWork(case_id=stored["case_id"], step=step, matter=stored["matter"],
+                        application=stored["application"], facts=facts, uow=uow, cause=cause, **extra)
+
+    def _run(self, uow, stored, step: str, facts, cause, review: StaffDecision | None = None,
+             amend: Callable[[StepReport], StepReport] | None = None) -> StepReport:
+        report = self.performers[step](self._work(uow, stored, step, facts, cause, review=review))
+        if review is not None and report.status == StepStatus.awaiting_review:
+            raise RuntimeError(f"{step}: the performer sent an approved step to review again")
+        if review is not None:
+            report = report.model_copy(update={"decided_by": review.decided_by})
+        if amend is not None:
+            report = amend(report)
+        self._conclude(uow, stored, report, cause, facts)
+        log.info("step performed", step=step, status=report.status.value)
         return report
+
+    def _conclude(self, uow, stored, report: StepReport, cause: Envelope | None,
+                  facts: dict[str, dict[str, Any]] | None = None) -> None:
+        """Record the step's new status (and its review, when it goes to staff), keep it as a
+        fact for the steps that wait for it, and announce it."""
+        tables, case_id, now = uow.tables, stored["case_id"], datetime.now(timezone.utc)
+        if report.status == StepStatus.awaiting_review:
+            uow.session.execute(tables["kit_reviews"].insert().values(
+                case_id=case_id, step=report.step, status="waiting",
+                reasons=[r.model_dump() for r in report.reasons],
+                data={"matter": stored["matter"], "application": stored["application"], "facts": facts or {},
+                      "outputs": report.outputs},
+                created_at=now))
+        final = report.status in FINAL_STEP_STATUSES
+        uow.session.execute(update(tables["kit_steps"]).where(
+            (tables["kit_steps"].c.case_id == case_id) & (tables["kit_steps"].c.step == report.step)
+        ).values(status=report.status.value, finished_at=now if final else None))
+        self._upsert(uow, tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
+                     status=report.status.value, outputs=report.outputs)
+        uow.announce(new_event(event_type_for(report), report, case_id=case_id, causation=cause,
+                               correlation_id=None if cause else stored["correlation_id"]))
+
+    def _rerun(self, uow, stored, step: str, cause, review: StaffDecision | None = None,
+               amend: Callable[[StepReport], StepReport] | None = None) -> StepReport:
+        plan = {p["step"]: p for p in stored["plan"]}
+        facts = self._facts(uow, stored["case_id"])
+        prerequisites = {a: facts[a].outputs for a in plan[step]["after"] if a in facts}
+        return self._run(uow, stored, step, prerequisites, cause, review, amend)
+
+    def _undo(self, uow, stored, step: str, reason: str, cause) -> None:
+        compensator = self.compensators.get(step)
+        if compensator is not None:
+            plan = {p["step"]: p for p in stored["plan"]}
+            facts = self._facts(uow, stored["case_id"])
+            prerequisites = {a: facts[a].outputs for a in plan.get(step, {}).get("after", []) if a in facts}
+            compensator(self._work(uow, stored, step, prerequisites, cause, undo_reason=reason))
+
+    # -- staff review (人工审核) ---------------------------------------------------------------
+
+    def reviews(self, status: str = "waiting", case_id: str | None = None, limit: int = 50,
+                after: str | None = None) -> dict[str, Any]:
+        """The department's reviews, oldest first; `after` is the last review_id of the previous page."""
+        database = find_database(self.container)
+        table = database.metadata.tables["kit_reviews"]
+        limit = max(1, min(int(limit), 200))
+        # a step sent back for corrections is decided, as far as staff are concerned
+        statuses = ("decided", "corrections") if status == "decided" else (status,)
+        query = select(table).where(table.c.status.in_(statuses)).order_by(table.c.id).limit(limit + 1)
+        if case_id:
+            query = query.where(table.c.case_id == case_id)
+        if after:
+            query = query.where(table.c.id > _review_number(after))
+        with database.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        items = [self._review_view(row) for row in rows[:limit]]
+        return {"items": items, "next": items[-1]["review_id"] if len(rows) > limit else None}
+
+    def _review_view(self, row) -> dict[str, Any]:
+        return {
+            "review_id": review_id(row["id"]), "case_id": row["case_id"], "step": row["step"],
+            "department": self.department, "status": "decided" if row["status"] == "corrections" else row["status"],
+            "reasons": row["reasons"], "data": row["data"], "created_at": _aware(row["created_at"]).isoformat(),
+            "decision": row["decision"], "decision_reasons": row["decision_reasons"] or [],
+            "comment": row["comment"], "decided_by": row["decided_by"],
+            "decided_at": _aware(row["decided_at"]).isoformat() if row["decided_at"] else None,
+        }
+
+    def decide(self, review: str, body: dict[str, Any], actor: str) -> dict[str, Any]:
+        """A staff decision, announced as the step's event like any automatic one, with who
+        made it. approve: the performer runs again with the approval (possibly 容缺受理);
+        refuse: the step is rejected (and what it holds released); request_corrections: the
+        step waits for the applicant with every reason in one notice."""
+        decision = ReviewDecision.model_validate(body)
+        number = _review_number(review)
+        database = find_database(self.container)
+        with database.unit_of_work() as uow:
+            table = uow.tables["kit_reviews"]
+            found = uow.session.execute(select(table.c.case_id).where(table.c.id == number)).first()
+            if found is None:
+                raise ReviewNotFound(f"no such review {review}")
+            uow.lock(found.case_id)  # the tracker's own lock: no event of the case runs meanwhile
+            row = uow.session.execute(select(table).where(table.c.id == number)).mappings().one()
+            if row["status"] != "waiting":
+                raise ReviewClosed(f"review {review} is no longer waiting ({row['status']})")
+            stored = self._plan_row(uow, row["case_id"])
+            if stored is None or stored["withdrawn_at"] is not None:
+                raise ReviewClosed(f"review {review}: the case was withdrawn")
+            now = datetime.now(timezone.utc)
+            step = row["step"]
+            materials_due = None
+            missing = []
+            if decision.decision == "approve":
+                if decision.missing_materials:  # 容缺受理
+                    materials_due = self._materials_due(step, decision.materials_due, now)
+                    missing = [{**m.model_dump(), "document_id": None} for m in decision.missing_materials]
+
+                def lacking(report: StepReport) -> StepReport:
+                    # the record says what is still to come, and by when (一次性告知)
+                    if not missing or report.status != StepStatus.completed:
+                        return report
+                    return report.model_copy(update={"materials_due": materials_due, "reasons": [
+                        *report.reasons, *(Reason(code="materials_missing", message=m.message,
+                                                  field=f"material:{m.material}") for m in decision.missing_materials)]})
+
+                staff = StaffDecision(review, "approve", actor, decision.comment)
+                report = self._rerun(uow, stored, step, None, staff, lacking)
+                if report.status != StepStatus.completed:
+                    missing, materials_due = [], None
+                self._start_ready(uow, stored["case_id"], None)
+            else:
+                status = StepStatus.rejected if decision.decision == "refuse" else StepStatus.awaiting_applicant
+                report = StepReport(step=step, status=status, reasons=decision.reasons, decided_by=actor)
+                if decision.decision == "refuse":
+                    self._undo(uow, stored, step, "refused", None)
+                self._conclude(uow, stored, report, None)
+            uow.session.execute(update(table).where(table.c.id == number).values(
+                status="corrections" if decision.decision == "request_corrections" else "decided",
+                decision=decision.decision, decision_reasons=[r.model_dump() for r in decision.reasons],
+                comment=decision.comment, decided_by=actor, decided_at=now,
+                missing_materials=missing or None, materials_due=materials_due,
+                materials_status="pending" if missing else None))
+        log.info("review decided", review_id=review, step=step, decision=decision.decision, decided_by=actor)
+        return {"review_id": review, "case_id": row["case_id"], "step": step, "decision": decision.decision,
+                "step_status": report.status.value, "decided_by": actor, "decided_at": now.isoformat(),
+                "materials_due": materials_due.isoformat() if materials_due else None}
+
+    @staticmethod
+    def _materials_due(step: str, asked: datetime | None, now: datetime) -> datetime:
+        """容缺: never later than the step's promised limit from now (STEP_LIMITS or the plan's)."""
+        days = parse_step_limits(os.environ.get("STEP_LIMITS")).get(step) or next(
+            rule.working_days for matter in MATTERS.values() for rule in matter.steps if rule.step == step)
+        latest = add_working_days(now.astimezone(CHINA), days)
+        if asked is None:
+            return latest
+        if asked <= now:
+            raise InvalidDecision("materials_due must be in the future")
+        if asked > latest:
+            raise InvalidDecision(f"materials_due may be at most the step's promised limit from now ({latest.isoformat()})")
+        return asked
+
+    def withdraw_lapsed_acceptances(self, now: datetime | None = None, batch: int = 50) -> list[str]:
+        """容缺受理 whose materials did not come by their due date: the decision is withdrawn
+        (终止) — the department undoes it and the step is announced rejected, undone. Once per
+        review, whichever replica gets there."""
+        now = now or datetime.now(timezone.utc)
+        database = find_database(self.container)
+        withdrawn = []
+        with database.unit_of_work() as uow:
+            table = uow.tables["kit_reviews"]
+            due = uow.session.execute(select(table.c.id, table.c.case_id).where(
+                (table.c.materials_status == "pending") & (table.c.materials_due <= now)
+            ).order_by(table.c.materials_due).limit(batch)).all()
+            for number, case_id in due:
+                uow.lock(case_id)  # the case's lock first, as every handler takes it
+                if not uow.session.execute(update(table).where(
+                        (table.c.id == number) & (table.c.materials_status == "pending")).values(
+                        materials_status="expired")).rowcount:
+                    continue  # supplied meanwhile, or another replica withdrew it
+                row = uow.session.execute(select(table).where(table.c.id == number)).mappings().one()
+                stored = self._plan_row(uow, row["case_id"])
+                missing = [m for m in row["missing_materials"] or [] if not m.get("document_id")]
+                self._undo(uow, stored, row["step"], "materials_not_supplied", None)
+                report = StepReport(step=row["step"], status=StepStatus.rejected, undoes=True, reasons=[
+                    Reason(code="materials_not_supplied",
+                           message=f"容缺材料“{m['material']}”未在 {_aware(row['materials_due']).astimezone(CHINA):%Y-%m-%d %H:%M} "
+                                   "前补齐，受理决定撤回", field=f"material:{m['material']}") for m in missing])
+                self._conclude(uow, stored, report, None)
+                withdrawn.append(review_id(row["id"]))
+        if withdrawn:
+            log.warning("容缺 decisions withdrawn: materials not supplied", reviews=withdrawn)
+        return withdrawn
+
+    # -- the applicant's supplements (补正) and withdrawal ------------------------------------
+
+    def _supplement(self, uow: UnitOfWork, event: Envelope) -> list[StepReport]:
+        supplied = SupplementProvided.model_validate(event.data)
+        stored = self._plan_row(uow, event.case_id)
+        if stored is None or stored["withdrawn_at"] is not None:
+            return []
+        plans, table = uow.tables["kit_plans"], uow.tables["kit_reviews"]
+        if supplied.revision > stored["revision"]:  # supplements may arrive in any order: keep the latest
+            uow.session.execute(update(plans).where(plans.c.case_id == event.case_id).values(
+                application=supplied.application, revision=supplied.revision))
+        handed_in = {item.material: item.document_id for item in supplied.items if isinstance(item, SupplementMaterial)}
+        for row in uow.session.execute(select(table).where(
+                (table.c.case_id == event.case_id) & (table.c.materials_status == "pending"))).mappings().all():
+            materials = [{**m, "document_id": m.get("document_id") or handed_in.get(m["material"])}
+                         for m in row["missing_materials"]]
+            complete = all(m["document_id"] for m in materials)
+            uow.session.execute(update(table).where(table.c.id == row["id"]).values(
+                missing_materials=materials, materials_status="received" if complete else "pending"))
+        waiting = uow.session.execute(select(table).where(
+            (table.c.case_id == event.case_id) & (table.c.status == "corrections"))).mappings().all()
+        reports = []
+        stored = self._plan_row(uow, event.case_id)
+        for row in waiting:
+            uow.session.execute(update(table).where(table.c.id == row["id"]).values(status="decided"))
+            reports.append(self._rerun(uow, stored, row["step"], event))  # resumes where it stopped
+        return reports
+
+    def _withdraw(self, uow: UnitOfWork, event: Envelope) -> list[StepReport]:
+        withdrawal = CaseWithdrawn.model_validate(event.data)
+        if not any(step in self.performers for step in withdrawal.steps):
+            return []
+        plans, steps, reviews = uow.tables["kit_plans"], uow.tables["kit_steps"], uow.tables["kit_reviews"]
+        now = datetime.now(timezone.utc)
+        stored = self._plan_row(uow, event.case_id)
+        if stored is None:  # withdrawn before its plan arrived here: the plan will find it withdrawn
+            uow.session.execute(plans.insert().values(
+                case_id=event.case_id, matter=withdrawal.matter, application={}, plan=[], received_at=now,
+                correlation_id=event.correlation_id, withdrawn_at=now))
+            return []
+        if stored["withdrawn_at"] is not None:
+            return []
+        uow.session.execute(update(plans).where(plans.c.case_id == event.case_id).values(withdrawn_at=now))
+        uow.session.execute(update(reviews).where(
+            (reviews.c.case_id == event.case_id) & reviews.c.status.in_(("waiting", "corrections"))).values(
+            status="closed"))
+        uow.session.execute(update(reviews).where(
+            (reviews.c.case_id == event.case_id) & (reviews.c.materials_status == "pending")).values(
+            materials_status="closed"))
+        reason = WITHDRAWN.model_copy(update={"message": f"申请人撤回申请：{withdrawal.reason}"})
+        reports = []
+        for row in uow.session.execute(select(steps).where(steps.c.case_id == event.case_id)).mappings().all():
+            status = StepStatus(row["status"])
+            if status in (StepStatus.cancelled, StepStatus.rejected, StepStatus.not_required):
+                continue  # ended without an outcome: nothing to undo
+            if status == StepStatus.completed and row["step"] not in self.compensators:
+                log.warning("a finished step has no compensator: left as it is", step=row["step"])
+                continue
+            self._undo(uow, stored, row["step"], "withdrawn", event)
+            report = StepReport(step=row["step"], status=StepStatus.cancelled, reasons=[reason],
+                                undoes=status == StepStatus.completed)
+            self._conclude(uow, stored, report, event)
+            reports.append(report)
+        return reports + self._start_ready(uow, event.case_id, event)
 
     @staticmethod
     def _upsert(uow: UnitOfWork, table, keys: list[str], **values) -> None:

@@ -3,7 +3,8 @@ migrate with it."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+                        Text, text)
 
 
 def add_kit_tables(metadata: MetaData) -> None:
@@ -42,7 +43,13 @@ def add_kit_tables(metadata: MetaData) -> None:
           Column("matter", String(40), nullable=False),
           Column("application", JSON, nullable=False),
           Column("plan", JSON, nullable=False),
-          Column("received_at", DateTime(timezone=True), nullable=False))
+          Column("received_at", DateTime(timezone=True), nullable=False),
+          # later outcomes (staff decisions) continue the case's correlation
+          Column("correlation_id", String(36)),
+          # the application's revision: each supplement (补正) announces a higher one
+          Column("revision", Integer, nullable=False, server_default="0"),
+          # withdrawn: no step of the case starts any more (it may arrive before the plan)
+          Column("withdrawn_at", DateTime(timezone=True)))
     Table("kit_step_facts", metadata,
           Column("case_id", String(40), nullable=False),
           Column("step", String(60), nullable=False),
@@ -56,3 +63,26 @@ def add_kit_tables(metadata: MetaData) -> None:
           Column("started_at", DateTime(timezone=True), nullable=False),
           Column("finished_at", DateTime(timezone=True)),
           PrimaryKeyConstraint("case_id", "step"))
+    # staff review (人工审核): a step the rules sent to the department's staff, their decision and
+    # who made it; a 容缺受理 keeps the materials still to come and their due date
+    Table("kit_reviews", metadata,
+          Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+          Column("case_id", String(40), nullable=False, index=True),
+          Column("step", String(60), nullable=False),
+          Column("status", String(20), nullable=False),  # waiting, decided, closed
+          Column("reasons", JSON, nullable=False),
+          Column("data", JSON, nullable=False),
+          Column("created_at", DateTime(timezone=True), nullable=False),
+          Column("decision", String(30)),  # approve, refuse, request_corrections
+          Column("decision_reasons", JSON),
+          Column("comment", Text),
+          Column("decided_by", String(100)),
+          Column("decided_at", DateTime(timezone=True)),
+          Column("missing_materials", JSON),
+          Column("materials_due", DateTime(timezone=True)),
+          Column("materials_status", String(20)),  # pending, received, expired
+          Index("ix_kit_reviews_status_id", "status", "id"),
+          Index("ix_kit_reviews_materials_due", "materials_status", "materials_due"),
+          # one waiting review per step, whatever is redelivered
+          Index("uq_kit_reviews_waiting_step", "case_id", "step", unique=True,
+                postgresql_where=text("status = 'waiting'"), sqlite_where=text("status = 'waiting'")))

@@ -31,6 +31,12 @@ class UnitOfWork:
     def postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
+    def snapshot(self) -> None:
+        """Read everything in this unit of work as of one moment (a record is read with several
+        statements, and must not straddle another commit). Call before the first statement."""
+        if self.postgres:
+            self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
     def announce(self, event: Envelope) -> None:
         self.session.execute(insert(self.tables["kit_outbox"]).values(**outbox_row(event)))
         self.announced.append(event)

@@ -6,10 +6,11 @@ from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import CaseSubmitted
+from yjs_contracts.events import CaseSubmitted, step_report
 from yjs_contracts.plans import plan_for, with_deadlines
 from yjs_kit.testing import publish, wait_for
-from yjs_registration.models import enterprises
+from yjs_contracts.steps import StepStatus
+from yjs_registration.models import enterprises, metadata
 from yjs_registration.service import RegistrationService
 
 
@@ -57,3 +58,50 @@ def test_a_taken_name_is_refused(start_service, broker_uri, watch):
     events = watcher.wait_for(count=2)
     assert [e.event_type for e in events] == ["registration.enterprise_registered", "registration.establishment_refused"]
     assert events[1].data["reasons"][0]["code"] == "name_taken"
+
+
+def prerequisites_done(case_id: str, uscc: str):
+    """The notice ended without objection and tax is cleared: what 注销登记 waits for."""
+    now = datetime.now(timezone.utc).isoformat()
+    notice = {"notice_id": "ZXGG20261129000001", "route": "simple", "starts_at": now, "ends_at": now, "ended_at": now}
+    cleared = {"uscc": uscc, "tax_authority": None, "certificate_number": None, "cleared_at": now}
+    return [new_event("deregistration.notice_period_ended",
+                      step_report("deregistration.notice", StepStatus.completed, notice), case_id=case_id),
+            new_event("tax.tax_cleared", step_report("tax.clear", StepStatus.completed, cleared), case_id=case_id)]
+
+
+def test_deregistration_waits_for_notice_and_tax_then_frees_the_name(start_service, broker_uri, watch):
+    container = start_service(RegistrationService)
+    watcher = watch("registration.enterprise_registered", "registration.establishment_refused",
+                    "registration.enterprise_deregistered", "registration.deregistration_refused")
+    publish(broker_uri, submitted("C5", samples.establishment_application("长风")))
+    [first] = watcher.wait_for()
+    uscc = first.data["outputs"]["uscc"]
+    notice_ended, tax_cleared = prerequisites_done("D5", uscc)
+    publish(broker_uri, submitted("D5", samples.deregistration_application(uscc), "deregistration"), notice_ended)
+    engine = create_engine(container.config["DATABASE_URL"])
+
+    def recorded(table):
+        with engine.connect() as connection:
+            return connection.execute(select(table).where(table.c.case_id == "D5")).all()
+
+    wait_for(lambda: recorded(metadata.tables["kit_step_facts"]), what="the notice's end recorded")
+    assert recorded(metadata.tables["kit_steps"]) == []  # tax is not cleared yet: nothing started
+    publish(broker_uri, tax_cleared)
+    [closed] = watcher.wait_for(lambda e: e.case_id == "D5")
+    assert closed.event_type == "registration.enterprise_deregistered"
+    assert closed.data["outputs"]["uscc"] == uscc and closed.data["outputs"]["enterprise_name"] == "嘉兴长风数字科技有限公司"
+    with engine.connect() as connection:
+        row = connection.execute(select(enterprises).where(enterprises.c.uscc == uscc)).mappings().one()
+    assert (row["status"], row["deregistration_case_id"]) == ("deregistered", "D5") and row["deregistered_at"]
+    # the name is free again, and the closed enterprise cannot be closed twice
+    publish(broker_uri, submitted("C6", samples.establishment_application("长风")))
+    [second] = watcher.wait_for(lambda e: e.case_id == "C6")
+    assert second.event_type == "registration.enterprise_registered" and second.data["outputs"]["uscc"] != uscc
+    again_ended, again_cleared = prerequisites_done("D6", uscc)
+    publish(broker_uri, submitted("D6", samples.deregistration_application(uscc), "deregistration"), again_ended,
+            again_cleared)
+    [refused] = watcher.wait_for(lambda e: e.case_id == "D6")
+    assert refused.event_type == "registration.deregistration_refused"
+    assert refused.data["reasons"][0]["code"] == "already_deregistered"
+    engine.dispose()

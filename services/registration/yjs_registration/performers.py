@@ -4,42 +4,79 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-from yjs_contracts.api import EstablishmentApplication
+from sqlalchemy import delete, select, update
+from yjs_contracts.api import DeregistrationApplication, EstablishmentApplication
 from yjs_contracts.codes import make_uscc
-from yjs_contracts.events import EnterpriseRegistered, StepReport, step_report
+from yjs_contracts.events import EnterpriseDeregistered, EnterpriseRegistered, StepReport, step_report
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
 from . import rules
-from .models import enterprises
+from .models import enterprises, name_reservations
 
 
 def establish(work: StepWork) -> StepReport:
-    """设立登记: check everything, then issue the 统一社会信用代码 and the electronic licence."""
+    """设立登记: check everything; where a registrar must look (review_reasons), hold the name
+    and send the case to staff; otherwise, or once staff approve, issue the 统一社会信用代码 and
+    the electronic licence."""
     app = EstablishmentApplication.model_validate(work.application)
     now = datetime.now(timezone.utc)
     today = now.astimezone(CHINA).date()
+    name = app.enterprise.name
+    work.uow.lock(f"enterprise-name:{name}")  # two cases after one name: one at a time
     reasons = rules.establishment_reasons(app, today)
-    taken = work.session.execute(select(enterprises.c.uscc).where(enterprises.c.name == app.enterprise.name)).first()
-    if taken:
+    # a corrected application may carry another name: the case's old hold goes first
+    work.session.execute(delete(name_reservations).where(name_reservations.c.case_id == work.case_id))
+    registered = work.session.execute(select(enterprises.c.uscc).where(
+        (enterprises.c.name == name) & (enterprises.c.status == "registered"))).first()
+    reserved = work.session.execute(select(name_reservations.c.case_id).where(name_reservations.c.name == name)).first()
+    if registered or reserved:
         reasons.append(rules.name_taken_reason())
     if reasons:
         return step_report(work.step, StepStatus.rejected, reasons=reasons)
-    # review_reasons(app) name what a registrar should look at; until staff review queues
-    # exist they are recorded with the registration, which is approved (秒批)
+    review = [] if work.approved else rules.review_reasons(app, rules.review_capital_threshold())
+    if review:  # 人工审核: the registrar decides; the name is held meanwhile (名称预留)
+        work.session.execute(name_reservations.insert().values(name=name, case_id=work.case_id, reserved_at=now))
+        return step_report(work.step, StepStatus.awaiting_review, reasons=review)
     division = app.enterprise.domicile.division_code
     serial = work.uow.next_number(f"uscc:{division}")
     uscc = make_uscc(division, serial)
     licence = rules.licence_number(division, serial)
     work.session.execute(enterprises.insert().values(
-        uscc=uscc, name=app.enterprise.name, licence_number=licence, case_id=work.case_id,
+        uscc=uscc, name=name, licence_number=licence, case_id=work.case_id,
         type=app.enterprise.type.value, division_code=division,
         registered_capital=app.enterprise.registered_capital, legal_representative=app.legal_representative.name,
         status="registered", established_on=today, registered_at=now))
     return step_report(work.step, StepStatus.completed, EnterpriseRegistered(
-        uscc=uscc, licence_number=licence, enterprise_name=app.enterprise.name, registered_at=now))
+        uscc=uscc, licence_number=licence, enterprise_name=name, registered_at=now))
 
 
-PERFORMERS = {"registration.establish": establish}
+def undo_establishment(work: StepWork) -> None:
+    """The case was withdrawn, the registrar refused, or a 容缺 decision was withdrawn: the name
+    the case held is free again, and an enterprise it registered is struck off (撤销登记)."""
+    work.session.execute(delete(name_reservations).where(name_reservations.c.case_id == work.case_id))
+    work.session.execute(update(enterprises).where(
+        (enterprises.c.case_id == work.case_id) & (enterprises.c.status == "registered")).values(
+        status="revoked", deregistered_at=datetime.now(timezone.utc)))
+
+
+def deregister(work: StepWork) -> StepReport:
+    """注销登记: once the notice has ended without objection and tax is cleared (the plan waits
+    for both), the enterprise is struck off and its name is free for a new establishment."""
+    app = DeregistrationApplication.model_validate(work.application)
+    enterprise = work.session.execute(select(enterprises).where(enterprises.c.uscc == app.uscc)
+                                      .with_for_update()).mappings().first()
+    reasons = rules.deregistration_reasons(enterprise["status"] if enterprise else None)
+    if reasons:
+        return step_report(work.step, StepStatus.rejected, reasons=reasons)
+    now = datetime.now(timezone.utc)
+    work.session.execute(update(enterprises).where(enterprises.c.uscc == app.uscc).values(
+        status="deregistered", deregistered_at=now, deregistration_case_id=work.case_id))
+    return step_report(work.step, StepStatus.completed, EnterpriseDeregistered(
+        uscc=app.uscc, enterprise_name=enterprise["name"], licence_number=enterprise["licence_number"],
+        deregistered_at=now))
+
+
+PERFORMERS = {"registration.establish": establish, "registration.deregister": deregister}
+COMPENSATORS = {"registration.establish": undo_establishment}

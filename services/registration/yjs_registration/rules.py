@@ -3,9 +3,11 @@ application in, reasons out — each with its code, its text and the field it is
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Mapping
 
 from yjs_contracts import catalogue
 from yjs_contracts.api import EstablishmentApplication, EnterpriseType, OfficerRole, Reason
@@ -23,6 +25,7 @@ FORMS = {
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 PAID_IN_YEARS = 5  # 2024 Company Law: an LLC's subscribed capital is paid within five years
 DEFAULT_REVIEW_CAPITAL = Decimal("100000000.00")
+REVIEW_CAPITAL_ENV = "REGISTRATION_REVIEW_CAPITAL"
 APP = "application"
 
 
@@ -103,8 +106,15 @@ def establishment_reasons(app: EstablishmentApplication, today: date) -> list[Re
             + officer_reasons(app) + scope_reasons(app))
 
 
+def review_capital_threshold(environ: Mapping[str, str] = os.environ) -> Decimal:
+    """Registered capital above which a registrar looks (env REGISTRATION_REVIEW_CAPITAL, CNY)."""
+    raw = environ.get(REVIEW_CAPITAL_ENV, "").strip()
+    return Decimal(raw) if raw else DEFAULT_REVIEW_CAPITAL
+
+
 def review_reasons(app: EstablishmentApplication, capital_threshold: Decimal = DEFAULT_REVIEW_CAPITAL) -> list[Reason]:
-    """What a registrar must look at before approval: foreign or entity investors, large capital."""
+    """What a registrar must look at before approval (人工审核): foreign or entity investors,
+    large capital. Any of them sends the establishment to the registration staff's review queue."""
     reasons = []
     for i, s in enumerate(app.shareholders):
         if s.nationality != "CHN":
@@ -119,6 +129,16 @@ def review_reasons(app: EstablishmentApplication, capital_threshold: Decimal = D
 
 def name_taken_reason() -> Reason:
     return _reason("name_taken", "同一登记机关辖区内已有相同名称的企业", "enterprise.name")
+
+
+def deregistration_reasons(status: str | None) -> list[Reason]:
+    """注销登记 needs an enterprise on the register that is not already struck off; `status` is
+    its register status, None when the 统一社会信用代码 is not on the register."""
+    if status is None:
+        return [_reason("enterprise_unknown", "登记机关未查询到该统一社会信用代码的企业", "uscc")]
+    if status != "registered":
+        return [_reason("already_deregistered", "该企业已办理注销登记", "uscc")]
+    return []
 
 
 def licence_number(division_code: str, serial: int) -> str:

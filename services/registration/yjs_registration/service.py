@@ -1,19 +1,19 @@
-"""Registration's entrypoints: it reacts to case plans and announces each registration."""
+"""Registration's entrypoints: it reacts to case plans and announces each registration and deregistration."""
 
 from yjs_kit.consumer import consume_events
+from yjs_kit.department import DepartmentRpc
 from yjs_kit.metrics import MetricsServer
-from yjs_kit.operations import OperatorRpc
 from yjs_kit.steps import StepTracker, department_event_types
 from yjs_kit.uow import Database
 
 from .models import metadata
-from .performers import PERFORMERS
+from .performers import COMPENSATORS, PERFORMERS
 
 
-class RegistrationService(OperatorRpc):
+class RegistrationService(DepartmentRpc):
     name = "registration"
     db = Database(metadata)
-    steps = StepTracker(PERFORMERS)
+    steps = StepTracker(PERFORMERS, COMPENSATORS)
     metrics = MetricsServer()
 
     @consume_events(department_event_types("registration"))

@@ -129,3 +129,23 @@ def test_the_step_does_not_start_before_registration_completes(start_service, br
     assert [r["case_id"] for r in rows(container, kit["kit_plans"], "C6")] == ["C6"]  # the plan is kept...
     assert rows(container, kit["kit_steps"], "C6") == []  # ...and waits
     assert rows(container, seals, "C6") == rows(container, seal_orders, "C6") == []
+
+
+def test_every_filed_seal_is_cancelled_once_the_registration_is_cancelled(start_service, broker_uri, watch):
+    container = start_service(SealCarvingService)
+    watcher = watch(CARVED, "seal_carving.seals_cancelled")
+    application = samples.establishment_application("长风")
+    uscc = make_uscc("330402", 103)
+    publish(broker_uri, submitted("C7", application), registered("C7", application, 103))
+    [carved] = watcher.wait_for()
+    kind = STEP_KINDS["registration.deregister"]
+    closed = new_event(kind.completed_event, step_report(kind.step, StepStatus.completed, {
+        "uscc": uscc, "enterprise_name": application["enterprise"]["name"], "licence_number": "330402000000103",
+        "deregistered_at": datetime.now(timezone.utc).isoformat()}), case_id="D7")
+    publish(broker_uri, submitted("D7", samples.deregistration_application(uscc), "deregistration"), closed, closed)
+    [cancelled] = watcher.wait_for(lambda e: e.event_type == "seal_carving.seals_cancelled")
+    assert sorted(s["filing_code"] for s in cancelled.data["outputs"]["seals"]) == \
+        sorted(s["filing_code"] for s in carved.data["outputs"]["seals"])
+    filed = rows(container, seals, "C7")
+    assert {s["status"] for s in filed} == {"cancelled"} and {s["cancellation_case_id"] for s in filed} == {"D7"}
+    assert all(s["cancelled_at"] for s in filed)

@@ -24,8 +24,10 @@ seals = Table(
     Column("name", String(120), nullable=False),
     Column("uscc", String(18), nullable=False, index=True),
     Column("case_id", String(40), nullable=False),
-    Column("status", String(20), nullable=False),  # filed; cancelled once 公章缴销 exists
+    Column("status", String(20), nullable=False),  # filed, cancelled (公章缴销)
     Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("cancellation_case_id", String(40)),
     # one seal of each type per order, whatever the retries
     UniqueConstraint("case_id", "type", name="uq_seals_case_type"),
 )

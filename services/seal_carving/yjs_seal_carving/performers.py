@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from yjs_contracts.events import CarvedSeal, SealsCarved, StepReport, step_report
+from sqlalchemy import select, update
+from yjs_contracts.api import DeregistrationApplication
+from yjs_contracts.events import CancelledSeal, CarvedSeal, SealsCancelled, SealsCarved, StepReport, step_report
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
@@ -39,4 +41,18 @@ def carve(work: StepWork) -> StepReport:
     return step_report(work.step, StepStatus.completed, SealsCarved(seals=carved, fee=rules.FEE))
 
 
-PERFORMERS = {"seal_carving.carve": carve}
+def cancel(work: StepWork) -> StepReport:
+    """公章缴销 once the registration is cancelled: every seal still filed for the enterprise is
+    handed in and its filing cancelled; none filed here, nothing to cancel."""
+    uscc = DeregistrationApplication.model_validate(work.application).uscc
+    now = datetime.now(timezone.utc)
+    filed = work.session.execute(select(seals.c.filing_code, seals.c.type).where(
+        (seals.c.uscc == uscc) & (seals.c.status == "filed")).order_by(seals.c.filing_code).with_for_update()).all()
+    if filed:
+        work.session.execute(update(seals).where(seals.c.filing_code.in_([s.filing_code for s in filed])).values(
+            status="cancelled", cancelled_at=now, cancellation_case_id=work.case_id))
+    return step_report(work.step, StepStatus.completed, SealsCancelled(
+        seals=[CancelledSeal(type=s.type, filing_code=s.filing_code) for s in filed], cancelled_at=now))
+
+
+PERFORMERS = {"seal_carving.carve": carve, "seal_carving.cancel": cancel}

@@ -1,8 +1,8 @@
-"""Seal carving's entrypoints: it reacts to case plans and registrations and announces the seals carved."""
+"""Seal carving's entrypoints: it reacts to case plans and registrations and announces the seals carved or cancelled."""
 
 from yjs_kit.consumer import consume_events
+from yjs_kit.department import DepartmentRpc
 from yjs_kit.metrics import MetricsServer
-from yjs_kit.operations import OperatorRpc
 from yjs_kit.steps import StepTracker, department_event_types
 from yjs_kit.uow import Database
 
@@ -10,7 +10,7 @@ from .models import metadata
 from .performers import PERFORMERS
 
 
-class SealCarvingService(OperatorRpc):
+class SealCarvingService(DepartmentRpc):
     name = "seal_carving"
     db = Database(metadata)
     steps = StepTracker(PERFORMERS)

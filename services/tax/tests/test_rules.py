@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 from yjs_contracts import samples
 from yjs_contracts.api import EstablishmentApplication, TaxpayerType
 from yjs_tax import rules
@@ -69,3 +70,17 @@ def test_the_initial_credit_starts_low_and_rises_with_special_invoices_and_gener
     assert small_ordinary == Decimal("100000.00")
     assert small_ordinary < small_special < general_special
     assert rules.initial_monthly_credit(TaxpayerType.small_scale, []) == Decimal("0.00")
+
+
+def test_clearance_is_refused_while_anything_is_owed():
+    [reason] = rules.clearance_reasons(Decimal("0.01"))
+    assert reason.code == "unpaid_tax" and "0.01" in reason.message
+    assert rules.clearance_reasons(Decimal("0.00")) == []
+    assert rules.clearance_certificate_number("330402", 2026, 17) == "330402税企清〔2026〕17号"
+
+
+def test_arrears_add_up_and_only_a_positive_amount_is_recorded():
+    assert rules.arrears_after(Decimal("100.00"), Decimal("0.5")) == Decimal("100.50")
+    for amount in (Decimal("0"), Decimal("-3")):
+        with pytest.raises(ValueError, match="positive"):
+            rules.arrears_after(Decimal("0"), amount)

@@ -13,7 +13,7 @@ from yjs_contracts.events import CarvedSeal, CaseSubmitted, EnterpriseRegistered
 from yjs_contracts.plans import plan_for, with_deadlines
 from yjs_contracts.steps import StepStatus
 from yjs_kit.testing import publish, wait_for
-from yjs_tax.models import invoice_grants, metadata, taxpayers
+from yjs_tax.models import clearances, invoice_grants, metadata, taxpayers
 from yjs_tax.service import TaxService
 
 WITHOUT_INVOICE_SEAL = ("official", "finance", "legal_representative")
@@ -79,21 +79,34 @@ def test_without_an_invoice_seal_the_grant_follows_the_registration_at_once(star
     engine.dispose()
 
 
-def test_a_general_taxpayer_is_confirmed_and_kept_for_review(start_service, broker_uri, watch):
+def test_a_general_taxpayer_waits_for_tax_staff_then_is_confirmed_with_what_they_looked_at(
+        start_service, broker_uri, watch, rpc):
     container = start_service(TaxService)
-    watcher = watch(REGISTERED, GRANTED)
+    watcher = watch(REGISTERED, GRANTED, "tax.step_updated")
     application = samples.establishment_application("飞跃", seals=WITHOUT_INVOICE_SEAL)
     application["tax"] = {"taxpayer_type": "general", "invoices": ["ordinary", "special"]}
     publish(broker_uri, submitted("C2", application), enterprise_registered("C2", 2, application))
-    registered, granted = sorted(watcher.wait_for(count=2), key=lambda e: e.event_type != REGISTERED)
-    assert registered.data["status"] == "completed"
+    [waiting] = watcher.wait_for()
+    assert (waiting.event_type, waiting.data["status"]) == ("tax.step_updated", "awaiting_review")
+    assert waiting.data["reasons"][0]["code"] == "general_taxpayer_review"
+    engine = create_engine(container.config["DATABASE_URL"])
+    assert count(engine, taxpayers) == 0 and started(engine, "C2") == {"tax.register"}  # the grant waits too
+    [review] = rpc("tax").reviews()["items"]
+    assert (review["case_id"], review["step"]) == ("C2", "tax.register")
+    assert review["data"]["facts"]["registration.establish"]["uscc"] == make_uscc("330402", 2)  # 材料共享
+    decided = rpc("tax").decide(review["review_id"], {"decision": "approve"}, "tax-officer-wang")
+    assert (decided["step_status"], decided["decided_by"]) == ("completed", "tax-officer-wang")
+    registered, granted = sorted(watcher.wait_for(lambda e: e.event_type != "tax.step_updated", count=2),
+                                 key=lambda e: e.event_type != REGISTERED)
+    assert registered.data["status"] == "completed" and registered.data["decided_by"] == "tax-officer-wang"
     assert registered.data["outputs"]["taxpayer_type"] == "general"
     assert granted.data["outputs"]["invoice_types"] == ["ordinary", "special"]
     assert Decimal(granted.data["outputs"]["monthly_credit"]) == Decimal("1000000.00")
-    engine = create_engine(container.config["DATABASE_URL"])
     with engine.connect() as connection:
-        [review] = connection.execute(select(taxpayers.c.review_reasons)).scalar_one()
-    assert review["code"] == "general_taxpayer_review"
+        [kept] = connection.execute(select(taxpayers.c.review_reasons)).scalar_one()
+    assert kept["code"] == "general_taxpayer_review"
+    assert rpc("tax").reviews()["items"] == []
+    assert rpc("tax").reviews("decided")["items"][0]["decided_by"] == "tax-officer-wang"
     engine.dispose()
 
 
@@ -152,4 +165,105 @@ def test_two_replicas_on_one_database_register_each_taxpayer_once(start_service,
     assert sorted(case_id for case_id, n in per_case if n == 1) == sorted(f"R{n}" for n in range(20))
     registered = [e for e in watcher.drain() if e.event_type == REGISTERED]
     assert sorted(e.case_id for e in registered) == sorted(f"R{n}" for n in range(20))
+    engine.dispose()
+
+
+def accepted(case_id: str, uscc: str):
+    outputs = {"uscc": uscc, "enterprise_name": "嘉兴企业有限公司", "route": "simple",
+               "accepted_at": datetime.now(timezone.utc).isoformat()}
+    return new_event("deregistration.application_accepted",
+                     step_report("deregistration.accept", StepStatus.completed, outputs), case_id=case_id)
+
+
+def test_clearance_closes_the_taxpayer_refuses_while_tax_is_owed_and_confirms_one_without_tax_business(
+        start_service, broker_uri, watch, rpc):
+    container = start_service(TaxService)
+    watcher = watch(REGISTERED, "tax.tax_cleared", "tax.tax_clearance_refused", "tax.arrears_recorded",
+                    "tax.arrears_settled")
+    establishment = samples.establishment_application("清源", seals=WITHOUT_INVOICE_SEAL)
+    publish(broker_uri, submitted("E1", establishment), enterprise_registered("E1", 41, establishment))
+    watcher.wait_for(lambda e: e.event_type == REGISTERED)
+    owing, never = make_uscc("330402", 41), make_uscc("330402", 43)
+    recorded = rpc("tax").record_arrears(owing, "1500.00", "2026年10月增值税")
+    assert (recorded["outstanding"], recorded["revision"]) == ("1500.00", 1)
+    [announced] = watcher.wait_for(lambda e: e.event_type == "tax.arrears_recorded")
+    assert announced.data["uscc"] == owing and announced.case_id is None
+    for case_id, uscc in (("D1", owing), ("D3", never)):
+        app = samples.deregistration_application(uscc)
+        publish(broker_uri, submitted(case_id, app, "deregistration"), accepted(case_id, uscc))
+    [refused] = watcher.wait_for(lambda e: e.case_id == "D1")
+    assert refused.event_type == "tax.tax_clearance_refused"
+    assert refused.data["reasons"][0]["code"] == "unpaid_tax" and "1500.00" in refused.data["reasons"][0]["message"]
+    [confirmed] = watcher.wait_for(lambda e: e.case_id == "D3")
+    assert confirmed.event_type == "tax.tax_cleared" and confirmed.data["outputs"]["certificate_number"] is None
+    # paid up, the enterprise closes by a new application
+    assert rpc("tax").settle_arrears(owing)["outstanding"] == "0.00"
+    watcher.wait_for(lambda e: e.event_type == "tax.arrears_settled")
+    app = samples.deregistration_application(owing)
+    publish(broker_uri, submitted("D2", app, "deregistration"), accepted("D2", owing))
+    [done] = watcher.wait_for(lambda e: e.case_id == "D2")
+    assert done.event_type == "tax.tax_cleared"
+    assert done.data["outputs"]["certificate_number"].startswith("330402税企清〔")
+    assert done.data["outputs"]["tax_authority"] == "国家税务总局嘉兴市南湖区税务局"
+    engine = create_engine(container.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        taxpayer = connection.execute(select(taxpayers.c.status, taxpayers.c.cleared_at)
+                                      .where(taxpayers.c.uscc == owing)).one()
+        outcomes = dict(connection.execute(select(clearances.c.case_id, clearances.c.outcome)).all())
+    engine.dispose()
+    assert taxpayer.status == "cleared" and taxpayer.cleared_at is not None
+    assert outcomes == {"D1": "refused", "D2": "cleared", "D3": "no_tax_business"}
+    with pytest.raises(Exception, match="amount must be positive"):
+        rpc("tax").record_arrears(owing, "-1")
+
+
+def test_a_deregistration_withdrawn_after_clearance_undoes_it_and_the_taxpayer_is_active_again(
+        start_service, broker_uri, watch):
+    from yjs_contracts.events import CaseWithdrawn
+
+    container = start_service(TaxService)
+    watcher = watch(REGISTERED, "tax.tax_cleared", "tax.step_updated")
+    establishment = samples.establishment_application("回春", seals=WITHOUT_INVOICE_SEAL)
+    publish(broker_uri, submitted("E5", establishment), enterprise_registered("E5", 51, establishment))
+    watcher.wait_for(lambda e: e.event_type == REGISTERED)
+    uscc = make_uscc("330402", 51)
+    deregistration = submitted("D5", samples.deregistration_application(uscc), "deregistration")
+    publish(broker_uri, deregistration, accepted("D5", uscc))
+    [cleared] = watcher.wait_for(lambda e: e.case_id == "D5")
+    assert cleared.event_type == "tax.tax_cleared" and cleared.data["outputs"]["certificate_number"]
+    engine = create_engine(container.config["DATABASE_URL"])
+
+    def standing():
+        with engine.connect() as connection:
+            return (connection.execute(select(taxpayers.c.status).where(taxpayers.c.uscc == uscc)).scalar_one(),
+                    connection.execute(select(clearances.c.outcome).where(clearances.c.case_id == "D5")).scalar_one())
+
+    assert standing() == ("cleared", "cleared")
+    withdrawn = CaseWithdrawn(matter="deregistration", owner="alice", reason="继续经营",
+                              steps=[s["step"] for s in deregistration.data["plan"]],
+                              withdrawn_at=datetime.now(timezone.utc))
+    publish(broker_uri, new_event("case.withdrawn", withdrawn, case_id="D5"))
+    [undone] = watcher.wait_for(lambda e: e.case_id == "D5" and e.event_type == "tax.step_updated")
+    assert (undone.data["step"], undone.data["status"], undone.data["undoes"]) == ("tax.clear", "cancelled", True)
+    assert standing() == ("registered", "undone")
+    engine.dispose()
+
+
+def test_a_step_whose_turn_comes_after_the_withdrawal_never_starts_and_says_so(start_service, broker_uri, watch):
+    from yjs_contracts.events import CaseWithdrawn
+
+    container = start_service(TaxService)
+    watcher = watch("tax.tax_cleared", "tax.step_updated")
+    uscc = make_uscc("330402", 61)
+    deregistration = submitted("D6", samples.deregistration_application(uscc), "deregistration")
+    withdrawn = CaseWithdrawn(matter="deregistration", owner="alice", reason="继续经营",
+                              steps=[s["step"] for s in deregistration.data["plan"]],
+                              withdrawn_at=datetime.now(timezone.utc))
+    # the acceptance the clearance waits for arrives after the withdrawal
+    publish(broker_uri, deregistration, new_event("case.withdrawn", withdrawn, case_id="D6"), accepted("D6", uscc))
+    [cancelled] = watcher.wait_for(lambda e: e.case_id == "D6")
+    assert (cancelled.event_type, cancelled.data["step"], cancelled.data["status"]) == \
+        ("tax.step_updated", "tax.clear", "cancelled")
+    engine = create_engine(container.config["DATABASE_URL"])
+    assert count(engine, clearances) == 0
     engine.dispose()

@@ -1,6 +1,6 @@
 """What tax keeps: the taxpayers it registered and the invoices it granted them."""
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, MetaData, Numeric, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, MetaData, Numeric, String, Table
 from yjs_kit.tables import add_kit_tables
 
 metadata = MetaData()
@@ -16,9 +16,11 @@ taxpayers = Table(
     Column("taxpayer_type", String(20), nullable=False),
     Column("tax_items", JSON, nullable=False),
     Column("real_name_confirmed", JSON, nullable=False),
-    # what staff review would look at (一般纳税人登记); kept for the review queue
+    # what tax staff looked at before approving (一般纳税人登记)
     Column("review_reasons", JSON, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False, server_default="registered"),  # registered, cleared (清税)
+    Column("cleared_at", DateTime(timezone=True)),
 )
 
 # 票种核定: one grant per taxpayer
@@ -32,4 +34,26 @@ invoice_grants = Table(
     # the 发票专用章 whose impression is filed with tax, when the grant waited for it
     Column("invoice_seal_filing_code", String(40)),
     Column("granted_at", DateTime(timezone=True), nullable=False),
+)
+
+# 欠税: what an enterprise owes now, whether or not it registered here as a taxpayer; every
+# change is announced with a growing revision (tax.arrears_recorded / tax.arrears_settled)
+arrears = Table(
+    "arrears", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("outstanding", Numeric(18, 2), nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("note", String(200)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# 清税: one decision per deregistration case
+clearances = Table(
+    "clearances", metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("outcome", String(20), nullable=False),  # cleared, no_tax_business, refused, undone (case withdrawn)
+    Column("certificate_number", String(40), unique=True),  # 清税证明; none without tax business or when refused
+    Column("outstanding", Numeric(18, 2), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
 )

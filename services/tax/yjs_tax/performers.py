@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from yjs_contracts.api import EstablishmentApplication, SealType, TaxpayerType
-from yjs_contracts.events import (EnterpriseRegistered, InvoicesGranted, SealsCarved, StepReport, TaxpayerRegistered,
-                                  step_report)
+from sqlalchemy import select, update
+from yjs_contracts.api import DeregistrationApplication, EstablishmentApplication, SealType, TaxpayerType
+from yjs_contracts.events import (EnterpriseRegistered, InvoicesGranted, SealsCarved, StepReport, TaxCleared,
+                                  TaxpayerRegistered, step_report)
+from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
-from . import rules
-from .models import invoice_grants, taxpayers
+from . import arrears, rules
+from .models import clearances, invoice_grants, taxpayers
 
 
 def register(work: StepWork) -> StepReport:
@@ -26,9 +28,11 @@ def register(work: StepWork) -> StepReport:
         taxpayer_type=rules.taxpayer_type(app).value,
         tax_items=rules.tax_items(app),
         real_name_confirmed=rules.real_name_confirmed(app))
-    # needs_review(app) names what staff would check (一般纳税人); until the review queue
-    # exists the registration is confirmed at once and the reasons are kept for it
+    # 一般纳税人登记 goes to tax staff first (人工审核); once they approve, it is confirmed here
+    # and what they looked at is kept with the taxpayer
     review = rules.needs_review(app)
+    if review and not work.approved:
+        return step_report(work.step, StepStatus.awaiting_review, reasons=review)
     work.session.execute(taxpayers.insert().values(
         uscc=registered.uscc, case_id=work.case_id, enterprise_name=enterprise.enterprise_name,
         tax_authority=registered.tax_authority, taxpayer_type=registered.taxpayer_type,
@@ -57,4 +61,52 @@ def grant_invoices(work: StepWork) -> StepReport:
         invoice_types=types, monthly_credit=credit, uses_invoice_seal=seals is not None))
 
 
-PERFORMERS = {"tax.register": register, "tax.grant_invoices": grant_invoices}
+def clear(work: StepWork) -> StepReport:
+    """清税 for a deregistration, alongside its public notice: refused while anything is owed;
+    otherwise the taxpayer record is closed with a 清税证明. An enterprise that never did tax
+    business here is confirmed at once, without a certificate."""
+    app = DeregistrationApplication.model_validate(work.application)
+    now = datetime.now(timezone.utc)
+    owed = arrears.outstanding(work.session, app.uscc)
+    reasons = rules.clearance_reasons(owed)
+    taxpayer = work.session.execute(select(taxpayers).where(taxpayers.c.uscc == app.uscc)
+                                    .with_for_update()).mappings().first()
+    division = app.uscc[2:8]  # the 登记管理机关行政区划码 inside the 统一社会信用代码
+    certificate = None
+    if reasons:
+        outcome = "refused"
+    elif taxpayer is None:
+        outcome = "no_tax_business"
+    else:
+        outcome = "cleared"
+        year = now.astimezone(CHINA).year
+        certificate = rules.clearance_certificate_number(
+            division, year, work.uow.next_number(f"clearance:{division}:{year}"))
+        work.session.execute(update(taxpayers).where(taxpayers.c.uscc == app.uscc).values(
+            status="cleared", cleared_at=now))
+    work.session.execute(clearances.insert().values(
+        case_id=work.case_id, uscc=app.uscc, outcome=outcome, certificate_number=certificate,
+        outstanding=owed, decided_at=now))
+    if reasons:
+        return step_report(work.step, StepStatus.rejected, reasons=reasons)
+    return step_report(work.step, StepStatus.completed, TaxCleared(
+        uscc=app.uscc, tax_authority=taxpayer["tax_authority"] if taxpayer else rules.tax_authority(division),
+        certificate_number=certificate, cleared_at=now))
+
+
+def undo_clearance(work: StepWork) -> None:
+    """A deregistration withdrawn after 清税: the clearance is undone and the taxpayer is active
+    again, as if it had never been asked for."""
+    cleared = work.session.execute(select(clearances).where(clearances.c.case_id == work.case_id)
+                                   .with_for_update()).mappings().first()
+    if cleared is None:
+        return
+    if cleared["outcome"] == "cleared":
+        work.session.execute(update(taxpayers).where(
+            (taxpayers.c.uscc == cleared["uscc"]) & (taxpayers.c.status == "cleared")).values(
+            status="registered", cleared_at=None))
+    work.session.execute(update(clearances).where(clearances.c.case_id == work.case_id).values(outcome="undone"))
+
+
+PERFORMERS = {"tax.register": register, "tax.grant_invoices": grant_invoices, "tax.clear": clear}
+COMPENSATORS = {"tax.clear": undo_clearance}

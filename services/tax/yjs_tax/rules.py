@@ -57,8 +57,8 @@ def taxpayer_type(app: EstablishmentApplication) -> TaxpayerType:
 
 def needs_review(app: EstablishmentApplication) -> list[Reason]:
     """What tax staff must look at before confirming: 一般纳税人登记 (the applicant's accounting
-    must be sound enough to deduct input VAT). The staff review queue uses this rule; until it
-    exists, the registration is confirmed at once and these reasons are kept with the taxpayer."""
+    must be sound enough to deduct input VAT). Any reason sends the taxpayer registration to the
+    tax staff's review queue; once approved, the reasons are kept with the taxpayer."""
     if app.tax.taxpayer_type == TaxpayerType.general:
         return [_reason("general_taxpayer_review", "申请登记为一般纳税人，需税务人员审核", "tax.taxpayer_type")]
     return []
@@ -93,3 +93,23 @@ def initial_monthly_credit(kind: TaxpayerType, types: list[str]) -> Decimal:
     if not types:
         return Decimal("0.00")
     return INITIAL_MONTHLY_CREDIT[(kind, InvoiceKind.special.value in types)]
+
+
+def clearance_reasons(outstanding: Decimal) -> list[Reason]:
+    """清税 is refused while anything is owed (欠税): it must be paid first."""
+    if outstanding > 0:
+        return [Reason(code="unpaid_tax", message=f"尚有欠缴税款 {outstanding} 元，结清后方可清税",
+                       field=f"{APP}.uscc")]
+    return []
+
+
+def clearance_certificate_number(division_code: str, year: int, serial: int) -> str:
+    """清税证明 number: the bureau's division, the year and its serial there, as a 税企清 document."""
+    return f"{division_code}税企清〔{year}〕{serial}号"
+
+
+def arrears_after(outstanding: Decimal, amount: Decimal) -> Decimal:
+    """What is owed once `amount` more is recorded; only a positive amount can be recorded."""
+    if amount <= 0:
+        raise ValueError(f"an arrears amount must be positive, got {amount}")
+    return (outstanding + amount).quantize(Decimal("0.01"))
