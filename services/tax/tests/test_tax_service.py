@@ -252,7 +252,7 @@ def test_a_deregistration_withdrawn_after_clearance_undoes_it_and_the_taxpayer_i
 def test_a_step_whose_turn_comes_after_the_withdrawal_never_starts_and_says_so(start_service, broker_uri, watch):
     from yjs_contracts.events import CaseWithdrawn
 
-    container = start_service(TaxService)
+    container = start_service(TaxService, max_workers=1)  # one at a time: in the order published
     watcher = watch("tax.tax_cleared", "tax.step_updated")
     uscc = make_uscc("330402", 61)
     deregistration = submitted("D6", samples.deregistration_application(uscc), "deregistration")
