@@ -62,7 +62,7 @@ def stricter_edition():
 
 def test_a_case_is_decided_with_the_catalogue_edition_it_was_planned_with(start_service, broker_uri, watch,
                                                                           stricter_edition):
-    start_service(LicensingService)
+    start_service(LicensingService, max_workers=1)  # in the order published: the enterprise is known first
     watcher = watch(*OUTCOMES)
     uscc = make_uscc("330402", 101)
     publish(broker_uri, registered(uscc, "R1"))
@@ -81,7 +81,7 @@ def test_a_case_is_decided_with_the_catalogue_edition_it_was_planned_with(start_
 
 
 def test_a_false_commitment_is_revoked_once_announced_and_bars_commitments(start_service, broker_uri, watch, rpc):
-    start_service(LicensingService)
+    start_service(LicensingService, max_workers=1)  # in the order published: the enterprise is known first
     watcher = watch(*OUTCOMES, "licensing.permit_revoked")
     uscc = make_uscc("330402", 102)
     publish(broker_uri, registered(uscc, "R2"))
@@ -111,7 +111,7 @@ def test_a_false_commitment_is_revoked_once_announced_and_bars_commitments(start
 
 def test_unknown_and_deregistered_enterprises_are_refused_and_closing_ends_every_permit(start_service, broker_uri,
                                                                                          watch):
-    start_service(LicensingService)
+    start_service(LicensingService, max_workers=1)  # in the order published: the enterprise is known first
     watcher = watch(*OUTCOMES, "licensing.licences_revoked")
     publish(broker_uri, licensing("L5", make_uscc("330402", 999), ["食品销售"], ["食品销售"]))
     unknown = outcome(watcher, "L5")
@@ -139,7 +139,7 @@ def test_unknown_and_deregistered_enterprises_are_refused_and_closing_ends_every
 
 def test_what_waits_for_staff_is_issued_on_their_approval_beside_what_was_issued_at_once(start_service, broker_uri,
                                                                                         watch, rpc):
-    start_service(LicensingService)
+    start_service(LicensingService, max_workers=1)  # in the order published: the enterprise is known first
     watcher = watch(*OUTCOMES)
     uscc = make_uscc("330402", 104)
     publish(broker_uri, registered(uscc, "R4"))
@@ -162,7 +162,7 @@ def test_what_waits_for_staff_is_issued_on_their_approval_beside_what_was_issued
 
 
 def test_a_withdrawn_case_ends_the_permits_it_was_issued(start_service, broker_uri, watch):
-    container = start_service(LicensingService)
+    container = start_service(LicensingService, max_workers=1)  # in the order published: the enterprise is known first
     watcher = watch(*OUTCOMES)
     uscc = make_uscc("330402", 105)
     publish(broker_uri, registered(uscc, "R5"))
