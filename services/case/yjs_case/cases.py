@@ -178,14 +178,16 @@ def _finish(uow, event, case, steps, report, status) -> dict[str, Any]:
         uow.session.execute(update(case_steps).where(
             (case_steps.c.case_id == event.case_id) & (case_steps.c.status == StepStatus.pending.value))
             .values(status=StepStatus.cancelled.value))
+    # reports arrive in any order: the case finished when its latest step did
+    finished_at = max([event.occurred_at] + [_aware(s["finished_at"]) for s in steps if s["finished_at"]])
     finished = CaseFinished(matter=case["matter"], owner=case["owner"], status=status, outputs=outputs,
-                            reasons=reasons, finished_at=event.occurred_at)
+                            reasons=reasons, finished_at=finished_at)
     announced = new_event(f"case.{status.value}", finished, case_id=event.case_id, causation=event)
     uow.announce(announced)
     uow.session.execute(case_timeline.insert().values(
         case_id=event.case_id, at=max(announced.occurred_at, event.occurred_at), event_type=announced.event_type,
         event_id=str(announced.event_id), summary=f"办结: {status.value}"))
-    return {"finished_at": event.occurred_at, "outputs": outputs, "reasons": reasons}
+    return {"finished_at": finished_at, "outputs": outputs, "reasons": reasons}
 
 
 class StepNotReported(Exception):
