@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from . import api
 from .envelope import Envelope
 from .events import EVENT_MODELS
-from .steps import STEP_KINDS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 

@@ -10,19 +10,13 @@ from yjs_bank_account.service import BankAccountService
 from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import CarvedSeal, CaseSubmitted, EnterpriseRegistered, SealsCarved, step_report
-from yjs_contracts.plans import plan_for, with_deadlines
+from yjs_contracts.events import CarvedSeal, EnterpriseRegistered, SealsCarved, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
 from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import case_submitted as submitted
 
 SEALS = ("official", "finance", "invoice", "contract", "legal_representative")
 
-
-def submitted(case_id: str, application: dict, matter: str = "establishment"):
-    now = datetime.now(timezone.utc)
-    plan = with_deadlines(matter, plan_for(matter, application), now)
-    return new_event("case.submitted", CaseSubmitted(matter=matter, owner="alice", application=application,
-                                                     plan=plan, submitted_at=now), case_id=case_id)
 
 
 def registered(case_id: str, n: int):

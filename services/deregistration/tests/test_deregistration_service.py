@@ -12,11 +12,10 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import (CaseFinished, CaseSubmitted, CaseWithdrawn, EnterpriseDeregistered,
                                   EnterpriseRegistered, TaxArrears, step_report)
-from yjs_contracts.plans import plan_for, with_deadlines
 from yjs_contracts.steps import StepStatus
 from yjs_deregistration.models import enterprises, notices, tax_arrears
 from yjs_deregistration.service import DeregistrationService
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import case_submitted, publish, wait_for
 
 ACCEPTED, REFUSED = "deregistration.application_accepted", "deregistration.application_refused"
 UPDATED, ENDED, OBJECTED = "deregistration.step_updated", "deregistration.notice_period_ended", \
@@ -34,10 +33,7 @@ application = samples.deregistration_application
 
 
 def submitted(case_id: str, app: dict):
-    now = datetime.now(timezone.utc)
-    plan = with_deadlines("deregistration", plan_for("deregistration", app), now)
-    return new_event("case.submitted", CaseSubmitted(matter="deregistration", owner="alice", application=app,
-                                                     plan=plan, submitted_at=now), case_id=case_id)
+    return case_submitted(case_id, app, "deregistration")
 
 
 def registered(n: int):

@@ -2,7 +2,6 @@
 retries that do not block, dead letters."""
 
 import json
-from datetime import datetime, timezone
 
 from nameko.rpc import rpc
 from sqlalchemy import MetaData, create_engine, insert, select

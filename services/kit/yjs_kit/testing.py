@@ -221,3 +221,17 @@ def rpc(broker_uri):
     cluster = proxy.start()
     yield lambda service: getattr(cluster, service)
     proxy.stop()
+
+
+def case_submitted(case_id: str, application: dict, matter: str = "establishment", owner: str = "alice", **extra):
+    """case.submitted as the case service announces it: the application's plan, with deadlines."""
+    from datetime import datetime, timezone
+
+    from yjs_contracts.envelope import new_event
+    from yjs_contracts.events import CaseSubmitted
+    from yjs_contracts.plans import plan_for, with_deadlines
+
+    now = datetime.now(timezone.utc)
+    plan = with_deadlines(matter, plan_for(matter, application), now)
+    return new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application, plan=plan,
+                                                     submitted_at=now, **extra), case_id=case_id)

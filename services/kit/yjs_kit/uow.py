@@ -9,12 +9,12 @@ from typing import Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, insert, select, text, update
+from sqlalchemy import MetaData, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from yjs_contracts.envelope import Envelope
 
-from .db import is_postgres, make_engine
+from .db import make_engine
 from .outbox import OutboxRelay, outbox_row
 
 

@@ -13,11 +13,10 @@ from yjs_contracts.catalogue import PermitMode
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from sqlalchemy import create_engine, select
-from yjs_contracts.events import (CaseSubmitted, CaseWithdrawn, EnterpriseDeregistered, EnterpriseRegistered,
+from yjs_contracts.events import (CaseWithdrawn, EnterpriseDeregistered, EnterpriseRegistered,
                                   step_report)
-from yjs_contracts.plans import plan_for, with_deadlines
 from yjs_contracts.steps import StepStatus
-from yjs_kit.testing import publish
+from yjs_kit.testing import case_submitted, publish
 from yjs_licensing.models import permits
 from yjs_licensing.service import LicensingService
 
@@ -26,10 +25,7 @@ NAME = "嘉兴明远数字科技有限公司"
 
 
 def submitted(case_id: str, matter: str, application: dict, version: str = catalogue.VERSION):
-    now = datetime.now(timezone.utc)
-    plan = with_deadlines(matter, plan_for(matter, application), now)
-    return new_event("case.submitted", CaseSubmitted(matter=matter, owner="alice", application=application, plan=plan,
-                                                     submitted_at=now, catalogue_version=version), case_id=case_id)
+    return case_submitted(case_id, application, matter, catalogue_version=version)
 
 
 def registered(uscc: str, case_id: str):

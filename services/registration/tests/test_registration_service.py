@@ -6,19 +6,13 @@ from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import CaseSubmitted, step_report
-from yjs_contracts.plans import plan_for, with_deadlines
+from yjs_contracts.events import step_report
 from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import case_submitted as submitted
 from yjs_contracts.steps import StepStatus
 from yjs_registration.models import enterprises, metadata
 from yjs_registration.service import RegistrationService
 
-
-def submitted(case_id: str, application: dict, matter: str = "establishment"):
-    now = datetime.now(timezone.utc)
-    plan = with_deadlines(matter, plan_for(matter, application), now)
-    return new_event("case.submitted", CaseSubmitted(matter=matter, owner="alice", application=application,
-                                                     plan=plan, submitted_at=now), case_id=case_id)
 
 
 def test_a_valid_application_is_registered_once_even_when_delivered_twice(start_service, broker_uri, watch):

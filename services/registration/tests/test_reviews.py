@@ -11,20 +11,14 @@ from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import CaseSubmitted, CaseWithdrawn, SupplementProvided
-from yjs_contracts.plans import plan_for, with_deadlines
+from yjs_contracts.events import CaseWithdrawn, SupplementProvided
 from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import case_submitted as submitted
 from yjs_registration.models import enterprises, metadata, name_reservations
 from yjs_registration.service import RegistrationService
 
 EVENTS = ("registration.enterprise_registered", "registration.establishment_refused", "registration.step_updated")
 
-
-def submitted(case_id: str, application: dict):
-    now = datetime.now(timezone.utc)
-    plan = with_deadlines("establishment", plan_for("establishment", application), now)
-    return new_event("case.submitted", CaseSubmitted(matter="establishment", owner="alice", application=application,
-                                                     plan=plan, submitted_at=now), case_id=case_id)
 
 
 def foreign(trade_name: str) -> dict:

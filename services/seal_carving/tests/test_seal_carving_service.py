@@ -6,10 +6,10 @@ from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import CaseSubmitted, EnterpriseRegistered, step_report
-from yjs_contracts.plans import plan_for, with_deadlines
+from yjs_contracts.events import EnterpriseRegistered, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
 from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import case_submitted as submitted
 from yjs_seal_carving.models import metadata, seal_orders, seals
 from yjs_seal_carving.rules import is_filing_code
 from yjs_seal_carving.service import SealCarvingService
@@ -17,12 +17,6 @@ from yjs_seal_carving.service import SealCarvingService
 CARVED, REFUSED = "seal_carving.seals_carved", "seal_carving.seal_order_refused"
 ALL_FIVE = {"official", "finance", "invoice", "contract", "legal_representative"}
 
-
-def submitted(case_id: str, application: dict, matter: str = "establishment"):
-    now = datetime.now(timezone.utc)
-    plan = with_deadlines(matter, plan_for(matter, application), now)
-    return new_event("case.submitted", CaseSubmitted(matter=matter, owner="alice", application=application,
-                                                     plan=plan, submitted_at=now), case_id=case_id)
 
 
 def registered(case_id: str, application: dict, serial: int):

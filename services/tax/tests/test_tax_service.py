@@ -9,22 +9,16 @@ from sqlalchemy import create_engine, func, select
 from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import CarvedSeal, CaseSubmitted, EnterpriseRegistered, SealsCarved, step_report
-from yjs_contracts.plans import plan_for, with_deadlines
+from yjs_contracts.events import CarvedSeal, EnterpriseRegistered, SealsCarved, step_report
 from yjs_contracts.steps import StepStatus
 from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import case_submitted as submitted
 from yjs_tax.models import clearances, invoice_grants, metadata, taxpayers
 from yjs_tax.service import TaxService
 
 WITHOUT_INVOICE_SEAL = ("official", "finance", "legal_representative")
 REGISTERED, GRANTED = "tax.taxpayer_registered", "tax.invoices_granted"
 
-
-def submitted(case_id: str, application: dict, matter: str = "establishment"):
-    now = datetime.now(timezone.utc)
-    plan = with_deadlines(matter, plan_for(matter, application), now)
-    return new_event("case.submitted", CaseSubmitted(matter=matter, owner="alice", application=application,
-                                                     plan=plan, submitted_at=now), case_id=case_id)
 
 
 def enterprise_registered(case_id: str, n: int, application: dict):
