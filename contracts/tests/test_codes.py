@@ -62,7 +62,7 @@ def test_constants():
     assert not set("IOSVZ") & set(USCC_ALPHABET)
     assert list(codes.USCC_WEIGHTS) == REF_USCC_WEIGHTS
     assert list(codes.USCC_WEIGHTS) == [3 ** i % 31 for i in range(17)]
-    assert MOBILE_PATTERN == r"^1[3-9]\d{9}$"
+    assert MOBILE_PATTERN == r"^1[3-9][0-9]{9}$"
     assert AUTHORITY_TYPES["1"] == {"1", "2", "3", "9"}
     assert AUTHORITY_TYPES["5"] == {"1", "2", "3", "9"}
     assert AUTHORITY_TYPES["9"] == {"1", "2", "3"}

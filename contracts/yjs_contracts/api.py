@@ -2,24 +2,107 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
+                      ValidationError, ValidationInfo, WithJsonSchema, field_validator, model_validator)
 
-from .codes import MOBILE_PATTERN
+from .codes import ISO3166_ALPHA3, MOBILE_PATTERN, CodeError, text_problem, validate_uscc
 from .plans import CHINA
 from .steps import StepStatus
 
-ID_NUMBER_SHAPE = r"^\d{17}[\dX]$"  # the check digit itself is a registration rule, refused with a reason
+# ASCII digits only: pydantic's \d is Unicode-aware and would let full-width digits in
+ID_NUMBER_SHAPE = r"^[0-9]{17}[0-9X]$"  # the check digit itself is a registration rule, refused with a reason
 USCC_SHAPE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+DIVISION_SHAPE = r"^[0-9]{6}$"
 
-Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2, examples=["1000000.00"])]
+#: Under a trillion yuan: larger is a typing error, and it keeps every amount exact in 14 digits.
+MAX_AMOUNT = Decimal("999999999999.99")
+_AMOUNT_TEXT = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: Contribution deadlines outside this window are typing errors, not plans.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _amount_text(value: Any) -> Any:
+    """Money arrives as a decimal string ("1000000.00"): a JSON number is binary floating point,
+    and "500_000" or full-width digits are not what a clerk reads on the form."""
+    if isinstance(value, Decimal):  # built in code, not read from a body
+        return value
+    if not isinstance(value, str) or not _AMOUNT_TEXT.fullmatch(value):
+        raise ValueError('a decimal string of yuan with at most two places, e.g. "1000000.00"')
+    return Decimal(value)
+
+
+def _date_text(value: Any) -> Any:
+    """A date is "YYYY-MM-DD" (lax parsing would take a number as a timestamp)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+def _line(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _text(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _uscc(value: str) -> str:
+    try:
+        validate_uscc(value)
+    except CodeError as error:
+        raise ValueError(f"not a valid unified social credit code: {error}") from None
+    return value
+
+
+def _nationality(value: str) -> str:
+    if value not in ISO3166_ALPHA3:
+        raise ValueError("not an ISO 3166 alpha-3 country code")
+    return value
+
+
+def _deadline(value: date, info: ValidationInfo) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"a date between {EARLIEST_DATE} and {LATEST_DATE}")
+    # only when an application is accepted (parse_submission passes today): a department that
+    # reads the stored application later must not refuse what was accepted
+    today = (info.context or {}).get("today")
+    if today is not None and value < today:
+        raise ValueError("the deadline has already passed")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount_text),
+                   Field(gt=0, le=MAX_AMOUNT, max_digits=14, decimal_places=2),
+                   WithJsonSchema({"type": "string", "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$",
+                                   "examples": ["1000000.00"]})]
+IsoDate = Annotated[date, BeforeValidator(_date_text)]
+Deadline = Annotated[date, BeforeValidator(_date_text), AfterValidator(_deadline)]
 Mobile = Annotated[str, Field(pattern=MOBILE_PATTERN, examples=["13800000000"])]
 IdNumber = Annotated[str, Field(pattern=ID_NUMBER_SHAPE, examples=["11010519491231002X"])]
-PersonName = Annotated[str, Field(min_length=1, max_length=50)]
+Uscc = Annotated[str, Field(pattern=USCC_SHAPE, examples=["91330402MA2CXXXX0X"]), AfterValidator(_uscc)]
+Nationality = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CHN"]), AfterValidator(_nationality)]
+#: One line a person reads (names, addresses, scope items): no control, bidi or private-use
+#: characters, not blank. CJK extension planes and the middle dot (·) are names like any other.
+Line = Annotated[str, AfterValidator(_line)]
+#: Free text that may run over several lines (reasons, reports, comments).
+Text = Annotated[str, AfterValidator(_text)]
+PersonName = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_line)]
+ScopeItem = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_line)]
 
 
 class Strict(BaseModel):
@@ -69,24 +152,24 @@ class InvoiceKind(StrEnum):
 
 
 class NameParts(Strict):
-    region: str = Field(min_length=2, max_length=20, examples=["嘉兴"])
-    trade_name: str = Field(min_length=1, max_length=20, examples=["红船"])
-    industry: str = Field(min_length=1, max_length=20, examples=["数字科技"])
-    form: str = Field(min_length=2, max_length=10, examples=["有限公司"])
+    region: Line = Field(min_length=2, max_length=20, examples=["嘉兴"])
+    trade_name: Line = Field(min_length=1, max_length=20, examples=["红船"])
+    industry: Line = Field(min_length=1, max_length=20, examples=["数字科技"])
+    form: Line = Field(min_length=2, max_length=10, examples=["有限公司"])
 
 
 class Domicile(Strict):
-    address: str = Field(min_length=4, max_length=200)
-    division_code: str = Field(pattern=r"^\d{6}$", examples=["330402"])
+    address: Line = Field(min_length=4, max_length=200)
+    division_code: str = Field(pattern=DIVISION_SHAPE, examples=["330402"])
 
 
 class Enterprise(Strict):
-    name: str = Field(min_length=4, max_length=60)
+    name: Line = Field(min_length=4, max_length=60)
     name_parts: NameParts
     type: EnterpriseType
     domicile: Domicile
     registered_capital: Amount
-    business_scope: list[str] = Field(min_length=1, max_length=50)
+    business_scope: list[ScopeItem] = Field(min_length=1, max_length=50)
 
 
 class LegalRepresentative(Strict):
@@ -97,13 +180,13 @@ class LegalRepresentative(Strict):
 
 class Shareholder(Strict):
     kind: Literal["natural_person", "entity"]
-    name: str = Field(min_length=1, max_length=100)
+    name: Line = Field(min_length=1, max_length=100)
     id_number: IdNumber | None = None
-    uscc: str | None = Field(default=None, pattern=USCC_SHAPE)
-    nationality: str = Field(default="CHN", pattern=r"^[A-Z]{3}$")
+    uscc: Uscc | None = None
+    nationality: Nationality = "CHN"
     subscribed_amount: Amount
     contribution_form: ContributionForm
-    contribution_deadline: date
+    contribution_deadline: Deadline
 
     @model_validator(mode="after")
     def _identified(self) -> "Shareholder":
@@ -133,13 +216,13 @@ class Contacts(Strict):
 
 
 class BankAccountRequest(Strict):
-    bank: str = Field(min_length=2, max_length=50)
-    branch: str = Field(min_length=2, max_length=50)
+    bank: Line = Field(min_length=2, max_length=50)
+    branch: Line = Field(min_length=2, max_length=50)
 
 
 class TaxRequest(Strict):
     taxpayer_type: TaxpayerType = TaxpayerType.small_scale
-    invoices: list[InvoiceKind] = Field(default_factory=lambda: [InvoiceKind.ordinary])
+    invoices: list[InvoiceKind] = Field(default_factory=lambda: [InvoiceKind.ordinary], max_length=10)
 
 
 class EstablishmentApplication(Strict):
@@ -150,24 +233,45 @@ class EstablishmentApplication(Strict):
     shareholders: list[Shareholder] = Field(min_length=1, max_length=50)
     officers: list[Officer] = Field(min_length=1, max_length=20)
     contacts: Contacts
-    seals: list[SealType] = Field(default_factory=list)
+    seals: list[SealType] = Field(default_factory=list, max_length=5)
     bank_account: BankAccountRequest | None = None
     tax: TaxRequest = Field(default_factory=TaxRequest)
-    commitments: list[str] = Field(default_factory=list)
+    commitments: list[ScopeItem] = Field(default_factory=list, max_length=50)
+
+    @field_validator("shareholders")
+    @classmethod
+    def _distinct_shareholders(cls, shareholders: list[Shareholder]) -> list[Shareholder]:
+        seen: dict[str, int] = {}
+        for i, s in enumerate(shareholders):
+            key = s.id_number or s.uscc or ""
+            if key in seen:
+                raise ValueError(f"shareholders {seen[key]} and {i} are the same investor")
+            seen[key] = i
+        return shareholders
+
+    @field_validator("officers")
+    @classmethod
+    def _one_per_unique_role(cls, officers: list[Officer]) -> list[Officer]:
+        # a company has one chairman, one executive director, one manager; directors and
+        # supervisors may be several
+        for role in (OfficerRole.executive_director, OfficerRole.chairman, OfficerRole.manager):
+            if sum(o.role == role for o in officers) > 1:
+                raise ValueError(f"more than one {role.value}")
+        return officers
 
 
 class LicensingApplication(Strict):
     """行业准营: the permits an existing enterprise's scope needs."""
 
-    uscc: str = Field(pattern=USCC_SHAPE)
-    business_scope: list[str] = Field(min_length=1, max_length=50)
-    commitments: list[str] = Field(default_factory=list)
+    uscc: Uscc
+    business_scope: list[ScopeItem] = Field(min_length=1, max_length=50)
+    commitments: list[ScopeItem] = Field(default_factory=list, max_length=50)
 
 
 class RevocationRequest(Strict):
     """撤销 of a permit issued on a commitment (告知承诺) that its post-issuance check found false."""
 
-    finding: str = Field(min_length=2, max_length=1000, examples=["现场核查：经营场所无油烟净化设施，与承诺不符"])
+    finding: Text = Field(min_length=2, max_length=1000, examples=["现场核查：经营场所无油烟净化设施，与承诺不符"])
 
 
 class PermitRevocation(BaseModel):
@@ -180,8 +284,8 @@ class PermitRevocation(BaseModel):
 
 
 class DeregistrationCommitments(Strict):
-    debts_settled: bool
-    investors_agree: bool
+    debts_settled: StrictBool  # a signed commitment is true, not "yes" or 1
+    investors_agree: StrictBool
 
 
 class LiquidationMember(Strict):
@@ -192,11 +296,11 @@ class LiquidationMember(Strict):
 class DeregistrationApplication(Strict):
     """注销: 简易注销 (simple) or 一般注销 (general)."""
 
-    uscc: str = Field(pattern=USCC_SHAPE)
+    uscc: Uscc
     route: Literal["simple", "general"]
-    reason: str = Field(min_length=2, max_length=200)
+    reason: Text = Field(min_length=2, max_length=200)
     commitments: DeregistrationCommitments
-    liquidation_group: list[LiquidationMember] = Field(default_factory=list)
+    liquidation_group: list[LiquidationMember] = Field(default_factory=list, max_length=50)
 
 
 class NoticeSummary(BaseModel):
@@ -220,9 +324,9 @@ class Objection(Strict):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100, examples=["某某供应链有限公司"])
-    contact: str = Field(min_length=5, max_length=100, examples=["13900000000"])
-    reason: str = Field(min_length=2, max_length=1000, examples=["尚欠我司货款 12 万元未结清"])
+    name: Line = Field(min_length=1, max_length=100, examples=["某某供应链有限公司"])
+    contact: Line = Field(min_length=5, max_length=100, examples=["13900000000"])
+    reason: Text = Field(min_length=2, max_length=1000, examples=["尚欠我司货款 12 万元未结清"])
 
 
 class ObjectionAccepted(BaseModel):
@@ -237,8 +341,8 @@ class LiquidationReport(Strict):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    report: str = Field(min_length=10, max_length=20000)
-    approved_on: date
+    report: Text = Field(min_length=10, max_length=20000)
+    approved_on: IsoDate
 
     @field_validator("approved_on")
     @classmethod
@@ -261,7 +365,7 @@ APPLICATION_MODELS: dict[str, type[Strict]] = {
 
 
 class SubmitCase(Strict):
-    matter: str
+    matter: str = Field(max_length=40)
     application: dict[str, Any]
 
 
@@ -291,7 +395,8 @@ class InvalidApplication(ValueError):
 def validation_details(error: ValidationError, prefix: str = "") -> list[ErrorDetail]:
     details = []
     for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"])
+        # a key the client made up is echoed back, but never at any length
+        path = ".".join(str(part)[:100] for part in item["loc"])[:300]
         field = ".".join(p for p in (prefix, path) if p)
         details.append(ErrorDetail(field=field or prefix or "body", reason=item["msg"]))
     return details
@@ -308,7 +413,9 @@ def parse_submission(body: Any) -> tuple[str, Strict]:
         known = ", ".join(sorted(APPLICATION_MODELS))
         raise InvalidApplication([ErrorDetail(field="matter", reason=f"unknown matter; known: {known}")])
     try:
-        return submission.matter, model.model_validate(submission.application)
+        # today: a deadline already past is refused at acceptance, never again afterwards
+        return submission.matter, model.model_validate(submission.application,
+                                                       context={"today": datetime.now(CHINA).date()})
     except ValidationError as error:
         raise InvalidApplication(validation_details(error, "application")) from None
 
@@ -410,8 +517,8 @@ class SupplementField(Strict):
 class SupplementMaterial(Strict):
     """A material handed in, by the id of the document already uploaded."""
 
-    material: str = Field(min_length=1, max_length=100, examples=["住所使用证明"])
-    document_id: str = Field(min_length=1, max_length=200)
+    material: Line = Field(min_length=1, max_length=100, examples=["住所使用证明"])
+    document_id: Line = Field(min_length=1, max_length=200)
 
 
 class Supplements(Strict):
@@ -429,7 +536,7 @@ class SupplementAccepted(BaseModel):
 
 
 class WithdrawalRequest(Strict):
-    reason: str = Field(min_length=1, max_length=500, examples=["经营计划调整，暂不设立"])
+    reason: Text = Field(min_length=1, max_length=500, examples=["经营计划调整，暂不设立"])
 
 
 class WithdrawalAccepted(BaseModel):
@@ -442,9 +549,10 @@ class RatingRequest(Strict):
     """好差评 of an ended case: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意 — overall and,
     optionally, per department of the case."""
 
-    overall: int = Field(ge=1, le=5)
-    departments: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict)
-    comment: str | None = Field(default=None, max_length=1000)
+    overall: StrictInt = Field(ge=1, le=5)  # 5, not 5.0, "5" or true
+    departments: dict[Annotated[str, Field(max_length=40)], Annotated[StrictInt, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, max_length=20)
+    comment: Text | None = Field(default=None, max_length=1000)
 
 
 class RatingAccepted(BaseModel):
@@ -475,14 +583,14 @@ class FollowUpList(BaseModel):
 
 
 class FollowUpResponse(Strict):
-    response: str = Field(min_length=2, max_length=2000, examples=["已电话回访，补正告知不清的问题已整改"])
+    response: Text = Field(min_length=2, max_length=2000, examples=["已电话回访，补正告知不清的问题已整改"])
 
 
 class MissingMaterial(Strict):
     """One material a 容缺受理 lets the applicant hand in later: what and in which form."""
 
-    material: str = Field(min_length=1, max_length=100, examples=["住所使用证明"])
-    message: str = Field(min_length=1, max_length=500, examples=["租赁合同复印件并加盖出租方公章"])
+    material: Line = Field(min_length=1, max_length=100, examples=["住所使用证明"])
+    message: Text = Field(min_length=1, max_length=500, examples=["租赁合同复印件并加盖出租方公章"])
 
 
 class ReviewDecision(Strict):
@@ -494,7 +602,7 @@ class ReviewDecision(Strict):
 
     decision: Literal["approve", "refuse", "request_corrections"]
     reasons: list[Reason] = Field(default_factory=list, max_length=100)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Text | None = Field(default=None, max_length=2000)
     missing_materials: list[MissingMaterial] = Field(default_factory=list, max_length=50)
     materials_due: datetime | None = None
 

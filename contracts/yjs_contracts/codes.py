@@ -83,7 +83,7 @@ ORG_CODE_WEIGHTS: tuple[int, ...] = (3, 7, 9, 10, 5, 8, 4, 2)
 ID_WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
-MOBILE_PATTERN: str = r"^1[3-9]\d{9}$"
+MOBILE_PATTERN: str = r"^1[3-9][0-9]{9}$"  # ASCII digits: a full-width mobile is not one
 _MOBILE_RE = re.compile(MOBILE_PATTERN, re.ASCII)
 
 _DIGITS = frozenset("0123456789")
@@ -367,3 +367,51 @@ def mask_mobile(mobile: str) -> str:
     if not _MOBILE_RE.fullmatch(mobile):
         raise CodeError("mobile", f"{mobile!r} is not a mainland mobile number")
     return mobile[:3] + "****" + mobile[-4:]
+
+
+# --------------------------------------------------------------------------
+# ISO 3166-1 alpha-3 country codes (nationality of a foreign investor)
+# --------------------------------------------------------------------------
+
+#: The officially assigned ISO 3166-1 alpha-3 codes: a nationality outside it is refused at the
+#: door instead of reaching a registrar.
+ISO3166_ALPHA3: frozenset[str] = frozenset("""
+ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA BGD BGR
+BHR BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN CIV CMR COD COG
+COK COL COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU EGY ERI ESH ESP EST ETH
+FIN FJI FLK FRA FRO FSM GAB GBR GEO GGY GHA GIB GIN GLP GMB GNB GNQ GRC GRD GRL GTM GUF GUM GUY
+HKG HMD HND HRV HTI HUN IDN IMN IND IOT IRL IRN IRQ ISL ISR ITA JAM JEY JOR JPN KAZ KEN KGZ KHM
+KIR KNA KOR KWT LAO LBN LBR LBY LCA LIE LKA LSO LTU LUX LVA MAC MAF MAR MCO MDA MDG MDV MEX MHL
+MKD MLI MLT MMR MNE MNG MNP MOZ MRT MSR MTQ MUS MWI MYS MYT NAM NCL NER NFK NGA NIC NIU NLD NOR
+NPL NRU NZL OMN PAK PAN PCN PER PHL PLW PNG POL PRI PRK PRT PRY PSE PYF QAT REU ROU RUS RWA SAU
+SDN SEN SGP SGS SHN SJM SLB SLE SLV SMR SOM SPM SRB SSD STP SUR SVK SVN SWE SWZ SXM SYC SYR TCA
+TCD TGO THA TJK TKL TKM TLS TON TTO TUN TUR TUV TWN TZA UGA UKR UMI URY USA UZB VAT VCT VEN VGB
+VIR VNM VUT WLF WSM YEM ZAF ZMB ZWE
+""".split())
+
+
+# --------------------------------------------------------------------------
+# Names and free text
+# --------------------------------------------------------------------------
+
+#: Unicode categories never part of a name or a line of text: controls, format characters
+#: (bidi overrides, zero-width joiners), private use, surrogates, unassigned, line/paragraph
+#: separators (unassigned code points are let through: newer CJK extensions are names). A seal or a licence must show exactly what a person reads.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why `value` cannot be a name or a line of text, or None. Multi-line text may hold
+    newlines and tabs, nothing else of the above."""
+    import unicodedata
+
+    if not value.strip():
+        return "must not be blank"
+    if not multiline and value != value.strip():
+        return "must not begin or end with whitespace"
+    for char in value:
+        if multiline and char in "\n\r\t":
+            continue
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            return f"contains a control, format or private-use character (U+{ord(char):04X})"
+    return None
