@@ -73,7 +73,8 @@ def test_every_invalid_field_is_named_and_nothing_is_stored(api):
     assert fields == {"application.enterprise.registered_capital", "application.legal_representative.mobile",
                       "application.contacts"}
     assert api("POST", "/v1/cases", token(), json={"matter": "adoption", "application": {}}).status_code == 422
-    assert api("POST", "/v1/cases", token(), data="{not json").json()["error"]["details"][0]["field"] == "body"
+    assert api("POST", "/v1/cases", token(), data="{not json", headers={"Content-Type": "application/json"}
+               ).json()["error"]["details"][0]["field"] == "body"
     assert api("GET", "/v1/cases", token()).json()["items"] == []
 
 

@@ -12,7 +12,7 @@ from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug import Response
 from pydantic import ValidationError
-from yjs_contracts.api import (ErrorDetail, FollowUpResponse, InvalidApplication, LiquidationReport, Objection,
+from yjs_contracts.api import (USCC_SHAPE, CaseStatus, FollowUpResponse, LiquidationReport, Objection,
                                RatingRequest, ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest,
                                parse_submission, validation_details)
 from yjs_contracts.schemas import openapi
@@ -22,9 +22,9 @@ from yjs_kit.metrics import MetricsServer
 
 from .backends import Backends
 from .errors import ApiError, forbidden, json_response, not_found
-from .http import route
+from .http import idempotency_key, query_choice, query_cursor, query_limit, query_text, read_json, route
 
-MAX_BODY_BYTES = 1 << 20
+CASE_ID = r"[A-Z]{1,10}[0-9]{1,30}"
 OPENAPI = json.dumps(openapi(), ensure_ascii=False)
 
 
@@ -53,7 +53,7 @@ class Gateway:
         parse_submission(body)  # 422 before anything is stored
         # without a client key, one per request: an RPC redelivered after a crash of the case
         # service then finds the case it already opened instead of opening a second one
-        key = request.headers.get("Idempotency-Key") or f"request:{uuid.uuid4()}"
+        key = idempotency_key(request) or f"request:{uuid.uuid4()}"
         answer = self.backends["case"].call("submit", caller.subject, body, key)
         return json_response(202, {"case_id": answer["case_id"], "status": answer["status"]},
                              {"Location": f"/v1/cases/{answer['case_id']}"})
@@ -67,12 +67,9 @@ class Gateway:
     @route("GET", "/v1/cases")
     def list_cases(self, request):
         caller = self.caller(request, "applicant")
-        args = request.args
-        limit = args.get("limit", "20")
-        if not limit.isdigit():
-            raise ApiError(422, "invalid_query", "limit must be a number", [ErrorDetail(field="limit", reason="not a number")])
         return json_response(200, self.backends["case"].call(
-            "list_cases", caller.subject, args.get("status"), int(limit), args.get("after")))
+            "list_cases", caller.subject, query_choice(request, "status", [s.value for s in CaseStatus], None),
+            query_limit(request, 20, 100), query_cursor(request, "after", CASE_ID)))
 
     @route("POST", "/v1/cases/<string:case_id>/liquidation-report")
     def liquidation_report(self, request, case_id):
@@ -118,16 +115,10 @@ class Gateway:
     @route("GET", "/v1/departments/<string:department>/reviews")
     def reviews(self, request, department):
         self.staff_of(request, department)
-        args = request.args
-        limit = args.get("limit", "50")
-        if not limit.isdigit():
-            raise ApiError(422, "invalid_query", "limit must be a number", [ErrorDetail(field="limit", reason="not a number")])
-        status = args.get("status", "waiting")
-        if status not in ("waiting", "decided", "closed"):
-            raise ApiError(422, "invalid_query", "unknown status",
-                           [ErrorDetail(field="status", reason="one of waiting, decided, closed")])
+        status = query_choice(request, "status", ("waiting", "decided", "closed"), "waiting")
         return json_response(200, self.backend(department).call(
-            "reviews", status, args.get("case_id"), int(limit), args.get("after")))
+            "reviews", status, query_text(request, "case_id", CASE_ID), query_limit(request, 50, 200),
+            query_cursor(request, "after", r"R[0-9]{1,18}")))
 
     @route("POST", "/v1/departments/<string:department>/reviews/<string:review_id>/decision")
     def decide(self, request, department, review_id):
@@ -141,12 +132,9 @@ class Gateway:
     @route("GET", "/v1/follow-ups")
     def follow_ups(self, request):
         self.caller(request, "operator")
-        args = request.args
-        limit = args.get("limit", "50")
-        if not limit.isdigit():
-            raise ApiError(422, "invalid_query", "limit must be a number", [ErrorDetail(field="limit", reason="not a number")])
+        status = query_choice(request, "status", ("open", "closed", ""), "open") or None  # empty: all
         return json_response(200, self.backends["case"].call(
-            "follow_ups", args.get("status", "open") or None, int(limit), args.get("after")))
+            "follow_ups", status, query_limit(request, 50, 200), query_cursor(request, "after", r"F[0-9]{1,18}")))
 
     @route("POST", "/v1/follow-ups/<string:follow_up_id>/response")
     def respond_to_follow_up(self, request, follow_up_id):
@@ -158,12 +146,9 @@ class Gateway:
     @route("GET", "/v1/notices")
     def notices(self, request):
         """Public: the deregistration notices now running (no token)."""
-        args = request.args
-        limit = args.get("limit", "50")
-        if not limit.isdigit():
-            raise ApiError(422, "invalid_query", "limit must be a number", [ErrorDetail(field="limit", reason="not a number")])
         return json_response(200, self.backend("deregistration").call(
-            "open_notices", args.get("uscc"), int(limit), args.get("after")))
+            "open_notices", query_text(request, "uscc", USCC_SHAPE.strip("^$")), query_limit(request, 50, 200),
+            query_cursor(request, "after", r"[A-Z]{1,10}[0-9]{1,30}")))
 
     @route("POST", "/v1/notices/<string:notice_id>/objections")
     def object_to_notice(self, request, notice_id):
@@ -233,12 +218,7 @@ def parse_body(model, body):
 
 
 def json_body(request):
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    try:
-        return json.loads(request.get_data(as_text=True) or "null")
-    except ValueError as error:
-        raise InvalidApplication([ErrorDetail(field="body", reason=f"not valid JSON: {error}")]) from None
+    return read_json(request)  # size, media type and depth bounded before parsing
 
 
 SERVICE = Gateway

@@ -1,33 +1,75 @@
-"""structlog JSON lines on stdout, personal data masked (ID numbers, mobile numbers)."""
+"""One logging configuration for every process: structlog and the standard library (nameko,
+kombu, werkzeug, eventlet's server) go through the same processors to stdout — JSON lines in
+production, readable lines in a terminal. Whatever a line carries, from the message to an
+exception's text and a message body's repr: ID numbers, mobile numbers and bank account numbers
+are masked, and control and bidi characters are escaped, so a value can never forge a line or
+drive the terminal."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
+from typing import Callable
 
 import structlog
 
-ID_NUMBER = re.compile(r"(?<![0-9A-Z])(\d{6})\d{8}(\d{3}[\dX])(?![0-9A-Z])")
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+#: bank account and card numbers: a run of 12 to 30 digits standing on its own (case ids and
+#: licence numbers start with letters or are 15 digits of a division and a serial: left alone)
+BANK_ACCOUNT = re.compile(r"(?<![0-9A-Za-z])([0-9]{4})[0-9]{4,22}([0-9]{4})(?![0-9A-Za-z])")
+#: C0 and C1 controls, DEL, bidi embeddings/overrides/isolates and marks, line/paragraph separators
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def mask(text: str) -> str:
-    return MOBILE.sub(r"\1****\2", ID_NUMBER.sub(r"\1********\2", text))
+    text = ID_NUMBER.sub(r"\1********\2", text)
+    text = MOBILE.sub(r"\1****\2", text)
+    return BANK_ACCOUNT.sub(lambda m: m.group(0) if len(m.group(0)) == 15 else f"{m.group(1)}****{m.group(2)}", text)
 
 
-def _mask_values(value):
+def escape(text: str) -> str:
+    """Control characters as visible escapes (\\n, \\x1b, \\u202e): one value, one line."""
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def clean(text: str) -> str:
+    return escape(mask(text))
+
+
+def _clean_values(value, key=None):
     if isinstance(value, str):
-        return mask(value)
+        return clean(value)
     if isinstance(value, dict):
-        return {k: _mask_values(v) for k, v in value.items()}
+        return {k: _clean_values(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_mask_values(v) for v in value]
-    return value
+        return [_clean_values(v) for v in value]
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return clean(repr(value))  # anything else would be rendered by its repr: masked first
 
 
 def mask_personal_data(_logger, _name, event_dict):
-    return {key: _mask_values(value) for key, value in event_dict.items()}
+    # "_record" and the like are structlog's own bookkeeping, removed before rendering
+    return {key: value if key.startswith("_") else _clean_values(value) for key, value in event_dict.items()}
+
+
+#: predicates: a worker's exception for which nameko's "error handling worker" line (with its
+#: traceback) is dropped, because the entrypoint answered it (a 4xx) and logged it in one line
+_QUIET: list[Callable[[BaseException], bool]] = []
+
+
+def quiet_worker_errors(predicate: Callable[[BaseException], bool]) -> None:
+    if predicate not in _QUIET:
+        _QUIET.append(predicate)
+
+
+class _WorkerErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (exc is not None and any(quiet(exc) for quiet in _QUIET))
 
 
 class StdoutLogger:
@@ -39,23 +81,51 @@ class StdoutLogger:
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
 
-def configure(service: str, level: str = "INFO") -> None:
-    logging.basicConfig(stream=sys.stdout, level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(message)s")
-    logging.getLogger("nameko").setLevel(logging.WARNING)
-    logging.getLogger("kombu").setLevel(logging.WARNING)
-    logging.getLogger("amqp").setLevel(logging.WARNING)
+class _StdoutHandler(logging.StreamHandler):
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+def _renderer(fmt: str | None):
+    fmt = fmt or os.environ.get("LOG_FORMAT") or ("console" if sys.stdout.isatty() else "json")
+    if fmt == "console":
+        return structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+    return structlog.processors.JSONRenderer(ensure_ascii=False)
+
+
+def configure(service: str, level: str = "INFO", fmt: str | None = None) -> None:
+    """`fmt`: "json" or "console"; by default LOG_FORMAT, else console on a terminal, JSON otherwise."""
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        mask_personal_data,  # after the exception became text: its message is masked too
+    ]
+    renderer = _renderer(fmt)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            mask_personal_data,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=lambda *args: StdoutLogger(),
         cache_logger_on_first_use=True,
     )
+    handler = _StdoutHandler()
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]))
+    handler.addFilter(_WorkerErrors())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for name in ("nameko", "kombu", "amqp", "werkzeug", "eventlet"):
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    logging.captureWarnings(True)
     structlog.contextvars.bind_contextvars(service=service)
