@@ -115,10 +115,10 @@ class Gateway:
     @route("GET", "/v1/departments/<string:department>/reviews")
     def reviews(self, request, department):
         self.staff_of(request, department)
-        status = query_choice(request, "status", ("waiting", "decided", "closed"), "waiting")
-        return json_response(200, self.backend(department).call(
-            "reviews", status, query_text(request, "case_id", CASE_ID), query_limit(request, 50, 200),
-            query_cursor(request, "after", r"R[0-9]{1,18}")))
+        query = (query_choice(request, "status", ("waiting", "decided", "closed"), "waiting"),
+                 query_text(request, "case_id", CASE_ID), query_limit(request, 50, 200),
+                 query_cursor(request, "after", r"R[0-9]{1,18}"))
+        return json_response(200, self.backend(department).call("reviews", *query))
 
     @route("POST", "/v1/departments/<string:department>/reviews/<string:review_id>/decision")
     def decide(self, request, department, review_id):
@@ -146,9 +146,9 @@ class Gateway:
     @route("GET", "/v1/notices")
     def notices(self, request):
         """Public: the deregistration notices now running (no token)."""
-        return json_response(200, self.backend("deregistration").call(
-            "open_notices", query_text(request, "uscc", USCC_SHAPE.strip("^$")), query_limit(request, 50, 200),
-            query_cursor(request, "after", r"[A-Z]{1,10}[0-9]{1,30}")))
+        query = (query_text(request, "uscc", USCC_SHAPE.strip("^$")), query_limit(request, 50, 200),
+                 query_cursor(request, "after", r"[A-Z]{1,10}[0-9]{1,30}"))
+        return json_response(200, self.backend("deregistration").call("open_notices", *query))
 
     @route("POST", "/v1/notices/<string:notice_id>/objections")
     def object_to_notice(self, request, notice_id):
