@@ -17,3 +17,53 @@ def test_id_numbers_and_mobiles_are_masked_everywhere_in_a_line(capsys):
     assert "110105********002X" in line["event"] and "138****0000" in line["event"]
     assert line["person"]["phones"] == ["139****5678"]
     assert line["service"] == "probe" and line["case_id"] == "C1" and line["level"] == "info"
+
+
+def _lines(capsys):
+    return [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+
+
+def test_standard_library_lines_go_through_the_same_masking_and_escaping(capsys):
+    import logging
+
+    kit_logging.configure("probe")
+    body = {"legal_representative": {"id_number": "11010519491231002X", "mobile": "13800000000"},
+            "account": "6222020200112233445"}
+    logging.getLogger("kombu.messaging").error("Can't decode message body: %r", body)
+    try:
+        raise ValueError(f"bad person 440524188001010014 at 13912345678\x1b[2J\nforged line")
+    except ValueError:
+        logging.getLogger("nameko.containers").exception("error handling worker %s", "<worker>")
+    lines = _lines(capsys)
+    assert len(lines) == 2
+    text = json.dumps(lines, ensure_ascii=False)
+    for secret in ("11010519491231002X", "13800000000", "6222020200112233445", "440524188001010014", "13912345678"):
+        assert secret not in text
+    assert "6222****3445" in lines[0]["event"] and lines[0]["logger"] == "kombu.messaging"
+    assert "\x1b" not in lines[1]["exception"] and "\\x1b[2J\\nforged line" in lines[1]["exception"]
+
+
+def test_control_characters_can_never_forge_a_line(capsys):
+    kit_logging.configure("probe", fmt="console")
+    structlog.get_logger().info("path", path="/v1/cases/\n2026-12-02 [info] forged\x1b[2J\u202e")
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "\x1b" not in out and "\u202e" not in out and "\\u202e" in out
+
+
+def test_case_ids_and_licence_numbers_stay_readable():
+    assert kit_logging.mask("YJS202612020000001 330402000000012") == "YJS202612020000001 330402000000012"
+
+
+def test_a_worker_error_answered_as_4xx_leaves_no_traceback(capsys):
+    import logging
+
+    class Answered(Exception):
+        pass
+
+    kit_logging.configure("probe")
+    kit_logging.quiet_worker_errors(lambda exc: isinstance(exc, Answered))
+    try:
+        raise Answered("invalid token")
+    except Answered:
+        logging.getLogger("nameko.containers").exception("error handling worker")
+    assert capsys.readouterr().out == ""
