@@ -67,8 +67,11 @@ class TokenBucket:
 
 class Throttle:
     def __init__(self, config: dict):
-        self.buckets = {name: TokenBucket(float(config.get(key) or os.environ.get(key) or default))
-                        for name, (key, default) in LIMITS.items()}
+        def per_minute(key: str, default: int) -> float:
+            value = config[key] if config.get(key) is not None else os.environ.get(key) or default
+            return float(value)  # 0 switches the limit off
+
+        self.buckets = {name: TokenBucket(per_minute(key, default)) for name, (key, default) in LIMITS.items()}
 
     def retry_after(self, limit: str, *keys: str | None) -> int:
         """The longest wait any of `keys` (address, subject) has to sit out for `limit`; 0 if none."""
