@@ -97,6 +97,19 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
 
 
+def _transport_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """What the door answers on any operation, whatever the route: 422 for a query or path id
+    out of shape, 429 for a throttled client; with a body also 413, 415 and 422."""
+    error = {"description": "error", **_body(api.ErrorBody)}
+    for path in document["paths"].values():
+        for operation in (o for o in path.values() if isinstance(o, dict)):
+            responses = operation.setdefault("responses", {})
+            codes = ["422", "429"] + (["413", "415"] if "requestBody" in operation else [])
+            for code in codes:
+                responses.setdefault(code, error)
+    return document
+
+
 def openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for model in API_MODELS.values():
@@ -107,7 +120,7 @@ def openapi() -> dict[str, Any]:
     bearer = [{"bearer": []}]
     case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
     department = {"name": "department", "in": "path", "required": True, "schema": {"type": "string"}}
-    return {
+    return _transport_errors({
         "openapi": "3.1.0",
         "info": {"title": "yijianshi unified submission API", "version": "1.0.0"},
         "components": {"schemas": schemas,
@@ -243,7 +256,7 @@ def openapi() -> dict[str, Any]:
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text"}}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "json"}}}},
         },
-    }
+    })
 
 
 def documents() -> dict[str, Any]:
