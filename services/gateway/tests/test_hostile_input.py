@@ -155,3 +155,40 @@ def test_submissions_are_limited_per_subject_as_configured(gateway):
     statuses = [api("POST", "/v1/cases", token("bob"), json=body(name)).status_code for name in ("锦程", "新锐", "恒达", "泰和")]
     assert statuses == [202, 202, 202, 429]
     assert api("POST", "/v1/cases", token("carol"), json=body("泰和")).status_code == 202  # another subject
+
+
+def test_what_was_accepted_but_wrong_is_refused_field_by_field(gateway):
+    _, api = gateway()
+
+    def with_(path, value, matter_body=None):
+        submission = matter_body or body()
+        target = submission["application"]
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+        return fields(api("POST", "/v1/cases", token(), json=submission))
+
+    assert with_(("enterprise", "registered_capital"), "500_000") == {"application.enterprise.registered_capital"}
+    assert with_(("enterprise", "registered_capital"), 1000000.0) == {"application.enterprise.registered_capital"}
+    assert with_(("enterprise", "registered_capital"), "１000000.00") == {"application.enterprise.registered_capital"}
+    assert with_(("enterprise", "business_scope"), ["软件开发" + "a" * 900_000]) == {"application.enterprise.business_scope.0"}
+    assert with_(("officers", 1, "name"), "\u202e娜李") == {"application.officers.1.name"}
+    assert with_(("contacts", "liaison", "name"), "   ") == {"application.contacts.liaison.name"}
+    entity = {"kind": "entity", "name": "某某投资有限公司", "uscc": "91350100M000100Y44", "nationality": "ZZZ",
+              "subscribed_amount": "1.00", "contribution_form": "currency", "contribution_deadline": "2030-12-31"}
+    with_entity = body()
+    with_entity["application"]["shareholders"].append(entity)
+    assert fields(api("POST", "/v1/cases", token(), json=with_entity)) == {"application.shareholders.1.uscc",
+                                                                           "application.shareholders.1.nationality"}
+    twice = body()
+    twice["application"]["shareholders"].append(dict(twice["application"]["shareholders"][0]))
+    assert fields(api("POST", "/v1/cases", token(), json=twice)) == {"application.shareholders"}
+    def closing():
+        return {"matter": "deregistration", "application": samples.deregistration_application("91350100M000100Y43")}
+
+    assert with_(("commitments", "debts_settled"), "yes", closing()) == {"application.commitments.debts_settled"}
+    assert with_(("commitments", "investors_agree"), 1, closing()) == {"application.commitments.investors_agree"}
+    # the public objection form, no token: a name with a NUL is no name
+    assert fields(api("POST", "/v1/notices/ZXGG20261202000001/objections",
+                      json={"name": "某\x00公司", "contact": "13900000000", "reason": "尚欠货款"})) == {"name"}
+    assert api("GET", "/v1/cases", token()).json()["items"] == []
