@@ -41,6 +41,7 @@ PATH_SHAPES = {
     "department": re.compile(r"[a-z_]{1,40}"),
 }
 ANY_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+UNTHROTTLED = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
 
 
 def _client_error(status: int, code: str, message: str, field: str | None = None, reason: str | None = None):
@@ -231,7 +232,8 @@ class ApiRoute(HttpRequestHandler):
         throttle = self.server.throttle
         submitting = request.method == "POST" and self.url == "/v1/cases"
         subject = _unverified_subject(request) if submitting else None
-        wait = throttle.retry_after("auth_failures", address)
+        # probes and scrapers are never slowed down: they carry no credentials to guess
+        wait = 0 if self.url in UNTHROTTLED else throttle.retry_after("auth_failures", address)
         if not wait and submitting:
             wait = throttle.retry_after("submissions", subject)
         if wait:

@@ -15,7 +15,8 @@ from typing import Callable
 
 import structlog
 
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+#: digits-only boundaries: a number glued to letters (a forged path, "id110105…") is still one
+ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
 MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 #: bank account and card numbers: a run of 12 to 30 digits standing on its own (case ids and
 #: licence numbers start with letters or are 15 digits of a division and a serial: left alone)
@@ -101,8 +102,14 @@ def _renderer(fmt: str | None):
 def configure(service: str, level: str = "INFO", fmt: str | None = None) -> None:
     """`fmt`: "json" or "console"; by default LOG_FORMAT, else console on a terminal, JSON otherwise."""
     numeric = getattr(logging, level.upper(), logging.INFO)
+    def add_service(_logger, _name, event_dict):
+        # bound here too: green threads do not all inherit the context bound below
+        event_dict.setdefault("service", service)
+        return event_dict
+
     shared = [
         structlog.contextvars.merge_contextvars,
+        add_service,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
