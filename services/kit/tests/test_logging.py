@@ -34,13 +34,23 @@ def test_standard_library_lines_go_through_the_same_masking_and_escaping(capsys)
         raise ValueError(f"bad person 440524188001010014 at 13912345678\x1b[2J\nforged line")
     except ValueError:
         logging.getLogger("nameko.containers").exception("error handling worker %s", "<worker>")
-    lines = _lines(capsys)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and out.count("\n") == 2  # JSON escapes what a terminal would obey
+    lines = [json.loads(line) for line in out.strip().splitlines()]
     assert len(lines) == 2
     text = json.dumps(lines, ensure_ascii=False)
     for secret in ("11010519491231002X", "13800000000", "6222020200112233445", "440524188001010014", "13912345678"):
         assert secret not in text
     assert "6222****3445" in lines[0]["event"] and lines[0]["logger"] == "kombu.messaging"
-    assert "\x1b" not in lines[1]["exception"] and "\\x1b[2J\\nforged line" in lines[1]["exception"]
+    assert "\x1b[2J\nforged line" in lines[1]["exception"]  # readable once the line is parsed
+
+
+def test_json_lines_escape_what_json_itself_does_not(capsys):
+    kit_logging.configure("probe", fmt="json")
+    structlog.get_logger().info("x", name="\u202e\x85\u2028")
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and not any(c in out for c in "\u202e\x85\u2028")
+    assert json.loads(out)["name"] == "\\u202e\\x85\\u2028"
 
 
 def test_control_characters_can_never_forge_a_line(capsys):

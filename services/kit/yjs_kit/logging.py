@@ -23,6 +23,10 @@ MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 BANK_ACCOUNT = re.compile(r"(?<![0-9A-Za-z])([0-9]{4})[0-9]{4,22}([0-9]{4})(?![0-9A-Za-z])")
 #: C0 and C1 controls, DEL, bidi embeddings/overrides/isolates and marks, line/paragraph separators
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+#: what a JSON line still needs escaped: JSON escapes C0 itself (a traceback's newlines stay
+#: readable as \n), not DEL, C1, bidi or the Unicode line separators
+BEYOND_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_escaping = {"pattern": CONTROL}
 
 
 def mask(text: str) -> str:
@@ -33,7 +37,7 @@ def mask(text: str) -> str:
 
 def escape(text: str) -> str:
     """Control characters as visible escapes (\\n, \\x1b, \\u202e): one value, one line."""
-    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return _escaping["pattern"].sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def clean(text: str) -> str:
@@ -116,6 +120,8 @@ def configure(service: str, level: str = "INFO", fmt: str | None = None) -> None
         mask_personal_data,  # after the exception became text: its message is masked too
     ]
     renderer = _renderer(fmt)
+    json_lines = isinstance(renderer, structlog.processors.JSONRenderer)
+    _escaping["pattern"] = BEYOND_JSON if json_lines else CONTROL
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
