@@ -61,6 +61,10 @@ def _text(value: str) -> str:
     return value
 
 
+def _comment(value: str) -> str:
+    return _text(value) if value.strip() else value  # an optional comment may be left empty
+
+
 def _uscc(value: str) -> str:
     try:
         validate_uscc(value)
@@ -101,6 +105,8 @@ Nationality = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CHN"]), Aft
 Line = Annotated[str, AfterValidator(_line)]
 #: Free text that may run over several lines (reasons, reports, comments).
 Text = Annotated[str, AfterValidator(_text)]
+#: An optional remark: like Text, but may be empty.
+Comment = Annotated[str, AfterValidator(_comment)]
 PersonName = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_line)]
 ScopeItem = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_line)]
 
@@ -510,7 +516,7 @@ class Health(BaseModel):
 class SupplementField(Strict):
     """A corrected or added value, at the path a reason named (`application.…`)."""
 
-    field: str = Field(pattern=r"^application(\.[A-Za-z0-9_]+)+$", examples=["application.enterprise.registered_capital"])
+    field: str = Field(pattern=r"^application(\.[A-Za-z0-9_]+)+$", max_length=300, examples=["application.enterprise.registered_capital"])
     value: Any
 
 
@@ -552,7 +558,7 @@ class RatingRequest(Strict):
     overall: StrictInt = Field(ge=1, le=5)  # 5, not 5.0, "5" or true
     departments: dict[Annotated[str, Field(max_length=40)], Annotated[StrictInt, Field(ge=1, le=5)]] = Field(
         default_factory=dict, max_length=20)
-    comment: Text | None = Field(default=None, max_length=1000)
+    comment: Comment | None = Field(default=None, max_length=1000)
 
 
 class RatingAccepted(BaseModel):
@@ -602,7 +608,7 @@ class ReviewDecision(Strict):
 
     decision: Literal["approve", "refuse", "request_corrections"]
     reasons: list[Reason] = Field(default_factory=list, max_length=100)
-    comment: Text | None = Field(default=None, max_length=2000)
+    comment: Comment | None = Field(default=None, max_length=2000)
     missing_materials: list[MissingMaterial] = Field(default_factory=list, max_length=50)
     materials_due: datetime | None = None
 
