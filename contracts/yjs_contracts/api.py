@@ -534,6 +534,9 @@ class ReviewItem(BaseModel):
     comment: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+    revision: int | None = None  # the application's revision staff see (or decided on)
+    #: a step back from 补正: what the applicant changed ({"field", "old", "new"}) and handed in ({"material", "document_id"})
+    corrections: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ReviewList(BaseModel):
@@ -549,6 +552,7 @@ class ReviewDecided(BaseModel):
     step_status: StepStatus  # where the step is now
     decided_by: str
     decided_at: datetime
+    revision: int | None = None  # the application's revision the decision was made on
     materials_due: datetime | None = None
 
 
