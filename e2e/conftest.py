@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from yjs_cli.client import ApiClient, token_for
 from yjs_cli.system import System, SystemConfig
 from yjs_contracts import samples
+from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
 from yjs_kit.config import METRICS_PORTS
 from yjs_kit.testing import create_database, drop_database, drop_vhost, fresh_vhost
 
@@ -51,8 +52,10 @@ class RunningSystem:
         self.log_dir = system.config.log_dir
         self.base_url = system.config.base_url
 
-    def client(self, subject: str = "e2e-applicant", role: str = "applicant") -> ApiClient:
-        return ApiClient(self.base_url, token_for(subject, role))
+    def client(self, subject: str = "e2e-applicant", role: str = "applicant",
+               id_number: str | None = LEGAL_REPRESENTATIVE_ID) -> ApiClient:
+        """An applicant acts as the sample establishments' legal representative unless told otherwise."""
+        return ApiClient(self.base_url, token_for(subject, role, id_number=id_number))
 
     def query(self, service: str, sql: str, **params):
         engine = create_engine(self.database_urls[service])

@@ -124,13 +124,28 @@ def test_corrections_in_one_notice_are_supplied_and_the_step_resumes_its_deadlin
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"].startswith("application.shareholders")
     assert system.client("e2e-stranger").request("POST", f"/v1/cases/{case_id}/supplements", json={
         "items": [{"material": "住所使用证明", "document_id": "DOC-1"}]}).status_code == 404
+    # a 补正 changes only what the notice named
+    unasked = applicant.request("POST", f"/v1/cases/{case_id}/supplements", json={"items": [
+        {"field": "application.shareholders.0.nationality", "value": "CHN"},
+        {"field": "application.enterprise.registered_capital", "value": "10.00"}]})
+    assert unasked.status_code == 422 and unasked.json()["error"]["code"] == "field_not_requested"
+    assert [d["field"] for d in unasked.json()["error"]["details"]] == ["application.enterprise.registered_capital"]
     answer = applicant.request("POST", f"/v1/cases/{case_id}/supplements", json={"items": [
         {"field": "application.shareholders.0.nationality", "value": "CHN"},
         {"material": "住所使用证明", "document_id": "DOC-20261129-0001"}]})
     assert answer.status_code == 202, answer.text
     assert answer.json()["resumed"] == ["registration.establish"] and answer.json()["revision"] == 1
+    # staff asked, so staff decide again: back in their queue with the corrections, old and new
+    again = waiting_review(system, applicant, case_id)
+    assert again["review_id"] != review["review_id"] and again["revision"] == 1
+    assert again["corrections"][0] == {"field": "application.shareholders.0.nationality", "old": "USA", "new": "CHN"}
+    back = step(applicant.case(case_id), "registration.establish")
+    assert back["status"] == "awaiting_review" and back["decided_by"] is None
+    approved = decide(system, "registration", again, {"decision": "approve"}, "registrar-wang")
+    assert approved.status_code == 200 and approved.json()["revision"] == 1
     record = applicant.wait_until_final(case_id)
-    assert record["status"] == "completed", record  # corrected, nothing left for a registrar: 秒批
+    assert record["status"] == "completed", record
+    assert step(record, "registration.establish")["decided_by"] == "registrar-wang"
     supplied_at = datetime.fromisoformat(
         next(t["at"] for t in record["timeline"] if t["event_type"] == "case.supplement_provided"))
     pause = working_time_between(paused_at, supplied_at)

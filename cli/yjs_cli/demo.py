@@ -102,7 +102,8 @@ def run_demo(args) -> int:
                                      env=local_env())).start()
         system.wait_ready()
     try:
-        client = ApiClient(args.url, token_for(args.subject))
+        # as the examples' legal representative: the deregistration acts for the enterprise just established
+        client = ApiClient(args.url, token_for(args.subject, id_number=args.id_number or None))
         run = random.randrange(len(samples._CHARS) ** 3)
         established: list[str] = []
         for n, path in enumerate(examples):

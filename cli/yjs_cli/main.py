@@ -1,7 +1,8 @@
 """yjs — the command line of yijianshi.
 
     yjs up                                   run every service and the gateway on 127.0.0.1:8000
-    yjs token --role applicant --subject 张伟  mint a bearer token for a local run
+    yjs token --role applicant --subject 张伟 --id-number 330402198506150119
+                                             mint a bearer token for a local run
     yjs submit FILE.json [--wait]            submit one application
     yjs case CASE_ID [--json]                a case record, readable
     yjs cases [--status S]                   your cases
@@ -23,12 +24,15 @@ from pathlib import Path
 
 import requests
 
+from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
+
 from .client import ApiClient, default_url, token_for
 from .view import case_view, dead_letters_view, log_line
 
 
 def _client(args, role: str = "applicant") -> ApiClient:
-    token = os.environ.get("YJS_TOKEN") or token_for(args.subject if role == "applicant" else "operator", role)
+    token = os.environ.get("YJS_TOKEN") or (token_for(args.subject, role, id_number=args.id_number or None)
+                                            if role == "applicant" else token_for("operator", role))
     return ApiClient(args.url, token)
 
 
@@ -44,7 +48,7 @@ def _fail(answer: requests.Response) -> int:
 
 
 def cmd_token(args) -> int:
-    print(token_for(args.subject, args.role, args.department))
+    print(token_for(args.subject, args.role, args.department, id_number=args.id_number or None))
     return 0
 
 
@@ -115,7 +119,7 @@ def cmd_up(args) -> int:
         system.start()
         system.wait_ready()
         print(f"\nyijianshi is up: {config.base_url}  (services: {', '.join(config.services)}; Ctrl-C stops)\n"
-              f"  token:  yjs token --role applicant --subject 张伟\n  submit: yjs submit examples/establishment.json --wait\n",
+              f"  token:  yjs token --role applicant --subject 张伟 --id-number 330402198506150119\n  submit: yjs submit examples/establishment.json --wait\n",
               flush=True)
         while all(p.popen.poll() is None for p in system.processes):
             time.sleep(0.5)
@@ -144,9 +148,13 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="yjs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--url", default=default_url(), help="the gateway (env YJS_URL)")
     top.add_argument("--subject", default=os.environ.get("YJS_SUBJECT", "张伟"), help="the applicant you act as")
+    # the examples' legal representative (张伟), so a local run may act for the enterprises it establishes
+    top.add_argument("--id-number", default=os.environ.get("YJS_ID_NUMBER", LEGAL_REPRESENTATIVE_ID),
+                     help="the applicant's verified 居民身份证号码 (env YJS_ID_NUMBER; empty: none)")
     commands = top.add_subparsers(dest="command", required=True)
     acting = argparse.ArgumentParser(add_help=False)  # --subject after the command too
     acting.add_argument("--subject", default=argparse.SUPPRESS, help="the applicant you act as")
+    acting.add_argument("--id-number", default=argparse.SUPPRESS, help="the applicant's verified ID number")
 
     token = commands.add_parser("token", parents=[acting], help="mint a bearer token")
     token.add_argument("--role", choices=["applicant", "department", "operator"], default="applicant")

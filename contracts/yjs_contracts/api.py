@@ -369,6 +369,10 @@ APPLICATION_MODELS: dict[str, type[Strict]] = {
     "deregistration": DeregistrationApplication,
 }
 
+#: matters about an enterprise that exists: only its legal representative or an agent it
+#: authorised for the matter may submit them
+ENTERPRISE_MATTERS: tuple[str, ...] = tuple(m for m in APPLICATION_MODELS if m != "establishment")
+
 
 class SubmitCase(Strict):
     matter: str = Field(max_length=40)
@@ -644,6 +648,9 @@ class ReviewItem(BaseModel):
     comment: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+    revision: int | None = None  # the application's revision staff see (or decided on)
+    #: a step back from 补正: what the applicant changed ({"field", "old", "new"}) and handed in ({"material", "document_id"})
+    corrections: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ReviewList(BaseModel):
@@ -659,4 +666,62 @@ class ReviewDecided(BaseModel):
     step_status: StepStatus  # where the step is now
     decided_by: str
     decided_at: datetime
+    revision: int | None = None  # the application's revision the decision was made on
     materials_due: datetime | None = None
+
+
+class AgentAppointment(Strict):
+    """授权经办: the legal representative authorises a person, by name and ID number, for some
+    matters until a date (at most a year); withdrawn at any time."""
+
+    name: PersonName
+    id_number: IdNumber
+    matters: list[str] = Field(min_length=1, max_length=10, examples=[["licensing", "deregistration"]])
+    valid_until: date
+
+
+class Agent(BaseModel):
+    agent_id: str
+    name: str
+    id_number: str  # masked
+    matters: list[str]
+    valid_from: date
+    valid_until: date
+    status: Literal["valid", "expired", "withdrawn"]
+    appointed_at: datetime
+    withdrawn_at: datetime | None = None
+
+
+class AgentList(BaseModel):
+    items: list[Agent]
+
+
+class EnterpriseHistoryEntry(BaseModel):
+    at: datetime
+    case_id: str
+    matter: str
+    summary: str
+
+
+class EnterpriseRecord(BaseModel):
+    """The enterprise as the departments know it (registration folds their reports)."""
+
+    uscc: str
+    name: str
+    type: str
+    status: str  # registered, deregistered, revoked
+    status_text: str
+    licence_number: str
+    legal_representative: dict[str, Any]  # {"name"}
+    domicile: dict[str, Any]
+    registered_capital: str
+    business_scope: list[str]
+    established_on: date
+    deregistered_at: datetime | None = None
+    seals: list[dict[str, Any]]
+    taxpayer: dict[str, Any] | None = None
+    bank_accounts: list[dict[str, Any]]
+    permits: list[dict[str, Any]]
+    agents: list[Agent]
+    listings: list[dict[str, Any]]
+    history: list[EnterpriseHistoryEntry]

@@ -26,6 +26,11 @@ def person(seq: int, birth: date = date(1985, 6, 15)) -> str:
     return make_id_number("330402", birth, seq % 1000)
 
 
+#: the legal representative of every sample establishment (张伟): the identity a token needs to
+#: act for the enterprise it registers
+LEGAL_REPRESENTATIVE_ID = person(11)
+
+
 def establishment_application(
     trade_name: str = "红船",
     *,
@@ -36,7 +41,7 @@ def establishment_application(
     commitments: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """`commitments`: the licensed items the applicant signs a 告知承诺 for."""
-    legal = person(11)
+    legal = LEGAL_REPRESENTATIVE_ID
     supervisor = person(22, date(1990, 2, 28))
     finance = person(33, date(1992, 11, 3))
     return {

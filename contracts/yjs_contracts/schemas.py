@@ -50,6 +50,10 @@ API_MODELS: dict[str, type[BaseModel]] = {
     "FollowUpList": api.FollowUpList,
     "FollowUpResponse": api.FollowUpResponse,
     "FollowUp": api.FollowUp,
+    "AgentAppointment": api.AgentAppointment,
+    "Agent": api.Agent,
+    "AgentList": api.AgentList,
+    "EnterpriseRecord": api.EnterpriseRecord,
 }
 
 
@@ -120,6 +124,7 @@ def openapi() -> dict[str, Any]:
     bearer = [{"bearer": []}]
     case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
     department = {"name": "department", "in": "path", "required": True, "schema": {"type": "string"}}
+    uscc = {"name": "uscc", "in": "path", "required": True, "schema": {"type": "string"}}
     return _transport_errors({
         "openapi": "3.1.0",
         "info": {"title": "yijianshi unified submission API", "version": "1.0.0"},
@@ -131,7 +136,7 @@ def openapi() -> dict[str, Any]:
                          "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
                          "requestBody": _body(api.SubmitCase),
                          "responses": {"202": {"description": "accepted", **_body(api.CaseAccepted)},
-                                       "401": error, "409": error, "413": error, "422": error}},
+                                       "401": error, "403": error, "409": error, "413": error, "422": error}},
                 "get": {"summary": "The caller's own cases", "security": bearer,
                         "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"}},
                                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
@@ -238,6 +243,30 @@ def openapi() -> dict[str, Any]:
                          "responses": {"200": {"description": "revoked", **_body(api.PermitRevocation)},
                                        "401": error, "403": error, "404": error, "409": error, "422": error}},
             },
+            "/v1/enterprises/{uscc}": {
+                "get": {"summary": "The enterprise as the departments know it (its legal representative, its agents, "
+                                   "staff, operators; anyone else: 404)", "security": bearer, "parameters": [uscc],
+                        "responses": {"200": {"description": "the record", **_body(api.EnterpriseRecord)},
+                                      "401": error, "404": error}},
+            },
+            "/v1/enterprises/{uscc}/agents": {
+                "post": {"summary": "Authorise a person for some matters until a date, at most a year "
+                                    "(授权经办; the legal representative only)", "security": bearer,
+                         "parameters": [uscc], "requestBody": _body(api.AgentAppointment),
+                         "responses": {"201": {"description": "appointed", **_body(api.Agent)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+                "get": {"summary": "The enterprise's agents (the legal representative, staff, operators)",
+                        "security": bearer, "parameters": [uscc],
+                        "responses": {"200": {"description": "list", **_body(api.AgentList)},
+                                      "401": error, "403": error, "404": error}},
+            },
+            "/v1/enterprises/{uscc}/agents/{agent_id}": {
+                "delete": {"summary": "Withdraw an authorisation (the legal representative only)", "security": bearer,
+                           "parameters": [uscc, {"name": "agent_id", "in": "path", "required": True,
+                                                 "schema": {"type": "string"}}],
+                           "responses": {"204": {"description": "withdrawn"}, "401": error, "403": error,
+                                         "404": error}},
+            },
             "/v1/dead-letters": {
                 "get": {"summary": "Dead letters of every service (operators)", "security": bearer,
                         "responses": {"200": {"description": "list", **_body(api.DeadLetterList)},
@@ -253,7 +282,9 @@ def openapi() -> dict[str, Any]:
             "/readyz": {"get": {"summary": "Broker and databases reachable",
                                 "responses": {"200": {"description": "ready", **_body(api.Health)},
                                               "503": {"description": "not ready", **_body(api.Health)}}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics (operators; Prometheus scrapes the metrics port)",
+                                 "security": bearer,
+                                 "responses": {"200": {"description": "text"}, "401": error, "403": error}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "json"}}}},
         },
     })

@@ -104,7 +104,8 @@ def test_corrections_pause_the_promised_limit_and_a_supplement_resumes_it(case_d
     with pytest.raises(RemoteError) as early:  # nothing asked yet
         rpc("case").supplement(case_id, "alice", {"items": [{"material": "住所使用证明", "document_id": "D1"}]})
     assert early.value.exc_type == "NothingToSupplement"
-    notice = [{"code": "capital_unproven", "message": "注册资本与验资不符", "field": "application.enterprise.registered_capital"}]
+    notice = [{"code": "capital_unproven", "message": "注册资本与验资不符", "field": "application.enterprise.registered_capital"},
+              {"code": "subscription_unproven", "message": "认缴出资额与注册资本不符", "field": "application.shareholders.0"}]
     publish(broker_uri, report(case_id, "registration.establish", StepStatus.awaiting_applicant, reasons=notice,
                                decided_by="registrar-li"))
     waiting = until(rpc, case_id, lambda r: r["status"] == "awaiting_applicant", "the notice")
@@ -116,8 +117,20 @@ def test_corrections_pause_the_promised_limit_and_a_supplement_resumes_it(case_d
     execute(update(case_steps).where(case_steps.c.case_id == case_id).where(
         case_steps.c.step == "registration.establish").values(paused_at=paused_at))
     with pytest.raises(RemoteError) as wrong:
-        rpc("case").supplement(case_id, "alice", {"items": [{"field": "application.enterprise.nowhere.x", "value": 1}]})
+        rpc("case").supplement(case_id, "alice", {"items": [{"field": "application.shareholders.0.nowhere", "value": 1}]})
     assert wrong.value.exc_type == "InvalidApplication"
+    # only what the notice named: anything else is refused, each field named, and nothing changes
+    with pytest.raises(RemoteError) as unasked:
+        rpc("case").supplement(case_id, "alice", {"items": [
+            {"field": "application.enterprise.registered_capital", "value": "2000000.00"},
+            {"field": "application.shareholders.1.nationality", "value": "CHN"},
+            {"field": "application.enterprise.domicile.address", "value": "别处"},
+            {"material": "股东国籍证明", "document_id": "D9"}]})
+    assert unasked.value.exc_type == "FieldNotRequested"
+    assert unasked.value.value == ("application.shareholders.1.nationality: the 补正 notice did not ask for this; "
+                                   "application.enterprise.domicile.address: the 补正 notice did not ask for this; "
+                                   "material:股东国籍证明: the 补正 notice did not ask for this")
+    assert watcher.drain() == []  # nothing announced
     with pytest.raises(RemoteError) as invalid:
         rpc("case").supplement(case_id, "alice", {"items": [
             {"field": "application.enterprise.registered_capital", "value": "-5"}]})

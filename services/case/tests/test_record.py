@@ -77,3 +77,17 @@ def test_a_supplement_puts_each_value_in_place_and_names_the_paths_that_lead_now
     assert patched == {"enterprise": {"registered_capital": "2.00"}, "shareholders": [{"amount": "2.00"}]}
     assert unknown == ["application.shareholders.3.amount", "application.enterprise.registered_capital.x"]
     assert application["enterprise"]["registered_capital"] == "1.00"  # the stored one is left as it was
+
+
+def test_a_supplement_may_touch_only_what_the_notice_named():
+    fields, materials = record.requested([
+        {"code": "a", "message": "…", "field": "application.enterprise.domicile"},
+        {"code": "b", "message": "…", "field": "material:住所使用证明"},
+        {"code": "c", "message": "…", "field": None}])
+    assert (fields, materials) == ({"application.enterprise.domicile"}, {"住所使用证明"})
+    assert record.unrequested([("field", "application.enterprise.domicile.address"), ("material", "住所使用证明")],
+                              fields, materials) == []
+    assert record.unrequested([("field", "application.shareholders.0.nationality"),
+                               ("field", "application.enterprise.domicile_extra"), ("material", "章程")],
+                              fields, materials) == ["application.shareholders.0.nationality",
+                                                     "application.enterprise.domicile_extra", "material:章程"]

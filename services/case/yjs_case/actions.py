@@ -38,6 +38,10 @@ class NothingToSupplement(Exception):
     """No step of the case waits for the applicant, and no materials are outstanding."""
 
 
+class FieldNotRequested(InvalidApplication):
+    """A supplement changes a field or hands in a material the open notice did not ask for."""
+
+
 #: per matter, the step whose completion makes a withdrawal impossible, and what it says
 POINT_OF_NO_RETURN = {
     "establishment": ("registration.establish", RegistrationDone,
@@ -75,6 +79,15 @@ def supplement(uow: UnitOfWork, case_id: str, owner: str, body: dict[str, Any]) 
     if not waiting and not (materials_due and not fields):
         raise NothingToSupplement(f"case {case_id}: no step waits for corrections"
                                   + ("" if not materials_due else " (only materials may be handed in)"))
+    # only what the notice named: a 补正 is no second chance to change what the rules decided on
+    asked_fields, asked_materials = record.requested(
+        [r for s in waiting for r in s["reasons"]] + [r for s in materials_due for r in s["reasons"]])
+    refused = record.unrequested(
+        [("field", item.field) if isinstance(item, SupplementField) else ("material", item.material) for item in items],
+        asked_fields, asked_materials)
+    if refused:
+        raise FieldNotRequested([ErrorDetail(field=name, reason="the 补正 notice did not ask for this")
+                                 for name in refused])
     application, unknown = record.supplemented(case["application"], ((item.field, item.value) for _, item in fields))
     details = [ErrorDetail(field=f"items.{i}.field", reason=f"no such place in the application: {item.field}")
                for i, item in fields if item.field in unknown]

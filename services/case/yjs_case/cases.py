@@ -113,6 +113,8 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
         values.pop("outputs")  # what the step had produced stays on record, marked undone by its status
     if report.decided_by:
         values["decided_by"] = report.decided_by
+    elif report.status == StepStatus.awaiting_review:
+        values["decided_by"] = None  # back with staff: nobody has decided it yet
     if report.status == StepStatus.awaiting_applicant:
         values["paused_at"] = step["paused_at"] or event.occurred_at  # 补正: the clock stops
     elif step["paused_at"] is not None:  # resumed without a supplement: the clock runs again

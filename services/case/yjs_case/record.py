@@ -114,3 +114,29 @@ def supplemented(application: dict[str, Any], fields: Iterable[tuple[str, Any]])
         except (KeyError, IndexError, ValueError, TypeError):
             unknown.append(path)
     return patched, unknown
+
+
+def requested(notices: Iterable[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """What the open 补正 notices (and a 容缺受理's outstanding materials) asked for: the
+    application fields (`application.…`) and the materials (`material:…`) their reasons name."""
+    fields, materials = set(), set()
+    for reason in notices:
+        field = reason.get("field") or ""
+        if field.startswith("material:"):
+            materials.add(field.removeprefix("material:"))
+        elif field.startswith("application"):
+            fields.add(field)
+    return fields, materials
+
+
+def unrequested(items: Iterable[tuple[str, str]], fields: set[str], materials: set[str]) -> list[str]:
+    """Of `(kind, name)` items (`field` with its path, `material` with its name), those the
+    notice did not ask for. A field named by the notice may be corrected anywhere beneath it."""
+    refused = []
+    for kind, name in items:
+        if kind == "material":
+            if name not in materials:
+                refused.append(f"material:{name}")
+        elif not any(name == f or name.startswith(f + ".") for f in fields):
+            refused.append(name)
+    return refused

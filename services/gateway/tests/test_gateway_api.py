@@ -106,7 +106,8 @@ def test_health_readiness_metrics_and_openapi(api):
     ready = api("GET", "/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"case": "ok", "registration": "ok"}
     api("GET", "/healthz")
-    assert 'yjs_http_seconds_count{method="GET",route="/healthz",status="200"}' in api("GET", "/metrics").text
+    assert 'yjs_http_seconds_count{method="GET",route="/healthz",status="200"}' in api(
+        "GET", "/metrics", token("ops", "operator")).text
     document = api("GET", "/openapi.json").json()
     assert "/v1/cases" in document["paths"] and "CaseRecord" in document["components"]["schemas"]
     assert api("POST", "/v1/cases", token(), data="x" * (1 << 21)).status_code == 413

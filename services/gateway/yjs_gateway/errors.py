@@ -22,6 +22,11 @@ def forbidden(message: str = "this role may not do this") -> ApiError:
     return ApiError(403, "forbidden", message)
 
 
+def not_authorized_for_enterprise(uscc: str) -> ApiError:
+    return ApiError(403, "not_authorized_for_enterprise",
+                    f"only the legal representative of {uscc} or an agent it authorised for this matter may submit it")
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"no such {what}")
 
@@ -51,7 +56,14 @@ REMOTE_ERRORS = {
     "AlreadyRated": (409, "already_rated"),
     "FollowUpNotFound": (404, "not_found"),
     "FollowUpClosed": (409, "follow_up_closed"),
+    "EnterpriseNotFound": (404, "not_found"),
+    "AgentNotFound": (404, "not_found"),
+    "NotAuthorizedForEnterprise": (403, "not_authorized_for_enterprise"),
+    "EnterpriseNotActive": (409, "enterprise_not_active"),
+    "FieldNotRequested": (422, "field_not_requested"),
 }
+#: errors that name their fields in their text ("field: reason; …")
+DETAILED_ERRORS = ("InvalidApplication", "FieldNotRequested")
 
 
 def as_api_error(error: Exception) -> ApiError:
@@ -63,7 +75,7 @@ def as_api_error(error: Exception) -> ApiError:
         return ApiError(422, "invalid_application", "the application is invalid", error.details)
     if isinstance(error, RemoteError) and error.exc_type in REMOTE_ERRORS:
         status, code = REMOTE_ERRORS[error.exc_type]
-        details = remote_details(str(error.value)) if error.exc_type == "InvalidApplication" else []
+        details = remote_details(str(error.value)) if error.exc_type in DETAILED_ERRORS else []
         return ApiError(status, code, str(error.value), details)
     if isinstance(error, (eventlet.Timeout, UnknownService)):
         return ApiError(503, "unavailable", "a service did not answer in time")

@@ -12,16 +12,18 @@ from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug import Response
 from pydantic import ValidationError
-from yjs_contracts.api import (USCC_SHAPE, CaseStatus, FollowUpResponse, LiquidationReport, Objection,
-                               RatingRequest, ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest,
-                               parse_submission, validation_details)
+from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment, CaseStatus, ErrorDetail,
+                               FollowUpResponse, InvalidApplication, LiquidationReport, Objection, RatingRequest,
+                               ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest, parse_submission,
+                               validation_details)
+from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.schemas import openapi
 from yjs_contracts.steps import DEPARTMENTS
-from yjs_kit.auth import Caller, verify
+from yjs_kit.auth import Caller, TokenKeys, verify
 from yjs_kit.metrics import MetricsServer
 
 from .backends import Backends
-from .errors import ApiError, forbidden, json_response, not_found
+from .errors import ApiError, forbidden, json_response, not_authorized_for_enterprise, not_found
 from .http import idempotency_key, query_choice, query_cursor, query_limit, query_text, read_json, route
 
 CASE_ID = r"[A-Z]{1,10}[0-9]{1,30}"
@@ -36,7 +38,7 @@ class Gateway:
     config = Config()
 
     def caller(self, request, *roles: str) -> Caller:
-        caller = verify(self.config["JWT_SECRET"], request.headers.get("Authorization"))
+        caller = verify(TokenKeys.from_config(self.config), request.headers.get("Authorization"))
         if roles and caller.role not in roles:
             raise forbidden()
         return caller
@@ -50,7 +52,9 @@ class Gateway:
     def submit(self, request):
         caller = self.caller(request, "applicant")
         body = json_body(request)
-        parse_submission(body)  # 422 before anything is stored
+        matter, application = parse_submission(body)  # 422 before anything is stored
+        if matter in ENTERPRISE_MATTERS:
+            self.authorise_for_enterprise(caller, matter, application.uscc)
         # without a client key, one per request: an RPC redelivered after a crash of the case
         # service then finds the case it already opened instead of opening a second one
         key = idempotency_key(request) or f"request:{uuid.uuid4()}"
@@ -58,11 +62,28 @@ class Gateway:
         return json_response(202, {"case_id": answer["case_id"], "status": answer["status"]},
                              {"Location": f"/v1/cases/{answer['case_id']}"})
 
+    def authorise_for_enterprise(self, caller: Caller, matter: str, uscc: str) -> None:
+        """A matter about an existing enterprise: its legal representative, or an agent it
+        authorised for the matter today. Asked of registration before anything is stored."""
+        if not caller.verified:
+            raise ApiError(403, "not_authorized_for_enterprise",
+                           "a matter about an enterprise needs a verified identity (实名认证: id_number in the token)")
+        answer = self.backend("registration").call("authority", uscc, matter, caller.id_number)
+        if answer["decision"] in ("unknown", "deregistered"):
+            reason = "no enterprise with this 统一社会信用代码 is on the register" if answer["decision"] == "unknown" \
+                else "the enterprise is no longer on the register"
+            raise InvalidApplication([ErrorDetail(field="application.uscc", reason=reason)])
+        if answer["decision"] != "allowed":
+            raise not_authorized_for_enterprise(uscc)
+
     @route("GET", "/v1/cases/<string:case_id>")
     def get_case(self, request, case_id):
         caller = self.caller(request)
         owner = caller.subject if caller.role == "applicant" else None  # an applicant sees only its own
-        return json_response(200, self.backends["case"].call("get_case", case_id, owner))
+        record = self.backends["case"].call("get_case", case_id, owner)
+        if caller.role == "department" and not any(s["department"] == caller.department for s in record["steps"]):
+            raise not_found("case")  # staff see the cases their department has a step in
+        return json_response(200, record)
 
     @route("GET", "/v1/cases")
     def list_cases(self, request):
@@ -184,6 +205,42 @@ class Gateway:
             raise ApiError(404, "not_found", f"no such dead letter {dead_letter_id}")
         return json_response(202, self.backends[service].call("replay_dead_letter", int(number)))
 
+    # -- enterprises: their record and who acts for them --------------------------------------
+
+    def enterprise_uscc(self, uscc: str) -> str:
+        if not is_valid_uscc(uscc):
+            raise not_found("enterprise")
+        return uscc
+
+    @route("GET", "/v1/enterprises/<string:uscc>")
+    def enterprise(self, request, uscc):
+        """The enterprise as the departments know it: for its legal representative, its agents,
+        staff and operators; anyone else finds no such enterprise."""
+        caller = self.caller(request)
+        return json_response(200, self.backend("registration").call(
+            "enterprise_record", self.enterprise_uscc(uscc), caller.claims()))
+
+    @route("POST", "/v1/enterprises/<string:uscc>/agents")
+    def appoint_agent(self, request, uscc):
+        """授权经办: the legal representative (only) authorises a person for some matters."""
+        caller = self.caller(request, "applicant")
+        appointment = parse_body(AgentAppointment, json_body(request))
+        agent = self.backend("registration").call(
+            "appoint_agent", self.enterprise_uscc(uscc), caller.claims(), appointment.model_dump(mode="json"))
+        return json_response(201, agent, {"Location": f"/v1/enterprises/{uscc}/agents/{agent['agent_id']}"})
+
+    @route("GET", "/v1/enterprises/<string:uscc>/agents")
+    def agents(self, request, uscc):
+        caller = self.caller(request)
+        return json_response(200, self.backend("registration").call(
+            "agents", self.enterprise_uscc(uscc), caller.claims()))
+
+    @route("DELETE", "/v1/enterprises/<string:uscc>/agents/<string:agent_id>")
+    def withdraw_agent(self, request, uscc, agent_id):
+        caller = self.caller(request, "applicant")
+        self.backend("registration").call("withdraw_agent", self.enterprise_uscc(uscc), agent_id, caller.claims())
+        return Response(status=204)
+
     @route("GET", "/healthz")
     def healthz(self, request):
         return json_response(200, {"status": "ok"})
@@ -202,6 +259,8 @@ class Gateway:
 
     @route("GET", "/metrics")
     def metrics_page(self, request):
+        """Prometheus scrapes the metrics port; on the public port the figures are operators' only."""
+        self.caller(request, "operator")
         return Response(generate_latest(), status=200, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @route("GET", "/openapi.json")

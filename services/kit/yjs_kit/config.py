@@ -34,7 +34,11 @@ def service_config(service: str, **overrides) -> dict:
         "METRICS_PORT": int(env.get("METRICS_PORT", METRICS_PORTS.get(service, 9199))),
         "METRICS_HOST": env.get("METRICS_HOST", "127.0.0.1"),
         "WEB_SERVER_ADDRESS": env.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000"),
-        "JWT_SECRET": env.get("JWT_SECRET", DEV_JWT_SECRET),
+        # production gets no development default: check_keys then refuses to start without a key
+        "YJS_ENV": env.get("YJS_ENV", "development"),
+        "JWT_SECRET": env.get("JWT_SECRET") or (None if env.get("YJS_ENV") == "production" else DEV_JWT_SECRET),
+        "JWT_PUBLIC_KEY": env.get("JWT_PUBLIC_KEY") or None,
+        "JWT_JWKS_URL": env.get("JWT_JWKS_URL") or None,
         "max_workers": int(env.get("MAX_WORKERS", "10")),
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", "4")),
         "RETRY_DELAYS_MS": retry_delays_ms(),

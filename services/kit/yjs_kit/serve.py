@@ -17,6 +17,7 @@ import structlog  # noqa: E402
 from kombu import Connection  # noqa: E402
 
 from . import logging as kit_logging  # noqa: E402
+from .auth import check_keys  # noqa: E402
 from .config import SERVICES, service_config  # noqa: E402
 
 log = structlog.get_logger("yjs.serve")
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     service = args[0]
     kit_logging.configure(service, os.environ.get("LOG_LEVEL", "INFO"))
     config = service_config(service)
+    check_keys(config)  # before anything else: a production process without a strong key never runs
     wait_for("broker", lambda: Connection(config["AMQP_URI"], connect_timeout=3).connect().close())
     package_dir = os.path.dirname(importlib.import_module(f"yjs_{service}").__file__)
     if os.path.isdir(os.path.join(package_dir, "migrations")):

@@ -12,7 +12,8 @@ People in the loop live here too, so every department has them without code of i
   `work.approved`, so the department's own issuing logic decides — refuse, or ask for
   corrections (补正, every reason in one notice, 一次性告知);
 - `case.supplement_provided` brings the corrected application: every department keeps it, and
-  a step waiting for the applicant runs again where it stopped;
+  a step staff sent back for corrections returns to their review queue with what changed (old
+  and new values): it completes only on a new decision;
 - an approval may leave materials missing (容缺受理): if they are not handed in by their due
   date the decision is withdrawn — the department undoes it (its compensator) and says so;
 - `case.withdrawn`: the case's steps that started are cancelled, and those that finished are
@@ -118,6 +119,30 @@ def department_event_types(department: str) -> set[str]:
                 types.update(STEP_KINDS[a.step].completed_event for a in rule.after
                              if STEP_KINDS[a.step].department != department)
     return types
+
+
+def value_at(application: Any, path: str) -> Any:
+    """The value at `application.a.0.b`, or None where there is none."""
+    target = application
+    for part in path.split(".")[1:]:
+        try:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+    return target
+
+
+def corrections_made(before: dict[str, Any], supplied: SupplementProvided) -> list[dict[str, Any]]:
+    """What a supplement changed, for the staff who decide again: each field with its old and
+    new value, and each material handed in."""
+    changes = []
+    for item in supplied.items:
+        if isinstance(item, SupplementMaterial):
+            changes.append({"material": item.material, "document_id": item.document_id})
+        else:
+            changes.append({"field": item.field, "old": value_at(before, item.field),
+                            "new": value_at(supplied.application, item.field)})
+    return changes
 
 
 def review_id(number: int) -> str:
@@ -235,16 +260,17 @@ class StepTracker(DependencyProvider):
         return report
 
     def _conclude(self, uow, stored, report: StepReport, cause: Envelope | None,
-                  facts: dict[str, dict[str, Any]] | None = None) -> None:
-        """Record the step's new status (and its review, when it goes to staff), keep it as a
-        fact for the steps that wait for it, and announce it."""
+                  facts: dict[str, dict[str, Any]] | None = None, review: dict[str, Any] | None = None) -> None:
+        """Record the step's new status (and its review, when it goes to staff, with `review`'s
+        extra data), keep it as a fact for the steps that wait for it, and announce it."""
         tables, case_id, now = uow.tables, stored["case_id"], datetime.now(timezone.utc)
         if report.status == StepStatus.awaiting_review:
             uow.session.execute(tables["kit_reviews"].insert().values(
                 case_id=case_id, step=report.step, status="waiting",
                 reasons=[r.model_dump() for r in report.reasons],
+                # the revision of the application staff see, and decide on
                 data={"matter": stored["matter"], "application": stored["application"], "facts": facts or {},
-                      "outputs": report.outputs},
+                      "outputs": report.outputs, "revision": stored["revision"], **(review or {})},
                 created_at=now))
         final = report.status in FINAL_STEP_STATUSES
         uow.session.execute(update(tables["kit_steps"]).where(
@@ -298,6 +324,8 @@ class StepTracker(DependencyProvider):
             "decision": row["decision"], "decision_reasons": row["decision_reasons"] or [],
             "comment": row["comment"], "decided_by": row["decided_by"],
             "decided_at": _aware(row["decided_at"]).isoformat() if row["decided_at"] else None,
+            "revision": row["data"].get("decided_on_revision", row["data"].get("revision")),
+            "corrections": row["data"].get("corrections", []),
         }
 
     def decide(self, review: str, body: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -348,7 +376,9 @@ class StepTracker(DependencyProvider):
                 if decision.decision == "refuse":
                     self._undo(uow, stored, step, "refused", None)
                 self._conclude(uow, stored, report, None)
+            revision = stored["revision"]
             uow.session.execute(update(table).where(table.c.id == number).values(
+                data={**row["data"], "decided_on_revision": revision},
                 status="corrections" if decision.decision == "request_corrections" else "decided",
                 decision=decision.decision, decision_reasons=[r.model_dump() for r in decision.reasons],
                 comment=decision.comment, decided_by=actor, decided_at=now,
@@ -357,6 +387,7 @@ class StepTracker(DependencyProvider):
         log.info("review decided", review_id=review, step=step, decision=decision.decision, decided_by=actor)
         return {"review_id": review, "case_id": row["case_id"], "step": step, "decision": decision.decision,
                 "step_status": report.status.value, "decided_by": actor, "decided_at": now.isoformat(),
+                "revision": revision,
                 "materials_due": materials_due.isoformat() if materials_due else None}
 
     @staticmethod
@@ -413,6 +444,7 @@ class StepTracker(DependencyProvider):
         if stored is None or stored["withdrawn_at"] is not None:
             return []
         plans, table = uow.tables["kit_plans"], uow.tables["kit_reviews"]
+        before = stored["application"]
         if supplied.revision > stored["revision"]:  # supplements may arrive in any order: keep the latest
             uow.session.execute(update(plans).where(plans.c.case_id == event.case_id).values(
                 application=supplied.application, revision=supplied.revision))
@@ -428,9 +460,19 @@ class StepTracker(DependencyProvider):
             (table.c.case_id == event.case_id) & (table.c.status == "corrections"))).mappings().all()
         reports = []
         stored = self._plan_row(uow, event.case_id)
+        corrections = corrections_made(before, supplied)
         for row in waiting:
+            # staff asked for the corrections, so staff decide again on what came back: the step
+            # returns to their queue with what changed, and never completes without a new decision
             uow.session.execute(update(table).where(table.c.id == row["id"]).values(status="decided"))
-            reports.append(self._rerun(uow, stored, row["step"], event))  # resumes where it stopped
+            report = StepReport(step=row["step"], status=StepStatus.awaiting_review,
+                                reasons=[Reason.model_validate(r) for r in row["decision_reasons"] or []])
+            plan = {p["step"]: p for p in stored["plan"]}
+            facts = self._facts(uow, stored["case_id"])
+            prerequisites = {a: facts[a].outputs for a in plan[row["step"]]["after"] if a in facts}
+            self._conclude(uow, stored, report, event, prerequisites, review={
+                "corrections": corrections, "corrections_requested_in": review_id(row["id"])})
+            reports.append(report)
         return reports
 
     def _withdraw(self, uow: UnitOfWork, event: Envelope) -> list[StepReport]:

@@ -113,10 +113,23 @@ def test_corrections_wait_for_the_applicant_and_the_step_resumes_with_the_correc
                                          {"material": "住所使用证明", "document_id": "DOC-1"}],
                                   application=corrected, revision=1, supplied_at=datetime.now(timezone.utc))
     publish(broker_uri, new_event("case.supplement_provided", supplied, case_id="R5"))
-    [resumed] = watcher.wait_for(lambda e: e.case_id == "R5" and e.event_type.endswith("enterprise_registered"))
-    assert resumed.data["decided_by"] is None  # nothing left for a registrar: the rules approve (秒批)
+    # staff asked, so staff decide again: back in the review queue, with what changed
+    back = watcher.wait_for(lambda e: e.case_id == "R5" and e.data["status"] == "awaiting_review", count=2)[-1]
+    assert back.data["reasons"] == notice and back.data["decided_by"] is None
+    [again] = rpc.reviews(case_id="R5")["items"]
+    assert again["review_id"] != review["review_id"] and again["revision"] == 1
+    assert again["corrections"] == [
+        {"field": "application.shareholders.0.nationality", "old": "USA", "new": "CHN"},
+        {"material": "住所使用证明", "document_id": "DOC-1"}]
+    assert again["data"]["application"]["shareholders"][0]["nationality"] == "CHN"
+    assert rows(enterprises, case_id="R5") == []  # nothing registered without a new decision
+    decided = rpc.decide(again["review_id"], {"decision": "approve"}, "registrar-wang")
+    assert decided["revision"] == 1 and decided["decided_by"] == "registrar-wang"
+    [registered] = watcher.wait_for(lambda e: e.case_id == "R5" and e.event_type.endswith("enterprise_registered"))
+    assert registered.data["decided_by"] == "registrar-wang"
     assert rows(metadata.tables["kit_plans"], case_id="R5")[0]["revision"] == 1
     assert rows(enterprises, case_id="R5")[0]["status"] == "registered" and rows(name_reservations) == []
+    assert rpc.reviews("decided", case_id="R5")["items"][-1]["revision"] == 1
 
 
 def test_a_withdrawal_while_the_registrar_looks_cancels_the_step_closes_the_review_and_frees_the_name(

@@ -1,7 +1,7 @@
 """What registration keeps: the register of enterprises (and so of names taken), and the names
 reserved by establishments still being decided."""
 
-from sqlalchemy import Column, Date, DateTime, Index, MetaData, Numeric, String, Table, text
+from sqlalchemy import JSON, Column, Date, DateTime, Index, MetaData, Numeric, String, Table, text
 from yjs_kit.tables import add_kit_tables
 
 metadata = MetaData()
@@ -17,6 +17,8 @@ enterprises = Table(
     Column("division_code", String(6), nullable=False),
     Column("registered_capital", Numeric(18, 2), nullable=False),
     Column("legal_representative", String(50), nullable=False),
+    Column("domicile", JSON),  # {"address", "division_code"}
+    Column("business_scope", JSON),
     Column("status", String(20), nullable=False),
     Column("established_on", Date, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
@@ -36,4 +38,55 @@ name_reservations = Table(
     Column("name", String(60), primary_key=True),
     Column("case_id", String(40), nullable=False, unique=True),
     Column("reserved_at", DateTime(timezone=True), nullable=False),
+)
+
+# Who acts for an enterprise: its principals as registered (the legal representative; the
+# natural-person investors for the matters that need them), kept from the establishment on.
+principals = Table(
+    "principals", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("role", String(30), primary_key=True),  # legal_representative, investor
+    Column("id_number", String(18), primary_key=True),
+    Column("name", String(50), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
+# 授权经办: the people the legal representative authorised, per matter, until a date (at most a
+# year); withdrawn at any time. Rows are never deleted: the record says who was authorised when.
+agents = Table(
+    "agents", metadata,
+    Column("agent_id", String(20), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("name", String(50), nullable=False),
+    Column("id_number", String(18), nullable=False),
+    Column("matters", JSON, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date, nullable=False),
+    Column("appointed_by", String(18), nullable=False),  # the legal representative's ID number
+    Column("appointed_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Index("ix_agents_person", "uscc", "id_number"),
+)
+
+# Which enterprise each case is about: from the establishment that registered it, from a later
+# matter's application, or from any department report that names the USCC.
+enterprise_cases = Table(
+    "enterprise_cases", metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("matter", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Every department's reports, as they came: the enterprise record (seals, taxpayer, accounts,
+# permits, history) is read from them through enterprise_cases, so their order does not matter.
+department_reports = Table(
+    "department_reports", metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("case_id", String(40), nullable=False, index=True),
+    Column("event_type", String(80), nullable=False),
+    Column("step", String(60), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("outputs", JSON, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
 )

@@ -13,6 +13,7 @@ from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
 from . import rules
+from .enterprise import keep_principals
 from .models import enterprises, name_reservations
 
 
@@ -47,7 +48,10 @@ def establish(work: StepWork) -> StepReport:
         uscc=uscc, name=name, licence_number=licence, case_id=work.case_id,
         type=app.enterprise.type.value, division_code=division,
         registered_capital=app.enterprise.registered_capital, legal_representative=app.legal_representative.name,
+        domicile=app.enterprise.domicile.model_dump(mode="json"), business_scope=list(app.enterprise.business_scope),
         status="registered", established_on=today, registered_at=now))
+    # from registration on, the legal representative acts for the enterprise, whoever filed it
+    keep_principals(work.uow, uscc, work.case_id, app, now)
     return step_report(work.step, StepStatus.completed, EnterpriseRegistered(
         uscc=uscc, licence_number=licence, enterprise_name=name, registered_at=now))
 

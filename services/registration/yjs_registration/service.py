@@ -1,13 +1,22 @@
-"""Registration's entrypoints: it reacts to case plans and announces each registration and deregistration."""
+"""Registration's entrypoints: it reacts to case plans and announces each registration and
+deregistration; it keeps every department's reports for the enterprise record; and it answers,
+by RPC, who may act for an enterprise, its agents, and the record itself."""
 
+from nameko.rpc import rpc
+from yjs_contracts.events import NOTICE_EVENTS
+from yjs_contracts.steps import REPORT_EVENTS
 from yjs_kit.consumer import consume_events
 from yjs_kit.department import DepartmentRpc
 from yjs_kit.metrics import MetricsServer
 from yjs_kit.steps import StepTracker, department_event_types
 from yjs_kit.uow import Database
 
+from . import enterprise
 from .models import metadata
 from .performers import COMPENSATORS, PERFORMERS
+
+STEP_EVENTS = frozenset(department_event_types("registration"))
+RECORD_EVENTS = REPORT_EVENTS | set(NOTICE_EVENTS) | {"case.submitted"}
 
 
 class RegistrationService(DepartmentRpc):
@@ -16,9 +25,40 @@ class RegistrationService(DepartmentRpc):
     steps = StepTracker(PERFORMERS, COMPENSATORS)
     metrics = MetricsServer()
 
-    @consume_events(department_event_types("registration"))
+    @consume_events(STEP_EVENTS | RECORD_EVENTS)
     def on_event(self, event):
-        self.steps.handle(event)
+        if event.event_type in RECORD_EVENTS:
+            with self.db.unit_of_work() as uow:
+                enterprise.keep_report(uow, event)
+        if event.event_type in STEP_EVENTS:
+            self.steps.handle(event)
+
+    @rpc
+    def authority(self, uscc: str, matter: str, id_number: str | None) -> dict:
+        """Asked by the gateway before it accepts a matter about an existing enterprise."""
+        with self.db.unit_of_work() as uow:
+            return enterprise.authority_for(uow, uscc, matter, id_number)
+
+    @rpc
+    def appoint_agent(self, uscc: str, caller: dict, body: dict) -> dict:
+        with self.db.unit_of_work() as uow:
+            return enterprise.appoint_agent(uow, uscc, caller, body)
+
+    @rpc
+    def agents(self, uscc: str, caller: dict) -> dict:
+        with self.db.unit_of_work() as uow:
+            return enterprise.list_agents(uow, uscc, caller)
+
+    @rpc
+    def withdraw_agent(self, uscc: str, agent_id: str, caller: dict) -> None:
+        with self.db.unit_of_work() as uow:
+            enterprise.withdraw_agent(uow, uscc, agent_id, caller)
+
+    @rpc
+    def enterprise_record(self, uscc: str, viewer: dict) -> dict:
+        with self.db.unit_of_work() as uow:
+            uow.snapshot()
+            return enterprise.enterprise_record(uow, uscc, viewer)
 
 
 SERVICE = RegistrationService

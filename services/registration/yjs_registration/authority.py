@@ -1,0 +1,198 @@
+"""Who may act for an enterprise (电子营业执照 practice), and the enterprise as the departments
+know it. Pure functions: rows in, answers out.
+
+- The legal representative acts for every matter about the enterprise and alone appoints agents.
+- An agent acts for the matters named, from the day of appointment to `valid_until` (at most a
+  year), unless withdrawn.
+- The record is readable by the legal representative and by anyone holding a current
+  authorisation; staff and operators read every enterprise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable, Mapping
+
+from yjs_contracts.api import ENTERPRISE_MATTERS, ErrorDetail
+from yjs_contracts.steps import STEP_KINDS
+
+LEGAL_REPRESENTATIVE = "legal_representative"
+INVESTOR = "investor"
+
+MATTER_TITLES = {"establishment": "企业开办", "licensing": "行业准营", "deregistration": "企业注销"}
+STATUS_WORDS = {
+    "completed": "已办结", "rejected": "未通过", "cancelled": "已撤销", "awaiting_review": "待人工审核",
+    "awaiting_applicant": "待补正", "in_progress": "办理中", "started": "办理中", "supplement_requested": "待补正",
+}
+ENTERPRISE_STATUS_WORDS = {"registered": "存续", "deregistered": "注销", "revoked": "撤销"}
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    agent_id: str
+    id_number: str
+    matters: tuple[str, ...]
+    valid_from: date
+    valid_until: date
+    withdrawn: bool
+
+    def current(self, today: date) -> bool:
+        return not self.withdrawn and self.valid_from <= today <= self.valid_until
+
+    def covers(self, matter: str, today: date) -> bool:
+        return self.current(today) and matter in self.matters
+
+
+def is_legal_representative(id_number: str | None, principals: Iterable[Mapping[str, Any]]) -> bool:
+    return id_number is not None and any(
+        p["role"] == LEGAL_REPRESENTATIVE and p["id_number"] == id_number for p in principals)
+
+
+def may_act(id_number: str | None, matter: str, today: date, principals: Iterable[Mapping[str, Any]],
+            agents: Iterable[Authorisation]) -> bool:
+    """May this verified person submit `matter` about the enterprise today?"""
+    if id_number is None:
+        return False
+    if is_legal_representative(id_number, principals):
+        return True
+    return any(a.id_number == id_number and a.covers(matter, today) for a in agents)
+
+
+def may_read(viewer: Mapping[str, Any], today: date, principals: Iterable[Mapping[str, Any]],
+             agents: Iterable[Authorisation]) -> bool:
+    if viewer.get("role") in ("department", "operator"):
+        return True
+    id_number = viewer.get("id_number")
+    if id_number is None:
+        return False
+    return is_legal_representative(id_number, principals) or any(
+        a.id_number == id_number and a.current(today) for a in agents)
+
+
+def latest_valid_until(today: date) -> date:
+    """An authorisation lasts at most a year."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return date(today.year + 1, 2, 28)
+
+
+def appointment_details(matters: Iterable[str], valid_until: date, today: date) -> list[ErrorDetail]:
+    """What is wrong with an appointment's terms, every field named."""
+    details = []
+    unknown = [m for m in matters if m not in ENTERPRISE_MATTERS]
+    if unknown:
+        details.append(ErrorDetail(field="matters", reason=f"not a matter about an existing enterprise: {', '.join(unknown)}"))
+    if valid_until < today:
+        details.append(ErrorDetail(field="valid_until", reason="already past"))
+    elif valid_until > latest_valid_until(today):
+        details.append(ErrorDetail(field="valid_until",
+                                   reason=f"an authorisation lasts at most a year (until {latest_valid_until(today)})"))
+    return details
+
+
+def mask_id_number(id_number: str) -> str:
+    return id_number[:6] + "*" * 8 + id_number[-4:] if len(id_number) == 18 else "*" * len(id_number)
+
+
+def agent_view(row: Mapping[str, Any], today: date) -> dict[str, Any]:
+    authorisation = as_authorisation(row)
+    status = "withdrawn" if authorisation.withdrawn else (
+        "expired" if today > authorisation.valid_until else "valid")
+    return {"agent_id": row["agent_id"], "name": row["name"], "id_number": mask_id_number(row["id_number"]),
+            "matters": list(row["matters"]), "valid_from": row["valid_from"].isoformat(),
+            "valid_until": row["valid_until"].isoformat(), "status": status,
+            "appointed_at": row["appointed_at"].isoformat(),
+            "withdrawn_at": row["withdrawn_at"].isoformat() if row["withdrawn_at"] else None}
+
+
+def as_authorisation(row: Mapping[str, Any]) -> Authorisation:
+    return Authorisation(agent_id=row["agent_id"], id_number=row["id_number"], matters=tuple(row["matters"]),
+                         valid_from=row["valid_from"], valid_until=row["valid_until"],
+                         withdrawn=row["withdrawn_at"] is not None)
+
+
+def latest_reports(reports: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """Per case and step, the report that came last (an undo follows what it undoes)."""
+    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for report in sorted(reports, key=lambda r: r["occurred_at"]):
+        if report["event_type"] in NOTICE_TYPES:
+            continue
+        latest[(report["case_id"], report["step"])] = report
+    return latest
+
+
+NOTICE_TYPES = frozenset({"licensing.permit_revoked"})
+
+
+def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]],
+                    reports: list[Mapping[str, Any]], agents: list[Mapping[str, Any]], today: date) -> dict[str, Any]:
+    """The enterprise as the departments know it, folded from their reports about its cases."""
+    latest = latest_reports(reports)
+    completed = sorted((r for r in latest.values() if r["status"] == "completed"), key=lambda r: r["occurred_at"])
+    seals: dict[str, dict[str, Any]] = {}
+    taxpayer: dict[str, Any] | None = None
+    accounts: dict[str, dict[str, Any]] = {}
+    permits: dict[str, dict[str, Any]] = {}
+    for report in completed:
+        outputs, step = report["outputs"], report["step"]
+        if step == "seal_carving.carve":
+            for seal in outputs.get("seals", []):
+                seals[seal["filing_code"]] = {**seal, "status": "filed"}
+        elif step == "seal_carving.cancel":
+            for seal in outputs.get("seals", []):
+                if seal["filing_code"] in seals:
+                    seals[seal["filing_code"]]["status"] = "cancelled"
+        elif step == "tax.register":
+            taxpayer = {**outputs, "status": "registered"}
+        elif step == "tax.grant_invoices" and taxpayer is not None:
+            taxpayer["invoices"] = outputs
+        elif step == "tax.clear" and taxpayer is not None:
+            taxpayer["status"] = "cleared"
+        elif step == "bank_account.open":
+            accounts[outputs.get("account_number", report["case_id"])] = {**outputs, "status": "open"}
+        elif step == "bank_account.close":
+            for account in accounts.values():
+                if outputs.get("account_number") in (None, account.get("account_number")):
+                    account["status"] = "closed"
+        elif step == "licensing.issue":
+            for permit in outputs.get("permits", []):
+                permits[permit["permit_number"]] = dict(permit)
+        elif step == "licensing.revoke":
+            for permit in outputs.get("permits", []):
+                if permit["permit_number"] in permits:
+                    permits[permit["permit_number"]]["status"] = "cancelled"
+    for notice in (r for r in reports if r["event_type"] in NOTICE_TYPES):
+        permit = permits.get(notice["outputs"].get("permit_number"))
+        if permit is not None:
+            permit.update(status="revoked", revoked_at=notice["outputs"].get("revoked_at"),
+                          revocation_reason=notice["outputs"].get("finding"))
+    return {
+        "uscc": enterprise["uscc"], "name": enterprise["name"], "type": enterprise["type"],
+        "status": enterprise["status"], "status_text": ENTERPRISE_STATUS_WORDS.get(enterprise["status"], enterprise["status"]),
+        "licence_number": enterprise["licence_number"],
+        "legal_representative": {"name": enterprise["legal_representative"]},
+        "domicile": enterprise["domicile"] or {"division_code": enterprise["division_code"]},
+        "registered_capital": str(enterprise["registered_capital"]),
+        "business_scope": enterprise["business_scope"] or [],
+        "established_on": enterprise["established_on"].isoformat(),
+        "deregistered_at": enterprise["deregistered_at"].isoformat() if enterprise["deregistered_at"] else None,
+        "seals": list(seals.values()), "taxpayer": taxpayer, "bank_accounts": list(accounts.values()),
+        "permits": list(permits.values()), "agents": [agent_view(a, today) for a in agents],
+        "listings": [],
+        "history": history(cases, latest),
+    }
+
+
+def history(cases: list[Mapping[str, Any]], latest: Mapping[tuple[str, str], Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per case that touched the enterprise, what each department did in it, in Chinese."""
+    entries = []
+    for case in sorted(cases, key=lambda c: c["at"]):
+        steps = sorted((r for (case_id, _), r in latest.items() if case_id == case["case_id"]),
+                       key=lambda r: r["occurred_at"])
+        parts = [f"{STEP_KINDS[r['step']].title if r['step'] in STEP_KINDS else r['step']}"
+                 f"{STATUS_WORDS.get(r['status'], r['status'])}" for r in steps]
+        title = MATTER_TITLES.get(case["matter"], case["matter"])
+        entries.append({"at": case["at"].isoformat(), "case_id": case["case_id"], "matter": case["matter"],
+                        "summary": f"{title}：{'，'.join(parts)}" if parts else f"{title}：已受理"})
+    return entries
