@@ -143,7 +143,7 @@ def query_cursor(request, name: str = "after", shape: str = r"[A-Za-z0-9._:-]{1,
 
 def query_choice(request, name: str, choices, default: str | None) -> str | None:
     raw = request.args.get(name)
-    if raw is None:
+    if raw is None or (raw == "" and "" not in choices):  # `?status=` from a form: as if absent
         return default
     if raw not in choices:
         raise _client_error(422, "invalid_query", f"{name} is invalid", name, "one of " + ", ".join(choices))
