@@ -1,7 +1,7 @@
 """The case service on the real broker and database: submissions, folding, idempotency,
 duplicates and reordering."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.exceptions import RemoteError
@@ -11,7 +11,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import publish, wait_for, wait_until_consumed
 
 BARE = {"matter": "establishment", "application": samples.establishment_application("明远", seals=(), bank_account=False)}
 
@@ -77,6 +77,20 @@ def test_reports_complete_the_case_once_in_any_order_and_however_often(start_ser
     assert strip(first) == strip(second)
     assert len(first["timeline"]) == 5  # submitted, three reports, completed: duplicates add nothing
     assert len(watcher.drain()) == 2
+
+
+def test_a_case_finishes_when_its_latest_step_did_though_that_report_arrived_first(start_service, rpc, broker_uri):
+    start_service(CaseService)
+    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    registration, taxpayer, invoices = reports(case_id)
+    base = datetime.now(timezone.utc)
+    at = lambda event, seconds: event.model_copy(update={"occurred_at": base + timedelta(seconds=seconds)})
+    publish(broker_uri, at(registration, 30), at(taxpayer, 20))
+    wait_until_consumed(broker_uri, "case.inbox")
+    publish(broker_uri, at(invoices, 10))  # the last report to arrive is the earliest finish
+    record = wait_for(lambda: (lambda r: r if r["status"] == "completed" else None)(rpc("case").get_case(case_id)),
+                      what="the case completed")
+    assert datetime.fromisoformat(record["finished_at"]) == base + timedelta(seconds=30)
 
 
 def test_a_refusal_rejects_the_case_and_cancels_what_waited(start_service, rpc, broker_uri, watch):

@@ -21,6 +21,14 @@ def test_case_status_follows_its_steps():
     assert record.case_status("withdrawn", ["completed"]) == "withdrawn"
 
 
+def test_a_refusal_outranks_a_wait_for_the_applicant_and_a_cancelled_step():
+    assert record.case_status("in_progress", ["completed", "awaiting_applicant", "rejected", "cancelled"]) == "rejected"
+    assert record.case_status("in_progress", ["rejected", "awaiting_applicant"]) == "rejected"
+    assert record.case_status("in_progress", ["completed", "cancelled", "awaiting_applicant"]) == "awaiting_applicant"
+    assert record.case_status("in_progress", ["completed", "cancelled"]) == "in_progress"
+    assert record.case_status("awaiting_applicant", ["completed", "rejected"]) == "rejected"
+
+
 def test_outputs_are_gathered_at_their_places():
     combined = record.combined_outputs([
         ("registration.establish", "completed", {"uscc": "U", "licence_number": "L"}),
