@@ -7,7 +7,7 @@ from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import step_report
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import publish, wait_for, wait_for_row, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
 from yjs_contracts.steps import StepStatus
 from yjs_registration.models import enterprises, metadata
@@ -24,10 +24,12 @@ def test_a_valid_application_is_registered_once_even_when_delivered_twice(start_
     assert registered.event_type == "registration.enterprise_registered"
     assert registered.causation_id == str(event.event_id)
     assert is_valid_uscc(registered.data["outputs"]["uscc"])
-    engine = create_engine(container.config["DATABASE_URL"])
-    wait_for(lambda: len(engine.connect().execute(select(enterprises)).all()) == 1)
+    wait_until_consumed(broker_uri, "registration.inbox")  # the duplicate too was handled and acked
+    url = container.config["DATABASE_URL"]
+    assert wait_for_row(url, "SELECT count(*) AS n FROM enterprises")["n"] == 1
+    # its effect would be in the outbox even before the relay published it
+    assert wait_for_row(url, "SELECT count(*) AS n FROM kit_outbox WHERE routing_key = 'enterprise_registered'")["n"] == 1
     assert len(watcher.drain()) == 1
-    engine.dispose()
 
 
 def test_refusals_name_every_failing_rule(start_service, broker_uri, watch):
