@@ -56,6 +56,35 @@ def test_a_taken_name_is_refused(start_service, broker_uri, watch):
     assert events[1].data["reasons"][0]["code"] == "name_taken"
 
 
+def test_two_cases_after_one_name_at_the_same_moment_one_is_registered(start_service, broker_uri, watch):
+    """The race forced: the test holds the name's lock while both cases arrive; released, one
+    takes the name and the other is refused, whichever goes first."""
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    url = start_service(RegistrationService).config["DATABASE_URL"]
+    watcher = watch("registration.enterprise_registered", "registration.establishment_refused")
+    application = samples.establishment_application("同时", seals=(), bank_account=False)
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as holder, engine.connect() as probe:
+            holder.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                           {"k": f"enterprise-name:{application['enterprise']['name']}"})
+            publish(broker_uri, submitted("S1", application), submitted("S2", application))
+            wait_for(lambda: probe.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'"
+            )).scalar_one() == 2, what="both cases waiting for the name")
+            holder.rollback()
+    finally:
+        engine.dispose()
+    events = watcher.wait_for(count=2)
+    assert sorted(e.event_type for e in events) == ["registration.enterprise_registered",
+                                                    "registration.establishment_refused"]
+    [refused] = [e for e in events if e.event_type.endswith("refused")]
+    assert [r["code"] for r in refused.data["reasons"]] == ["name_taken"]
+    assert wait_for_row(url, "SELECT count(*) AS n FROM enterprises")["n"] == 1
+
+
 def prerequisites_done(case_id: str, uscc: str):
     """The notice ended without objection and tax is cleared: what 注销登记 waits for."""
     now = datetime.now(timezone.utc).isoformat()
