@@ -85,9 +85,28 @@ def test_tokens_roles_and_ownership(api):
     assert api("POST", "/v1/cases", token("ops", "operator"), json=body()).status_code == 403
     case_id = api("POST", "/v1/cases", token(), json=body()).json()["case_id"]
     assert api("GET", f"/v1/cases/{case_id}", token("mallory")).status_code == 404
-    assert api("GET", f"/v1/cases/{case_id}", token("ops", "operator")).status_code == 200
+    operator_view = api("GET", f"/v1/cases/{case_id}", token("ops", "operator"))
+    assert operator_view.status_code == 200
+    assert operator_view.json() == api("GET", f"/v1/cases/{case_id}", token()).json()  # the owner's record, whole
     assert api("GET", "/v1/dead-letters", token()).status_code == 403
     assert api("GET", "/v1/dead-letters", token("ops", "operator")).json() == {"items": []}
+
+
+def test_a_query_that_cannot_be_read_is_answered_with_the_parameter_and_why(api):
+    def refused(path, who, field):
+        answer = api("GET", path, who)
+        assert answer.status_code == 422, path
+        error = answer.json()["error"]
+        assert error["code"] == "invalid_query" and [d["field"] for d in error["details"]] == [field], path
+
+    registrar = token("li", "department", department="registration")
+    refused("/v1/cases?limit=ten", token(), "limit")
+    refused("/v1/cases?limit=-1", token(), "limit")
+    refused("/v1/departments/registration/reviews?limit=many", registrar, "limit")
+    refused("/v1/departments/registration/reviews?status=pending", registrar, "status")
+    refused("/v1/follow-ups?limit=1.5", token("ops", "operator"), "limit")
+    refused("/v1/notices?limit=all", None, "limit")
+    assert api("GET", "/v1/cases?limit=5", token()).status_code == 200  # a readable one is served
 
 
 def test_an_idempotency_key_never_opens_a_second_case(api):
