@@ -6,9 +6,9 @@ from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import EnterpriseRegistered, step_report
+from yjs_contracts.events import CaseWithdrawn, EnterpriseRegistered, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import publish, wait_for, wait_for_row, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
 from yjs_seal_carving.models import metadata, seal_orders, seals
 from yjs_seal_carving.rules import is_filing_code
@@ -143,3 +143,26 @@ def test_every_filed_seal_is_cancelled_once_the_registration_is_cancelled(start_
     filed = rows(container, seals, "C7")
     assert {s["status"] for s in filed} == {"cancelled"} and {s["cancellation_case_id"] for s in filed} == {"D7"}
     assert all(s["cancelled_at"] for s in filed)
+
+
+def test_a_withdrawal_leaves_seals_already_carved_as_they_are(start_service, broker_uri, watch):
+    """A carved seal cannot be uncarved: seal carving has no compensator for its step, so a
+    withdrawn case keeps the step's outcome and nothing is announced about it."""
+    container = start_service(SealCarvingService)
+    watcher = watch(CARVED, REFUSED, "seal_carving.step_updated")
+    application = samples.establishment_application("守成", seals=("official",))
+    case = submitted("W1", application)
+    publish(broker_uri, case, registered("W1", application, 301))
+    [carved] = watcher.wait_for(lambda e: e.case_id == "W1")
+    assert carved.event_type == CARVED
+    withdrawn = CaseWithdrawn(matter="establishment", owner="alice", reason="不办了",
+                              steps=[s["step"] for s in case.data["plan"]], withdrawn_at=datetime.now(timezone.utc))
+    publish(broker_uri, new_event("case.withdrawn", withdrawn, case_id="W1"))
+    wait_until_consumed(broker_uri, "seal_carving.inbox")
+    url = container.config["DATABASE_URL"]
+    assert wait_for_row(url, "SELECT withdrawn_at FROM kit_plans WHERE case_id = 'W1'")["withdrawn_at"]  # applied
+    assert [r["status"] for r in rows(container, metadata.tables["kit_steps"], "W1")] == ["completed"]
+    assert len(rows(container, seals, "W1")) == 1
+    # the carved report is the only event the case ever caused here
+    assert wait_for_row(url, "SELECT count(*) AS n FROM kit_outbox")["n"] == 1
+    assert [e.event_type for e in watcher.drain() if e.case_id == "W1"] == [CARVED]
