@@ -118,6 +118,16 @@ def test_permit_numbers_have_the_food_licence_shape_and_a_check_digit():
     assert rules.permit_number("JY", "330402", 2) != number
     with pytest.raises(ValueError):
         rules.permit_number("JY", "3304", 1)
+    assert len(rules.permit_number("JY", "330402", 9_999_999)) == 16  # the largest seven-digit serial
+    for serial in (0, 10**7):
+        with pytest.raises(ValueError):
+            rules.permit_number("JY", "330402", serial)
+
+
+def test_a_term_ends_the_day_before_its_anniversary_and_a_leap_day_start_on_the_28th():
+    assert rules._years_later(date(2026, 3, 1), 3) == date(2029, 2, 28)
+    assert rules._years_later(date(2028, 2, 29), 4) == date(2032, 2, 28)  # 2032 has a 29th
+    assert rules._years_later(date(2028, 2, 29), 5) == date(2033, 2, 27)  # 2033 has none: anniversary the 28th
 
 
 def test_terms_take_the_shortest_validity_and_the_earliest_check_on_working_days():
