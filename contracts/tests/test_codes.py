@@ -483,3 +483,7 @@ def test_make_id_number_takes_a_date_not_a_datetime():
         make_id_number("110105", datetime.datetime(1949, 12, 31), 2)
     with pytest.raises(TypeError):
         make_id_number("110105", "1949-12-31", 2)
+
+
+def test_the_earliest_birth_year_is_1800():
+    assert is_valid_id_number(make_id_number("110105", datetime.date(1800, 1, 1), 1))

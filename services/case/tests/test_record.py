@@ -85,3 +85,20 @@ def test_a_supplement_puts_each_value_in_place_and_names_the_paths_that_lead_now
     assert patched == {"enterprise": {"registered_capital": "2.00"}, "shareholders": [{"amount": "2.00"}]}
     assert unknown == ["application.shareholders.3.amount", "application.enterprise.registered_capital.x"]
     assert application["enterprise"]["registered_capital"] == "1.00"  # the stored one is left as it was
+
+
+def test_an_undoing_report_about_a_step_still_running_folds_like_any_other():
+    assert record.folds_into("in_progress", "completed", undoes=True)
+    assert record.folds_into("awaiting_applicant", "in_progress", undoes=True)
+    assert not record.folds_into("rejected", "cancelled", undoes=True)
+
+
+def test_a_summary_names_the_step_and_what_it_produced():
+    assert record.summary("seal_carving.carve", "completed", {"seals": [{}, {}]}, []) == \
+        f"{record.STEP_KINDS['seal_carving.carve'].title} (seal_carving.carve) completed: 2 seals filed"
+    assert record.summary("seal_carving.cancel", "completed", {"seals": [{}]}, []).endswith(": 1 seals cancelled")
+    assert record.summary("registration.establish", "completed", {"uscc": "U", "licence_number": "L"}, []).endswith(
+        "(registration.establish) completed: uscc U")
+    assert record.summary("tax.register", "rejected", {}, [{"code": "c", "message": "m1"}, {"code": "c2"}]).endswith(
+        "(tax.register) rejected: m1; c2")
+    assert record.summary("tax.register", "in_progress", {}, []).endswith("(tax.register) in_progress")
