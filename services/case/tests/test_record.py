@@ -36,7 +36,7 @@ def test_outputs_are_gathered_at_their_places():
         ("tax.register", "completed", {"tax_authority": "T"}),
         ("tax.grant_invoices", "completed", {"invoice_types": ["ordinary"]}),
         ("bank_account.open", "completed", {"account_number": "A"}),
-        ("licensing.issue", "pending", {}),
+        ("licensing.issue", "rejected", {"permits": ["refused, not issued"]}),
     ])
     assert combined == {"uscc": "U", "licence_number": "L", "seals": [{"type": "official"}], "fee": "0.00",
                         "tax": {"tax_authority": "T", "invoices": {"invoice_types": ["ordinary"]}},
