@@ -53,9 +53,14 @@ def test_the_form_must_suit_the_enterprise_type():
         raw["enterprise"]["name"] = "嘉兴红船数字科技工作室"
         raw["enterprise"]["name_parts"]["form"] = "工作室"
 
+    def joint_stock(raw):  # a form of another type, and one that sorts after the LLC's
+        raw["enterprise"]["name"] = "嘉兴红船数字科技股份有限公司"
+        raw["enterprise"]["name_parts"]["form"] = "股份有限公司"
+
     [reason] = rules.name_reasons(app(workshop))
     assert (reason.code, reason.field) == ("name_form_mismatch", "application.enterprise.name_parts.form")
     assert "工作室" in reason.message
+    assert codes(rules.name_reasons(app(joint_stock))) == [("name_form_mismatch", "application.enterprise.name_parts.form")]
 
 
 def test_every_prohibited_word_is_named():
