@@ -9,7 +9,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from typing import Callable, Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
@@ -163,7 +163,7 @@ def wait_for(condition: Callable[[], object], timeout: float = 15.0, interval: f
 
 
 def _vhost(amqp_uri: str) -> str:
-    return urlsplit(amqp_uri).path.lstrip("/") or "/"
+    return unquote(urlsplit(amqp_uri).path[1:]) or "/"
 
 
 def queue_depths(amqp_uri: str) -> dict[str, int]:
