@@ -46,6 +46,9 @@ def test_outputs_are_gathered_at_their_places():
 def test_steps_whose_prerequisites_completed_are_in_progress():
     steps = [{"step": "a", "after": []}, {"step": "b", "after": ["a"]}, {"step": "c", "after": ["a", "b"]}]
     assert record.now_in_progress(steps, {"a": "completed", "b": "pending", "c": "pending"}) == ["b"]
+    # only a pending step starts: one that ended, or is already at work, is not started again
+    assert record.now_in_progress(steps, {"a": "completed", "b": "rejected", "c": "pending"}) == []
+    assert record.now_in_progress(steps, {"a": "completed", "b": "in_progress", "c": "pending"}) == []
 
 
 def test_only_a_report_that_undoes_replaces_a_completed_outcome():
