@@ -1,6 +1,7 @@
 # yijianshi — the commands the README promises.
 #   make up     run every service and the gateway on 127.0.0.1:8000 (SQLite, local RabbitMQ)
 #   make test   the whole suite against the real RabbitMQ and PostgreSQL
+#   make mutate the mutation score of the rules and codes (MUTANTS=all for every mutant; docs/testing.md)
 SHELL := /bin/bash
 PYTHON ?= $(shell for p in python3.11 python3; do command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && echo $$p && break; done)
 VENV := .venv
@@ -9,7 +10,7 @@ PACKAGES := contracts services/kit services/case services/registration services/
 	services/bank_account services/gateway cli
 PACKAGES += $(wildcard services/licensing services/deregistration)
 
-.PHONY: install up demo test test-fast bench schemas check-schemas migration clean
+.PHONY: install up demo test test-fast mutate bench schemas check-schemas migration clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +36,11 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest contracts services/*/tests/test_rules.py services/case/tests/test_record.py
+
+# a random sample per run (its seed is printed); MUTANTS=all tests every mutant (tens of minutes)
+MUTANTS ?= 240
+mutate: install
+	$(BIN)/python infra/mutation/run.py --minimum 85 $(if $(filter all,$(MUTANTS)),,--sample $(MUTANTS)) $(if $(SEED),--seed $(SEED))
 
 bench: install
 	infra/local/ensure-services.sh rabbitmq postgres

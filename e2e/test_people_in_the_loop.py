@@ -158,7 +158,8 @@ def test_corrections_in_one_notice_are_supplied_and_the_step_resumes_its_deadlin
 
 def test_an_acceptance_with_materials_missing_is_withdrawn_when_they_never_come(system, fresh_application):
     applicant = system.client("e2e-rongque")
-    case_id = submit(applicant, foreign(fresh_application))
+    body = foreign(fresh_application)
+    case_id = submit(applicant, body)
     review = waiting_review(system, applicant, case_id)
     due = datetime.now(timezone.utc) + timedelta(seconds=4)
     accepted = decide(system, "registration", review, {
@@ -178,6 +179,13 @@ def test_an_acceptance_with_materials_missing_is_withdrawn_when_they_never_come(
     assert registration["reasons"][0]["code"] == "materials_not_supplied"
     assert any("原决定撤销" in t["summary"] for t in record["timeline"])
     assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("revoked",)]
+    # 撤销登记 frees the name: the same name, with nothing for a registrar to look at, is registered
+    same_name = {**body, "application": {**body["application"], "shareholders": [
+        {**body["application"]["shareholders"][0], "nationality": "CHN"}]}}
+    again = until(applicant, submit(applicant, same_name),
+                  lambda r: step(r, "registration.establish")["status"] not in ("pending", "in_progress"),
+                  "the same name decided")
+    assert step(again, "registration.establish")["status"] == "completed", step(again, "registration.establish")
 
 
 def test_an_establishment_withdrawn_while_its_registration_waits_for_review_frees_the_name(

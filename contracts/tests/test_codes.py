@@ -464,3 +464,26 @@ def test_mask_mobile():
         with pytest.raises(CodeError) as info:
             mask_mobile(bad)
         assert info.value.reason == "mobile"
+
+
+def test_a_lowercase_x_check_character_is_told_to_be_uppercase():
+    with pytest.raises(CodeError) as lower:
+        validate_id_number("11010519491231002x")
+    assert lower.value.reason == "check_character" and "(must be uppercase)" in str(lower.value)
+    with pytest.raises(CodeError) as wrong:  # a lowercase x where a digit is due: just wrong
+        validate_id_number("44052418800101001x")
+    assert "uppercase" not in str(wrong.value)
+    with pytest.raises(CodeError) as digit:  # a wrong digit where X is due: no hint either
+        validate_id_number("110105194912310021")
+    assert "uppercase" not in str(digit.value)
+
+
+def test_make_id_number_takes_a_date_not_a_datetime():
+    with pytest.raises(TypeError):
+        make_id_number("110105", datetime.datetime(1949, 12, 31), 2)
+    with pytest.raises(TypeError):
+        make_id_number("110105", "1949-12-31", 2)
+
+
+def test_the_earliest_birth_year_is_1800():
+    assert is_valid_id_number(make_id_number("110105", datetime.date(1800, 1, 1), 1))

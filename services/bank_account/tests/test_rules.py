@@ -23,7 +23,7 @@ def test_banks_sharing_a_prefix_draw_from_one_counter():
     assert rules.counter_name("中国银行", "330402") != rules.counter_name("中国银行", "330106")
 
 
-@pytest.mark.parametrize("division, serial", [("33040", 1), ("33040A", 1), ("330402", 0), ("330402", 10 ** 9)])
+@pytest.mark.parametrize("division, serial", [("33040", 1), ("3304021", 1), ("33040A", 1), ("330402", 0), ("330402", 10 ** 9)])
 def test_a_number_outside_the_shape_is_never_issued(division, serial):
     with pytest.raises(ValueError):
         rules.account_number("中国银行", division, serial)

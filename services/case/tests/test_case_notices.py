@@ -7,7 +7,7 @@ from yjs_case.service import CaseService
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import (IssuedPermit, LicencesIssued, PermitPart, PermitRevoked, step_report)
 from yjs_contracts.steps import StepStatus
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import publish, wait_for, wait_until_consumed
 
 USCC = "91350100M000100Y43"
 LICENSING = {"matter": "licensing", "application": {"uscc": USCC, "business_scope": ["职业中介活动"],
@@ -38,8 +38,9 @@ def test_a_notice_after_the_case_finished_restates_its_outputs_and_joins_the_tim
     wait_for(lambda: rpc("case").get_case(case_id)["status"] == "completed", what="the case completed")
     notice = revoked_notice(case_id)
     publish(broker_uri, notice, notice)  # delivered twice, noted once
-    record = wait_for(lambda: (lambda r: r if r["outputs"]["licences"]["permits"][0]["status"] == "revoked" else None)(
-        rpc("case").get_case(case_id)), what="the restated outputs")
+    wait_until_consumed(broker_uri, "case.inbox")  # both copies handled and acked
+    record = rpc("case").get_case(case_id)
+    assert record["outputs"]["licences"]["permits"][0]["status"] == "revoked"
     assert record["status"] == "completed"
     assert record["steps"][0]["outputs"]["permits"][0]["status"] == "revoked"
     kinds = [t["event_type"] for t in record["timeline"]]

@@ -1,7 +1,7 @@
 """The case service on the real broker and database: submissions, folding, idempotency,
 duplicates and reordering."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.exceptions import RemoteError
@@ -11,7 +11,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import publish, wait_for, wait_until_consumed
 
 BARE = {"matter": "establishment", "application": samples.establishment_application("明远", seals=(), bank_account=False)}
 
@@ -57,6 +57,37 @@ def test_the_same_idempotency_key_opens_one_case_and_a_different_body_conflicts(
     assert rpc("case").submit("bob", BARE, "key-1")["case_id"] != first["case_id"]  # keys are per applicant
 
 
+def test_two_submits_with_one_key_at_the_same_moment_open_one_case(start_service, rpc):
+    """The race forced: both submits have looked for the key and found nothing, and wait on the
+    day's case-number counter, which the test holds; released, the second's insert meets the
+    key's unique constraint and must answer with the first's case."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+    from yjs_contracts.plans import CHINA
+
+    url = start_service(CaseService).config["DATABASE_URL"]
+    counter = f"case:{datetime.now(CHINA):%Y%m%d}"
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("INSERT INTO kit_counters (name, value) VALUES (:n, 0) ON CONFLICT DO NOTHING"),
+                           {"n": counter})
+            holder.commit()
+            holder.execute(text("UPDATE kit_counters SET value = value WHERE name = :n"), {"n": counter})  # held
+            first, second = (rpc("case").submit.call_async("alice", BARE, "double-click") for _ in range(2))
+            with engine.connect() as probe:
+                wait_for(lambda: probe.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")).scalar_one() == 2, what="both submits waiting on the counter")
+            holder.rollback()
+        answers = [first.result(), second.result()]
+    finally:
+        engine.dispose()
+    assert answers[0]["case_id"] == answers[1]["case_id"]
+    assert sorted(a["created"] for a in answers) == [False, True]
+    assert [c["case_id"] for c in rpc("case").list_cases("alice")["items"]] == [answers[0]["case_id"]]
+
+
 def test_reports_complete_the_case_once_in_any_order_and_however_often(start_service, rpc, broker_uri, watch):
     start_service(CaseService)
     watcher = watch("case.completed")
@@ -77,6 +108,20 @@ def test_reports_complete_the_case_once_in_any_order_and_however_often(start_ser
     assert strip(first) == strip(second)
     assert len(first["timeline"]) == 5  # submitted, three reports, completed: duplicates add nothing
     assert len(watcher.drain()) == 2
+
+
+def test_a_case_finishes_when_its_latest_step_did_though_that_report_arrived_first(start_service, rpc, broker_uri):
+    start_service(CaseService)
+    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    registration, taxpayer, invoices = reports(case_id)
+    base = datetime.now(timezone.utc)
+    at = lambda event, seconds: event.model_copy(update={"occurred_at": base + timedelta(seconds=seconds)})
+    publish(broker_uri, at(registration, 30), at(taxpayer, 20))
+    wait_until_consumed(broker_uri, "case.inbox")
+    publish(broker_uri, at(invoices, 10))  # the last report to arrive is the earliest finish
+    record = wait_for(lambda: (lambda r: r if r["status"] == "completed" else None)(rpc("case").get_case(case_id)),
+                      what="the case completed")
+    assert datetime.fromisoformat(record["finished_at"]) == base + timedelta(seconds=30)
 
 
 def test_a_refusal_rejects_the_case_and_cancels_what_waited(start_service, rpc, broker_uri, watch):

@@ -21,6 +21,14 @@ def test_case_status_follows_its_steps():
     assert record.case_status("withdrawn", ["completed"]) == "withdrawn"
 
 
+def test_a_refusal_outranks_a_wait_for_the_applicant_and_a_cancelled_step():
+    assert record.case_status("in_progress", ["completed", "awaiting_applicant", "rejected", "cancelled"]) == "rejected"
+    assert record.case_status("in_progress", ["rejected", "awaiting_applicant"]) == "rejected"
+    assert record.case_status("in_progress", ["completed", "cancelled", "awaiting_applicant"]) == "awaiting_applicant"
+    assert record.case_status("in_progress", ["completed", "cancelled"]) == "in_progress"
+    assert record.case_status("awaiting_applicant", ["completed", "rejected"]) == "rejected"
+
+
 def test_outputs_are_gathered_at_their_places():
     combined = record.combined_outputs([
         ("registration.establish", "completed", {"uscc": "U", "licence_number": "L"}),
@@ -28,7 +36,7 @@ def test_outputs_are_gathered_at_their_places():
         ("tax.register", "completed", {"tax_authority": "T"}),
         ("tax.grant_invoices", "completed", {"invoice_types": ["ordinary"]}),
         ("bank_account.open", "completed", {"account_number": "A"}),
-        ("licensing.issue", "pending", {}),
+        ("licensing.issue", "rejected", {"permits": ["refused, not issued"]}),
     ])
     assert combined == {"uscc": "U", "licence_number": "L", "seals": [{"type": "official"}], "fee": "0.00",
                         "tax": {"tax_authority": "T", "invoices": {"invoice_types": ["ordinary"]}},
@@ -38,6 +46,9 @@ def test_outputs_are_gathered_at_their_places():
 def test_steps_whose_prerequisites_completed_are_in_progress():
     steps = [{"step": "a", "after": []}, {"step": "b", "after": ["a"]}, {"step": "c", "after": ["a", "b"]}]
     assert record.now_in_progress(steps, {"a": "completed", "b": "pending", "c": "pending"}) == ["b"]
+    # only a pending step starts: one that ended, or is already at work, is not started again
+    assert record.now_in_progress(steps, {"a": "completed", "b": "rejected", "c": "pending"}) == []
+    assert record.now_in_progress(steps, {"a": "completed", "b": "in_progress", "c": "pending"}) == []
 
 
 def test_only_a_report_that_undoes_replaces_a_completed_outcome():
@@ -91,3 +102,20 @@ def test_a_supplement_may_touch_only_what_the_notice_named():
                                ("field", "application.enterprise.domicile_extra"), ("material", "章程")],
                               fields, materials) == ["application.shareholders.0.nationality",
                                                      "application.enterprise.domicile_extra", "material:章程"]
+
+
+def test_an_undoing_report_about_a_step_still_running_folds_like_any_other():
+    assert record.folds_into("in_progress", "completed", undoes=True)
+    assert record.folds_into("awaiting_applicant", "in_progress", undoes=True)
+    assert not record.folds_into("rejected", "cancelled", undoes=True)
+
+
+def test_a_summary_names_the_step_and_what_it_produced():
+    assert record.summary("seal_carving.carve", "completed", {"seals": [{}, {}]}, []) == \
+        f"{record.STEP_KINDS['seal_carving.carve'].title} (seal_carving.carve) completed: 2 seals filed"
+    assert record.summary("seal_carving.cancel", "completed", {"seals": [{}]}, []).endswith(": 1 seals cancelled")
+    assert record.summary("registration.establish", "completed", {"uscc": "U", "licence_number": "L"}, []).endswith(
+        "(registration.establish) completed: uscc U")
+    assert record.summary("tax.register", "rejected", {}, [{"code": "c", "message": "m1"}, {"code": "c2"}]).endswith(
+        "(tax.register) rejected: m1; c2")
+    assert record.summary("tax.register", "in_progress", {}, []).endswith("(tax.register) in_progress")

@@ -2,18 +2,26 @@
 its eligibility decision, notices that end by a timer (once, with two replicas), objections,
 the liquidation report, and a case that ends otherwise."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+
+import eventlet
 
 import pytest
 from nameko.exceptions import RemoteError
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import (CaseFinished, CaseSubmitted, CaseWithdrawn, EnterpriseDeregistered,
                                   EnterpriseRegistered, TaxArrears, step_report)
 from yjs_contracts.steps import StepStatus
-from yjs_deregistration.models import enterprises, notices, tax_arrears
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
+from yjs_deregistration.models import deregistrations, enterprises, metadata, notices, tax_arrears
+from yjs_deregistration.notices import end_due_notices
+from yjs_kit.db import make_engine
+from yjs_kit.migrations import upgrade
+from yjs_kit.uow import UnitOfWork
 from yjs_deregistration.service import DeregistrationService
 from yjs_kit.testing import case_submitted, publish, wait_for
 
@@ -229,6 +237,52 @@ def test_two_replicas_end_each_notice_once(start_service, broker_uri, watch, dat
         engine.dispose()
     ended = [e.case_id for e in watcher.drain() if e.event_type == ENDED]
     assert sorted(ended) == sorted(f"M{n}" for n in range(10))
+
+
+def test_a_replica_that_looks_while_another_ends_a_notice_leaves_it_alone(database_factory):
+    """The race forced: the first replica has ended the notice and not yet committed when the
+    second looks for due notices; the second must neither end it again nor wait to."""
+    url = database_factory()
+    upgrade("deregistration", url)
+    now = datetime.now(timezone.utc)
+    engine = make_engine(url)  # green psycopg2: a replica waiting on a lock does not stop the test
+    probe = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(deregistrations.insert().values(
+                case_id="N1", uscc=make_uscc("330402", 77), route="simple", status="in_progress", reasons=[],
+                liquidation_group={}, applied_at=now - timedelta(days=21)))
+            connection.execute(notices.insert().values(
+                notice_id="GS1", case_id="N1", uscc=make_uscc("330402", 77), enterprise_name="嘉兴77号有限公司",
+                route="simple", status="running", starts_at=now - timedelta(days=20), ends_at=now - timedelta(seconds=1)))
+        sessions = sessionmaker(bind=engine)
+        first, second = sessions(), sessions()
+        try:
+            ended_first = end_due_notices(UnitOfWork(first, metadata), now)  # the notice's row held, uncommitted
+            other = eventlet.spawn(end_due_notices, UnitOfWork(second, metadata), now)
+
+            def looked_or_blocked():
+                if other.dead:
+                    return True
+                with probe.connect() as connection:
+                    return connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                                   "current_database() AND wait_event_type = 'Lock'")).scalar_one()
+
+            wait_for(looked_or_blocked, what="the second replica done looking, or waiting for the first")
+            first.commit()
+            ended_second = other.wait()
+            second.commit()
+        finally:
+            first.close()
+            second.close()
+        assert ended_first == ["GS1"] and ended_second == []
+        with probe.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM kit_outbox WHERE routing_key = 'notice_period_ended'")
+                                      ).scalar_one() == 1
+            assert connection.execute(select(notices.c.status)).scalars().all() == ["ended"]
+    finally:
+        probe.dispose()
+        engine.dispose()
 
 
 def _count(engine, table, where=None) -> int:

@@ -1,5 +1,6 @@
 """The API on the real broker and database, with case and registration behind it."""
 
+import eventlet
 import requests
 from yjs_case.service import CaseService
 from yjs_contracts import samples
@@ -85,9 +86,28 @@ def test_tokens_roles_and_ownership(api):
     assert api("POST", "/v1/cases", token("ops", "operator"), json=body()).status_code == 403
     case_id = api("POST", "/v1/cases", token(), json=body()).json()["case_id"]
     assert api("GET", f"/v1/cases/{case_id}", token("mallory")).status_code == 404
-    assert api("GET", f"/v1/cases/{case_id}", token("ops", "operator")).status_code == 200
+    operator_view = api("GET", f"/v1/cases/{case_id}", token("ops", "operator"))
+    assert operator_view.status_code == 200
+    assert operator_view.json() == api("GET", f"/v1/cases/{case_id}", token()).json()  # the owner's record, whole
     assert api("GET", "/v1/dead-letters", token()).status_code == 403
     assert api("GET", "/v1/dead-letters", token("ops", "operator")).json() == {"items": []}
+
+
+def test_a_query_that_cannot_be_read_is_answered_with_the_parameter_and_why(api):
+    def refused(path, who, field):
+        answer = api("GET", path, who)
+        assert answer.status_code == 422, path
+        error = answer.json()["error"]
+        assert error["code"] == "invalid_query" and [d["field"] for d in error["details"]] == [field], path
+
+    registrar = token("li", "department", department="registration")
+    refused("/v1/cases?limit=ten", token(), "limit")
+    refused("/v1/cases?limit=-1", token(), "limit")
+    refused("/v1/departments/registration/reviews?limit=many", registrar, "limit")
+    refused("/v1/departments/registration/reviews?status=pending", registrar, "status")
+    refused("/v1/follow-ups?limit=1.5", token("ops", "operator"), "limit")
+    refused("/v1/notices?limit=all", None, "limit")
+    assert api("GET", "/v1/cases?limit=5", token()).status_code == 200  # a readable one is served
 
 
 def test_an_idempotency_key_never_opens_a_second_case(api):
@@ -117,3 +137,36 @@ def test_readiness_reports_a_service_that_does_not_answer(api, monkeypatch):
     monkeypatch.setenv("YJS_SERVICES", "case,registration,tax")
     ready = api("GET", "/readyz")
     assert ready.status_code == 503 and ready.json()["checks"]["tax"].startswith("unavailable")
+
+
+def test_a_submit_delivered_twice_to_the_case_service_opens_one_case(start_service, database_factory, broker_uri, rpc,
+                                                                      monkeypatch):
+    """The submit request sits in the case service's queue twice, as after a case service that
+    committed and died before it acked; the client sent no Idempotency-Key."""
+    from kombu import Connection, Exchange, Producer, Queue
+    from yjs_kit.migrations import upgrade
+    from yjs_kit.testing import wait_until_consumed
+
+    monkeypatch.setenv("YJS_SERVICES", "case")
+    rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    with Connection(broker_uri) as connection:  # the case service's queue as nameko declares it: the request waits there
+        Queue("rpc-case", exchange=rpc_exchange, routing_key="case.*", durable=True)(connection.default_channel).declare()
+    url = database_factory()
+    upgrade("case", url)  # beforehand: the case service must start within the gateway's RPC timeout
+    base = f"http://127.0.0.1:{http_port(start_service(Gateway))}"
+    submitting = eventlet.spawn(requests.post, base + "/v1/cases", json=body(), timeout=30,
+                                headers={"Authorization": f"Bearer {token()}"})
+    with Connection(broker_uri) as connection:
+        channel = connection.default_channel
+        request = wait_for(lambda: Queue("rpc-case", channel=channel, no_declare=True).get(no_ack=False),
+                           what="the submit request")
+        Producer(channel).publish(request.body, exchange=rpc_exchange, routing_key=request.delivery_info["routing_key"],
+                                  headers=request.headers, content_type=request.content_type,
+                                  content_encoding=request.content_encoding, **{
+                                      k: request.properties[k] for k in ("reply_to", "correlation_id")})
+        request.requeue()  # the original back too, marked redelivered
+    start_service(CaseService, database_url=url, migrate=False)
+    answer = submitting.wait()
+    assert answer.status_code == 202
+    wait_until_consumed(broker_uri, "rpc-case")  # both copies handled and acked
+    assert [c["case_id"] for c in rpc("case").list_cases("alice")["items"]] == [answer.json()["case_id"]]

@@ -7,8 +7,9 @@ import os
 import subprocess
 import time
 import uuid
-from typing import Callable
-from urllib.parse import urlsplit, urlunsplit
+from contextlib import contextmanager
+from typing import Callable, Iterator
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
@@ -71,6 +72,26 @@ def drop_database(url: str) -> None:
     engine.dispose()
 
 
+@contextmanager
+def database_unavailable(url: str) -> Iterator[None]:
+    """An outage of one database, and only that one: it refuses new connections and the ones
+    open to it are cut; on leaving, it takes connections again."""
+    from sqlalchemy import text
+
+    name = urlsplit(url).path.lstrip("/")
+    engine = _admin_engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                               {"n": name})
+        yield
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        engine.dispose()
+
+
 @pytest.fixture
 def broker_uri():
     vhost, uri = fresh_vhost()
@@ -104,8 +125,8 @@ def start_service(broker_uri, database_factory):
 
     def start(service_cls, database_url: str | None = None, migrate: bool = True, **overrides):
         name = service_cls.name
-        config = service_config(name, AMQP_URI=broker_uri, METRICS_PORT=0, RETRY_DELAYS_MS=FAST_RETRIES_MS,
-                                WEB_SERVER_ADDRESS="127.0.0.1:0", **overrides)
+        config = service_config(name, **{"AMQP_URI": broker_uri, "METRICS_PORT": 0, "RETRY_DELAYS_MS": FAST_RETRIES_MS,
+                                         "WEB_SERVER_ADDRESS": "127.0.0.1:0", **overrides})
         if getattr(service_cls, "db", None) is not None:
             config["DATABASE_URL"] = database_url or database_factory()
             if migrate:
@@ -139,6 +160,60 @@ def wait_for(condition: Callable[[], object], timeout: float = 15.0, interval: f
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def _vhost(amqp_uri: str) -> str:
+    return unquote(urlsplit(amqp_uri).path[1:]) or "/"
+
+
+def queue_depths(amqp_uri: str) -> dict[str, int]:
+    """Every queue of the URI's vhost and the messages it holds, ready or delivered and not yet
+    acked, as the broker counts them now (rabbitmqctl asks the queues themselves; the management
+    API's figures lag by seconds)."""
+    for attempt in range(5):
+        result = subprocess.run(["rabbitmqctl", "list_queues", "-p", _vhost(amqp_uri), "name", "messages",
+                                 "--quiet", "--no-table-headers"], capture_output=True, text=True)
+        if result.returncode == 0:
+            return {name: int(count) for name, count in (line.rsplit(None, 1) for line in result.stdout.splitlines()
+                                                          if line.strip())}
+        time.sleep(0.5 * (attempt + 1))
+    raise RuntimeError(f"rabbitmqctl list_queues failed: {result.stderr.strip()}")
+
+
+def wait_until_consumed(amqp_uri: str, *queues: str, timeout: float = 20.0) -> None:
+    """Wait until every message published (with confirms) to these queues was consumed and acked:
+    each queue, and the retry queues of each (`<queue>.retry.<ms>ms`), holds nothing, ready or
+    unacked. A consumer acks only after its transaction committed, so what the messages did is
+    then in the database. Call it after `publish`, which returns once the broker has the messages."""
+    def quiet():
+        depths = queue_depths(amqp_uri)
+        missing = [q for q in queues if q not in depths]
+        if missing:
+            raise AssertionError(f"no such queue: {missing}")
+        return all(count == 0 for name, count in depths.items()
+                   if any(name == q or name.startswith(f"{q}.retry.") for q in queues))
+
+    wait_for(quiet, timeout=timeout, interval=0.1, what=f"{', '.join(queues)} consumed and acked")
+
+
+def wait_for_row(database_url: str, statement, holds: Callable[[dict], object] = lambda row: True,
+                 timeout: float = 15.0, what: str = "a row"):
+    """Wait until `statement` (a select, or SQL text) returns a row for which `holds(row)` is
+    truthy; returns that row as a mapping. Its own engine, disposed before returning."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    if isinstance(statement, str):
+        statement = text(statement)
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        def found():
+            with engine.connect() as connection:
+                return next((row for row in connection.execute(statement).mappings().all() if holds(row)), None)
+
+        return wait_for(found, timeout=timeout, what=what)
+    finally:
+        engine.dispose()
 
 
 def publish(amqp_uri: str, *events) -> None:

@@ -118,6 +118,16 @@ def test_permit_numbers_have_the_food_licence_shape_and_a_check_digit():
     assert rules.permit_number("JY", "330402", 2) != number
     with pytest.raises(ValueError):
         rules.permit_number("JY", "3304", 1)
+    assert len(rules.permit_number("JY", "330402", 9_999_999)) == 16  # the largest seven-digit serial
+    for serial in (0, 10**7):
+        with pytest.raises(ValueError):
+            rules.permit_number("JY", "330402", serial)
+
+
+def test_a_term_ends_the_day_before_its_anniversary_and_a_leap_day_start_on_the_28th():
+    assert rules._years_later(date(2026, 3, 1), 3) == date(2029, 2, 28)
+    assert rules._years_later(date(2028, 2, 29), 4) == date(2032, 2, 28)  # 2032 has a 29th
+    assert rules._years_later(date(2028, 2, 29), 5) == date(2033, 2, 27)  # 2033 has none: anniversary the 28th
 
 
 def test_terms_take_the_shortest_validity_and_the_earliest_check_on_working_days():
@@ -130,3 +140,32 @@ def test_terms_take_the_shortest_validity_and_the_earliest_check_on_working_days
     assert terms.check_due == date(2026, 11, 2)
     [filing] = rules.decide(CURRENT, ["机动车修理和维护"], []).issue
     assert rules.terms(filing, issued) == rules.Terms(date(2026, 9, 29), None, None)
+
+
+def test_a_missing_commitment_points_at_the_first_item_left_unsigned():
+    decision = rules.decide(CURRENT, RESTAURANT, ["酒类经营"])
+    [reason] = [r for r in decision.reasons if r.code == "commitment_missing"]
+    assert reason.field == "application.business_scope.1" and "餐饮服务、食品销售" in reason.message
+
+
+def test_every_permit_number_passes_the_luhn_check():
+    def luhn_valid(digits: str) -> bool:  # the check itself, written independently
+        total = 0
+        for i, d in enumerate(reversed(digits)):
+            n = int(d) * (2 if i % 2 else 1)
+            total += n - 9 if n > 9 else n
+        return total % 10 == 0
+
+    numbers = [rules.permit_number("JY", "330402", serial) for serial in range(1, 60)]
+    assert all(luhn_valid(n[2:]) for n in numbers)
+    assert {n[-1] for n in numbers} == set("0123456789")
+
+
+def test_grants_are_values_that_cannot_be_changed():
+    import dataclasses
+
+    [grant] = rules.decide(CURRENT, RESTAURANT, ["餐饮服务", "食品销售", "酒类经营"]).issue
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        grant.items = ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        grant.parts[0].mode = PermitMode.approval

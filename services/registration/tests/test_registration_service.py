@@ -7,7 +7,7 @@ from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import step_report
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import publish, wait_for, wait_for_row, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
 from yjs_contracts.steps import StepStatus
 from yjs_registration.models import enterprises, metadata
@@ -24,10 +24,12 @@ def test_a_valid_application_is_registered_once_even_when_delivered_twice(start_
     assert registered.event_type == "registration.enterprise_registered"
     assert registered.causation_id == str(event.event_id)
     assert is_valid_uscc(registered.data["outputs"]["uscc"])
-    engine = create_engine(container.config["DATABASE_URL"])
-    wait_for(lambda: len(engine.connect().execute(select(enterprises)).all()) == 1)
+    wait_until_consumed(broker_uri, "registration.inbox")  # the duplicate too was handled and acked
+    url = container.config["DATABASE_URL"]
+    assert wait_for_row(url, "SELECT count(*) AS n FROM enterprises")["n"] == 1
+    # its effect would be in the outbox even before the relay published it
+    assert wait_for_row(url, "SELECT count(*) AS n FROM kit_outbox WHERE routing_key = 'enterprise_registered'")["n"] == 1
     assert len(watcher.drain()) == 1
-    engine.dispose()
 
 
 def test_refusals_name_every_failing_rule(start_service, broker_uri, watch):
@@ -52,6 +54,35 @@ def test_a_taken_name_is_refused(start_service, broker_uri, watch):
     events = watcher.wait_for(count=2)
     assert [e.event_type for e in events] == ["registration.enterprise_registered", "registration.establishment_refused"]
     assert events[1].data["reasons"][0]["code"] == "name_taken"
+
+
+def test_two_cases_after_one_name_at_the_same_moment_one_is_registered(start_service, broker_uri, watch):
+    """The race forced: the test holds the name's lock while both cases arrive; released, one
+    takes the name and the other is refused, whichever goes first."""
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    url = start_service(RegistrationService).config["DATABASE_URL"]
+    watcher = watch("registration.enterprise_registered", "registration.establishment_refused")
+    application = samples.establishment_application("同时", seals=(), bank_account=False)
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as holder, engine.connect() as probe:
+            holder.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                           {"k": f"enterprise-name:{application['enterprise']['name']}"})
+            publish(broker_uri, submitted("S1", application), submitted("S2", application))
+            wait_for(lambda: probe.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'"
+            )).scalar_one() == 2, what="both cases waiting for the name")
+            holder.rollback()
+    finally:
+        engine.dispose()
+    events = watcher.wait_for(count=2)
+    assert sorted(e.event_type for e in events) == ["registration.enterprise_registered",
+                                                    "registration.establishment_refused"]
+    [refused] = [e for e in events if e.event_type.endswith("refused")]
+    assert [r["code"] for r in refused.data["reasons"]] == ["name_taken"]
+    assert wait_for_row(url, "SELECT count(*) AS n FROM enterprises")["n"] == 1
 
 
 def prerequisites_done(case_id: str, uscc: str):

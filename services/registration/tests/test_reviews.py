@@ -182,29 +182,42 @@ def test_an_acceptance_with_materials_missing_is_withdrawn_when_they_never_come(
     uscc = accepted.data["outputs"]["uscc"]
     [withdrawn] = watcher.wait_for(lambda e: e.case_id == "R9" and e.data["status"] == "rejected", timeout=20)
     assert withdrawn.data["undoes"] is True and withdrawn.data["reasons"][0]["code"] == "materials_not_supplied"
-    assert rows(enterprises, uscc=uscc)[0]["status"] == "revoked"  # 撤销登记: the name is free again
+    assert rows(enterprises, uscc=uscc)[0]["status"] == "revoked"  # 撤销登记
     assert len([e for e in watcher.drain() if e.case_id == "R9" and e.data["status"] == "rejected"]) == 1
+    # the revoked enterprise's name is free again: another application takes it
+    publish(broker_uri, submitted("R9b", samples.establishment_application("华章", seals=(), bank_account=False)))
+    [again] = watcher.wait_for(of("R9b"))
+    assert (again.event_type, again.data["status"]) == ("registration.enterprise_registered", "completed")
+    name = again.data["outputs"]["enterprise_name"]
+    assert sorted(r["status"] for r in rows(enterprises, name=name)) == ["registered", "revoked"]
 
 
 def test_materials_handed_in_on_time_keep_the_acceptance(broker_uri, registration):
     watcher, rpc, rows = registration
     application = foreign("华美")
-    publish(broker_uri, submitted("R10", application))
+    publish(broker_uri, submitted("R10", application), submitted("R11", foreign("华夏")))
     _, review = waiting_review(watcher, rpc, "R10")
-    rpc.decide(review["review_id"], {
-        "decision": "approve", "missing_materials": [{"material": "住所使用证明", "message": "租赁合同复印件"}],
-        "materials_due": (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()}, "registrar-li")
+    _, other = waiting_review(watcher, rpc, "R11")
+    due = datetime.now(timezone.utc) + timedelta(seconds=6)
+    missing = [{"material": "住所使用证明", "message": "租赁合同复印件"}]
+    rpc.decide(review["review_id"], {"decision": "approve", "missing_materials": missing,
+                                     "materials_due": due.isoformat()}, "registrar-li")
+    # R11's materials fall due a second later and never come: its withdrawal proves the lapse
+    # check ran past R10's due date
+    rpc.decide(other["review_id"], {"decision": "approve", "missing_materials": missing,
+                                    "materials_due": (due + timedelta(seconds=1)).isoformat()}, "registrar-li")
     watcher.wait_for(lambda e: e.case_id == "R10" and e.data["status"] == "completed")
     supplied = SupplementProvided(items=[{"material": "住所使用证明", "document_id": "DOC-7"}],
                                   application=application, revision=1, supplied_at=datetime.now(timezone.utc))
     publish(broker_uri, new_event("case.supplement_provided", supplied, case_id="R10"))
     reviews = metadata.tables["kit_reviews"]
     wait_for(lambda: rows(reviews, case_id="R10")[0]["materials_status"] == "received", what="materials received")
-    publish(broker_uri, submitted("R11", samples.establishment_application("华夏", seals=(), bank_account=False)))
-    watcher.wait_for(of("R11"))
+    assert datetime.now(timezone.utc) < due  # handed in on time
+    watcher.wait_for(lambda e: e.case_id == "R11" and e.data["status"] == "rejected", timeout=25)
     [row] = rows(reviews, case_id="R10")
     assert row["materials_status"] == "received" and row["missing_materials"][0]["document_id"] == "DOC-7"
     assert rows(enterprises, case_id="R10")[0]["status"] == "registered"
+    assert [e for e in watcher.drain() if e.case_id == "R10" and e.data["status"] == "rejected"] == []
 
 
 def test_a_decision_with_a_due_date_past_the_promised_limit_is_refused(broker_uri, registration):

@@ -6,9 +6,9 @@ from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import EnterpriseRegistered, step_report
+from yjs_contracts.events import CaseWithdrawn, EnterpriseRegistered, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import publish, wait_for, wait_for_row, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
 from yjs_seal_carving.models import metadata, seal_orders, seals
 from yjs_seal_carving.rules import is_filing_code
@@ -37,12 +37,11 @@ def rows(container, table, case_id=None):
         engine.dispose()
 
 
-def flush(broker_uri, watcher, serial: int):
-    """A later case carried through: with one worker the inbox is handled in order, so every
-    message published before it has been handled once its seals are announced."""
-    application = samples.establishment_application(samples.unique_trade_name(serial), seals=("official",))
-    publish(broker_uri, submitted(f"FLUSH{serial}", application), registered(f"FLUSH{serial}", application, serial))
-    watcher.wait_for(lambda e: e.case_id == f"FLUSH{serial}")
+def settle(broker_uri, container):
+    """Every message in the inbox handled and acked, and everything it announced published."""
+    wait_until_consumed(broker_uri, "seal_carving.inbox")
+    wait_for_row(container.config["DATABASE_URL"], "SELECT count(*) AS unsent FROM kit_outbox WHERE sent_at IS NULL",
+                 lambda row: row["unsent"] == 0, what="the outbox relayed")
 
 
 def test_all_five_seals_are_carved_once_even_when_registration_is_delivered_twice(start_service, broker_uri, watch):
@@ -51,7 +50,7 @@ def test_all_five_seals_are_carved_once_even_when_registration_is_delivered_twic
     application = samples.establishment_application("奔腾")
     registration = registered("C1", application, 101)
     publish(broker_uri, submitted("C1", application), registration, registration)
-    flush(broker_uri, watcher, 900)
+    settle(broker_uri, container)
     [carved] = [e for e in watcher.drain() if e.case_id == "C1"]
     assert carved.event_type == CARVED and carved.causation_id == str(registration.event_id)
     outputs = carved.data["outputs"]
@@ -117,8 +116,8 @@ def test_the_step_does_not_start_before_registration_completes(start_service, br
     waiting, other = samples.establishment_application("青松"), samples.establishment_application("翠柏")
     # another case's registration must not start this one
     publish(broker_uri, submitted("C6", waiting), submitted("C7", other), registered("C7", other, 107))
-    flush(broker_uri, watcher, 901)
-    assert {e.case_id for e in watcher.drain()} == {"C7", "FLUSH901"}
+    settle(broker_uri, container)
+    assert {e.case_id for e in watcher.drain()} == {"C7"}
     kit = metadata.tables
     assert [r["case_id"] for r in rows(container, kit["kit_plans"], "C6")] == ["C6"]  # the plan is kept...
     assert rows(container, kit["kit_steps"], "C6") == []  # ...and waits
@@ -143,3 +142,26 @@ def test_every_filed_seal_is_cancelled_once_the_registration_is_cancelled(start_
     filed = rows(container, seals, "C7")
     assert {s["status"] for s in filed} == {"cancelled"} and {s["cancellation_case_id"] for s in filed} == {"D7"}
     assert all(s["cancelled_at"] for s in filed)
+
+
+def test_a_withdrawal_leaves_seals_already_carved_as_they_are(start_service, broker_uri, watch):
+    """A carved seal cannot be uncarved: seal carving has no compensator for its step, so a
+    withdrawn case keeps the step's outcome and nothing is announced about it."""
+    container = start_service(SealCarvingService)
+    watcher = watch(CARVED, REFUSED, "seal_carving.step_updated")
+    application = samples.establishment_application("守成", seals=("official",))
+    case = submitted("W1", application)
+    publish(broker_uri, case, registered("W1", application, 301))
+    [carved] = watcher.wait_for(lambda e: e.case_id == "W1")
+    assert carved.event_type == CARVED
+    withdrawn = CaseWithdrawn(matter="establishment", owner="alice", reason="不办了",
+                              steps=[s["step"] for s in case.data["plan"]], withdrawn_at=datetime.now(timezone.utc))
+    publish(broker_uri, new_event("case.withdrawn", withdrawn, case_id="W1"))
+    wait_until_consumed(broker_uri, "seal_carving.inbox")
+    url = container.config["DATABASE_URL"]
+    assert wait_for_row(url, "SELECT withdrawn_at FROM kit_plans WHERE case_id = 'W1'")["withdrawn_at"]  # applied
+    assert [r["status"] for r in rows(container, metadata.tables["kit_steps"], "W1")] == ["completed"]
+    assert len(rows(container, seals, "W1")) == 1
+    # the carved report is the only event the case ever caused here
+    assert wait_for_row(url, "SELECT count(*) AS n FROM kit_outbox")["n"] == 1
+    assert [e.event_type for e in watcher.drain() if e.case_id == "W1"] == [CARVED]

@@ -76,6 +76,7 @@ def test_clearance_is_refused_while_anything_is_owed():
     [reason] = rules.clearance_reasons(Decimal("0.01"))
     assert reason.code == "unpaid_tax" and "0.01" in reason.message
     assert rules.clearance_reasons(Decimal("0.00")) == []
+    assert rules.clearance_reasons(Decimal("-5.00")) == []  # overpaid: nothing owed
     assert rules.clearance_certificate_number("330402", 2026, 17) == "330402税企清〔2026〕17号"
 
 
