@@ -382,6 +382,7 @@ class DeadLetter(BaseModel):
     dead_letter_id: str  # "<service>:<number>", unique across the system
     service: str
     queue: str
+    kind: Literal["failed", "unreadable", "provenance", "invalid"] = "failed"  # why it is a dead letter
     event_type: str | None
     event_id: str | None
     case_id: str | None
@@ -389,6 +390,9 @@ class DeadLetter(BaseModel):
     attempts: int
     failed_at: datetime
     replayed_at: datetime | None = None
+    content_type: str | None = None
+    body: str | None = None  # the message exactly as it arrived
+    body_encoding: Literal["utf-8", "base64"] | None = None
 
 
 class DeadLetterList(BaseModel):

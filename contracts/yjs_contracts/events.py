@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from .api import CaseStatus, Reason, SealType, SupplementField, SupplementMaterial
+from .codes import validate_uscc
 from .catalogue import VERSION as CATALOGUE_VERSION, PermitMode
 from .plans import PlanStep
 from .steps import STEP_KINDS, StepStatus
@@ -78,8 +79,17 @@ class StepOverdue(BaseModel):
     detected_at: datetime
 
 
+def _uscc(code: str) -> str:
+    validate_uscc(code)
+    return code
+
+
+#: a 统一社会信用代码 that passes its check characters (GB 32100)
+Uscc = Annotated[str, AfterValidator(_uscc)]
+
+
 class EnterpriseRegistered(BaseModel):
-    uscc: str
+    uscc: Uscc
     licence_number: str
     enterprise_name: str
     registered_at: datetime

@@ -19,6 +19,9 @@ EVENTS_PUBLISHED = Counter("yjs_events_published_total", "Events published (conf
                            ["service", "event_type"])
 OUTBOX_BACKLOG = Gauge("yjs_outbox_backlog", "Events stored but not yet published", ["service"])
 DEAD_LETTERS = Counter("yjs_dead_letters_total", "Messages dead-lettered", ["service", "event_type"])
+EVENTS_REFUSED = Counter("yjs_events_refused_total",
+                         "Messages dead-lettered on arrival: unreadable, provenance or invalid",
+                         ["service", "event_type", "reason"])
 HANDLER_RETRIES = Counter("yjs_handler_retries_total", "Messages sent back for another try",
                           ["service", "event_type"])
 

@@ -3,7 +3,7 @@ migrate with it."""
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, PrimaryKeyConstraint, String, Table,
                         Text, text)
 
 
@@ -29,7 +29,13 @@ def add_kit_tables(metadata: MetaData) -> None:
           Column("event_type", String(100)),
           Column("event_id", String(36)),
           Column("case_id", String(40), index=True),
-          Column("body", Text, nullable=False),
+          Column("body", Text),  # rows stored before `payload`: the body as text
+          # the body exactly as it arrived, whatever it holds; how to read it; where it came from
+          Column("payload", LargeBinary),
+          Column("content_type", String(100)),
+          Column("exchange", String(200)),
+          # failed (its handler, after every retry), unreadable, provenance, invalid
+          Column("kind", String(20), nullable=False, server_default="failed"),
           Column("reason", Text, nullable=False),
           Column("attempts", Integer, nullable=False),
           Column("failed_at", DateTime(timezone=True), nullable=False),
