@@ -402,6 +402,8 @@ class DeadLetterList(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]
+    # per service: how long its oldest stored event has waited to be published
+    oldest_unsent_seconds: dict[str, float] = Field(default_factory=dict)
 
 
 class SupplementField(Strict):

@@ -14,7 +14,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, step_report
 from yjs_contracts.steps import StepStatus
-from yjs_kit.consumer import EXCHANGE_HEADER, consume_events
+from yjs_kit.consumer import EXCHANGE_HEADER, consume_events, find_database
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
@@ -51,6 +51,11 @@ class Probe(OperatorRpc):
         return "pong"
 
 
+def sent_times(engine) -> list:
+    with engine.connect() as connection:  # closed here: a connection left to the garbage collector
+        return connection.execute(select(metadata.tables["kit_outbox"].c.sent_at)).scalars().all()
+
+
 def event(n, **data):
     return new_event("registration.enterprise_registered", {"n": n, **data}, case_id=f"C{n}")
 
@@ -66,8 +71,7 @@ def test_events_left_in_the_outbox_by_a_crash_are_published_on_start(start_servi
     start_service(Probe, database_url=url, migrate=False)
     got = watcher.wait_for(count=3)
     assert sorted(e.data["left"] for e in got) == [0, 1, 2]
-    wait_for(lambda: engine.connect().execute(select(metadata.tables["kit_outbox"].c.sent_at)).scalars().all()
-             and all(engine.connect().execute(select(metadata.tables["kit_outbox"].c.sent_at)).scalars()))
+    wait_for(lambda: (lambda sent: sent and all(sent))(sent_times(engine)), what="every row marked sent")
     engine.dispose()
 
 
@@ -221,3 +225,81 @@ def test_a_retried_or_replayed_event_is_still_judged_by_where_it_first_arrived(s
     rpc("probe").replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
     wait_for(lambda: seen == [1], what="the replayed event applied")
     assert rpc("probe").dead_letters() == []
+
+
+class Relayer(OperatorRpc):
+    """Only an outbox, whose relay reaches the broker through the test's proxy."""
+
+    name = "relayer"
+    db = Database(metadata)
+
+
+def store_in_outbox(url, events) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(insert(metadata.tables["kit_outbox"]), [outbox_row(e) for e in events])
+    engine.dispose()
+
+
+def test_a_broker_that_stops_confirming_neither_kills_the_relay_nor_loses_or_repeats_an_event(
+        broker_proxy, start_service, database_factory, rpc):  # the proxy outlives the services using it
+    seen.clear()
+    start_service(Probe, migrate=False)  # consumes straight from the broker, through its inbox
+    url = database_factory()
+    relay = find_database(start_service(Relayer, database_url=url, migrate=False, AMQP_URI=broker_proxy.uri,
+                                        OUTBOX_CONFIRM_TIMEOUT=1.0)).relay
+    store_in_outbox(url, [event(n) for n in range(1, 4)])
+    relay.wake()
+    wait_for(lambda: sorted(seen) == [1, 2, 3], what="the first events")
+    broker_proxy.hold()  # the broker takes what the relay sends and answers nothing
+    store_in_outbox(url, [event(n) for n in range(4, 8)])
+    relay.wake()
+    wait_for(lambda: relay.measure()["oldest_unsent_seconds"] > 3, what="the relay to wait for confirms in vain")
+    assert relay.alive and relay.measure()["backlog"] == 4
+    broker_proxy.release()
+    wait_for(lambda: relay.measure()["backlog"] == 0, what="the backlog published after the broker recovered")
+    wait_for(lambda: sorted(seen) == list(range(1, 8)), what="every event applied")
+    assert len(seen) == 7  # each applied exactly once, however often it crossed the broker
+    assert relay.alive and relay.restarts == 0
+    health = rpc("relayer").health()
+    assert health["relay"] == "alive" and health["backlog"] == 0 and health["oldest_unsent_seconds"] == 0
+
+
+def test_an_event_no_queue_takes_is_retried_then_parked_without_holding_back_the_rest(
+        start_service, database_factory, rpc, watch):
+    seen.clear()
+    start_service(Probe, migrate=False)
+    url = database_factory()
+    start_service(Relayer, database_url=url, migrate=False, OUTBOX_MAX_ATTEMPTS=2)
+    nobody = new_event("case.completed", {"n": 0}, case_id="C0")  # no queue is bound to it yet
+    store_in_outbox(url, [nobody, *[event(n) for n in range(1, 4)]])
+    wait_for(lambda: sorted(seen) == [1, 2, 3], what="the events behind it")
+    wait_for(lambda: rpc("relayer").health()["parked"] == 1, what="the returned event parked after two tries")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(select(metadata.tables["kit_outbox"]).where(
+            metadata.tables["kit_outbox"].c.event_id == str(nobody.event_id))).mappings().one()
+    engine.dispose()
+    assert row["attempts"] == 2 and row["sent_at"] is None and row["last_error"].startswith("returned: NO_ROUTE")
+    watcher = watch("case.completed")  # someone binds it, and an operator lets it go again
+    assert rpc("relayer").release_parked_events()["released"] == 1
+    assert [e.event_id for e in watcher.wait_for()] == [nobody.event_id]
+    wait_for(lambda: (lambda h: h["backlog"] == h["parked"] == 0 and h["relay"] == "alive")(rpc("relayer").health()),
+             what="nothing left to publish")
+
+
+def test_sent_events_and_old_inbox_marks_are_pruned(start_service, database_factory, broker_uri, watch):
+    seen.clear()
+    watch("case.submitted")  # the probe's echo has a queue to go to
+    url = database_factory()
+    container = start_service(Probe, database_url=url, migrate=False, OUTBOX_RETENTION_HOURS=0, INBOX_RETENTION_HOURS=0)
+    publish(broker_uri, event(1))
+    wait_for(lambda: seen == [1], what="the event applied")
+    relay = find_database(container).relay
+    engine = create_engine(url)
+    outbox, inbox = metadata.tables["kit_outbox"], metadata.tables["kit_inbox"]
+    wait_for(lambda: sent_times(engine) and all(sent_times(engine)), what="its echo sent")
+    relay.prune()
+    with engine.connect() as connection:
+        assert connection.execute(select(outbox)).all() == [] and connection.execute(select(inbox)).all() == []
+    engine.dispose()

@@ -30,8 +30,20 @@ class OperatorRpc:
 
     @rpc
     def health(self) -> dict:
-        ping(find_database(self.container_ref).engine)
-        return {"service": self.name, "database": "ok"}
+        """The database answers; the outbox relay's loop runs (`relay`: alive or stalled) and how
+        old the oldest event it has not published yet is."""
+        database = find_database(self.container_ref)
+        ping(database.engine)
+        outbox = database.relay.measure()
+        return {"service": self.name, "database": "ok", "relay": "alive" if database.relay.alive else "stalled",
+                **outbox}
+
+    @rpc
+    def release_parked_events(self) -> dict:
+        """Parked events (the broker kept refusing or returning them) are published again."""
+        released = find_database(self.container_ref).relay.release_parked()
+        find_database(self.container_ref).relay.wake()
+        return {"service": self.name, "released": released}
 
     @rpc
     def dead_letters(self, include_replayed: bool = False) -> list[dict]:
