@@ -336,6 +336,9 @@ class StepRecord(BaseModel):
     decided_by: str | None = None  # the staff member who decided (人工审核); None when the rules did
     paused_at: datetime | None = None  # waiting for the applicant (补正) since then: the clock is stopped
     materials_due: datetime | None = None  # 容缺受理: decided with materials missing, due by then
+    # its department dead-lettered an event of the case: the step waits for an operator's replay
+    stalled: bool = False
+    stalled_reason: str | None = None
 
 
 class TimelineEntry(BaseModel):

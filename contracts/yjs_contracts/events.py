@@ -305,6 +305,32 @@ class PermitRevoked(CaseNotice):
     revoked_at: datetime
 
 
+class EventDeadLettered(BaseModel):
+    """`<department>.event_dead_lettered`: the department could not handle an event about a case,
+    even after its retries; its steps of the case stall until an operator replays the dead letter."""
+
+    dead_letter_id: str  # "<service>:<number>", as operators list and replay it
+    event_type: str | None
+    event_id: str | None
+    kind: str  # failed, unreadable, provenance, invalid
+    reason: str
+
+
+class DeadLetterCleared(BaseModel):
+    """`<department>.dead_letter_cleared`: a replayed dead letter was handled; the steps it stalled go on."""
+
+    dead_letter_id: str
+    event_type: str | None
+
+
+#: per department: its announcements about its own dead letters
+DEAD_LETTER_EVENTS: dict[str, type[BaseModel]] = {
+    event: model
+    for department in sorted({kind.department for kind in STEP_KINDS.values()})
+    for event, model in ((f"{department}.event_dead_lettered", EventDeadLettered),
+                         (f"{department}.dead_letter_cleared", DeadLetterCleared))
+}
+
 #: events about a case after a step of it ended; the case service folds them without knowing them
 NOTICE_EVENTS: dict[str, type[CaseNotice]] = {
     "licensing.permit_revoked": PermitRevoked,
@@ -340,6 +366,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "tax.arrears_settled": TaxArrears,
     **{event: StepReport for kind in STEP_KINDS.values() for event in kind.events},
     **NOTICE_EVENTS,
+    **DEAD_LETTER_EVENTS,
 }
 
 

@@ -27,9 +27,12 @@ from kombu import Connection, Exchange, Queue, binding
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import EVENT_MODELS, DeadLetterCleared, EventDeadLettered
 
 from . import metrics
+from .outbox import outbox_row
 from .provenance import Refused, check, read
 from .uow import Database
 
@@ -109,18 +112,47 @@ def body_for_listing(payload: bytes | None, content_type: str | None) -> tuple[s
 
 
 def store_dead_letter(database: Database, queue: str, body: bytes, reason: str, attempts: int, *,
-                      kind: str = "failed", content_type: str | None = None, exchange: str | None = None) -> int:
+                      kind: str = "failed", content_type: str | None = None, exchange: str | None = None,
+                      service: str | None = None) -> int:
     """Stores the raw body as bytes and only sanitised text in the indexed columns, so that no
-    content can make storing fail. Returns the dead letter's number."""
+    content can make storing fail. A department announces, in the same transaction, that an event
+    about a case is dead-lettered: the case shows its steps as stalled. Returns the number."""
     fields = _peek(body)
     table = database.metadata.tables["kit_dead_letters"]
+    case_id = _column(fields.get("case_id"), 40)
+    event_type = _column(fields.get("event_type"), 100)
+    reason = _UNSTORABLE.sub("", reason.replace("\n", " ").replace("\t", " "))[:4000] or kind
     with database.engine.begin() as connection:
-        return connection.execute(insert(table).values(
+        number = connection.execute(insert(table).values(
             queue=queue, kind=kind, exchange=_column(exchange, 200), content_type=_column(content_type, 100),
-            event_type=_column(fields.get("event_type"), 100), event_id=_column(fields.get("event_id"), 36),
-            case_id=_column(fields.get("case_id"), 40), payload=body,
-            reason=_UNSTORABLE.sub("", reason.replace("\n", " ").replace("\t", " "))[:4000] or kind,
-            attempts=attempts, failed_at=datetime.now(timezone.utc)).returning(table.c.id)).scalar_one()
+            event_type=event_type, event_id=_column(fields.get("event_id"), 36), case_id=case_id, payload=body,
+            reason=reason, attempts=attempts, failed_at=datetime.now(timezone.utc)).returning(table.c.id)).scalar_one()
+        announced = f"{service}.event_dead_lettered"
+        if case_id and announced in EVENT_MODELS:
+            connection.execute(insert(database.metadata.tables["kit_outbox"]).values(**outbox_row(new_event(
+                announced, EventDeadLettered(dead_letter_id=f"{service}:{number}", event_type=event_type,
+                                             event_id=_column(fields.get("event_id"), 36), kind=kind,
+                                             reason=reason[:1000]), case_id=case_id))))
+    if database.relay is not None:
+        database.relay.wake()
+    return number
+
+
+def announce_cleared(database: Database, service: str, number: int) -> None:
+    """A replayed dead letter was handled: the steps it stalled go on."""
+    table = database.metadata.tables["kit_dead_letters"]
+    announced = f"{service}.dead_letter_cleared"
+    if announced not in EVENT_MODELS:
+        return
+    with database.engine.begin() as connection:
+        row = connection.execute(select(table.c.case_id, table.c.event_type).where(table.c.id == number)).first()
+        if row is None or not row.case_id:
+            return
+        connection.execute(insert(database.metadata.tables["kit_outbox"]).values(**outbox_row(new_event(
+            announced, DeadLetterCleared(dead_letter_id=f"{service}:{number}", event_type=row.event_type),
+            case_id=row.case_id))))
+    if database.relay is not None:
+        database.relay.wake()
 
 
 class RawQueueConsumer(QueueConsumer):
@@ -197,6 +229,12 @@ class EventConsumer(Consumer):
         service = self.container.service_name
         if exc_info is None:
             metrics.EVENTS_CONSUMED.labels(service, event_type, "applied").inc()
+            replayed = (message.headers or {}).get(REPLAY_HEADER)
+            if replayed is not None:
+                try:
+                    announce_cleared(find_database(self.container), service, int(replayed))
+                except Exception as error:  # noqa: BLE001 - the event is applied; only the notice is lost
+                    log.error("could not announce the cleared dead letter", dead_letter=replayed, error=repr(error))
             self.queue_consumer.ack_message(message)
         else:
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
@@ -215,6 +253,8 @@ class EventConsumer(Consumer):
         service = self.container.service_name
         event_type = _column(_peek(body).get("event_type"), 100) or "?"
         kept = {EXCHANGE_HEADER: exchange} if exchange else {}
+        if (message.headers or {}).get(REPLAY_HEADER) is not None:  # cleared when a later try succeeds
+            kept[REPLAY_HEADER] = message.headers[REPLAY_HEADER]
         try:
             if retry and attempts < len(self.delays):
                 self._republish(message, body, retry_queue_name(self.queue.name, self.delays[attempts]),
@@ -234,7 +274,7 @@ class EventConsumer(Consumer):
         service = self.container.service_name
         try:
             store_dead_letter(find_database(self.container), self.queue.name, body, reason, attempts + 1,
-                              kind=kind, content_type=message.content_type, exchange=exchange)
+                              kind=kind, content_type=message.content_type, exchange=exchange, service=service)
         except Exception as error:  # noqa: BLE001 - the database is down: the message waits on the broker
             headers = message.headers or {}
             try:

@@ -1,5 +1,5 @@
 """dead letters keep the raw body as bytes, its content type, where it arrived and why; the outbox
-relay's leases, attempts and parked events; the inbox pruned by age
+relay's leases, attempts and parked events; the inbox pruned by age; case steps stalled by a dead letter
 
 Revision ID: a459c2cc9aa6
 Revises: e1e3a78ca9bd
@@ -37,9 +37,17 @@ def upgrade() -> None:
     with op.batch_alter_table('kit_inbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kit_inbox_applied_at'), ['applied_at'], unique=False)
 
+    with op.batch_alter_table('case_steps', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('stalled_by', sa.String(length=60), nullable=True))
+        batch_op.add_column(sa.Column('stalled_reason', sa.Text(), nullable=True))
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table('case_steps', schema=None) as batch_op:
+        batch_op.drop_column('stalled_reason')
+        batch_op.drop_column('stalled_by')
+
     with op.batch_alter_table('kit_inbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kit_inbox_applied_at'))
 
