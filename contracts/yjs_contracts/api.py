@@ -453,6 +453,9 @@ class StepRecord(BaseModel):
     decided_by: str | None = None  # the staff member who decided (人工审核); None when the rules did
     paused_at: datetime | None = None  # waiting for the applicant (补正) since then: the clock is stopped
     materials_due: datetime | None = None  # 容缺受理: decided with materials missing, due by then
+    # its department dead-lettered an event of the case: the step waits for an operator's replay
+    stalled: bool = False
+    stalled_reason: str | None = None
 
 
 class TimelineEntry(BaseModel):
@@ -499,6 +502,7 @@ class DeadLetter(BaseModel):
     dead_letter_id: str  # "<service>:<number>", unique across the system
     service: str
     queue: str
+    kind: Literal["failed", "unreadable", "provenance", "invalid"] = "failed"  # why it is a dead letter
     event_type: str | None
     event_id: str | None
     case_id: str | None
@@ -506,6 +510,9 @@ class DeadLetter(BaseModel):
     attempts: int
     failed_at: datetime
     replayed_at: datetime | None = None
+    content_type: str | None = None
+    body: str | None = None  # the message exactly as it arrived
+    body_encoding: Literal["utf-8", "base64"] | None = None
 
 
 class DeadLetterList(BaseModel):
@@ -515,6 +522,8 @@ class DeadLetterList(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]
+    # per service: how long its oldest stored event has waited to be published
+    oldest_unsent_seconds: dict[str, float] = Field(default_factory=dict)
 
 
 class SupplementField(Strict):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from .api import CaseStatus, Reason, SealType, SupplementField, SupplementMaterial
+from .codes import validate_uscc
 from .catalogue import VERSION as CATALOGUE_VERSION, PermitMode
 from .plans import PlanStep
 from .steps import STEP_KINDS, StepStatus
@@ -78,8 +79,17 @@ class StepOverdue(BaseModel):
     detected_at: datetime
 
 
+def _uscc(code: str) -> str:
+    validate_uscc(code)
+    return code
+
+
+#: a 统一社会信用代码 that passes its check characters (GB 32100)
+Uscc = Annotated[str, AfterValidator(_uscc)]
+
+
 class EnterpriseRegistered(BaseModel):
-    uscc: str
+    uscc: Uscc
     licence_number: str
     enterprise_name: str
     registered_at: datetime
@@ -295,6 +305,32 @@ class PermitRevoked(CaseNotice):
     revoked_at: datetime
 
 
+class EventDeadLettered(BaseModel):
+    """`<department>.event_dead_lettered`: the department could not handle an event about a case,
+    even after its retries; its steps of the case stall until an operator replays the dead letter."""
+
+    dead_letter_id: str  # "<service>:<number>", as operators list and replay it
+    event_type: str | None
+    event_id: str | None
+    kind: str  # failed, unreadable, provenance, invalid
+    reason: str
+
+
+class DeadLetterCleared(BaseModel):
+    """`<department>.dead_letter_cleared`: a replayed dead letter was handled; the steps it stalled go on."""
+
+    dead_letter_id: str
+    event_type: str | None
+
+
+#: per department: its announcements about its own dead letters
+DEAD_LETTER_EVENTS: dict[str, type[BaseModel]] = {
+    event: model
+    for department in sorted({kind.department for kind in STEP_KINDS.values()})
+    for event, model in ((f"{department}.event_dead_lettered", EventDeadLettered),
+                         (f"{department}.dead_letter_cleared", DeadLetterCleared))
+}
+
 #: events about a case after a step of it ended; the case service folds them without knowing them
 NOTICE_EVENTS: dict[str, type[CaseNotice]] = {
     "licensing.permit_revoked": PermitRevoked,
@@ -330,6 +366,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "tax.arrears_settled": TaxArrears,
     **{event: StepReport for kind in STEP_KINDS.values() for event in kind.events},
     **NOTICE_EVENTS,
+    **DEAD_LETTER_EVENTS,
 }
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from yjs_contracts import catalogue
 from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
 from yjs_contracts.envelope import Envelope, new_event
-from yjs_contracts.events import NOTICE_EVENTS, CaseFinished, CaseSubmitted, StepReport
+from yjs_contracts.events import DEAD_LETTER_EVENTS, NOTICE_EVENTS, CaseFinished, CaseSubmitted, EventDeadLettered, StepReport
 from yjs_contracts.plans import CHINA, plan_for, with_deadlines
-from yjs_contracts.steps import REPORT_EVENTS, StepStatus
+from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, StepStatus
 from yjs_kit.uow import UnitOfWork
 
 from . import record
@@ -223,6 +223,31 @@ def note(uow: UnitOfWork, event: Envelope) -> None:
         summary=notice.summary[:1000]))
 
 
+def stall(uow: UnitOfWork, event: Envelope) -> None:
+    """A department dead-lettered an event of the case (its steps not yet ended stall, with the
+    reason), or a replay of it was handled (they go on)."""
+    if event.event_type not in DEAD_LETTER_EVENTS or not uow.first_time(event, "stall"):
+        return
+    uow.lock(event.case_id)
+    if uow.session.execute(select(cases.c.case_id).where(cases.c.case_id == event.case_id)).first() is None:
+        raise CaseNotFound(event.case_id)
+    department = event.source
+    data = DEAD_LETTER_EVENTS[event.event_type].model_validate(event.data)
+    ours = (case_steps.c.case_id == event.case_id) & (case_steps.c.department == department)
+    if isinstance(data, EventDeadLettered):
+        uow.session.execute(update(case_steps).where(
+            ours & case_steps.c.status.not_in([s.value for s in FINAL_STEP_STATUSES])).values(
+            stalled_by=data.dead_letter_id, stalled_reason=f"{data.kind}: {data.reason}"[:2000]))
+        summary = f"{department} could not handle {data.event_type or 'a message'} ({data.dead_letter_id}): {data.reason}"
+    else:
+        uow.session.execute(update(case_steps).where(ours & (case_steps.c.stalled_by == data.dead_letter_id)).values(
+            stalled_by=None, stalled_reason=None))
+        summary = f"{department} handled {data.event_type or 'a message'} on replay ({data.dead_letter_id})"
+    uow.session.execute(case_timeline.insert().values(
+        case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
+        summary=summary[:1000]))
+
+
 def case_record(session, case_id: str, owner: str | None = None) -> dict[str, Any]:
     """The record as the API shows it. `owner` set: only that applicant's case."""
     query = select(cases).where(cases.c.case_id == case_id)
@@ -237,13 +262,17 @@ def case_record(session, case_id: str, owner: str | None = None) -> dict[str, An
                                .order_by(case_timeline.c.at, case_timeline.c.id)).mappings().all()
     outputs = case["outputs"] or record.combined_outputs((s["step"], s["status"], s["outputs"]) for s in steps)
     return {
-        "case_id": case["case_id"], "matter": case["matter"], "status": case["status"],
+        "case_id": case["case_id"], "matter": case["matter"],
+        # a stalled step is work in progress, whatever the case had reached before
+        "status": CaseStatus.in_progress.value if case["status"] == CaseStatus.submitted and any(
+            s["stalled_by"] for s in steps) else case["status"],
         "submitted_at": _iso(case["submitted_at"]), "finished_at": _iso(case["finished_at"]),
         "steps": [{"step": s["step"], "department": s["department"], "status": s["status"], "after": s["after"],
                    "deadline": _aware(s["deadline"]).astimezone(CHINA).isoformat() if s["deadline"] else None,
                    "outputs": s["outputs"], "reasons": s["reasons"],
                    "overdue": s["overdue_announced_at"] is not None, "decided_by": s["decided_by"],
-                   "paused_at": _iso(s["paused_at"]), "materials_due": _iso(s["materials_due"])} for s in steps],
+                   "paused_at": _iso(s["paused_at"]), "materials_due": _iso(s["materials_due"]),
+                   **_stalled(s)} for s in steps],
         "outputs": outputs, "reasons": case["reasons"],
         "timeline": [{"at": _iso(t["at"]), "event_type": t["event_type"], "summary": t["summary"]} for t in timeline],
     }
@@ -264,6 +293,13 @@ def case_list(session, owner: str, status: str | None, limit: int, after: str | 
     return {"items": items, "next": items[-1]["case_id"] if len(rows) > limit else None}
 
 
+def _stalled(step) -> dict[str, Any]:
+    if not step["stalled_by"]:
+        return {"stalled": False, "stalled_reason": None}
+    status = StepStatus.in_progress.value if step["status"] == StepStatus.pending else step["status"]
+    return {"status": status, "stalled": True, "stalled_reason": step["stalled_reason"]}
+
+
 def _aware(value: datetime) -> datetime:
     # SQLite drops the zone; everything is stored in UTC
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
@@ -273,4 +309,4 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else _aware(value).isoformat()
 
 
-__all__ = ["submit", "fold", "note", "case_record", "case_list", "IdempotencyConflict", "CaseNotFound", "InvalidApplication"]
+__all__ = ["submit", "fold", "note", "stall", "case_record", "case_list", "IdempotencyConflict", "CaseNotFound", "InvalidApplication"]

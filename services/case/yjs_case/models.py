@@ -44,6 +44,9 @@ case_steps = Table(
     # past its deadline undecided, announced once (case.step_overdue) whichever replica saw it
     Column("overdue_announced_at", DateTime(timezone=True)),
     Column("materials_due", DateTime(timezone=True)),  # 容缺受理: the missing materials are due by then
+    # the department's dead letter this step waits on ("<service>:<number>"), and why
+    Column("stalled_by", String(60)),
+    Column("stalled_reason", Text),
     Index("ix_case_steps_deadline", "deadline"),
 )
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
-from yjs_contracts.events import NOTICE_EVENTS
+from yjs_contracts.events import DEAD_LETTER_EVENTS, NOTICE_EVENTS
 from yjs_contracts.steps import REPORT_EVENTS
 from yjs_kit.consumer import consume_events
 from yjs_kit.metrics import MetricsServer
@@ -100,11 +100,14 @@ class CaseService(OperatorRpc):
         for department in departments:  # after the commit: a rolled-back check counts nothing
             DEADLINE_BREACHES.labels(department).inc()
 
-    @consume_events(REPORT_EVENTS | set(NOTICE_EVENTS))
+    @consume_events(REPORT_EVENTS | set(NOTICE_EVENTS) | set(DEAD_LETTER_EVENTS))
     def on_department_event(self, event):
         with self.db.unit_of_work() as uow:
             if event.event_type in NOTICE_EVENTS:
                 cases.note(uow, event)
+                return
+            if event.event_type in DEAD_LETTER_EVENTS:
+                cases.stall(uow, event)
                 return
             change = cases.fold(uow, event)
         record_change(change)

@@ -247,15 +247,19 @@ class Gateway:
 
     @route("GET", "/readyz")
     def readyz(self, request):
-        checks = {}
+        checks, oldest = {}, {}
         for name, backend in self.backends.items():
             try:
-                backend.call("health", timeout=3)
-                checks[name] = "ok"
+                health = backend.call("health", timeout=3)
+                relay = health.get("relay", "alive")  # a service without an outbox has no relay
+                checks[name] = "ok" if relay == "alive" else f"unavailable: outbox relay {relay}"
+                if "oldest_unsent_seconds" in health:
+                    oldest[name] = health["oldest_unsent_seconds"]
             except Exception as error:  # noqa: BLE001 - each unreachable part is reported, not raised
                 checks[name] = f"unavailable: {type(error).__name__}"
         ready = all(v == "ok" for v in checks.values())
-        return json_response(200 if ready else 503, {"status": "ok" if ready else "unavailable", "checks": checks})
+        return json_response(200 if ready else 503, {"status": "ok" if ready else "unavailable", "checks": checks,
+                                                     "oldest_unsent_seconds": oldest})
 
     @route("GET", "/metrics")
     def metrics_page(self, request):

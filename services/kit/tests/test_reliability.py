@@ -1,14 +1,22 @@
 """The kit's delivery guarantees on the real broker and database: the outbox relay, the inbox,
-retries that do not block, dead letters."""
+retries that do not block, dead letters, provenance."""
 
+import base64
 import json
 from collections import Counter
 
+import pickle
+from datetime import datetime, timezone
+
+import amqp
 from kombu import Connection, Queue
 from nameko.rpc import rpc
-from sqlalchemy import MetaData, create_engine, insert, select
+from sqlalchemy import MetaData, create_engine, insert, select, text
+from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
-from yjs_kit.consumer import consume_events
+from yjs_contracts.events import EnterpriseRegistered, step_report
+from yjs_contracts.steps import StepStatus
+from yjs_kit.consumer import EXCHANGE_HEADER, consume_events, find_database
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
@@ -20,6 +28,7 @@ metadata = MetaData()
 add_kit_tables(metadata)
 seen: list[str] = []
 tries: Counter = Counter()  # handler calls per event number, counted before the database is touched
+broken: set[str] = set()  # what the probe cannot apply until it is "fixed"
 
 
 class Probe(OperatorRpc):
@@ -28,20 +37,28 @@ class Probe(OperatorRpc):
     name = "probe"
     db = Database(metadata)
 
-    @consume_events(["registration.enterprise_registered"])
+    @consume_events(["registration.enterprise_registered", "tax.step_updated"])
     def on_event(self, event):
-        tries[event.data["n"]] += 1
+        tries[event.data.get("n")] += 1
         with self.db.unit_of_work() as uow:
             if not uow.first_time(event, "probe"):
                 return
+            uow.lock(event.case_id)  # as departments do: the case id reaches the database
             if event.data.get("fail"):
                 raise RuntimeError(f"cannot apply {event.data['fail']}")
-            seen.append(event.data["n"])
+            if event.data.get("until_fixed") in broken:
+                raise RuntimeError(f"not yet fixed: {event.data['until_fixed']}")
+            seen.append(event.data.get("n", event.data.get("step")))
             uow.announce(new_event("case.submitted", {"echo": event.data["n"]}, case_id=event.case_id, causation=event))
 
     @rpc
     def ping(self):
         return "pong"
+
+
+def sent_times(engine) -> list:
+    with engine.connect() as connection:  # closed here: a connection left to the garbage collector
+        return connection.execute(select(metadata.tables["kit_outbox"].c.sent_at)).scalars().all()
 
 
 def event(n, **data):
@@ -138,3 +155,196 @@ def test_a_message_outlives_a_database_outage_and_is_applied_after_it(start_serv
     assert seen == [7]
     wait_for_row(url, "SELECT event_id FROM kit_inbox WHERE consumer = 'probe'", what="the event marked applied")
     assert rpc("probe").dead_letters() == []
+
+def publish_raw(amqp_uri, body: bytes, content_type, exchange="registration.events",
+                routing_key="enterprise_registered", headers=None):
+    """A message as any AMQP client could publish it, whatever it holds."""
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        channel.basic_publish(amqp.Message(body, content_type=content_type, delivery_mode=2,
+                                           application_headers=headers or {}),
+                              exchange=exchange, routing_key=routing_key)
+
+
+def envelope_json(e) -> bytes:
+    return json.dumps(e.model_dump(mode="json")).encode()
+
+
+def raw_body(letter) -> bytes:
+    return base64.b64decode(letter["body"]) if letter["body_encoding"] == "base64" else letter["body"].encode()
+
+
+def test_unreadable_messages_of_every_kind_are_dead_lettered_with_their_raw_body(start_service, broker_uri, rpc):
+    seen.clear()
+    start_service(Probe, migrate=False)
+    unreadable = {
+        b'{"event_type": "registration.enterprise_registered", "data": ': "application/json",  # cut short
+        envelope_json(event(90)): "text/plain",  # a readable envelope, but not declared as JSON
+        pickle.dumps({"event_type": "registration.enterprise_registered"}): "application/x-python-serialize",
+        b"\xff\xfe\x00 not utf-8": "application/json",
+        b'["an", "array"]': "application/json",
+        b"": None,
+    }
+    for body, content_type in unreadable.items():
+        publish_raw(broker_uri, body, content_type)
+    publish(broker_uri, event(1))  # and the queue goes on
+    letters = wait_for(lambda: (lambda found: found if len(found) == len(unreadable) else None)(
+        rpc("probe").dead_letters()), what="every unreadable message as a dead letter")
+    assert sorted(raw_body(letter) for letter in letters) == sorted(unreadable)
+    assert {letter["kind"] for letter in letters} == {"unreadable"}
+    assert all(letter["attempts"] == 1 and letter["reason"].startswith("unreadable") for letter in letters)
+    pickled = next(letter for letter in letters if letter["content_type"] == "application/x-python-serialize")
+    assert pickled["body_encoding"] == "base64" and "x-python-serialize" in pickled["reason"]
+    wait_for(lambda: seen == [1], what="the readable message")
+
+
+def test_a_message_the_database_cannot_store_ends_as_a_storable_dead_letter(start_service, broker_uri, rpc):
+    seen.clear()
+    start_service(Probe, migrate=False)
+    poisoned = new_event("registration.enterprise_registered", {"n": 7}, case_id="C\x00NUL")
+    publish(broker_uri, poisoned)
+    [letter] = wait_for(lambda: rpc("probe").dead_letters(), what="the dead letter")
+    assert letter["kind"] == "failed" and letter["attempts"] == 3 and letter["case_id"] == "CNUL"
+    assert "NUL" in letter["reason"] and json.loads(letter["body"])["case_id"] == "C\x00NUL"
+    publish(broker_uri, event(8))
+    wait_for(lambda: seen == [8], what="the next message")
+
+
+def test_a_dead_letter_the_database_cannot_take_waits_on_the_broker(start_service, database_factory, broker_uri):
+    url = database_factory()
+    start_service(Probe, database_url=url, migrate=False, DEAD_LETTER_STORE_TRIES=3)
+    engine = create_engine(url)
+    with engine.begin() as connection:  # dead letters cannot be stored: as good as a database that is down
+        connection.execute(text("ALTER TABLE kit_dead_letters RENAME TO kit_dead_letters_away"))
+    engine.dispose()
+    publish_raw(broker_uri, b"not json", "application/json")
+    with Connection(broker_uri) as connection:
+        parked = Queue("probe.inbox.dead", durable=True).bind(connection.channel())
+        # after three rounds through the longest retry queue
+        message = wait_for(lambda: parked.get(no_ack=True), what="the message parked on the broker")
+        assert message.body == b"not json" and message.headers["x-yjs-store-failures"] == 3
+        assert message.headers[EXCHANGE_HEADER] == "registration.events"
+
+
+def registered(case_id, uscc):
+    outputs = EnterpriseRegistered.model_construct(uscc=uscc, licence_number="330402000000001",
+                                                   enterprise_name="嘉兴一号有限公司",
+                                                   registered_at=datetime.now(timezone.utc)).model_dump(mode="json")
+    report = {"step": "registration.establish", "status": "completed", "outputs": outputs}
+    return new_event("registration.enterprise_registered", report, case_id=case_id)
+
+
+def test_events_whose_provenance_does_not_hold_are_dead_lettered_and_change_nothing(start_service, broker_uri, rpc):
+    seen.clear()
+    start_service(Probe, migrate=False)
+    forged = event(1).model_copy(update={"producer": "tax"})  # on registration.events, but says tax sent it
+    foreign_step = new_event("tax.step_updated", step_report("licensing.issue", StepStatus.cancelled), case_id="C2")
+    bad_uscc = registered("C3", "913304020000000000")
+    publish(broker_uri, forged, foreign_step, bad_uscc)
+    # straight into the inbox through the default exchange, claiming where it came from in no header
+    publish_raw(broker_uri, envelope_json(event(4)), "application/json", exchange="", routing_key="probe.inbox")
+    # on another producer's exchange
+    publish_raw(broker_uri, envelope_json(event(5)), "application/json", exchange="tax.events",
+                routing_key="enterprise_registered")
+    letters = wait_for(lambda: (lambda found: found if len(found) == 4 else None)(rpc("probe").dead_letters()),
+                       what="four dead letters")
+    by_case = {letter["case_id"]: letter for letter in letters}
+    for case_id in ("C1", "C2", "C4"):
+        assert by_case[case_id]["kind"] == "provenance" and by_case[case_id]["reason"].startswith("provenance")
+    assert by_case["C3"]["kind"] == "invalid" and "check character" in by_case["C3"]["reason"]
+    good = registered("C6", make_uscc("330402", 6))
+    publish(broker_uri, good)
+    wait_for(lambda: seen == ["registration.establish"], what="the genuine report")
+    # tax.events has no binding to the probe's queue for enterprise_registered: the fifth never arrives
+    assert len(rpc("probe").dead_letters()) == 4
+
+
+def test_a_retried_or_replayed_event_is_still_judged_by_where_it_first_arrived(start_service, broker_uri, rpc):
+    seen.clear()
+    broken.add("feature")
+    start_service(Probe, migrate=False)
+    publish(broker_uri, event(1, until_fixed="feature"))
+    [letter] = wait_for(lambda: rpc("probe").dead_letters(), what="the dead letter")
+    assert letter["kind"] == "failed" and letter["attempts"] == 3  # retried through the default exchange
+    broken.discard("feature")
+    rpc("probe").replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
+    wait_for(lambda: seen == [1], what="the replayed event applied")
+    assert rpc("probe").dead_letters() == []
+
+
+class Relayer(OperatorRpc):
+    """Only an outbox, whose relay reaches the broker through the test's proxy."""
+
+    name = "relayer"
+    db = Database(metadata)
+
+
+def store_in_outbox(url, events) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(insert(metadata.tables["kit_outbox"]), [outbox_row(e) for e in events])
+    engine.dispose()
+
+
+def test_a_broker_that_stops_confirming_neither_kills_the_relay_nor_loses_or_repeats_an_event(
+        broker_proxy, start_service, database_factory, rpc):  # the proxy outlives the services using it
+    seen.clear()
+    start_service(Probe, migrate=False)  # consumes straight from the broker, through its inbox
+    url = database_factory()
+    relay = find_database(start_service(Relayer, database_url=url, migrate=False, AMQP_URI=broker_proxy.uri,
+                                        OUTBOX_CONFIRM_TIMEOUT=1.0)).relay
+    store_in_outbox(url, [event(n) for n in range(1, 4)])
+    relay.wake()
+    wait_for(lambda: sorted(seen) == [1, 2, 3], what="the first events")
+    broker_proxy.hold()  # the broker takes what the relay sends and answers nothing
+    store_in_outbox(url, [event(n) for n in range(4, 8)])
+    relay.wake()
+    wait_for(lambda: relay.measure()["oldest_unsent_seconds"] > 3, what="the relay to wait for confirms in vain")
+    assert relay.alive and relay.measure()["backlog"] == 4
+    broker_proxy.release()
+    wait_for(lambda: relay.measure()["backlog"] == 0, what="the backlog published after the broker recovered")
+    wait_for(lambda: sorted(seen) == list(range(1, 8)), what="every event applied")
+    assert len(seen) == 7  # each applied exactly once, however often it crossed the broker
+    assert relay.alive and relay.restarts == 0
+    health = rpc("relayer").health()
+    assert health["relay"] == "alive" and health["backlog"] == 0 and health["oldest_unsent_seconds"] == 0
+
+
+def test_an_event_no_queue_takes_is_retried_then_parked_without_holding_back_the_rest(
+        start_service, database_factory, rpc, watch):
+    seen.clear()
+    start_service(Probe, migrate=False)
+    url = database_factory()
+    start_service(Relayer, database_url=url, migrate=False, OUTBOX_MAX_ATTEMPTS=2)
+    nobody = new_event("case.completed", {"n": 0}, case_id="C0")  # no queue is bound to it yet
+    store_in_outbox(url, [nobody, *[event(n) for n in range(1, 4)]])
+    wait_for(lambda: sorted(seen) == [1, 2, 3], what="the events behind it")
+    wait_for(lambda: rpc("relayer").health()["parked"] == 1, what="the returned event parked after two tries")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(select(metadata.tables["kit_outbox"]).where(
+            metadata.tables["kit_outbox"].c.event_id == str(nobody.event_id))).mappings().one()
+    engine.dispose()
+    assert row["attempts"] == 2 and row["sent_at"] is None and row["last_error"].startswith("returned: NO_ROUTE")
+    watcher = watch("case.completed")  # someone binds it, and an operator lets it go again
+    assert rpc("relayer").release_parked_events()["released"] == 1
+    assert [e.event_id for e in watcher.wait_for()] == [nobody.event_id]
+    wait_for(lambda: (lambda h: h["backlog"] == h["parked"] == 0 and h["relay"] == "alive")(rpc("relayer").health()),
+             what="nothing left to publish")
+
+
+def test_sent_events_and_old_inbox_marks_are_pruned(start_service, database_factory, broker_uri, watch):
+    seen.clear()
+    watch("case.submitted")  # the probe's echo has a queue to go to
+    url = database_factory()
+    container = start_service(Probe, database_url=url, migrate=False, OUTBOX_RETENTION_HOURS=0, INBOX_RETENTION_HOURS=0)
+    publish(broker_uri, event(1))
+    wait_for(lambda: seen == [1], what="the event applied")
+    relay = find_database(container).relay
+    engine = create_engine(url)
+    outbox, inbox = metadata.tables["kit_outbox"], metadata.tables["kit_inbox"]
+    wait_for(lambda: sent_times(engine) and all(sent_times(engine)), what="its echo sent")
+    relay.prune()
+    with engine.connect() as connection:
+        assert connection.execute(select(outbox)).all() == [] and connection.execute(select(inbox)).all() == []
+    engine.dispose()

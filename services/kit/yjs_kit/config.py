@@ -42,7 +42,16 @@ def service_config(service: str, **overrides) -> dict:
         "max_workers": int(env.get("MAX_WORKERS", "10")),
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", "4")),
         "RETRY_DELAYS_MS": retry_delays_ms(),
+        # rounds a message waits on the broker while its dead letter cannot be stored
+        "DEAD_LETTER_STORE_TRIES": int(env.get("DEAD_LETTER_STORE_TRIES", "20")),
         "PARENT_CALLS_TRACKED": 10,
+        # AMQP heartbeats (nameko's own connections and the outbox relay's): a half-open
+        # connection is found in about two intervals
+        "HEARTBEAT": int(env.get("AMQP_HEARTBEAT", "30")),
+        "OUTBOX_CONFIRM_TIMEOUT": float(env.get("OUTBOX_CONFIRM_TIMEOUT", "10")),
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", "8")),
+        "OUTBOX_RETENTION_HOURS": float(env.get("OUTBOX_RETENTION_HOURS", str(24 * 7))),
+        "INBOX_RETENTION_HOURS": float(env.get("INBOX_RETENTION_HOURS", str(24 * 30))),
         "serializer": "json",
     }
     config.update(overrides)

@@ -1,16 +1,21 @@
 """Consuming events: one durable `<service>.inbox` queue bound to every event the service
 reacts to, a worker per message, and our own ending for failures — nameko's event_handler
-would ack a failed message and forget it.
+would ack a failed message and forget it, and kombu's decoding acks and forgets a body it
+cannot decode, so the body reaches us raw.
 
 A failing handler's message is acked and republished to `<queue>.retry.<ms>ms`, a queue whose
 TTL dead-letters it back to the inbox after the delay, so it never blocks the messages behind
 it. After the last delay it is stored as a dead letter with its reason; an operator lists and
-replays dead letters (operations.py). A message that is not a readable envelope is dead-lettered
-at once: trying again cannot help."""
+replays dead letters (operations.py). A message that is unreadable, or whose provenance does not
+hold (provenance.py), is dead-lettered at once: trying again cannot help. When even the dead
+letter cannot be stored (the database is down) the message waits on the broker: back through
+the longest retry queue, and after DEAD_LETTER_STORE_TRIES such rounds into `<queue>.dead`."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import traceback
 from datetime import datetime, timezone
 from functools import partial
@@ -21,17 +26,25 @@ import structlog
 from kombu import Connection, Exchange, Queue, binding
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer
-from pydantic import ValidationError
-from sqlalchemy import insert
-from yjs_contracts.envelope import Envelope
+from nameko.messaging import Consumer, QueueConsumer
+from sqlalchemy import insert, select
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import EVENT_MODELS, DeadLetterCleared, EventDeadLettered
 
 from . import metrics
+from .outbox import outbox_row
+from .provenance import Refused, check, read
 from .uow import Database
 
 log = structlog.get_logger(__name__)
 
 ATTEMPTS_HEADER = "x-yjs-attempts"
+# where a message first arrived: retry queues and replays deliver through the default exchange
+EXCHANGE_HEADER = "x-yjs-exchange"
+# how many times the dead letter could not be stored (database down)
+STORE_FAILURES_HEADER = "x-yjs-store-failures"
+# the dead letter a replayed message came from
+REPLAY_HEADER = "x-yjs-replay-of"
 
 
 def inbox_queue_name(service: str) -> str:
@@ -40,6 +53,11 @@ def inbox_queue_name(service: str) -> str:
 
 def retry_queue_name(queue: str, delay_ms: int) -> str:
     return f"{queue}.retry.{delay_ms}ms"
+
+
+def parked_queue_name(queue: str) -> str:
+    """Broker-side dead letters: messages whose dead letter could not be stored for too long."""
+    return f"{queue}.dead"
 
 
 def event_exchange(producer: str) -> Exchange:
@@ -54,7 +72,7 @@ def inbox_queue(service: str, event_types: Iterable[str]) -> Queue:
 
 
 class Failure(Exception):
-    """A message that can never be handled (unreadable); dead-lettered without retries."""
+    """A message that can never be handled; dead-lettered without retries."""
 
 
 def find_database(container) -> Database:
@@ -64,20 +82,101 @@ def find_database(container) -> Database:
     raise LookupError(f"{container.service_name} has no Database dependency")
 
 
-def store_dead_letter(database: Database, queue: str, body, reason: str, attempts: int) -> None:
-    envelope = body if isinstance(body, dict) else {}
+_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _column(value, length: int) -> str | None:
+    """An indexed column from untrusted input: text without control characters, cut to size."""
+    if value is None:
+        return None
+    text = _UNSTORABLE.sub("", value if isinstance(value, str) else str(value))[:length]
+    return text or None
+
+
+def _peek(body: bytes) -> dict:
+    """Whatever envelope fields can be read from a body, for the dead letter's columns."""
+    try:
+        value = json.loads(body)
+    except (ValueError, TypeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def body_for_listing(payload: bytes | None, content_type: str | None) -> tuple[str, str]:
+    """(body, encoding): the text when it is UTF-8, else base64."""
+    payload = payload or b""
+    try:
+        return payload.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(payload).decode("ascii"), "base64"
+
+
+def store_dead_letter(database: Database, queue: str, body: bytes, reason: str, attempts: int, *,
+                      kind: str = "failed", content_type: str | None = None, exchange: str | None = None,
+                      service: str | None = None) -> int:
+    """Stores the raw body as bytes and only sanitised text in the indexed columns, so that no
+    content can make storing fail. A department announces, in the same transaction, that an event
+    about a case is dead-lettered: the case shows its steps as stalled. Returns the number."""
+    fields = _peek(body)
+    table = database.metadata.tables["kit_dead_letters"]
+    case_id = _column(fields.get("case_id"), 40)
+    event_type = _column(fields.get("event_type"), 100)
+    reason = _UNSTORABLE.sub("", reason.replace("\n", " ").replace("\t", " "))[:4000] or kind
     with database.engine.begin() as connection:
-        connection.execute(insert(database.metadata.tables["kit_dead_letters"]).values(
-            queue=queue, event_type=str(envelope.get("event_type") or "")[:100] or None,
-            event_id=str(envelope.get("event_id") or "")[:36] or None,
-            case_id=str(envelope.get("case_id") or "")[:40] or None,
-            body=json.dumps(body, ensure_ascii=False, default=str), reason=reason[:4000],
-            attempts=attempts, failed_at=datetime.now(timezone.utc)))
+        number = connection.execute(insert(table).values(
+            queue=queue, kind=kind, exchange=_column(exchange, 200), content_type=_column(content_type, 100),
+            event_type=event_type, event_id=_column(fields.get("event_id"), 36), case_id=case_id, payload=body,
+            reason=reason, attempts=attempts, failed_at=datetime.now(timezone.utc)).returning(table.c.id)).scalar_one()
+        announced = f"{service}.event_dead_lettered"
+        if case_id and announced in EVENT_MODELS:
+            connection.execute(insert(database.metadata.tables["kit_outbox"]).values(**outbox_row(new_event(
+                announced, EventDeadLettered(dead_letter_id=f"{service}:{number}", event_type=event_type,
+                                             event_id=_column(fields.get("event_id"), 36), kind=kind,
+                                             reason=reason[:1000]), case_id=case_id))))
+    if database.relay is not None:
+        database.relay.wake()
+    return number
+
+
+def announce_cleared(database: Database, service: str, number: int) -> None:
+    """A replayed dead letter was handled: the steps it stalled go on."""
+    table = database.metadata.tables["kit_dead_letters"]
+    announced = f"{service}.dead_letter_cleared"
+    if announced not in EVENT_MODELS:
+        return
+    with database.engine.begin() as connection:
+        row = connection.execute(select(table.c.case_id, table.c.event_type).where(table.c.id == number)).first()
+        if row is None or not row.case_id:
+            return
+        connection.execute(insert(database.metadata.tables["kit_outbox"]).values(**outbox_row(new_event(
+            announced, DeadLetterCleared(dead_letter_id=f"{service}:{number}", event_type=row.event_type),
+            case_id=row.case_id))))
+    if database.relay is not None:
+        database.relay.wake()
+
+
+class RawQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but handing each provider the message undecoded: kombu would
+    log a body it cannot decode (bad JSON, a pickle) and ack it, and it would be gone."""
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            consumer = consumer_cls(queues=[provider.queue], on_message=partial(self.handle_raw, provider))
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def handle_raw(self, provider, message):
+        ident = f"{type(provider).__name__}.handle_message[{message.delivery_info.get('routing_key')}]"
+        self.container.spawn_managed_thread(partial(provider.handle_message, message.body, message),
+                                            identifier=ident)
 
 
 class EventConsumer(Consumer):
     """Entrypoint: `@consume_events(["registration.enterprise_registered", ...])`; the method
     receives the parsed Envelope."""
+
+    queue_consumer = RawQueueConsumer()
 
     def __init__(self, event_types: Iterable[str], **kwargs):
         self.event_types = sorted(set(event_types))
@@ -87,6 +186,7 @@ class EventConsumer(Consumer):
         config = self.container.config
         self.queue = inbox_queue(self.container.service_name, self.event_types)
         self.delays = list(config.get("RETRY_DELAYS_MS", [1000, 5000, 30000]))
+        self.store_tries = int(config.get("DEAD_LETTER_STORE_TRIES", 20))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, serializer="json")
         with Connection(config["AMQP_URI"]) as connection:
             channel = connection.channel()
@@ -96,55 +196,109 @@ class EventConsumer(Consumer):
                     "x-message-ttl": delay, "x-dead-letter-exchange": "",
                     "x-dead-letter-routing-key": self.queue.name,
                 }).bind(channel).declare()
+            Queue(parked_queue_name(self.queue.name), durable=True, auto_delete=False).bind(channel).declare()
         super().setup()
 
     def handle_message(self, body, message):
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
+        headers = message.headers or {}
         try:
-            event = Envelope.model_validate(json.loads(body) if isinstance(body, (str, bytes)) else body)
-        except (ValidationError, ValueError) as error:
-            self._end_in_failure(message, body, attempts, f"unreadable envelope: {error}", retry=False)
+            attempts = int(headers.get(ATTEMPTS_HEADER, 0))
+        except (TypeError, ValueError):
+            attempts = 0
+        body = body if isinstance(body, bytes) else str(body).encode("utf-8")
+        exchange = message.delivery_info.get("exchange") or None
+        if exchange is None:  # from a retry queue or a replay: judged by where it first arrived
+            exchange = headers.get(EXCHANGE_HEADER) if isinstance(headers.get(EXCHANGE_HEADER), str) else None
+        try:
+            event = read(body, message.content_type, message.content_encoding)
+            check(event, exchange)
+        except Refused as refused:
+            event_type = _column(_peek(body).get("event_type"), 100) or "?"
+            metrics.EVENTS_REFUSED.labels(self.container.service_name, event_type, refused.kind).inc()
+            log.warning("message refused", kind=refused.kind, reason=str(refused), exchange=exchange)
+            self._end_in_failure(message, body, exchange, attempts, str(refused), retry=False, kind=refused.kind)
             return
-        handle_result = partial(self.handle_result, message, body, attempts)
+        handle_result = partial(self.handle_result, message, body, exchange, attempts, event.event_type)
         try:
             self.container.spawn_worker(self, (event,), {}, context_data=self.unpack_message_headers(message),
                                         handle_result=handle_result)
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
-    def handle_result(self, message, body, attempts, worker_ctx, result=None, exc_info=None):
-        event_type = body.get("event_type", "?") if isinstance(body, dict) else "?"
+    def handle_result(self, message, body, exchange, attempts, event_type, worker_ctx, result=None, exc_info=None):
         service = self.container.service_name
         if exc_info is None:
             metrics.EVENTS_CONSUMED.labels(service, event_type, "applied").inc()
+            replayed = (message.headers or {}).get(REPLAY_HEADER)
+            if replayed is not None:
+                try:
+                    announce_cleared(find_database(self.container), service, int(replayed))
+                except Exception as error:  # noqa: BLE001 - the event is applied; only the notice is lost
+                    log.error("could not announce the cleared dead letter", dead_letter=replayed, error=repr(error))
             self.queue_consumer.ack_message(message)
         else:
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
             log.error("handler failed", event_type=event_type, attempts=attempts + 1, reason=reason,
                       exc_info=exc_info)
-            self._end_in_failure(message, body, attempts, reason, retry=not isinstance(exc_info[1], Failure))
+            self._end_in_failure(message, body, exchange, attempts, reason,
+                                 retry=not isinstance(exc_info[1], Failure), kind="failed")
         return result, exc_info
 
-    def _end_in_failure(self, message, body, attempts, reason, retry):
+    def _republish(self, message, body, routing_key, headers):
+        self.publisher.publish(body, routing_key=routing_key, headers=headers,
+                               content_type=message.content_type or "application/octet-stream",
+                               content_encoding=message.content_encoding or "binary")
+
+    def _end_in_failure(self, message, body, exchange, attempts, reason, retry, kind):
         service = self.container.service_name
-        event_type = body.get("event_type", "?") if isinstance(body, dict) else "?"
+        event_type = _column(_peek(body).get("event_type"), 100) or "?"
+        kept = {EXCHANGE_HEADER: exchange} if exchange else {}
+        if (message.headers or {}).get(REPLAY_HEADER) is not None:  # cleared when a later try succeeds
+            kept[REPLAY_HEADER] = message.headers[REPLAY_HEADER]
         try:
             if retry and attempts < len(self.delays):
-                self.publisher.publish(body, routing_key=retry_queue_name(self.queue.name, self.delays[attempts]),
-                                       headers={ATTEMPTS_HEADER: attempts + 1})
+                self._republish(message, body, retry_queue_name(self.queue.name, self.delays[attempts]),
+                                {**kept, ATTEMPTS_HEADER: attempts + 1})
                 metrics.HANDLER_RETRIES.labels(service, event_type).inc()
                 metrics.EVENTS_CONSUMED.labels(service, event_type, "retried").inc()
             else:
-                store_dead_letter(find_database(self.container), self.queue.name, body, reason, attempts + 1)
-                metrics.DEAD_LETTERS.labels(service, event_type).inc()
-                metrics.EVENTS_CONSUMED.labels(service, event_type, "dead_lettered").inc()
-                log.error("dead-lettered", event_type=event_type, attempts=attempts + 1, reason=reason)
-        except Exception as error:  # noqa: BLE001 - broker or database down: keep the message
+                self._store(message, body, exchange, attempts, reason, kind, event_type)
+        except Exception as error:  # noqa: BLE001 - the broker is away too: keep the message
             log.error("could not retry or dead-letter; message requeued", error=repr(error))
             eventlet.sleep(1)  # not a tight loop while the outage lasts
             self.queue_consumer.requeue_message(message)
             return
         self.queue_consumer.ack_message(message)
+
+    def _store(self, message, body, exchange, attempts, reason, kind, event_type):
+        service = self.container.service_name
+        try:
+            store_dead_letter(find_database(self.container), self.queue.name, body, reason, attempts + 1,
+                              kind=kind, content_type=message.content_type, exchange=exchange, service=service)
+        except Exception as error:  # noqa: BLE001 - the database is down: the message waits on the broker
+            headers = message.headers or {}
+            try:
+                failures = int(headers.get(STORE_FAILURES_HEADER, 0)) + 1
+            except (TypeError, ValueError):
+                failures = 1
+            kept = {EXCHANGE_HEADER: exchange} if exchange else {}
+            if failures >= self.store_tries or not self.delays:
+                self._republish(message, body, parked_queue_name(self.queue.name),
+                                {**kept, ATTEMPTS_HEADER: attempts, STORE_FAILURES_HEADER: failures,
+                                 "x-yjs-reason": reason[:1000]})
+                metrics.EVENTS_CONSUMED.labels(service, event_type, "parked").inc()
+                log.error("dead letter not storable; parked on the broker", error=repr(error),
+                          queue=parked_queue_name(self.queue.name))
+            else:
+                # the same attempt again after the longest delay: applied if the database is back
+                self._republish(message, body, retry_queue_name(self.queue.name, self.delays[-1]),
+                                {**kept, ATTEMPTS_HEADER: attempts, STORE_FAILURES_HEADER: failures})
+                metrics.EVENTS_CONSUMED.labels(service, event_type, "waiting").inc()
+                log.error("dead letter not storable; waiting on the broker", error=repr(error), failures=failures)
+            return
+        metrics.DEAD_LETTERS.labels(service, event_type).inc()
+        metrics.EVENTS_CONSUMED.labels(service, event_type, "dead_lettered").inc()
+        log.error("dead-lettered", event_type=event_type, attempts=attempts + 1, reason=reason, kind=kind)
 
 
 consume_events = EventConsumer.decorator

@@ -18,7 +18,18 @@ EVENTS_CONSUMED = Counter("yjs_events_consumed_total", "Events consumed, by outc
 EVENTS_PUBLISHED = Counter("yjs_events_published_total", "Events published (confirmed by the broker)",
                            ["service", "event_type"])
 OUTBOX_BACKLOG = Gauge("yjs_outbox_backlog", "Events stored but not yet published", ["service"])
+OUTBOX_OLDEST_UNSENT = Gauge("yjs_outbox_oldest_unsent_seconds", "Age of the oldest event stored but not yet published",
+                             ["service"])
+OUTBOX_PARKED = Gauge("yjs_outbox_parked", "Events the broker kept refusing or returning, waiting for an operator",
+                      ["service"])
+OUTBOX_RELAY_ALIVE = Gauge("yjs_outbox_relay_alive", "1 while the outbox relay's loop runs", ["service"])
+OUTBOX_RELAY_RESTARTS = Counter("yjs_outbox_relay_restarts_total", "Times the outbox relay's loop ended and restarted",
+                                ["service"])
 DEAD_LETTERS = Counter("yjs_dead_letters_total", "Messages dead-lettered", ["service", "event_type"])
+DEAD_LETTERS_WAITING = Gauge("yjs_dead_letters_waiting", "Dead letters not yet replayed", ["service"])
+EVENTS_REFUSED = Counter("yjs_events_refused_total",
+                         "Messages dead-lettered on arrival: unreadable, provenance or invalid",
+                         ["service", "event_type", "reason"])
 HANDLER_RETRIES = Counter("yjs_handler_retries_total", "Messages sent back for another try",
                           ["service", "event_type"])
 

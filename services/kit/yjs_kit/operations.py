@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from sqlalchemy import select, update
 
-from .consumer import ATTEMPTS_HEADER, find_database
+from .consumer import ATTEMPTS_HEADER, EXCHANGE_HEADER, REPLAY_HEADER, body_for_listing, find_database
 from .db import ping
 
 
@@ -31,8 +30,20 @@ class OperatorRpc:
 
     @rpc
     def health(self) -> dict:
-        ping(find_database(self.container_ref).engine)
-        return {"service": self.name, "database": "ok"}
+        """The database answers; the outbox relay's loop runs (`relay`: alive or stalled) and how
+        old the oldest event it has not published yet is."""
+        database = find_database(self.container_ref)
+        ping(database.engine)
+        outbox = database.relay.measure()
+        return {"service": self.name, "database": "ok", "relay": "alive" if database.relay.alive else "stalled",
+                **outbox}
+
+    @rpc
+    def release_parked_events(self) -> dict:
+        """Parked events (the broker kept refusing or returning them) are published again."""
+        released = find_database(self.container_ref).relay.release_parked()
+        find_database(self.container_ref).relay.wake()
+        return {"service": self.name, "released": released}
 
     @rpc
     def dead_letters(self, include_replayed: bool = False) -> list[dict]:
@@ -43,13 +54,19 @@ class OperatorRpc:
             query = query.where(table.c.replayed_at.is_(None))
         with database.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
-        return [{
+        return [self._dead_letter(row) for row in rows]
+
+    def _dead_letter(self, row) -> dict:
+        payload = row["payload"] if row["payload"] is not None else (row["body"] or "").encode("utf-8")
+        body, encoding = body_for_listing(payload, row["content_type"])
+        return {
             "dead_letter_id": f"{self.name}:{row['id']}", "service": self.name, "queue": row["queue"],
-            "event_type": row["event_type"], "event_id": row["event_id"], "case_id": row["case_id"],
-            "reason": row["reason"], "attempts": row["attempts"],
+            "kind": row["kind"], "event_type": row["event_type"], "event_id": row["event_id"],
+            "case_id": row["case_id"], "reason": row["reason"], "attempts": row["attempts"],
             "failed_at": row["failed_at"].isoformat(),
             "replayed_at": row["replayed_at"].isoformat() if row["replayed_at"] else None,
-        } for row in rows]
+            "content_type": row["content_type"], "body": body, "body_encoding": encoding,
+        }
 
     @rpc
     def replay_dead_letter(self, number: int) -> dict:
@@ -62,7 +79,15 @@ class OperatorRpc:
             if row is None:
                 raise DeadLetterNotFound(f"{self.name}:{number}")
             consumer = next(e for e in self.container_ref.entrypoints if hasattr(e, "publisher"))
-            consumer.publisher.publish(json.loads(row["body"]), routing_key=row["queue"],
-                                       headers={ATTEMPTS_HEADER: 0})
+            payload = row["payload"] if row["payload"] is not None else (row["body"] or "").encode("utf-8")
+            # judged again by where it first arrived; rows stored before that was kept held only
+            # events that had passed as their producer's
+            exchange = row["exchange"] or (f"{row['event_type'].split('.', 1)[0]}.events" if row["event_type"] else None)
+            headers = {ATTEMPTS_HEADER: 0, REPLAY_HEADER: int(row["id"])}
+            if exchange:
+                headers[EXCHANGE_HEADER] = exchange
+            consumer.publisher.publish(payload, routing_key=row["queue"], headers=headers,
+                                       content_type=row["content_type"] or "application/json",
+                                       content_encoding="utf-8" if row["payload"] is None else "binary")
             connection.execute(update(table).where(table.c.id == row["id"]).values(replayed_at=datetime.now(timezone.utc)))
         return {"dead_letter_id": f"{self.name}:{number}", "replayed": True}

@@ -3,7 +3,7 @@ migrate with it."""
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, PrimaryKeyConstraint, String, Table,
                         Text, text)
 
 
@@ -16,12 +16,17 @@ def add_kit_tables(metadata: MetaData) -> None:
           Column("routing_key", String(100), nullable=False),
           Column("body", Text, nullable=False),
           Column("created_at", DateTime(timezone=True), nullable=False),
-          Column("sent_at", DateTime(timezone=True), index=True))
+          Column("sent_at", DateTime(timezone=True), index=True),
+          # the relay's lease on a claimed row, or when a refused row may be tried again
+          Column("claimed_until", DateTime(timezone=True)),
+          Column("attempts", Integer, nullable=False, server_default="0"),  # refused or returned so far
+          Column("last_error", Text),
+          Column("parked_at", DateTime(timezone=True)))  # refused too often: waits for an operator
     # inbox: (consumer, event_id) applied; the primary key refuses a second application
     Table("kit_inbox", metadata,
           Column("consumer", String(100), nullable=False),
           Column("event_id", String(36), nullable=False),
-          Column("applied_at", DateTime(timezone=True), nullable=False),
+          Column("applied_at", DateTime(timezone=True), nullable=False, index=True),  # pruned by age
           PrimaryKeyConstraint("consumer", "event_id"))
     Table("kit_dead_letters", metadata,
           Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -29,7 +34,13 @@ def add_kit_tables(metadata: MetaData) -> None:
           Column("event_type", String(100)),
           Column("event_id", String(36)),
           Column("case_id", String(40), index=True),
-          Column("body", Text, nullable=False),
+          Column("body", Text),  # rows stored before `payload`: the body as text
+          # the body exactly as it arrived, whatever it holds; how to read it; where it came from
+          Column("payload", LargeBinary),
+          Column("content_type", String(100)),
+          Column("exchange", String(200)),
+          # failed (its handler, after every retry), unreadable, provenance, invalid
+          Column("kind", String(20), nullable=False, server_default="failed"),
           Column("reason", Text, nullable=False),
           Column("attempts", Integer, nullable=False),
           Column("failed_at", DateTime(timezone=True), nullable=False),

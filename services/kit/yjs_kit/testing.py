@@ -310,3 +310,78 @@ def case_submitted(case_id: str, application: dict, matter: str = "establishment
     plan = with_deadlines(matter, plan_for(matter, application), now)
     return new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application, plan=plan,
                                                      submitted_at=now, **extra), case_id=case_id)
+
+
+class BrokerProxy:
+    """A loopback TCP proxy between one client and the broker, for tests that need a broker
+    which takes messages but does not answer: `hold()` keeps back everything the broker sends
+    (confirms, heartbeats, handshakes) while the client's bytes still reach it; `release()` lets
+    it flow again. Nothing outside the test's own connections is affected."""
+
+    def __init__(self, amqp_uri: str):
+        import threading
+
+        import eventlet
+
+        parts = urlsplit(amqp_uri)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 5672)
+        self.server = eventlet.listen(("127.0.0.1", 0))
+        port = self.server.getsockname()[1]
+        credentials = f"{parts.username}:{parts.password}@" if parts.username else ""
+        self.uri = urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{port}"))
+        self.flowing = threading.Event()  # green under eventlet's monkey patching
+        self.flowing.set()
+        self.sockets: list = []
+        self.pool = eventlet.GreenPool()
+        self.accepter = eventlet.spawn(self._accept)
+
+    def _accept(self) -> None:
+        import eventlet
+
+        while True:
+            client, _ = self.server.accept()
+            upstream = eventlet.connect(self.target)
+            self.sockets += [client, upstream]
+            self.pool.spawn_n(self._pump, client, upstream, False)
+            self.pool.spawn_n(self._pump, upstream, client, True)
+
+    def _pump(self, source, sink, from_broker: bool) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if from_broker:
+                    self.flowing.wait()
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def hold(self) -> None:
+        self.flowing.clear()
+
+    def release(self) -> None:
+        self.flowing.set()
+
+    def close(self) -> None:
+        self.accepter.kill()
+        self.release()
+        for sock in self.sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        self.server.close()
+
+
+@pytest.fixture
+def broker_proxy(broker_uri):
+    proxy = BrokerProxy(broker_uri)
+    yield proxy
+    proxy.close()

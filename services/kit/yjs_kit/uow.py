@@ -4,7 +4,7 @@ state changes, inbox marks and announced events commit in one transaction."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import structlog
@@ -80,7 +80,13 @@ class Database(DependencyProvider):
         config = self.container.config
         self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 4))
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.relay = OutboxRelay(self.container.service_name, self.engine, self.metadata, config["AMQP_URI"])
+        self.relay = OutboxRelay(
+            self.container.service_name, self.engine, self.metadata, config["AMQP_URI"],
+            confirm_timeout=float(config.get("OUTBOX_CONFIRM_TIMEOUT", 10.0)),
+            max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS", 8)),
+            sent_retention=timedelta(hours=float(config.get("OUTBOX_RETENTION_HOURS", 24 * 7))),
+            inbox_retention=timedelta(hours=float(config.get("INBOX_RETENTION_HOURS", 24 * 30))),
+            heartbeat=float(config.get("HEARTBEAT", 30)))
 
     def start(self):
         self.relay.start()

@@ -1,0 +1,59 @@
+"""The rules a consumer reads and trusts a message by, without a broker."""
+
+import json
+import pickle
+
+import pytest
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import step_report
+from yjs_contracts.steps import StepStatus
+from yjs_kit.provenance import Refused, check, read
+
+
+def body(event) -> bytes:
+    return json.dumps(event.model_dump(mode="json")).encode()
+
+
+def refusal(fn, *args) -> str:
+    with pytest.raises(Refused) as caught:
+        fn(*args)
+    return caught.value.kind
+
+
+def test_only_a_json_envelope_is_readable():
+    event = new_event("case.submitted", {}, case_id="C1")
+    assert read(body(event), "application/json", "utf-8") == event
+    assert read(body(event), "application/json; charset=utf-8") == event
+    assert refusal(read, body(event), "text/plain") == "unreadable"
+    assert refusal(read, body(event), None) == "unreadable"
+    assert refusal(read, pickle.dumps({"a": 1}), "application/x-python-serialize") == "unreadable"
+    assert refusal(read, b"{", "application/json") == "unreadable"
+    assert refusal(read, b"\xff", "application/json") == "unreadable"
+    assert refusal(read, b"[]", "application/json") == "unreadable"
+    assert refusal(read, body(event), "application/json", "gzip") == "unreadable"
+
+
+def test_an_event_is_trusted_only_from_its_producers_exchange():
+    event = new_event("case.submitted", {}, case_id="C1")
+    check(event, "case.events")
+    assert refusal(check, event, "registration.events") == "provenance"
+    assert refusal(check, event, None) == "provenance"
+    assert refusal(check, event, "amq.topic") == "provenance"
+    assert refusal(check, event.model_copy(update={"producer": "registration"}), "registration.events") == "provenance"
+
+
+def test_a_step_report_is_trusted_only_for_its_producers_own_steps():
+    own = new_event("tax.step_updated", step_report("tax.register", StepStatus.awaiting_review), case_id="C1")
+    check(own, "tax.events")
+    foreign = new_event("tax.step_updated", step_report("licensing.issue", StepStatus.cancelled), case_id="C1")
+    assert refusal(check, foreign, "tax.events") == "provenance"
+    unknown = new_event("tax.step_updated", {"step": "tax.nothing", "status": "cancelled"}, case_id="C1")
+    assert refusal(check, unknown, "tax.events") == "provenance"
+
+
+def test_a_completed_steps_outputs_must_match_their_contract():
+    outputs = {"uscc": "913304020000000000", "licence_number": "1", "enterprise_name": "x",
+               "registered_at": "2026-01-01T00:00:00Z"}
+    report = {"step": "registration.establish", "status": "completed", "outputs": outputs}
+    event = new_event("registration.enterprise_registered", report, case_id="C1")
+    assert refusal(check, event, "registration.events") == "invalid"
