@@ -11,7 +11,9 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import operator_token, publish, wait_for
+
+OPERATOR = operator_token()
 
 BARE = {"matter": "establishment", "application": samples.establishment_application("明远", seals=(), bank_account=False)}
 
@@ -113,12 +115,25 @@ def test_a_report_for_an_unknown_case_is_retried_then_dead_lettered_and_replayab
     start_service(CaseService)
     stray = reports("YJS000000000000099")[0]
     publish(broker_uri, stray)
-    [letter] = wait_for(lambda: rpc("case").dead_letters(), what="a dead letter")
+    [letter] = wait_for(lambda: rpc("case", OPERATOR).dead_letters(), what="a dead letter")
     assert letter["attempts"] == 3 and "CaseNotFound" in letter["reason"]
     assert letter["event_id"] == str(stray.event_id)
-    rpc("case").replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
-    assert rpc("case").dead_letters() == []
-    assert wait_for(lambda: rpc("case").dead_letters(), what="dead-lettered again")[0]["attempts"] == 3
+    rpc("case", OPERATOR).replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
+    assert rpc("case", OPERATOR).dead_letters() == []
+    assert wait_for(lambda: rpc("case", OPERATOR).dead_letters(), what="dead-lettered again")[0]["attempts"] == 3
+    # straight over the broker, past the gateway: no operator, no dead letters and no replay
+    from yjs_kit.auth import mint
+    from yjs_kit.config import DEV_JWT_SECRET
+
+    forged = mint("a-key-that-is-not-ours-at-all-32b", "ops", "operator")
+    applicant = mint(DEV_JWT_SECRET, "alice", "applicant")
+    for token, refusal in ((None, "CallerNotVerified"), (forged, "CallerNotVerified"), (applicant, "CallerForbidden")):
+        with pytest.raises(RemoteError) as refused:
+            rpc("case", token).dead_letters()
+        assert refused.value.exc_type == refusal
+        with pytest.raises(RemoteError) as refused:
+            rpc("case", token).replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
+        assert refused.value.exc_type == refusal
 
 
 def test_on_sqlite_the_local_default_deadlines_keep_their_moment(start_service, rpc, tmp_path):

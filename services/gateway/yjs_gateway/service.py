@@ -38,9 +38,11 @@ class Gateway:
     config = Config()
 
     def caller(self, request, *roles: str) -> Caller:
-        caller = verify(TokenKeys.from_config(self.config), request.headers.get("Authorization"))
+        authorization = request.headers.get("Authorization")
+        caller = verify(TokenKeys.from_config(self.config), authorization)
         if roles and caller.role not in roles:
             raise forbidden()
+        self.backends.act_as(authorization[7:].strip())
         return caller
 
     def backend(self, service: str):

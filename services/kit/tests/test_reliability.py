@@ -10,7 +10,9 @@ from yjs_kit.consumer import consume_events
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import operator_token, publish, wait_for
+
+OPERATOR = operator_token()
 from yjs_kit.uow import Database
 
 metadata = MetaData()
@@ -77,7 +79,7 @@ def test_a_failing_message_does_not_block_those_behind_it_and_ends_as_a_dead_let
     start_service(Probe, migrate=False, max_workers=1)
     publish(broker_uri, event(1, fail="poison"), *[event(n) for n in range(2, 7)])
     wait_for(lambda: len(seen) == 5, what="the five good messages")
-    [letter] = wait_for(lambda: rpc("probe").dead_letters(), what="the dead letter")
+    [letter] = wait_for(lambda: rpc("probe", OPERATOR).dead_letters(), what="the dead letter")
     assert letter["attempts"] == 3 and "RuntimeError: cannot apply poison" in letter["reason"]
     assert letter["queue"] == "probe.inbox" and letter["case_id"] == "C1"
 
@@ -90,6 +92,6 @@ def test_an_unreadable_message_is_dead_lettered_at_once_with_its_reason(start_se
     publisher.publish_batch([("registration.events", "enterprise_registered",
                               json.dumps({"event_type": "registration.enterprise_registered", "data": {}}), "m1")])
     publisher.close()
-    [letter] = wait_for(lambda: rpc("probe").dead_letters(), what="the dead letter")
+    [letter] = wait_for(lambda: rpc("probe", OPERATOR).dead_letters(), what="the dead letter")
     assert letter["attempts"] == 1 and letter["reason"].startswith("unreadable envelope")
     assert rpc("probe").ping() == "pong"  # the worker lives on

@@ -1,4 +1,5 @@
-"""What operators call on every service over RPC: health, dead letters, replay."""
+"""What operators call on every service over RPC: health, dead letters, replay. Dead letters
+hold people's data and replay changes state: both need a verified operator as the caller."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from sqlalchemy import select, update
 
+from .caller import CallerIdentity
 from .consumer import ATTEMPTS_HEADER, find_database
 from .db import ping
 
@@ -28,6 +30,7 @@ class OperatorRpc:
     """Mixed into every service class that has a Database."""
 
     container_ref = ContainerRef()
+    rpc_caller = CallerIdentity()
 
     @rpc
     def health(self) -> dict:
@@ -36,6 +39,7 @@ class OperatorRpc:
 
     @rpc
     def dead_letters(self, include_replayed: bool = False) -> list[dict]:
+        self.rpc_caller.require("operator")
         database = find_database(self.container_ref)
         table = database.metadata.tables["kit_dead_letters"]
         query = select(table).order_by(table.c.id)
@@ -55,6 +59,7 @@ class OperatorRpc:
     def replay_dead_letter(self, number: int) -> dict:
         """Put the message back on its queue for a fresh round of tries; the inbox makes sure
         it is applied at most once."""
+        self.rpc_caller.require("operator")
         database = find_database(self.container_ref)
         table = database.metadata.tables["kit_dead_letters"]
         with database.engine.begin() as connection:

@@ -212,15 +212,34 @@ def http_port(container) -> int:
     return server._sock.getsockname()[1]
 
 
+def operator_token() -> str:
+    """An operator's bearer token, signed with the development key the test services use."""
+    from .auth import mint
+    from .config import DEV_JWT_SECRET
+
+    return mint(DEV_JWT_SECRET, "test-operator", "operator")
+
+
 @pytest.fixture
 def rpc(broker_uri):
-    """rpc("case").get_case(...) against the test vhost."""
+    """rpc("case").get_case(...) against the test vhost; rpc("case", token=…) calls as the
+    token's holder (the gateway passes the caller's token the same way)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    proxy = ClusterRpcProxy({"AMQP_URI": broker_uri}, timeout=15)
-    cluster = proxy.start()
-    yield lambda service: getattr(cluster, service)
-    proxy.stop()
+    from .caller import CALLER_CONTEXT
+
+    proxies, clusters = {}, {}
+
+    def cluster_for(token):
+        if token not in clusters:
+            context = {CALLER_CONTEXT: token} if token else None
+            proxies[token] = ClusterRpcProxy({"AMQP_URI": broker_uri}, timeout=15, context_data=context)
+            clusters[token] = proxies[token].start()
+        return clusters[token]
+
+    yield lambda service, token=None: getattr(cluster_for(token), service)
+    for proxy in proxies.values():
+        proxy.stop()
 
 
 def case_submitted(case_id: str, application: dict, matter: str = "establishment", owner: str = "alice", **extra):
