@@ -220,6 +220,28 @@ def operator_token() -> str:
     return mint(DEV_JWT_SECRET, "test-operator", "operator")
 
 
+def staff_token(department: str, subject: str) -> str:
+    from .auth import mint
+    from .config import DEV_JWT_SECRET
+
+    return mint(DEV_JWT_SECRET, subject, "department", department)
+
+
+class StaffRpc:
+    """A department's staff over RPC, as the gateway calls for them: reviews as one of them,
+    decide as the named one (each call carries that person's token)."""
+
+    def __init__(self, rpc, department: str):
+        self._rpc, self.department = rpc, department
+
+    def reviews(self, *args, **kwargs):
+        return self._rpc(self.department, staff_token(self.department, f"{self.department}-staff")).reviews(
+            *args, **kwargs)
+
+    def decide(self, review_id: str, decision: dict, actor: str):
+        return self._rpc(self.department, staff_token(self.department, actor)).decide(review_id, decision)
+
+
 @pytest.fixture
 def rpc(broker_uri):
     """rpc("case").get_case(...) against the test vhost; rpc("case", token=…) calls as the

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select
 from yjs_contracts.events import (CaseWithdrawn, EnterpriseDeregistered, EnterpriseRegistered,
                                   step_report)
 from yjs_contracts.steps import StepStatus
-from yjs_kit.testing import case_submitted, publish
+from yjs_kit.testing import StaffRpc, case_submitted, publish
 from yjs_licensing.models import permits
 from yjs_licensing.service import LicensingService
 
@@ -144,9 +144,9 @@ def test_what_waits_for_staff_is_issued_on_their_approval_beside_what_was_issued
     assert waiting.data["status"] == "awaiting_review"
     [filing] = waiting.data["outputs"]["permits"]
     assert filing["name"] == "粮食收购备案"
-    [review] = rpc("licensing").reviews(case_id="L8")["items"]
+    [review] = StaffRpc(rpc, "licensing").reviews(case_id="L8")["items"]
     assert [r["code"] for r in review["reasons"]] == ["approval_required"]
-    rpc("licensing").decide(review["review_id"], {"decision": "approve"}, "department:staff")
+    StaffRpc(rpc, "licensing").decide(review["review_id"], {"decision": "approve"}, "department:staff")
     [issued] = watcher.wait_for(lambda e: e.case_id == "L8" and e.event_type == "licensing.licences_issued")
     assert issued.data["decided_by"] == "department:staff"
     by_name = {p["name"]: p for p in issued.data["outputs"]["permits"]}
