@@ -29,6 +29,13 @@ class DepartmentRpc(OperatorRpc):
             raise CallerForbidden(f"only {tracker.department} staff work its reviews")
         return caller
 
+    def staff_or_operator(self):
+        """An operator, or the department's own staff, verified from the call's token."""
+        caller = self.rpc_caller.require("operator", "department")
+        if caller.role == "department" and caller.department != self.name:
+            raise CallerForbidden(f"only {self.name} staff or an operator may do this")
+        return caller
+
     @rpc
     def reviews(self, status: str = "waiting", case_id: str | None = None, limit: int = 50,
                 after: str | None = None) -> dict:

@@ -242,6 +242,39 @@ class StaffRpc:
         return self._rpc(self.department, staff_token(self.department, actor)).decide(review_id, decision)
 
 
+def applicant_token(subject: str) -> str:
+    from .auth import mint
+    from .config import DEV_JWT_SECRET
+
+    return mint(DEV_JWT_SECRET, subject, "applicant")
+
+
+class CaseRpc:
+    """The case service over RPC as the gateway calls it: each call carries the token of the
+    person it acts for — the applicant named by `owner`, else an operator."""
+
+    ACTS_FOR_OWNER = {"submit": 0, "list_cases": 0, "supplement": 1, "withdraw": 1, "rate": 1}
+
+    def __init__(self, rpc):
+        self._rpc = rpc
+
+    def __getattr__(self, method: str):
+        def call(*args, **kwargs):
+            if method in self.ACTS_FOR_OWNER:
+                token = applicant_token(args[self.ACTS_FOR_OWNER[method]])
+            elif method == "get_case" and (len(args) > 1 or kwargs.get("owner")):
+                token = applicant_token(args[1] if len(args) > 1 else kwargs["owner"])
+            elif method == "respond_to_follow_up":  # (follow_up_id, response, operator)
+                from .auth import mint
+                from .config import DEV_JWT_SECRET
+
+                token, args = mint(DEV_JWT_SECRET, args[2], "operator"), args[:2]
+            else:
+                token = operator_token()
+            return getattr(self._rpc("case", token), method)(*args, **kwargs)
+        return call
+
+
 @pytest.fixture
 def rpc(broker_uri):
     """rpc("case").get_case(...) against the test vhost; rpc("case", token=…) calls as the
