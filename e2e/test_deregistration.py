@@ -11,6 +11,8 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc, make_uscc
+from yjs_cli.client import token_for
+from yjs_kit.caller import CALLER_CONTEXT
 from yjs_kit.testing import wait_for
 
 RESTAURANT = ("软件开发", "餐饮服务", "食品销售", "酒类经营")  # a commitment-mode permit is issued at once
@@ -146,7 +148,9 @@ def test_an_objection_during_the_notice_ends_the_simplified_route_with_its_reaso
 def test_unpaid_tax_refuses_the_deregistration_and_the_case_says_why(system, fresh_application):
     client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-arrears")
     uscc = established["outputs"]["uscc"]
-    with ClusterRpcProxy({"AMQP_URI": system.amqp_uri}, timeout=15) as cluster:
+    # tax's own system, as tax staff: the service verifies who records arrears
+    tax_staff = {CALLER_CONTEXT: token_for("e2e-tax-system", "department", "tax")}
+    with ClusterRpcProxy({"AMQP_URI": system.amqp_uri}, timeout=15, context_data=tax_staff) as cluster:
         recorded = cluster.tax.record_arrears(uscc, "2345.60", "2026年10月增值税")
     assert recorded["outstanding"] == "2345.60"
     wait_for(lambda: system.query("deregistration", "SELECT outstanding FROM tax_arrears WHERE uscc = :u", u=uscc),

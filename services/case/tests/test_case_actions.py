@@ -16,7 +16,7 @@ from yjs_contracts.calendar import CHINA, is_working_day
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import StepReport
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import CaseRpc, publish, wait_for
 
 from .test_case_service import BARE, reports
 
@@ -34,7 +34,7 @@ def step_of(record, step):
 
 
 def until(rpc, case_id, condition, what):
-    return wait_for(lambda: (lambda r: r if condition(r) else None)(rpc("case").get_case(case_id)), what=what)
+    return wait_for(lambda: (lambda r: r if condition(r) else None)(CaseRpc(rpc).get_case(case_id)), what=what)
 
 
 @pytest.fixture
@@ -53,19 +53,19 @@ def case_db(start_service, database_factory):
 
 def test_a_withdrawal_ends_the_case_cancels_what_never_started_and_announces_it(case_db, rpc, watch, broker_uri):
     watcher = watch("case.withdrawn")
-    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     publish(broker_uri, report(case_id, "registration.establish", StepStatus.awaiting_review,
                                reasons=[{"code": "foreign_investor", "message": "外商投资，需人工审核"}]))
     until(rpc, case_id, lambda r: r["steps"][0]["status"] == "awaiting_review", "the review")
     with pytest.raises(RemoteError) as stranger:
-        rpc("case").withdraw(case_id, "mallory", "不想办了")
+        CaseRpc(rpc).withdraw(case_id, "mallory", "不想办了")
     assert stranger.value.exc_type == "CaseNotFound"
-    answer = rpc("case").withdraw(case_id, "alice", "经营计划调整")
+    answer = CaseRpc(rpc).withdraw(case_id, "alice", "经营计划调整")
     assert answer["status"] == "withdrawn"
     [withdrawn] = watcher.wait_for()
     assert withdrawn.case_id == case_id and withdrawn.data["reason"] == "经营计划调整"
     assert withdrawn.data["steps"] == ["registration.establish", "tax.register", "tax.grant_invoices"]
-    record = rpc("case").get_case(case_id)
+    record = CaseRpc(rpc).get_case(case_id)
     assert record["status"] == "withdrawn" and record["finished_at"]
     # registration holds its step until it reports; what never started is cancelled here
     assert [s["status"] for s in record["steps"]] == ["awaiting_review", "cancelled", "cancelled"]
@@ -75,18 +75,18 @@ def test_a_withdrawal_ends_the_case_cancels_what_never_started_and_announces_it(
     assert record["status"] == "withdrawn"
     assert [t["event_type"] for t in record["timeline"]][-2:] == ["case.withdrawn", "registration.step_updated"]
     with pytest.raises(RemoteError) as again:
-        rpc("case").withdraw(case_id, "alice", "再撤一次")
+        CaseRpc(rpc).withdraw(case_id, "alice", "再撤一次")
     assert again.value.exc_type == "CaseEnded"
 
 
 def test_an_establishment_already_registered_cannot_be_withdrawn(case_db, rpc, broker_uri):
-    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     publish(broker_uri, reports(case_id)[0])
     until(rpc, case_id, lambda r: r["steps"][0]["status"] == "completed", "registration")
     with pytest.raises(RemoteError) as refused:
-        rpc("case").withdraw(case_id, "alice", "不开了")
+        CaseRpc(rpc).withdraw(case_id, "alice", "不开了")
     assert refused.value.exc_type == "RegistrationDone" and "注销" in refused.value.value
-    assert rpc("case").get_case(case_id)["status"] == "in_progress"
+    assert CaseRpc(rpc).get_case(case_id)["status"] == "in_progress"
 
 
 def previous_working_morning() -> datetime:
@@ -99,10 +99,10 @@ def previous_working_morning() -> datetime:
 def test_corrections_pause_the_promised_limit_and_a_supplement_resumes_it(case_db, rpc, watch, broker_uri):
     _, execute = case_db
     watcher = watch("case.supplement_provided")
-    case_id = rpc("case").submit("alice", BARE)["case_id"]
-    before = rpc("case").get_case(case_id)
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
+    before = CaseRpc(rpc).get_case(case_id)
     with pytest.raises(RemoteError) as early:  # nothing asked yet
-        rpc("case").supplement(case_id, "alice", {"items": [{"material": "住所使用证明", "document_id": "D1"}]})
+        CaseRpc(rpc).supplement(case_id, "alice", {"items": [{"material": "住所使用证明", "document_id": "D1"}]})
     assert early.value.exc_type == "NothingToSupplement"
     notice = [{"code": "capital_unproven", "message": "注册资本与验资不符", "field": "application.enterprise.registered_capital"},
               {"code": "subscription_unproven", "message": "认缴出资额与注册资本不符", "field": "application.shareholders.0"}]
@@ -117,11 +117,11 @@ def test_corrections_pause_the_promised_limit_and_a_supplement_resumes_it(case_d
     execute(update(case_steps).where(case_steps.c.case_id == case_id).where(
         case_steps.c.step == "registration.establish").values(paused_at=paused_at))
     with pytest.raises(RemoteError) as wrong:
-        rpc("case").supplement(case_id, "alice", {"items": [{"field": "application.shareholders.0.nowhere", "value": 1}]})
+        CaseRpc(rpc).supplement(case_id, "alice", {"items": [{"field": "application.shareholders.0.nowhere", "value": 1}]})
     assert wrong.value.exc_type == "InvalidApplication"
     # only what the notice named: anything else is refused, each field named, and nothing changes
     with pytest.raises(RemoteError) as unasked:
-        rpc("case").supplement(case_id, "alice", {"items": [
+        CaseRpc(rpc).supplement(case_id, "alice", {"items": [
             {"field": "application.enterprise.registered_capital", "value": "2000000.00"},
             {"field": "application.shareholders.1.nationality", "value": "CHN"},
             {"field": "application.enterprise.domicile.address", "value": "别处"},
@@ -132,16 +132,16 @@ def test_corrections_pause_the_promised_limit_and_a_supplement_resumes_it(case_d
                                    "material:股东国籍证明: the 补正 notice did not ask for this")
     assert watcher.drain() == []  # nothing announced
     with pytest.raises(RemoteError) as invalid:
-        rpc("case").supplement(case_id, "alice", {"items": [
+        CaseRpc(rpc).supplement(case_id, "alice", {"items": [
             {"field": "application.enterprise.registered_capital", "value": "-5"}]})
     assert invalid.value.exc_type == "InvalidApplication" and "registered_capital" in invalid.value.value
     body = {"items": [{"field": "application.enterprise.registered_capital", "value": "2000000.00"},
                       {"field": "application.shareholders.0.subscribed_amount", "value": "2000000.00"}]}
-    answer = rpc("case").supplement(case_id, "alice", body)
+    answer = CaseRpc(rpc).supplement(case_id, "alice", body)
     assert (answer["revision"], answer["resumed"]) == (1, ["registration.establish"])
     [supplied] = watcher.wait_for()
     assert supplied.data["revision"] == 1 and supplied.data["application"]["enterprise"]["registered_capital"] == "2000000.00"
-    record = rpc("case").get_case(case_id)
+    record = CaseRpc(rpc).get_case(case_id)
     at = datetime.fromisoformat(next(t["at"] for t in record["timeline"] if t["event_type"] == "case.supplement_provided"))
     for old, new in zip(before["steps"], record["steps"]):  # the step and every step that waits for it
         assert datetime.fromisoformat(new["deadline"]) == resumed_deadline(
@@ -168,14 +168,14 @@ def test_an_overdue_step_is_announced_once_with_two_replicas(start_service, data
                 deadline=datetime.now(timezone.utc) - timedelta(seconds=1)))
         return watcher.wait_for(lambda e: e.case_id == case_id)
 
-    first = rpc("case").submit("alice", BARE)["case_id"]
+    first = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     [announced] = overdue(first)
     assert (announced.data["step"], announced.data["department"]) == ("registration.establish", "registration")
     # more overdue cases, each announced only after both replicas had the first in view again
     for n in range(3):
-        overdue(rpc("case").submit("alice", BARE)["case_id"])
+        overdue(CaseRpc(rpc).submit("alice", BARE)["case_id"])
     assert len([e for e in watcher.drain() if e.case_id == first]) == 1  # only the step registration holds
-    record = rpc("case").get_case(first)
+    record = CaseRpc(rpc).get_case(first)
     assert step_of(record, "registration.establish")["overdue"] is True
     assert step_of(record, "tax.register")["overdue"] is False  # pending: no department holds it yet
     assert [t["event_type"] for t in record["timeline"]].count("case.step_overdue") == 1
@@ -195,37 +195,37 @@ def open_follow_ups(container) -> float:
 
 
 def test_a_bad_rating_opens_a_follow_up_that_closes_only_with_a_response(case_db, rpc, broker_uri):
-    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     with pytest.raises(RemoteError) as early:
-        rpc("case").rate(case_id, "alice", {"overall": 5})
+        CaseRpc(rpc).rate(case_id, "alice", {"overall": 5})
     assert early.value.exc_type == "CaseNotEnded"
     publish(broker_uri, *reports(case_id))
     until(rpc, case_id, lambda r: r["status"] == "completed", "the case to end")
     with pytest.raises(RemoteError) as stranger:
-        rpc("case").rate(case_id, "alice", {"overall": 4, "departments": {"bank_account": 1}})
+        CaseRpc(rpc).rate(case_id, "alice", {"overall": 4, "departments": {"bank_account": 1}})
     assert stranger.value.exc_type == "InvalidApplication"  # the bank had no part in this case
     rated = lambda d, level: REGISTRY.get_sample_value("yjs_ratings_total", {"department": d, "level": level}) or 0
     before = rated("tax", "1")
-    answer = rpc("case").rate(case_id, "alice", {"overall": 3, "departments": {"registration": 5, "tax": 1},
+    answer = CaseRpc(rpc).rate(case_id, "alice", {"overall": 3, "departments": {"registration": 5, "tax": 1},
                                                   "comment": "发票核定等了很久"})
     assert answer["follow_up_id"] and rated("tax", "1") == before + 1
     with pytest.raises(RemoteError) as twice:
-        rpc("case").rate(case_id, "alice", {"overall": 5})
+        CaseRpc(rpc).rate(case_id, "alice", {"overall": 5})
     assert twice.value.exc_type == "AlreadyRated"
-    [follow_up] = [f for f in rpc("case").follow_ups()["items"] if f["case_id"] == case_id]
+    [follow_up] = [f for f in CaseRpc(rpc).follow_ups()["items"] if f["case_id"] == case_id]
     assert (follow_up["follow_up_id"], follow_up["ratings"], follow_up["status"]) == (answer["follow_up_id"], {"tax": 1}, "open")
     assert open_follow_ups(case_db[0]) == 1
     with pytest.raises(RemoteError) as silent:
-        rpc("case").respond_to_follow_up(follow_up["follow_up_id"], " ", "operator-zhao")
+        CaseRpc(rpc).respond_to_follow_up(follow_up["follow_up_id"], " ", "operator-zhao")
     assert silent.value.exc_type == "InvalidApplication"
-    closed = rpc("case").respond_to_follow_up(follow_up["follow_up_id"], "已回访，票种核定流程已优化", "operator-zhao")
+    closed = CaseRpc(rpc).respond_to_follow_up(follow_up["follow_up_id"], "已回访，票种核定流程已优化", "operator-zhao")
     assert (closed["status"], closed["responded_by"]) == ("closed", "operator-zhao") and closed["closed_at"]
     with pytest.raises(RemoteError) as again:
-        rpc("case").respond_to_follow_up(follow_up["follow_up_id"], "再次回访", "operator-zhao")
+        CaseRpc(rpc).respond_to_follow_up(follow_up["follow_up_id"], "再次回访", "operator-zhao")
     assert again.value.exc_type == "FollowUpClosed"
-    assert case_id not in [f["case_id"] for f in rpc("case").follow_ups()["items"]]
+    assert case_id not in [f["case_id"] for f in CaseRpc(rpc).follow_ups()["items"]]
     assert open_follow_ups(case_db[0]) == 0
-    good = rpc("case").submit("alice", BARE)["case_id"]
+    good = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     publish(broker_uri, *reports(good, 2))
     until(rpc, good, lambda r: r["status"] == "completed", "the second case")
-    assert rpc("case").rate(good, "alice", {"overall": 5})["follow_up_id"] is None
+    assert CaseRpc(rpc).rate(good, "alice", {"overall": 5})["follow_up_id"] is None

@@ -7,7 +7,7 @@ from yjs_case.service import CaseService
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import (IssuedPermit, LicencesIssued, PermitPart, PermitRevoked, step_report)
 from yjs_contracts.steps import StepStatus
-from yjs_kit.testing import publish, wait_for, wait_until_consumed
+from yjs_kit.testing import CaseRpc, publish, wait_for, wait_until_consumed
 
 USCC = "91350100M000100Y43"
 LICENSING = {"matter": "licensing", "application": {"uscc": USCC, "business_scope": ["职业中介活动"],
@@ -32,14 +32,14 @@ def revoked_notice(case_id: str):
 
 def test_a_notice_after_the_case_finished_restates_its_outputs_and_joins_the_timeline(start_service, rpc, broker_uri):
     start_service(CaseService)
-    case_id = rpc("case").submit("alice", LICENSING)["case_id"]
+    case_id = CaseRpc(rpc).submit("alice", LICENSING)["case_id"]
     publish(broker_uri, new_event("licensing.licences_issued", step_report(
         "licensing.issue", StepStatus.completed, issued()), case_id=case_id))
-    wait_for(lambda: rpc("case").get_case(case_id)["status"] == "completed", what="the case completed")
+    wait_for(lambda: CaseRpc(rpc).get_case(case_id)["status"] == "completed", what="the case completed")
     notice = revoked_notice(case_id)
     publish(broker_uri, notice, notice)  # delivered twice, noted once
     wait_until_consumed(broker_uri, "case.inbox")  # both copies handled and acked
-    record = rpc("case").get_case(case_id)
+    record = CaseRpc(rpc).get_case(case_id)
     assert record["outputs"]["licences"]["permits"][0]["status"] == "revoked"
     assert record["status"] == "completed"
     assert record["steps"][0]["outputs"]["permits"][0]["status"] == "revoked"
@@ -50,10 +50,10 @@ def test_a_notice_after_the_case_finished_restates_its_outputs_and_joins_the_tim
 
 def test_a_notice_that_overtakes_its_step_report_waits_for_it(start_service, rpc, broker_uri):
     start_service(CaseService)
-    case_id = rpc("case").submit("alice", LICENSING)["case_id"]
+    case_id = CaseRpc(rpc).submit("alice", LICENSING)["case_id"]
     publish(broker_uri, revoked_notice(case_id))
     publish(broker_uri, new_event("licensing.licences_issued", step_report(
         "licensing.issue", StepStatus.completed, issued()), case_id=case_id))
     record = wait_for(lambda: (lambda r: r if "licensing.permit_revoked" in [t["event_type"] for t in r["timeline"]]
-                               else None)(rpc("case").get_case(case_id)), what="the notice, retried")
+                               else None)(CaseRpc(rpc).get_case(case_id)), what="the notice, retried")
     assert record["outputs"]["licences"]["permits"][0]["status"] == "revoked"

@@ -11,7 +11,9 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_for, wait_until_consumed
+from yjs_kit.testing import CaseRpc, operator_token, publish, wait_for, wait_until_consumed
+
+OPERATOR = operator_token()
 
 BARE = {"matter": "establishment", "application": samples.establishment_application("明远", seals=(), bank_account=False)}
 
@@ -35,11 +37,11 @@ def reports(case_id: str, n: int = 1):
 def test_submit_stores_the_plan_and_announces_it(start_service, rpc, watch):
     start_service(CaseService)
     watcher = watch("case.submitted")
-    answer = rpc("case").submit("alice", BARE)
+    answer = CaseRpc(rpc).submit("alice", BARE)
     [submitted] = watcher.wait_for()
     assert submitted.case_id == answer["case_id"]
     assert [s["step"] for s in submitted.data["plan"]] == ["registration.establish", "tax.register", "tax.grant_invoices"]
-    record = rpc("case").get_case(answer["case_id"], "alice")
+    record = CaseRpc(rpc).get_case(answer["case_id"], "alice")
     assert record["status"] == "submitted"
     assert [s["status"] for s in record["steps"]] == ["in_progress", "pending", "pending"]
     assert all(s["deadline"] for s in record["steps"])
@@ -47,14 +49,14 @@ def test_submit_stores_the_plan_and_announces_it(start_service, rpc, watch):
 
 def test_the_same_idempotency_key_opens_one_case_and_a_different_body_conflicts(start_service, rpc):
     start_service(CaseService)
-    first = rpc("case").submit("alice", BARE, "key-1")
-    again = rpc("case").submit("alice", BARE, "key-1")
+    first = CaseRpc(rpc).submit("alice", BARE, "key-1")
+    again = CaseRpc(rpc).submit("alice", BARE, "key-1")
     assert again["case_id"] == first["case_id"] and not again["created"]
     other = {"matter": "establishment", "application": samples.establishment_application("明远", seals=("official",))}
     with pytest.raises(RemoteError) as error:
-        rpc("case").submit("alice", other, "key-1")
+        CaseRpc(rpc).submit("alice", other, "key-1")
     assert error.value.exc_type == "IdempotencyConflict"
-    assert rpc("case").submit("bob", BARE, "key-1")["case_id"] != first["case_id"]  # keys are per applicant
+    assert CaseRpc(rpc).submit("bob", BARE, "key-1")["case_id"] != first["case_id"]  # keys are per applicant
 
 
 def test_two_submits_with_one_key_at_the_same_moment_open_one_case(start_service, rpc):
@@ -91,15 +93,15 @@ def test_two_submits_with_one_key_at_the_same_moment_open_one_case(start_service
 def test_reports_complete_the_case_once_in_any_order_and_however_often(start_service, rpc, broker_uri, watch):
     start_service(CaseService)
     watcher = watch("case.completed")
-    in_order = rpc("case").submit("alice", BARE)["case_id"]
-    reversed_ = rpc("case").submit("alice", BARE)["case_id"]
+    in_order = CaseRpc(rpc).submit("alice", BARE)["case_id"]
+    reversed_ = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     forward = reports(in_order, 1)
     backward = reports(reversed_, 1)
     publish(broker_uri, *forward)
     publish(broker_uri, *reversed(backward), *backward)  # reversed, then all again
     done = watcher.wait_for(count=2)
     assert {e.case_id for e in done} == {in_order, reversed_}
-    first, second = (rpc("case").get_case(c) for c in (in_order, reversed_))
+    first, second = (CaseRpc(rpc).get_case(c) for c in (in_order, reversed_))
     for record in (first, second):
         assert record["status"] == "completed" and record["finished_at"]
         assert record["outputs"]["uscc"] == make_uscc("330402", 1)
@@ -127,14 +129,14 @@ def test_a_case_finishes_when_its_latest_step_did_though_that_report_arrived_fir
 def test_a_refusal_rejects_the_case_and_cancels_what_waited(start_service, rpc, broker_uri, watch):
     start_service(CaseService)
     watcher = watch("case.rejected")
-    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     reason = {"code": "name_taken", "message": "名称已被占用", "field": "application.enterprise.name"}
     publish(broker_uri, new_event("registration.establishment_refused",
                                   step_report("registration.establish", StepStatus.rejected, reasons=[reason]),
                                   case_id=case_id))
     [rejected] = watcher.wait_for()
     assert rejected.data["reasons"][0]["code"] == "name_taken"
-    record = rpc("case").get_case(case_id)
+    record = CaseRpc(rpc).get_case(case_id)
     assert record["status"] == "rejected"
     assert [s["status"] for s in record["steps"]] == ["rejected", "cancelled", "cancelled"]
     assert record["steps"][0]["reasons"][0]["field"] == "application.enterprise.name"
@@ -142,28 +144,59 @@ def test_a_refusal_rejects_the_case_and_cancels_what_waited(start_service, rpc, 
 
 def test_an_applicant_sees_only_its_own_cases(start_service, rpc):
     start_service(CaseService)
-    mine = [rpc("case").submit("alice", BARE)["case_id"] for _ in range(3)]
-    rpc("case").submit("bob", BARE)
+    mine = [CaseRpc(rpc).submit("alice", BARE)["case_id"] for _ in range(3)]
+    CaseRpc(rpc).submit("bob", BARE)
     with pytest.raises(RemoteError) as error:
-        rpc("case").get_case(mine[0], "bob")
+        CaseRpc(rpc).get_case(mine[0], "bob")
     assert error.value.exc_type == "CaseNotFound"
-    page = rpc("case").list_cases("alice", None, 2)
+    page = CaseRpc(rpc).list_cases("alice", None, 2)
     assert [c["case_id"] for c in page["items"]] == sorted(mine, reverse=True)[:2]
-    rest = rpc("case").list_cases("alice", None, 2, page["next"])
+    rest = CaseRpc(rpc).list_cases("alice", None, 2, page["next"])
     assert [c["case_id"] for c in rest["items"]] == sorted(mine)[:1] and rest["next"] is None
-    assert rpc("case").list_cases("alice", "completed")["items"] == []
+    assert CaseRpc(rpc).list_cases("alice", "completed")["items"] == []
+    # straight over the broker: the case service acts only for the person the call's token names
+    from yjs_kit.testing import applicant_token, staff_token
+
+    for token, refusal in ((None, "CallerNotVerified"), (applicant_token("bob"), "CallerForbidden")):
+        for call in (lambda proxy: proxy.submit("alice", BARE), lambda proxy: proxy.list_cases("alice"),
+                     lambda proxy: proxy.withdraw(mine[0], "alice", "冒名撤回")):
+            with pytest.raises(RemoteError) as refused:
+                call(rpc("case", token))
+            assert refused.value.exc_type == refusal
+    with pytest.raises(RemoteError) as hidden:  # bob's token reads as bob, whatever owner it names
+        rpc("case", applicant_token("bob")).get_case(mine[0], "alice")
+    assert hidden.value.exc_type == "CaseNotFound"
+    # staff read the cases with a step of their department (an establishment: registration, tax)
+    assert rpc("case", staff_token("tax", "tax-officer")).get_case(mine[0])["case_id"] == mine[0]
+    with pytest.raises(RemoteError) as other:
+        rpc("case", staff_token("licensing", "inspector")).get_case(mine[0])
+    assert other.value.exc_type == "CaseNotFound"
+    assert len(CaseRpc(rpc).list_cases("alice")["items"]) == 3  # nothing submitted in alice's name
 
 
 def test_a_report_for_an_unknown_case_is_retried_then_dead_lettered_and_replayable(start_service, rpc, broker_uri):
     start_service(CaseService)
     stray = reports("YJS000000000000099")[0]
     publish(broker_uri, stray)
-    [letter] = wait_for(lambda: rpc("case").dead_letters(), what="a dead letter")
+    [letter] = wait_for(lambda: rpc("case", OPERATOR).dead_letters(), what="a dead letter")
     assert letter["attempts"] == 3 and "CaseNotFound" in letter["reason"]
     assert letter["event_id"] == str(stray.event_id)
-    rpc("case").replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
-    assert rpc("case").dead_letters() == []
-    assert wait_for(lambda: rpc("case").dead_letters(), what="dead-lettered again")[0]["attempts"] == 3
+    rpc("case", OPERATOR).replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
+    assert rpc("case", OPERATOR).dead_letters() == []
+    assert wait_for(lambda: rpc("case", OPERATOR).dead_letters(), what="dead-lettered again")[0]["attempts"] == 3
+    # straight over the broker, past the gateway: no operator, no dead letters and no replay
+    from yjs_kit.auth import mint
+    from yjs_kit.config import DEV_JWT_SECRET
+
+    forged = mint("a-key-that-is-not-ours-at-all-32b", "ops", "operator")
+    applicant = mint(DEV_JWT_SECRET, "alice", "applicant")
+    for token, refusal in ((None, "CallerNotVerified"), (forged, "CallerNotVerified"), (applicant, "CallerForbidden")):
+        with pytest.raises(RemoteError) as refused:
+            rpc("case", token).dead_letters()
+        assert refused.value.exc_type == refusal
+        with pytest.raises(RemoteError) as refused:
+            rpc("case", token).replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
+        assert refused.value.exc_type == refusal
 
 
 def test_on_sqlite_the_local_default_deadlines_keep_their_moment(start_service, rpc, tmp_path):
@@ -172,8 +205,8 @@ def test_on_sqlite_the_local_default_deadlines_keep_their_moment(start_service, 
     from yjs_contracts.plans import plan_for, with_deadlines
 
     start_service(CaseService, database_url=f"sqlite:///{tmp_path / 'case.sqlite3'}")
-    case_id = rpc("case").submit("alice", BARE)["case_id"]
-    record = rpc("case").get_case(case_id)
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
+    record = CaseRpc(rpc).get_case(case_id)
     submitted = datetime.fromisoformat(record["submitted_at"])
     expected = with_deadlines("establishment", plan_for("establishment", BARE["application"]), submitted)
     assert [datetime.fromisoformat(s["deadline"]) for s in record["steps"]] == [p.deadline for p in expected]

@@ -1,6 +1,10 @@
 """The case service's entrypoints: submissions, reads and the applicant's later actions
 (supplements, withdrawal, rating) by RPC from the gateway; operators' follow-ups of bad ratings;
-every department's reports as events; and the check that announces overdue steps (限时办结)."""
+every department's reports as events; and the check that announces overdue steps (限时办结).
+
+Every RPC that acts for a person verifies that person here, from the token the call carries: an
+applicant acts only as itself, staff read only cases with a step of their department, follow-ups
+are operators'. Whatever reaches the broker directly gets no further than through the gateway."""
 
 import os
 from datetime import datetime, timezone
@@ -10,6 +14,8 @@ from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
 from yjs_contracts.events import DEAD_LETTER_EVENTS, NOTICE_EVENTS
 from yjs_contracts.steps import REPORT_EVENTS
+from yjs_kit.auth import Caller
+from yjs_kit.caller import CallerForbidden
 from yjs_kit.consumer import consume_events
 from yjs_kit.metrics import MetricsServer
 from yjs_contracts.plans import parse_step_limits
@@ -35,12 +41,20 @@ class CaseService(OperatorRpc):
     metrics = CaseMetrics()
     config = Config()
 
+    def applicant(self, owner: str) -> Caller:
+        """The verified applicant the call acts for, who must be `owner`."""
+        caller = self.rpc_caller.require("applicant")
+        if caller.subject != owner:
+            raise CallerForbidden("an applicant acts only for itself")
+        return caller
+
     def step_limits(self) -> dict[str, float]:
         """Promised limits configured per step (STEP_LIMITS, JSON of step -> working days)."""
         return parse_step_limits(self.config.get("STEP_LIMITS") or os.environ.get("STEP_LIMITS"))
 
     @rpc
     def submit(self, owner: str, body: dict, idempotency_key: str | None = None) -> dict:
+        self.applicant(owner)
         for attempt in range(2):
             try:
                 with self.db.unit_of_work() as uow:
@@ -55,22 +69,33 @@ class CaseService(OperatorRpc):
 
     @rpc
     def get_case(self, case_id: str, owner: str | None = None) -> dict:
+        """Applicants read their own cases, staff those with a step of their department,
+        operators every case."""
+        caller = self.rpc_caller.require()
+        if caller.role == "applicant":
+            owner = caller.subject
         with self.db.unit_of_work() as uow:
             uow.snapshot()
-            return cases.case_record(uow.session, case_id, owner)
+            record = cases.case_record(uow.session, case_id, owner)
+        if caller.role == "department" and not any(s["department"] == caller.department for s in record["steps"]):
+            raise cases.CaseNotFound(case_id)
+        return record
 
     @rpc
     def list_cases(self, owner: str, status: str | None = None, limit: int = 20, after: str | None = None) -> dict:
+        self.applicant(owner)
         with self.db.unit_of_work() as uow:
             return cases.case_list(uow.session, owner, status, limit, after)
 
     @rpc
     def supplement(self, case_id: str, owner: str, body: dict) -> dict:
+        self.applicant(owner)
         with self.db.unit_of_work() as uow:
             return actions.supplement(uow, case_id, owner, body)
 
     @rpc
     def withdraw(self, case_id: str, owner: str, reason: str) -> dict:
+        self.applicant(owner)
         with self.db.unit_of_work() as uow:
             answer = actions.withdraw(uow, case_id, owner, reason)
         CASES_FINISHED.labels(answer.pop("matter"), "withdrawn").inc()
@@ -78,6 +103,7 @@ class CaseService(OperatorRpc):
 
     @rpc
     def rate(self, case_id: str, owner: str, body: dict) -> dict:
+        self.applicant(owner)
         with self.db.unit_of_work() as uow:
             answer = ratings.rate(uow, case_id, owner, body)
         record_ratings(answer["overall"], answer["departments"])
@@ -85,11 +111,14 @@ class CaseService(OperatorRpc):
 
     @rpc
     def follow_ups(self, status: str | None = "open", limit: int = 50, after: str | None = None) -> dict:
+        self.rpc_caller.require("operator")
         with self.db.unit_of_work() as uow:
             return ratings.list_follow_ups(uow.session, status, limit, after)
 
     @rpc
-    def respond_to_follow_up(self, follow_up_id: str, response: str, actor: str) -> dict:
+    def respond_to_follow_up(self, follow_up_id: str, response: str) -> dict:
+        """Closed in the name of the verified operator the call carries."""
+        actor = self.rpc_caller.require("operator").subject
         with self.db.unit_of_work() as uow:
             return ratings.respond(uow, follow_up_id, response, actor)
 

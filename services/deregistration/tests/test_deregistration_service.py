@@ -23,7 +23,7 @@ from yjs_kit.db import make_engine
 from yjs_kit.migrations import upgrade
 from yjs_kit.uow import UnitOfWork
 from yjs_deregistration.service import DeregistrationService
-from yjs_kit.testing import case_submitted, publish, wait_for
+from yjs_kit.testing import applicant_token, case_submitted, publish, wait_for
 
 ACCEPTED, REFUSED = "deregistration.application_accepted", "deregistration.application_refused"
 UPDATED, ENDED, OBJECTED = "deregistration.step_updated", "deregistration.notice_period_ended", \
@@ -183,7 +183,7 @@ def test_the_general_route_files_the_group_runs_the_creditor_notice_then_takes_t
     assert notice["route"] == "general" and notice["liquidation_group_filed_at"]
     report = {"report": "清算组已清理公司财产、清偿全部债务，剩余财产已按出资比例分配。", "approved_on": date.today().isoformat()}
     with pytest.raises(RemoteError) as early:  # claims may still be filed: no report yet
-        rpc("deregistration").submit_liquidation_report("G1", report)
+        rpc("deregistration", applicant_token("alice")).submit_liquidation_report("G1", report)
     assert early.value.exc_type == "LiquidationReportRefused"
     with pytest.raises(RemoteError) as objection:
         rpc("deregistration").raise_objection(notice["notice_id"], {"name": "某", "contact": "13900000000",
@@ -193,11 +193,11 @@ def test_the_general_route_files_the_group_runs_the_creditor_notice_then_takes_t
     [waiting] = watcher.wait_for(lambda e: e.case_id == "G1" and e.data["step"] == "deregistration.liquidation_report")
     assert waiting.data["status"] == "awaiting_applicant"
     assert waiting.data["reasons"][0]["code"] == "liquidation_report_required"
-    assert rpc("deregistration").submit_liquidation_report("G1", report) == {"case_id": "G1", "status": "accepted"}
+    assert rpc("deregistration", applicant_token("alice")).submit_liquidation_report("G1", report) == {"case_id": "G1", "status": "accepted"}
     [accepted] = of(watcher, "G1", REPORTED)
     assert accepted.data["outputs"]["approved_on"] == report["approved_on"]
     with pytest.raises(RemoteError) as twice:
-        rpc("deregistration").submit_liquidation_report("G1", report)
+        rpc("deregistration", applicant_token("alice")).submit_liquidation_report("G1", report)
     assert twice.value.exc_type == "LiquidationReportRefused"
 
 

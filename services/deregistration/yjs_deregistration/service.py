@@ -63,6 +63,8 @@ class DeregistrationService(DepartmentRpc):
 
     @rpc
     def submit_liquidation_report(self, case_id: str, report: dict) -> dict:
+        # a verified applicant; that the case is theirs the gateway learned from the case service
+        self.rpc_caller.require("applicant")
         with self.db.unit_of_work() as uow:
             return notices.submit_liquidation_report(uow, case_id, LiquidationReport.model_validate(report))
 

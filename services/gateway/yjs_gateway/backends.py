@@ -8,6 +8,7 @@ import os
 
 import eventlet
 from nameko.rpc import RpcProxy, ServiceProxy
+from yjs_kit.caller import CALLER_CONTEXT
 from yjs_kit.config import SERVICES
 
 RPC_TIMEOUT = float(os.environ.get("RPC_TIMEOUT_SECONDS", "10"))
@@ -31,6 +32,19 @@ class Backend:
             return reply.result()
 
 
+class BackendSet(dict):
+    """The services behind the gateway, for one request."""
+
+    def __init__(self, worker_ctx, backends: dict[str, Backend]):
+        super().__init__(backends)
+        self._worker_ctx = worker_ctx
+
+    def act_as(self, token: str) -> None:
+        """Every call of this request carries the caller's own verified token, so the service
+        called checks who it acts for itself."""
+        self._worker_ctx.data[CALLER_CONTEXT] = token
+
+
 class Backends(RpcProxy):
     """`self.backends["case"].call("get_case", case_id)`"""
 
@@ -38,5 +52,6 @@ class Backends(RpcProxy):
         super().__init__("case")
 
     def get_dependency(self, worker_ctx):
-        return {name: Backend(ServiceProxy(worker_ctx, name, self.rpc_reply_listener), RPC_TIMEOUT)
-                for name in ["case", *[s for s in backend_services() if s != "case"]]}
+        return BackendSet(worker_ctx, {
+            name: Backend(ServiceProxy(worker_ctx, name, self.rpc_reply_listener), RPC_TIMEOUT)
+            for name in ["case", *[s for s in backend_services() if s != "case"]]})

@@ -61,6 +61,8 @@ REMOTE_ERRORS = {
     "NotAuthorizedForEnterprise": (403, "not_authorized_for_enterprise"),
     "EnterpriseNotActive": (409, "enterprise_not_active"),
     "FieldNotRequested": (422, "field_not_requested"),
+    "CallerNotVerified": (401, "unauthorized"),
+    "CallerForbidden": (403, "forbidden"),
 }
 #: errors that name their fields in their text ("field: reason; …")
 DETAILED_ERRORS = ("InvalidApplication", "FieldNotRequested")

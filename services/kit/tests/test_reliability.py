@@ -20,8 +20,10 @@ from yjs_kit.consumer import EXCHANGE_HEADER, consume_events, find_database
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
-from yjs_kit.testing import (FAST_RETRIES_MS, database_unavailable, publish, queue_depths, wait_for, wait_for_row,
-                             wait_until_consumed)
+from yjs_kit.testing import (FAST_RETRIES_MS, database_unavailable, operator_token, publish, queue_depths, wait_for,
+                             wait_for_row, wait_until_consumed)
+
+OPERATOR = operator_token()
 from yjs_kit.uow import Database
 
 metadata = MetaData()
@@ -101,7 +103,7 @@ def test_a_failing_message_does_not_block_those_behind_it_and_ends_as_a_dead_let
     poison = event(1, fail="poison")
     publish(broker_uri, poison, *[event(n) for n in range(2, 7)])
     wait_for(lambda: len(seen) == 5, what="the five good messages")
-    [letter] = wait_for(lambda: rpc("probe").dead_letters(), what="the dead letter")
+    [letter] = wait_for(lambda: rpc("probe", OPERATOR).dead_letters(), what="the dead letter")
     assert letter["attempts"] == 3 and "RuntimeError: cannot apply poison" in letter["reason"]
     assert letter["queue"] == "probe.inbox" and letter["case_id"] == "C1"
     assert letter["event_id"] == str(poison.event_id) and letter["event_type"] == "registration.enterprise_registered"
@@ -117,7 +119,7 @@ def test_an_unreadable_message_is_dead_lettered_at_once_with_its_reason(start_se
     publisher.publish_batch([("registration.events", "enterprise_registered",
                               json.dumps({"event_type": "registration.enterprise_registered", "data": {}}), "m1")])
     publisher.close()
-    [letter] = wait_for(lambda: rpc("probe").dead_letters(), what="the dead letter")
+    [letter] = wait_for(lambda: rpc("probe", OPERATOR).dead_letters(), what="the dead letter")
     assert letter["attempts"] == 1 and letter["reason"].startswith("unreadable envelope")
     assert rpc("probe").ping() == "pong"  # the worker lives on
 

@@ -1,4 +1,5 @@
-"""What operators call on every service over RPC: health, dead letters, replay."""
+"""What operators call on every service over RPC: health, dead letters, replay. Dead letters
+hold people's data and replay changes state: both need a verified operator as the caller."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from sqlalchemy import select, update
 
+from .caller import CallerIdentity
 from .consumer import ATTEMPTS_HEADER, EXCHANGE_HEADER, REPLAY_HEADER, body_for_listing, find_database
 from .db import ping
 
@@ -27,6 +29,7 @@ class OperatorRpc:
     """Mixed into every service class that has a Database."""
 
     container_ref = ContainerRef()
+    rpc_caller = CallerIdentity()
 
     @rpc
     def health(self) -> dict:
@@ -41,12 +44,14 @@ class OperatorRpc:
     @rpc
     def release_parked_events(self) -> dict:
         """Parked events (the broker kept refusing or returning them) are published again."""
+        self.rpc_caller.require("operator")
         released = find_database(self.container_ref).relay.release_parked()
         find_database(self.container_ref).relay.wake()
         return {"service": self.name, "released": released}
 
     @rpc
     def dead_letters(self, include_replayed: bool = False) -> list[dict]:
+        self.rpc_caller.require("operator")
         database = find_database(self.container_ref)
         table = database.metadata.tables["kit_dead_letters"]
         query = select(table).order_by(table.c.id)
@@ -72,6 +77,7 @@ class OperatorRpc:
     def replay_dead_letter(self, number: int) -> dict:
         """Put the message back on its queue for a fresh round of tries; the inbox makes sure
         it is applied at most once."""
+        self.rpc_caller.require("operator")
         database = find_database(self.container_ref)
         table = database.metadata.tables["kit_dead_letters"]
         with database.engine.begin() as connection:

@@ -287,15 +287,89 @@ def http_port(container) -> int:
     return server._sock.getsockname()[1]
 
 
+def operator_token() -> str:
+    """An operator's bearer token, signed with the development key the test services use."""
+    from .auth import mint
+    from .config import DEV_JWT_SECRET
+
+    return mint(DEV_JWT_SECRET, "test-operator", "operator")
+
+
+def staff_token(department: str, subject: str) -> str:
+    from .auth import mint
+    from .config import DEV_JWT_SECRET
+
+    return mint(DEV_JWT_SECRET, subject, "department", department)
+
+
+class StaffRpc:
+    """A department's staff over RPC, as the gateway calls for them: reviews as one of them,
+    decide as the named one (each call carries that person's token)."""
+
+    def __init__(self, rpc, department: str):
+        self._rpc, self.department = rpc, department
+
+    def reviews(self, *args, **kwargs):
+        return self._rpc(self.department, staff_token(self.department, f"{self.department}-staff")).reviews(
+            *args, **kwargs)
+
+    def decide(self, review_id: str, decision: dict, actor: str):
+        return self._rpc(self.department, staff_token(self.department, actor)).decide(review_id, decision)
+
+
+def applicant_token(subject: str) -> str:
+    from .auth import mint
+    from .config import DEV_JWT_SECRET
+
+    return mint(DEV_JWT_SECRET, subject, "applicant")
+
+
+class CaseRpc:
+    """The case service over RPC as the gateway calls it: each call carries the token of the
+    person it acts for — the applicant named by `owner`, else an operator."""
+
+    ACTS_FOR_OWNER = {"submit": 0, "list_cases": 0, "supplement": 1, "withdraw": 1, "rate": 1}
+
+    def __init__(self, rpc):
+        self._rpc = rpc
+
+    def __getattr__(self, method: str):
+        def call(*args, **kwargs):
+            if method in self.ACTS_FOR_OWNER:
+                token = applicant_token(args[self.ACTS_FOR_OWNER[method]])
+            elif method == "get_case" and (len(args) > 1 or kwargs.get("owner")):
+                token = applicant_token(args[1] if len(args) > 1 else kwargs["owner"])
+            elif method == "respond_to_follow_up":  # (follow_up_id, response, operator)
+                from .auth import mint
+                from .config import DEV_JWT_SECRET
+
+                token, args = mint(DEV_JWT_SECRET, args[2], "operator"), args[:2]
+            else:
+                token = operator_token()
+            return getattr(self._rpc("case", token), method)(*args, **kwargs)
+        return call
+
+
 @pytest.fixture
 def rpc(broker_uri):
-    """rpc("case").get_case(...) against the test vhost."""
+    """rpc("case").get_case(...) against the test vhost; rpc("case", token=…) calls as the
+    token's holder (the gateway passes the caller's token the same way)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    proxy = ClusterRpcProxy({"AMQP_URI": broker_uri}, timeout=15)
-    cluster = proxy.start()
-    yield lambda service: getattr(cluster, service)
-    proxy.stop()
+    from .caller import CALLER_CONTEXT
+
+    proxies, clusters = {}, {}
+
+    def cluster_for(token):
+        if token not in clusters:
+            context = {CALLER_CONTEXT: token} if token else None
+            proxies[token] = ClusterRpcProxy({"AMQP_URI": broker_uri}, timeout=15, context_data=context)
+            clusters[token] = proxies[token].start()
+        return clusters[token]
+
+    yield lambda service, token=None: getattr(cluster_for(token), service)
+    for proxy in proxies.values():
+        proxy.stop()
 
 
 def case_submitted(case_id: str, application: dict, matter: str = "establishment", owner: str = "alice", **extra):

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select
 from yjs_contracts.events import (CaseWithdrawn, EnterpriseDeregistered, EnterpriseRegistered,
                                   step_report)
 from yjs_contracts.steps import StepStatus
-from yjs_kit.testing import case_submitted, publish
+from yjs_kit.testing import StaffRpc, case_submitted, operator_token, publish, staff_token
 from yjs_licensing.models import permits
 from yjs_licensing.service import LicensingService
 
@@ -85,15 +85,18 @@ def test_a_false_commitment_is_revoked_once_announced_and_bars_commitments(start
     issued = {p["mode"]: p for p in outcome(watcher, "L3").data["outputs"]["permits"]}
     commitment, filing = issued["commitment"]["permit_number"], issued["filing"]["permit_number"]
     with pytest.raises(RemoteError) as unknown:
-        rpc("licensing").revoke_commitment("JY33040200000000", "不实", "operator:ops")
+        rpc("licensing", operator_token()).revoke_commitment("JY33040200000000", "不实")
     assert unknown.value.exc_type == "PermitNotFound"
     with pytest.raises(RemoteError) as not_commitment:
-        rpc("licensing").revoke_commitment(filing, "不实", "operator:ops")
+        rpc("licensing", operator_token()).revoke_commitment(filing, "不实")
     assert not_commitment.value.exc_type == "PermitNotRevocable"
-    answer = rpc("licensing").revoke_commitment(commitment, "无固定经营场所，与承诺不符", "department:inspector")
+    with pytest.raises(RemoteError) as not_theirs:  # tax's staff do not revoke licensing's permits
+        rpc("licensing", staff_token("tax", "tax-officer")).revoke_commitment(commitment, "不实")
+    assert not_theirs.value.exc_type == "CallerForbidden"
+    answer = rpc("licensing", staff_token("licensing", "inspector")).revoke_commitment(commitment, "无固定经营场所，与承诺不符")
     assert answer["status"] == "revoked" and answer["case_id"] == "L3"
     with pytest.raises(RemoteError) as twice:
-        rpc("licensing").revoke_commitment(commitment, "不实", "operator:ops")
+        rpc("licensing", operator_token()).revoke_commitment(commitment, "不实")
     assert twice.value.exc_type == "PermitNotRevocable"
     [revoked] = watcher.wait_for(lambda e: e.event_type == "licensing.permit_revoked")
     assert revoked.case_id == "L3" and revoked.data["step"] == "licensing.issue"
@@ -144,9 +147,9 @@ def test_what_waits_for_staff_is_issued_on_their_approval_beside_what_was_issued
     assert waiting.data["status"] == "awaiting_review"
     [filing] = waiting.data["outputs"]["permits"]
     assert filing["name"] == "粮食收购备案"
-    [review] = rpc("licensing").reviews(case_id="L8")["items"]
+    [review] = StaffRpc(rpc, "licensing").reviews(case_id="L8")["items"]
     assert [r["code"] for r in review["reasons"]] == ["approval_required"]
-    rpc("licensing").decide(review["review_id"], {"decision": "approve"}, "department:staff")
+    StaffRpc(rpc, "licensing").decide(review["review_id"], {"decision": "approve"}, "department:staff")
     [issued] = watcher.wait_for(lambda e: e.case_id == "L8" and e.event_type == "licensing.licences_issued")
     assert issued.data["decided_by"] == "department:staff"
     by_name = {p["name"]: p for p in issued.data["outputs"]["permits"]}

@@ -27,7 +27,10 @@ class LicensingService(DepartmentRpc):
         self.steps.handle(event)
 
     @rpc
-    def revoke_commitment(self, permit_number: str, finding: str, actor: str) -> dict:
+    def revoke_commitment(self, permit_number: str, finding: str) -> dict:
+        """By an operator or licensing's staff, recorded in the name the call's token verifies."""
+        caller = self.staff_or_operator()
+        actor = f"{caller.role}:{caller.subject}"
         with self.db.unit_of_work() as uow:
             return permits.revoke_commitment(uow, permit_number, finding, actor)
 

@@ -12,7 +12,7 @@ from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import CaseWithdrawn, SupplementProvided
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import StaffRpc, publish, wait_for
 from yjs_kit.testing import case_submitted as submitted
 from yjs_registration.models import enterprises, metadata, name_reservations
 from yjs_registration.service import RegistrationService
@@ -43,7 +43,7 @@ def registration(start_service, watch, rpc):
         with engine.connect() as connection:
             return connection.execute(query).mappings().all()
 
-    yield watch(*EVENTS), rpc("registration"), rows
+    yield watch(*EVENTS), StaffRpc(rpc, "registration"), rows
     engine.dispose()
 
 
@@ -67,6 +67,15 @@ def test_a_foreign_investor_waits_for_a_registrar_holding_the_name_and_approval_
     [other] = watcher.wait_for(of("R2"))
     assert other.event_type == "registration.establishment_refused" and other.data["reasons"][0]["code"] == "name_taken"
 
+    # over the broker, past the gateway: only registration's own staff, verified here, decide
+    from nameko.exceptions import RemoteError as Refused
+    from yjs_kit.testing import operator_token, staff_token
+
+    for token, refusal in ((None, "CallerNotVerified"), (staff_token("tax", "tax-officer"), "CallerForbidden"),
+                           (operator_token(), "CallerForbidden")):
+        with pytest.raises(Refused) as refused:
+            rpc._rpc("registration", token).decide(review["review_id"], {"decision": "approve"})
+        assert refused.value.exc_type == refusal
     decided = rpc.decide(review["review_id"], {"decision": "approve", "comment": "外资材料齐全"}, "registrar-li")
     assert (decided["decision"], decided["step_status"], decided["decided_by"]) == ("approve", "completed", "registrar-li")
     [registered] = watcher.wait_for(lambda e: e.case_id == "R1" and e.event_type.endswith("enterprise_registered"))

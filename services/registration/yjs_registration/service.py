@@ -33,32 +33,40 @@ class RegistrationService(DepartmentRpc):
         if event.event_type in STEP_EVENTS:
             self.steps.handle(event)
 
-    @rpc
-    def authority(self, uscc: str, matter: str, id_number: str | None) -> dict:
-        """Asked by the gateway before it accepts a matter about an existing enterprise."""
-        with self.db.unit_of_work() as uow:
-            return enterprise.authority_for(uow, uscc, matter, id_number)
+    # who asks is the verified person the call's token names, never an argument
 
     @rpc
-    def appoint_agent(self, uscc: str, caller: dict, body: dict) -> dict:
+    def authority(self, uscc: str, matter: str) -> dict:
+        """Asked by the gateway, for the applicant submitting, before it accepts a matter about
+        an existing enterprise."""
+        caller = self.rpc_caller.require("applicant")
         with self.db.unit_of_work() as uow:
-            return enterprise.appoint_agent(uow, uscc, caller, body)
+            return enterprise.authority_for(uow, uscc, matter, caller.id_number)
 
     @rpc
-    def agents(self, uscc: str, caller: dict) -> dict:
+    def appoint_agent(self, uscc: str, body: dict) -> dict:
+        caller = self.rpc_caller.require("applicant")
         with self.db.unit_of_work() as uow:
-            return enterprise.list_agents(uow, uscc, caller)
+            return enterprise.appoint_agent(uow, uscc, caller.claims(), body)
 
     @rpc
-    def withdraw_agent(self, uscc: str, agent_id: str, caller: dict) -> None:
+    def agents(self, uscc: str) -> dict:
+        caller = self.rpc_caller.require()
         with self.db.unit_of_work() as uow:
-            enterprise.withdraw_agent(uow, uscc, agent_id, caller)
+            return enterprise.list_agents(uow, uscc, caller.claims())
 
     @rpc
-    def enterprise_record(self, uscc: str, viewer: dict) -> dict:
+    def withdraw_agent(self, uscc: str, agent_id: str) -> None:
+        caller = self.rpc_caller.require("applicant")
+        with self.db.unit_of_work() as uow:
+            enterprise.withdraw_agent(uow, uscc, agent_id, caller.claims())
+
+    @rpc
+    def enterprise_record(self, uscc: str) -> dict:
+        caller = self.rpc_caller.require()
         with self.db.unit_of_work() as uow:
             uow.snapshot()
-            return enterprise.enterprise_record(uow, uscc, viewer)
+            return enterprise.enterprise_record(uow, uscc, caller.claims())
 
 
 SERVICE = RegistrationService

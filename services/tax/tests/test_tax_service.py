@@ -11,7 +11,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import CarvedSeal, EnterpriseRegistered, SealsCarved, step_report
 from yjs_contracts.steps import StepStatus
-from yjs_kit.testing import publish, wait_for
+from yjs_kit.testing import StaffRpc, operator_token, publish, wait_for
 from yjs_kit.testing import case_submitted as submitted
 from yjs_tax.models import clearances, invoice_grants, metadata, taxpayers
 from yjs_tax.service import TaxService
@@ -85,10 +85,10 @@ def test_a_general_taxpayer_waits_for_tax_staff_then_is_confirmed_with_what_they
     assert waiting.data["reasons"][0]["code"] == "general_taxpayer_review"
     engine = create_engine(container.config["DATABASE_URL"])
     assert count(engine, taxpayers) == 0 and started(engine, "C2") == {"tax.register"}  # the grant waits too
-    [review] = rpc("tax").reviews()["items"]
+    [review] = StaffRpc(rpc, "tax").reviews()["items"]
     assert (review["case_id"], review["step"]) == ("C2", "tax.register")
     assert review["data"]["facts"]["registration.establish"]["uscc"] == make_uscc("330402", 2)  # 材料共享
-    decided = rpc("tax").decide(review["review_id"], {"decision": "approve"}, "tax-officer-wang")
+    decided = StaffRpc(rpc, "tax").decide(review["review_id"], {"decision": "approve"}, "tax-officer-wang")
     assert (decided["step_status"], decided["decided_by"]) == ("completed", "tax-officer-wang")
     registered, granted = sorted(watcher.wait_for(lambda e: e.event_type != "tax.step_updated", count=2),
                                  key=lambda e: e.event_type != REGISTERED)
@@ -99,8 +99,8 @@ def test_a_general_taxpayer_waits_for_tax_staff_then_is_confirmed_with_what_they
     with engine.connect() as connection:
         [kept] = connection.execute(select(taxpayers.c.review_reasons)).scalar_one()
     assert kept["code"] == "general_taxpayer_review"
-    assert rpc("tax").reviews()["items"] == []
-    assert rpc("tax").reviews("decided")["items"][0]["decided_by"] == "tax-officer-wang"
+    assert StaffRpc(rpc, "tax").reviews()["items"] == []
+    assert StaffRpc(rpc, "tax").reviews("decided")["items"][0]["decided_by"] == "tax-officer-wang"
     engine.dispose()
 
 
@@ -178,7 +178,7 @@ def test_clearance_closes_the_taxpayer_refuses_while_tax_is_owed_and_confirms_on
     publish(broker_uri, submitted("E1", establishment), enterprise_registered("E1", 41, establishment))
     watcher.wait_for(lambda e: e.event_type == REGISTERED)
     owing, never = make_uscc("330402", 41), make_uscc("330402", 43)
-    recorded = rpc("tax").record_arrears(owing, "1500.00", "2026年10月增值税")
+    recorded = rpc("tax", operator_token()).record_arrears(owing, "1500.00", "2026年10月增值税")
     assert (recorded["outstanding"], recorded["revision"]) == ("1500.00", 1)
     [announced] = watcher.wait_for(lambda e: e.event_type == "tax.arrears_recorded")
     assert announced.data["uscc"] == owing and announced.case_id is None
@@ -191,7 +191,7 @@ def test_clearance_closes_the_taxpayer_refuses_while_tax_is_owed_and_confirms_on
     [confirmed] = watcher.wait_for(lambda e: e.case_id == "D3")
     assert confirmed.event_type == "tax.tax_cleared" and confirmed.data["outputs"]["certificate_number"] is None
     # paid up, the enterprise closes by a new application
-    assert rpc("tax").settle_arrears(owing)["outstanding"] == "0.00"
+    assert rpc("tax", operator_token()).settle_arrears(owing)["outstanding"] == "0.00"
     watcher.wait_for(lambda e: e.event_type == "tax.arrears_settled")
     app = samples.deregistration_application(owing)
     publish(broker_uri, submitted("D2", app, "deregistration"), accepted("D2", owing))
@@ -208,7 +208,7 @@ def test_clearance_closes_the_taxpayer_refuses_while_tax_is_owed_and_confirms_on
     assert taxpayer.status == "cleared" and taxpayer.cleared_at is not None
     assert outcomes == {"D1": "refused", "D2": "cleared", "D3": "no_tax_business"}
     with pytest.raises(Exception, match="amount must be positive"):
-        rpc("tax").record_arrears(owing, "-1")
+        rpc("tax", operator_token()).record_arrears(owing, "-1")
 
 
 def test_a_deregistration_withdrawn_after_clearance_undoes_it_and_the_taxpayer_is_active_again(

@@ -25,13 +25,16 @@ class TaxService(DepartmentRpc):
 
     @rpc
     def record_arrears(self, uscc: str, amount: str, note: str | None = None) -> dict:
-        """欠税: `amount` (CNY) more is owed; announced as tax.arrears_recorded."""
+        """欠税: `amount` (CNY) more is owed; announced as tax.arrears_recorded. Tax's own
+        staff (or their system, with a staff token) or an operator."""
+        self.staff_or_operator()
         with self.db.unit_of_work() as uow:
             return arrears.record(uow, uscc, amount, note).model_dump(mode="json")
 
     @rpc
     def settle_arrears(self, uscc: str, note: str | None = None) -> dict:
         """Everything owed is paid; announced as tax.arrears_settled."""
+        self.staff_or_operator()
         with self.db.unit_of_work() as uow:
             return arrears.settle(uow, uscc, note).model_dump(mode="json")
 
