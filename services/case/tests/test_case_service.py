@@ -11,7 +11,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import CaseRpc, operator_token, publish, wait_for, wait_until_consumed
+from yjs_kit.testing import CaseRpc, applicant_token, operator_token, publish, wait_for, wait_until_consumed
 
 OPERATOR = operator_token()
 
@@ -76,7 +76,7 @@ def test_two_submits_with_one_key_at_the_same_moment_open_one_case(start_service
                            {"n": counter})
             holder.commit()
             holder.execute(text("UPDATE kit_counters SET value = value WHERE name = :n"), {"n": counter})  # held
-            first, second = (rpc("case").submit.call_async("alice", BARE, "double-click") for _ in range(2))
+            first, second = (rpc("case", applicant_token("alice")).submit.call_async("alice", BARE, "double-click") for _ in range(2))
             with engine.connect() as probe:
                 wait_for(lambda: probe.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
@@ -87,7 +87,7 @@ def test_two_submits_with_one_key_at_the_same_moment_open_one_case(start_service
         engine.dispose()
     assert answers[0]["case_id"] == answers[1]["case_id"]
     assert sorted(a["created"] for a in answers) == [False, True]
-    assert [c["case_id"] for c in rpc("case").list_cases("alice")["items"]] == [answers[0]["case_id"]]
+    assert [c["case_id"] for c in CaseRpc(rpc).list_cases("alice")["items"]] == [answers[0]["case_id"]]
 
 
 def test_reports_complete_the_case_once_in_any_order_and_however_often(start_service, rpc, broker_uri, watch):
@@ -114,14 +114,14 @@ def test_reports_complete_the_case_once_in_any_order_and_however_often(start_ser
 
 def test_a_case_finishes_when_its_latest_step_did_though_that_report_arrived_first(start_service, rpc, broker_uri):
     start_service(CaseService)
-    case_id = rpc("case").submit("alice", BARE)["case_id"]
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     registration, taxpayer, invoices = reports(case_id)
     base = datetime.now(timezone.utc)
     at = lambda event, seconds: event.model_copy(update={"occurred_at": base + timedelta(seconds=seconds)})
     publish(broker_uri, at(registration, 30), at(taxpayer, 20))
     wait_until_consumed(broker_uri, "case.inbox")
     publish(broker_uri, at(invoices, 10))  # the last report to arrive is the earliest finish
-    record = wait_for(lambda: (lambda r: r if r["status"] == "completed" else None)(rpc("case").get_case(case_id)),
+    record = wait_for(lambda: (lambda r: r if r["status"] == "completed" else None)(CaseRpc(rpc).get_case(case_id)),
                       what="the case completed")
     assert datetime.fromisoformat(record["finished_at"]) == base + timedelta(seconds=30)
 

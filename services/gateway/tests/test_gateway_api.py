@@ -8,7 +8,7 @@ from yjs_contracts.codes import is_valid_uscc
 from yjs_gateway.service import Gateway
 from yjs_kit.auth import mint
 from yjs_kit.config import DEV_JWT_SECRET
-from yjs_kit.testing import http_port, wait_for
+from yjs_kit.testing import CaseRpc, http_port, wait_for
 from yjs_registration.service import RegistrationService
 
 import pytest
@@ -169,4 +169,4 @@ def test_a_submit_delivered_twice_to_the_case_service_opens_one_case(start_servi
     answer = submitting.wait()
     assert answer.status_code == 202
     wait_until_consumed(broker_uri, "rpc-case")  # both copies handled and acked
-    assert [c["case_id"] for c in rpc("case").list_cases("alice")["items"]] == [answer.json()["case_id"]]
+    assert [c["case_id"] for c in CaseRpc(rpc).list_cases("alice")["items"]] == [answer.json()["case_id"]]

@@ -129,9 +129,9 @@ def test_each_retry_waits_the_next_delay_and_carries_its_attempt(start_service, 
     start_service(Probe, migrate=False, RETRY_DELAYS_MS=[100, 60000])
     poison = event(1, fail="poison")
     publish(broker_uri, poison)
-    wait_for(lambda: queue_depths(broker_uri)["probe.inbox.retry.60000ms"] or rpc("probe").dead_letters(),
+    wait_for(lambda: queue_depths(broker_uri)["probe.inbox.retry.60000ms"] or rpc("probe", OPERATOR).dead_letters(),
              what="the message in the last retry queue, or dead-lettered")
-    assert rpc("probe").dead_letters() == []
+    assert rpc("probe", OPERATOR).dead_letters() == []
     with Connection(broker_uri) as connection:
         waiting = Queue("probe.inbox.retry.60000ms", channel=connection.default_channel, no_declare=True).get(no_ack=True)
     assert waiting.headers["x-yjs-attempts"] == 2  # the first try and the retry after 100 ms failed
@@ -156,7 +156,7 @@ def test_a_message_outlives_a_database_outage_and_is_applied_after_it(start_serv
     wait_until_consumed(broker_uri, "probe.inbox")
     assert seen == [7]
     wait_for_row(url, "SELECT event_id FROM kit_inbox WHERE consumer = 'probe'", what="the event marked applied")
-    assert rpc("probe").dead_letters() == []
+    assert rpc("probe", OPERATOR).dead_letters() == []
 
 def publish_raw(amqp_uri, body: bytes, content_type, exchange="registration.events",
                 routing_key="enterprise_registered", headers=None):
@@ -191,7 +191,7 @@ def test_unreadable_messages_of_every_kind_are_dead_lettered_with_their_raw_body
         publish_raw(broker_uri, body, content_type)
     publish(broker_uri, event(1))  # and the queue goes on
     letters = wait_for(lambda: (lambda found: found if len(found) == len(unreadable) else None)(
-        rpc("probe").dead_letters()), what="every unreadable message as a dead letter")
+        rpc("probe", OPERATOR).dead_letters()), what="every unreadable message as a dead letter")
     assert sorted(raw_body(letter) for letter in letters) == sorted(unreadable)
     assert {letter["kind"] for letter in letters} == {"unreadable"}
     assert all(letter["attempts"] == 1 and letter["reason"].startswith("unreadable") for letter in letters)
@@ -205,7 +205,7 @@ def test_a_message_the_database_cannot_store_ends_as_a_storable_dead_letter(star
     start_service(Probe, migrate=False)
     poisoned = new_event("registration.enterprise_registered", {"n": 7}, case_id="C\x00NUL")
     publish(broker_uri, poisoned)
-    [letter] = wait_for(lambda: rpc("probe").dead_letters(), what="the dead letter")
+    [letter] = wait_for(lambda: rpc("probe", OPERATOR).dead_letters(), what="the dead letter")
     assert letter["kind"] == "failed" and letter["attempts"] == 3 and letter["case_id"] == "CNUL"
     assert "NUL" in letter["reason"] and json.loads(letter["body"])["case_id"] == "C\x00NUL"
     publish(broker_uri, event(8))
@@ -248,7 +248,7 @@ def test_events_whose_provenance_does_not_hold_are_dead_lettered_and_change_noth
     # on another producer's exchange
     publish_raw(broker_uri, envelope_json(event(5)), "application/json", exchange="tax.events",
                 routing_key="enterprise_registered")
-    letters = wait_for(lambda: (lambda found: found if len(found) == 4 else None)(rpc("probe").dead_letters()),
+    letters = wait_for(lambda: (lambda found: found if len(found) == 4 else None)(rpc("probe", OPERATOR).dead_letters()),
                        what="four dead letters")
     by_case = {letter["case_id"]: letter for letter in letters}
     for case_id in ("C1", "C2", "C4"):
@@ -258,7 +258,7 @@ def test_events_whose_provenance_does_not_hold_are_dead_lettered_and_change_noth
     publish(broker_uri, good)
     wait_for(lambda: seen == ["registration.establish"], what="the genuine report")
     # tax.events has no binding to the probe's queue for enterprise_registered: the fifth never arrives
-    assert len(rpc("probe").dead_letters()) == 4
+    assert len(rpc("probe", OPERATOR).dead_letters()) == 4
 
 
 def test_a_retried_or_replayed_event_is_still_judged_by_where_it_first_arrived(start_service, broker_uri, rpc):
@@ -266,12 +266,12 @@ def test_a_retried_or_replayed_event_is_still_judged_by_where_it_first_arrived(s
     broken.add("feature")
     start_service(Probe, migrate=False)
     publish(broker_uri, event(1, until_fixed="feature"))
-    [letter] = wait_for(lambda: rpc("probe").dead_letters(), what="the dead letter")
+    [letter] = wait_for(lambda: rpc("probe", OPERATOR).dead_letters(), what="the dead letter")
     assert letter["kind"] == "failed" and letter["attempts"] == 3  # retried through the default exchange
     broken.discard("feature")
-    rpc("probe").replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
+    rpc("probe", OPERATOR).replay_dead_letter(int(letter["dead_letter_id"].split(":")[1]))
     wait_for(lambda: seen == [1], what="the replayed event applied")
-    assert rpc("probe").dead_letters() == []
+    assert rpc("probe", OPERATOR).dead_letters() == []
 
 
 class Relayer(OperatorRpc):
@@ -329,7 +329,7 @@ def test_an_event_no_queue_takes_is_retried_then_parked_without_holding_back_the
     engine.dispose()
     assert row["attempts"] == 2 and row["sent_at"] is None and row["last_error"].startswith("returned: NO_ROUTE")
     watcher = watch("case.completed")  # someone binds it, and an operator lets it go again
-    assert rpc("relayer").release_parked_events()["released"] == 1
+    assert rpc("relayer", OPERATOR).release_parked_events()["released"] == 1
     assert [e.event_id for e in watcher.wait_for()] == [nobody.event_id]
     wait_for(lambda: (lambda h: h["backlog"] == h["parked"] == 0 and h["relay"] == "alive")(rpc("relayer").health()),
              what="nothing left to publish")
