@@ -2,7 +2,7 @@
 relay's leases, attempts and parked events; the inbox pruned by age
 
 Revision ID: 40b07bf671d2
-Revises: 9ec696bc6252
+Revises: 5b1d7c2e9a40
 Create Date: 2026-12-02 05:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '40b07bf671d2'
-down_revision: Union[str, Sequence[str], None] = '9ec696bc6252'
+down_revision: Union[str, Sequence[str], None] = '5b1d7c2e9a40'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
