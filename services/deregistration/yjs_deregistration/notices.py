@@ -145,7 +145,8 @@ def case_finished(uow: UnitOfWork, event: Envelope) -> None:
     uow.lock(event.case_id)
     if row.finished_at is None:
         uow.session.execute(update(deregistrations).where(deregistrations.c.case_id == event.case_id).values(
-            status=CASE_ENDS[event.event_type], finished_at=event.occurred_at))
+            # a case.completed may say it was only partly done (partially_completed)
+            status=event.data.get("status") or CASE_ENDS[event.event_type], finished_at=event.occurred_at))
     withdrawn = uow.session.execute(update(notices).where(
         (notices.c.case_id == event.case_id) & (notices.c.status == "running")).values(
         status="cancelled", closed_at=event.occurred_at)).rowcount

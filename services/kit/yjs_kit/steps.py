@@ -52,9 +52,10 @@ class StaffDecision:
     """The staff decision a performer runs again with (人工审核)."""
 
     review_id: str
-    decision: str  # approve
+    decision: str  # approve, refuse
     decided_by: str
     comment: str | None = None
+    reasons: tuple[Reason, ...] = ()  # a refusal's
 
 
 @dataclass
@@ -88,6 +89,9 @@ Performer = Callable[[StepWork], StepReport]
 #: undoes what a step holds in the department's records (a name reserved, a clearance given);
 #: the tracker announces the step cancelled (or, for a withdrawn decision, rejected) itself
 Compensator = Callable[[StepWork], None]
+#: what a staff refusal means for a step that may take effect in part (some permits issued at
+#: once, others refused): the report to announce, or None for an ordinary refusal
+Refuser = Callable[[StepWork], "StepReport | None"]
 
 
 class ReviewNotFound(LookupError):
@@ -165,9 +169,11 @@ class StepTracker(DependencyProvider):
     (step -> function) undo what a finished step did when its case is withdrawn or its
     decision withdrawn."""
 
-    def __init__(self, performers: dict[str, Performer], compensators: dict[str, Compensator] | None = None):
+    def __init__(self, performers: dict[str, Performer], compensators: dict[str, Compensator] | None = None,
+                 refusers: dict[str, Refuser] | None = None):
         self.performers = performers
         self.compensators = compensators or {}
+        self.refusers = refusers or {}
         self.department = STEP_KINDS[next(iter(performers))].department if performers else None
 
     def get_dependency(self, worker_ctx):
@@ -288,6 +294,12 @@ class StepTracker(DependencyProvider):
         prerequisites = {a: facts[a].outputs for a in plan[step]["after"] if a in facts}
         return self._run(uow, stored, step, prerequisites, cause, review, amend)
 
+    def _refuse_in_part(self, uow, stored, step: str, staff: StaffDecision) -> StepReport | None:
+        plan = {p["step"]: p for p in stored["plan"]}
+        facts = self._facts(uow, stored["case_id"])
+        prerequisites = {a: facts[a].outputs for a in plan[step]["after"] if a in facts}
+        return self.refusers[step](self._work(uow, stored, step, prerequisites, None, review=staff))
+
     def _undo(self, uow, stored, step: str, reason: str, cause) -> None:
         compensator = self.compensators.get(step)
         if compensator is not None:
@@ -373,9 +385,18 @@ class StepTracker(DependencyProvider):
             else:
                 status = StepStatus.rejected if decision.decision == "refuse" else StepStatus.awaiting_applicant
                 report = StepReport(step=step, status=status, reasons=decision.reasons, decided_by=actor)
-                if decision.decision == "refuse":
-                    self._undo(uow, stored, step, "refused", None)
-                self._conclude(uow, stored, report, None)
+                in_part = None
+                if decision.decision == "refuse" and step in self.refusers:
+                    staff = StaffDecision(review, "refuse", actor, decision.comment, tuple(decision.reasons))
+                    in_part = self._refuse_in_part(uow, stored, step, staff)
+                if in_part is not None:  # what was issued stands: the step took effect in part
+                    report = in_part.model_copy(update={"decided_by": actor})
+                    self._conclude(uow, stored, report, None)
+                    self._start_ready(uow, stored["case_id"], None)
+                else:
+                    if decision.decision == "refuse":
+                        self._undo(uow, stored, step, "refused", None)
+                    self._conclude(uow, stored, report, None)
             revision = stored["revision"]
             uow.session.execute(update(table).where(table.c.id == number).values(
                 data={**row["data"], "decided_on_revision": revision},
