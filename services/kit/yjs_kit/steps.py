@@ -38,6 +38,7 @@ from yjs_contracts.plans import CHINA, MATTERS, PlanStep, parse_step_limits
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, STEP_KINDS, StepStatus
 
 from .consumer import find_database
+from .timers import each_due_row, not_parked
 from .uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -45,6 +46,7 @@ log = structlog.get_logger(__name__)
 #: what every department hears about a case besides its plan and the completions it waits for
 CASE_ACTIONS = frozenset({"case.withdrawn", "case.supplement_provided"})
 WITHDRAWN = Reason(code="case_withdrawn", message="申请人撤回申请")
+LAPSED_TIMER = "withdraw_lapsed_acceptances"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,10 @@ class ReviewClosed(Exception):
 
 class InvalidDecision(ValueError):
     pass
+
+
+class CaseClosed(Exception):
+    """The case was withdrawn: nothing of it is concluded or started any more."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,23 @@ class StepTracker(DependencyProvider):
                 self._upsert(uow, tables["kit_step_facts"], ["case_id", "step"], case_id=event.case_id,
                              step=report.step, status=report.status.value, outputs=report.outputs)
             return self._start_ready(uow, event.case_id, event)
+
+    # -- the one way a later outcome of a step is concluded ---------------------------------
+
+    def report(self, uow: UnitOfWork, case_id: str, report: StepReport,
+               cause: Envelope | None = None) -> list[StepReport]:
+        """A later outcome of one of our steps (a notice's period over, an objection, a report
+        handed in, a timer's decision): under the case's lock, its status and fact are recorded,
+        it is announced, and what it made ready starts. Refused (CaseClosed) on a withdrawn case,
+        and LookupError when the case's plan never reached this department."""
+        uow.lock(case_id)
+        stored = self._plan_row(uow, case_id)
+        if stored is None:
+            raise LookupError(f"no plan of case {case_id} here")
+        if stored["withdrawn_at"] is not None:
+            raise CaseClosed(f"case {case_id} was withdrawn")
+        self._conclude(uow, stored, report, cause)
+        return [report] + self._start_ready(uow, case_id, cause)
 
     # -- starting steps ---------------------------------------------------------------------
 
@@ -391,12 +414,11 @@ class StepTracker(DependencyProvider):
                     in_part = self._refuse_in_part(uow, stored, step, staff)
                 if in_part is not None:  # what was issued stands: the step took effect in part
                     report = in_part.model_copy(update={"decided_by": actor})
-                    self._conclude(uow, stored, report, None)
-                    self._start_ready(uow, stored["case_id"], None)
+                    self.report(uow, stored["case_id"], report)
                 else:
                     if decision.decision == "refuse":
                         self._undo(uow, stored, step, "refused", None)
-                    self._conclude(uow, stored, report, None)
+                    self.report(uow, stored["case_id"], report)
             revision = stored["revision"]
             uow.session.execute(update(table).where(table.c.id == number).values(
                 data={**row["data"], "decided_on_revision": revision},
@@ -428,34 +450,41 @@ class StepTracker(DependencyProvider):
     def withdraw_lapsed_acceptances(self, now: datetime | None = None, batch: int = 50) -> list[str]:
         """容缺受理 whose materials did not come by their due date: the decision is withdrawn
         (终止) — the department undoes it and the step is announced rejected, undone. Once per
-        review, whichever replica gets there."""
+        review, whichever replica gets there; each in a transaction of its own, so one that
+        keeps failing is parked rather than holding back the rest."""
         now = now or datetime.now(timezone.utc)
         database = find_database(self.container)
-        withdrawn = []
-        with database.unit_of_work() as uow:
-            table = uow.tables["kit_reviews"]
-            due = uow.session.execute(select(table.c.id, table.c.case_id).where(
+        table = database.metadata.tables["kit_reviews"]
+        with database.engine.connect() as connection:
+            due = connection.execute(select(table.c.id).where(
                 (table.c.materials_status == "pending") & (table.c.materials_due <= now)
-            ).order_by(table.c.materials_due).limit(batch)).all()
-            for number, case_id in due:
-                uow.lock(case_id)  # the case's lock first, as every handler takes it
-                if not uow.session.execute(update(table).where(
-                        (table.c.id == number) & (table.c.materials_status == "pending")).values(
-                        materials_status="expired")).rowcount:
-                    continue  # supplied meanwhile, or another replica withdrew it
-                row = uow.session.execute(select(table).where(table.c.id == number)).mappings().one()
-                stored = self._plan_row(uow, row["case_id"])
-                missing = [m for m in row["missing_materials"] or [] if not m.get("document_id")]
-                self._undo(uow, stored, row["step"], "materials_not_supplied", None)
-                report = StepReport(step=row["step"], status=StepStatus.rejected, undoes=True, reasons=[
-                    Reason(code="materials_not_supplied",
-                           message=f"容缺材料“{m['material']}”未在 {_aware(row['materials_due']).astimezone(CHINA):%Y-%m-%d %H:%M} "
-                                   "前补齐，受理决定撤回", field=f"material:{m['material']}") for m in missing])
-                self._conclude(uow, stored, report, None)
-                withdrawn.append(review_id(row["id"]))
+                & not_parked(LAPSED_TIMER, table.c.id, database.metadata)
+            ).order_by(table.c.materials_due).limit(batch)).scalars().all()
+        withdrawn = each_due_row(database, self.container.service_name, LAPSED_TIMER, list(due),
+                                 lambda uow, number: self._withdraw_lapsed(uow, number, now))
         if withdrawn:
             log.warning("容缺 decisions withdrawn: materials not supplied", reviews=withdrawn)
         return withdrawn
+
+    def _withdraw_lapsed(self, uow: UnitOfWork, number: int, now: datetime) -> str | None:
+        table = uow.tables["kit_reviews"]
+        case_id = uow.session.execute(select(table.c.case_id).where(table.c.id == number)).scalar()
+        uow.lock(case_id)  # the case's lock first, as every handler takes it
+        if not uow.session.execute(update(table).where(
+                (table.c.id == number) & (table.c.materials_status == "pending")).values(
+                materials_status="expired")).rowcount:
+            return None  # supplied meanwhile, or another replica withdrew it
+        row = uow.session.execute(select(table).where(table.c.id == number)).mappings().one()
+        stored = self._plan_row(uow, case_id)
+        if stored is None or stored["withdrawn_at"] is not None:
+            return None  # the withdrawal undid the step already
+        missing = [m for m in row["missing_materials"] or [] if not m.get("document_id")]
+        self._undo(uow, stored, row["step"], "materials_not_supplied", None)
+        self.report(uow, case_id, StepReport(step=row["step"], status=StepStatus.rejected, undoes=True, reasons=[
+            Reason(code="materials_not_supplied",
+                   message=f"容缺材料“{m['material']}”未在 {_aware(row['materials_due']).astimezone(CHINA):%Y-%m-%d %H:%M} "
+                           "前补齐，受理决定撤回", field=f"material:{m['material']}") for m in missing]))
+        return review_id(row["id"])
 
     # -- the applicant's supplements (补正) and withdrawal ------------------------------------
 
