@@ -37,6 +37,7 @@ from yjs_contracts.events import CaseWithdrawn, StepReport, SupplementProvided, 
 from yjs_contracts.plans import CHINA, MATTERS, PlanStep, parse_step_limits
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, STEP_KINDS, StepStatus
 
+from . import decisions
 from .consumer import find_database
 from .timers import each_due_row, not_parked
 from .uow import UnitOfWork
@@ -249,27 +250,24 @@ class StepTracker(DependencyProvider):
         started = set(uow.session.execute(
             select(tables["kit_steps"].c.step).where(tables["kit_steps"].c.case_id == case_id)).scalars())
         reports = []
-        progress = True
-        while progress:  # a step of ours may be what another step of ours waits for
-            progress = False
-            for step in plan:
-                if step.step not in self.performers or step.step in started:
-                    continue
-                if not all(a in facts and facts[a].status == StepStatus.completed for a in step.after):
-                    continue
-                uow.session.execute(tables["kit_steps"].insert().values(
-                    case_id=case_id, step=step.step, status=StepStatus.in_progress.value,
-                    started_at=datetime.now(timezone.utc)))
-                if withdrawn:  # its turn came, but the case is withdrawn: it never starts, and says so
-                    report = StepReport(step=step.step, status=StepStatus.cancelled, reasons=[WITHDRAWN])
-                    self._conclude(uow, stored, report, cause)
-                else:
-                    report = self._run(uow, stored, step.step, {a: facts[a].outputs for a in step.after}, cause)
-                started.add(step.step)
-                reports.append(report)
-                facts[step.step] = Fact(report.status.value, report.outputs)
-                progress = True
-        return reports
+        after = {step.step: step.after for step in plan}
+        graph = [(step.step, step.after) for step in plan]
+        while True:  # a step of ours may be what another step of ours waits for
+            ready = decisions.turn_came(graph, self.performers, {k: f.status for k, f in facts.items()}, started)
+            if not ready:
+                return reports
+            step = ready[0]
+            uow.session.execute(tables["kit_steps"].insert().values(
+                case_id=case_id, step=step, status=StepStatus.in_progress.value,
+                started_at=datetime.now(timezone.utc)))
+            if decisions.on_turn(withdrawn) == decisions.CANCEL:  # it never starts, and says so
+                report = StepReport(step=step, status=StepStatus.cancelled, reasons=[WITHDRAWN])
+                self._conclude(uow, stored, report, cause)
+            else:
+                report = self._run(uow, stored, step, {a: facts[a].outputs for a in after[step]}, cause)
+            started.add(step)
+            reports.append(report)
+            facts[step] = Fact(report.status.value, report.outputs)
 
     def _work(self, uow, stored, step: str, facts: dict[str, dict[str, Any]], cause, **extra) -> StepWork:
         return StepWork(case_id=stored["case_id"], step=step, matter=stored["matter"],
@@ -550,9 +548,10 @@ class StepTracker(DependencyProvider):
         reports = []
         for row in uow.session.execute(select(steps).where(steps.c.case_id == event.case_id)).mappings().all():
             status = StepStatus(row["status"])
-            if status in (StepStatus.cancelled, StepStatus.rejected, StepStatus.not_required):
+            action = decisions.on_withdrawal(status, row["step"] in self.compensators)
+            if action == decisions.SKIP:
                 continue  # ended without an outcome: nothing to undo
-            if status == StepStatus.completed and row["step"] not in self.compensators:
+            if action == decisions.LEAVE:
                 log.warning("a finished step has no compensator: left as it is", step=row["step"])
                 continue
             self._undo(uow, stored, row["step"], "withdrawn", event)
