@@ -83,9 +83,69 @@ def test_an_approval_mode_permit_leaves_the_case_visibly_awaiting_review(system,
     licensing = step(record, "licensing.issue")
     assert [r["code"] for r in licensing["reasons"]] == ["approval_required"]
     [waiting] = licensing["outputs"]["awaiting_review"]
-    assert waiting["name"] == "药店行业综合许可证" and waiting["items"] == ["药品零售", "第二类医疗器械销售"]
-    assert licensing["outputs"]["permits"] == []  # one industry, one decision: nothing issued piecemeal
+    assert waiting["name"] == "药店行业综合许可证" and waiting["items"] == ["药品零售"]
+    # 一业一证, each part on its own: the filed device part does not wait for the drug approval
+    [issued] = licensing["outputs"]["permits"]
+    assert issued["name"] == "药店行业综合许可证" and issued["items"] == ["第二类医疗器械销售"]
     assert [p["name"] for p in licensing["outputs"]["not_required"]] == ["药品零售企业筹建审批"]
+
+
+def test_a_refused_drug_retail_part_leaves_the_company_registered_and_its_other_permit_issued(
+        system, fresh_application):
+    """证照分离: the licence stands, only the permit is refused; 一业一证: the pharmacy's filed
+    device part is issued, its drug retail part refused. The case is partly done, says what
+    was refused and why, and the applicant may rate it and apply for the refused part anew."""
+    client = system.client("e2e-pharmacy-refused")
+    answer = client.submit(fresh_application(scope=("软件开发", "药品零售", "第二类医疗器械销售"),
+                                             seals=("official", "finance"), bank_account=False))
+    assert answer.status_code == 202, answer.text
+    case_id = answer.json()["case_id"]
+    until(client, case_id, lambda r: step(r, "licensing.issue")["status"] == "awaiting_review", "the review")
+    staff = ApiClient(system.base_url, token_for("licensing-staff", "department", "licensing"))
+    [review] = staff.request("GET", "/v1/departments/licensing/reviews", params={"case_id": case_id}).json()["items"]
+    reason = {"code": "premises_unsuitable", "message": "经营场所不符合药品零售条件", "field": None}
+    decided = staff.request("POST", f"/v1/departments/licensing/reviews/{review['review_id']}/decision",
+                            json={"decision": "refuse", "reasons": [reason]})
+    assert decided.status_code == 200, decided.text
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "partially_completed", record
+    assert {s["status"] for s in record["steps"]} == {"completed"}
+    outputs = record["outputs"]
+    assert outputs["uscc"] and len(outputs["seals"]) == 2 and outputs["tax"]["tax_authority"]
+    assert outputs["tax"]["invoices"]["invoice_types"]
+    [permit] = outputs["licences"]["permits"]
+    assert permit["name"] == "药店行业综合许可证" and permit["items"] == ["第二类医疗器械销售"]
+    assert permit["status"] == "valid"
+    [refused] = outputs["licences"]["refused"]
+    assert refused["items"] == ["药品零售"] and refused["reasons"] == [reason]
+    assert [(r["code"], r["message"]) for r in record["reasons"]] == [
+        ("premises_unsuitable", "行业准营（licensing.issue）：经营场所不符合药品零售条件")]
+    assert "case.completed" in [t["event_type"] for t in record["timeline"]]
+    assert client.request("POST", f"/v1/cases/{case_id}/rating", json={"overall": 4}).status_code == 201
+    # the company exists: the refused permit may be applied for again on its own (行业准营)
+    again = client.submit({"matter": "licensing", "application": {"uscc": outputs["uscc"],
+                                                                    "business_scope": ["药品零售"]}})
+    assert again.status_code == 202, again.text
+
+
+def test_a_refused_permit_with_nothing_issued_still_leaves_the_company_registered(system, fresh_application):
+    client = system.client("e2e-pharmacy-refused")
+    answer = client.submit(fresh_application(scope=("软件开发", "药品零售"), seals=(), bank_account=False))
+    assert answer.status_code == 202, answer.text
+    case_id = answer.json()["case_id"]
+    until(client, case_id, lambda r: step(r, "licensing.issue")["status"] == "awaiting_review", "the review")
+    staff = ApiClient(system.base_url, token_for("licensing-staff", "department", "licensing"))
+    [review] = staff.request("GET", "/v1/departments/licensing/reviews", params={"case_id": case_id}).json()["items"]
+    decided = staff.request("POST", f"/v1/departments/licensing/reviews/{review['review_id']}/decision",
+                            json={"decision": "refuse", "reasons": [{"code": "premises_unsuitable",
+                                                                     "message": "经营场所不符合药品零售条件"}]})
+    assert decided.status_code == 200, decided.text
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "partially_completed", record
+    statuses = {s["step"]: s["status"] for s in record["steps"]}
+    assert statuses.pop("licensing.issue") == "rejected" and set(statuses.values()) == {"completed"}
+    assert record["outputs"]["uscc"] and record["outputs"]["tax"]["tax_authority"]
+    assert "licences" not in record["outputs"]
 
 
 def test_the_licensing_matter_serves_an_existing_enterprise_and_refuses_an_unknown_one(system, fresh_application):

@@ -10,7 +10,7 @@ import requests
 from yjs_kit.auth import mint
 from yjs_kit.config import DEV_JWT_SECRET
 
-FINAL = ("completed", "rejected", "withdrawn")
+FINAL = ("completed", "partially_completed", "rejected", "withdrawn")
 
 
 def default_url() -> str:

@@ -469,6 +469,9 @@ class CaseStatus(StrEnum):
     in_progress = "in_progress"
     awaiting_applicant = "awaiting_applicant"
     completed = "completed"
+    #: the matter's essential step took effect, some other step was refused (证照分离: the
+    #: company is registered, a permit refused); the record says what was issued and what not
+    partially_completed = "partially_completed"
     rejected = "rejected"
     withdrawn = "withdrawn"
 

@@ -26,7 +26,9 @@ class CaseSubmitted(BaseModel):
 
 
 class CaseFinished(BaseModel):
-    """case.completed or case.rejected: 统一出件, every result in one place."""
+    """case.completed or case.rejected: 统一出件, every result in one place. A case partly done
+    (`status` partially_completed) is announced case.completed: what took effect is issued, and
+    `reasons` say, step by step, what was refused."""
 
     matter: str
     owner: str
@@ -237,7 +239,8 @@ class IssuedPermit(BaseModel):
     valid_from: date
     valid_until: date | None = None  # None: does not expire
     check_due: date | None = None
-    status: Literal["valid", "revoked", "cancelled"] = "valid"
+    # superseded: 换发, a comprehensive permit issued again covering the parts staff approved since
+    status: Literal["valid", "revoked", "cancelled", "superseded"] = "valid"
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
 
@@ -260,15 +263,23 @@ class PermitAwaitingReview(BaseModel):
     parts: list[PermitPart]
 
 
+class PermitRefused(PermitAwaitingReview):
+    """A permit (or a comprehensive permit's parts) staff refused, and why."""
+
+    reasons: list[Reason] = Field(default_factory=list)
+
+
 class LicencesIssued(BaseModel):
     """行业准营: every permit the scope needs, each handled by its mode, decided with the
-    catalogue edition the case was planned with."""
+    catalogue edition the case was planned with. `refused` non-empty: the step took effect
+    only in part (the permits issued stand, those refused are listed with their reasons)."""
 
     uscc: str
     catalogue_version: str
     permits: list[IssuedPermit] = Field(default_factory=list)
     not_required: list[PermitNotRequired] = Field(default_factory=list)
     awaiting_review: list[PermitAwaitingReview] = Field(default_factory=list)
+    refused: list[PermitRefused] = Field(default_factory=list)
 
 
 class RevokedPermit(BaseModel):

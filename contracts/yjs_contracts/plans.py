@@ -78,6 +78,9 @@ class Matter:
     title: str
     steps: tuple[StepRule, ...]
     working_days: float = 1.0
+    #: the step that is the matter itself: once it took effect the case is at least partly done
+    #: (企业开办: the company exists even if a permit is refused, 证照分离); refused, nothing is
+    essential: str = ""
 
 
 def _after(*steps: str | After) -> tuple[After, ...]:
@@ -96,10 +99,10 @@ MATTERS: dict[str, Matter] = {
             StepRule("bank_account.open", _after("registration.establish", "seal_carving.carve"),
                      account_requested, 1.0),
             StepRule("licensing.issue", _after("registration.establish"), scope_needs_permits, 5.0),
-        ), working_days=1.0),
+        ), working_days=1.0, essential="registration.establish"),
         Matter("licensing", "行业准营", (
             StepRule("licensing.issue", working_days=5.0),
-        ), working_days=5.0),
+        ), working_days=5.0, essential="licensing.issue"),
         Matter("deregistration", "企业注销", (
             # eligibility first, so nothing is cleared or published for an enterprise that may not close
             StepRule("deregistration.accept", working_days=0.5),
@@ -113,7 +116,7 @@ MATTERS: dict[str, Matter] = {
             StepRule("bank_account.close", _after("registration.deregister"), working_days=1.0),
             StepRule("seal_carving.cancel", _after("registration.deregister"), working_days=1.0),
             StepRule("licensing.revoke", _after("registration.deregister"), working_days=1.0),
-        ), working_days=40.0),
+        ), working_days=40.0, essential="registration.deregister"),
     )
 }
 

@@ -12,13 +12,76 @@ def test_a_final_step_is_never_changed_by_a_later_report():
     assert record.folds_into("in_progress", "in_progress")  # the same status with news: a notice's number
 
 
+def _named(*statuses):
+    return {f"s{i}": status for i, status in enumerate(statuses)}
+
+
 def test_case_status_follows_its_steps():
-    assert record.case_status("submitted", ["pending", "pending"]) == "submitted"
-    assert record.case_status("submitted", ["in_progress", "pending"]) == "in_progress"
-    assert record.case_status("in_progress", ["completed", "awaiting_applicant"]) == "awaiting_applicant"
-    assert record.case_status("in_progress", ["completed", "rejected", "pending"]) == "rejected"
-    assert record.case_status("in_progress", ["completed", "not_required"]) == "completed"
-    assert record.case_status("withdrawn", ["completed"]) == "withdrawn"
+    assert record.case_status("submitted", _named("pending", "pending")) == "submitted"
+    assert record.case_status("submitted", _named("in_progress", "pending")) == "in_progress"
+    assert record.case_status("in_progress", _named("completed", "awaiting_applicant")) == "awaiting_applicant"
+    assert record.case_status("in_progress", _named("completed", "rejected", "pending")) == "rejected"
+    assert record.case_status("in_progress", _named("completed", "not_required")) == "completed"
+    assert record.case_status("withdrawn", _named("completed")) == "withdrawn"
+    assert record.case_status("partially_completed", _named("completed", "completed")) == "partially_completed"
+
+
+ESTABLISHMENT = [{"step": "registration.establish", "after": []},
+                 {"step": "seal_carving.carve", "after": ["registration.establish"]},
+                 {"step": "tax.register", "after": ["registration.establish"]},
+                 {"step": "tax.grant_invoices", "after": ["tax.register", "seal_carving.carve"]},
+                 {"step": "bank_account.open", "after": ["registration.establish", "seal_carving.carve"]},
+                 {"step": "licensing.issue", "after": ["registration.establish"]}]
+
+
+def test_a_refused_permit_leaves_a_registered_company_partly_done():
+    statuses = {"registration.establish": "completed", "seal_carving.carve": "completed",
+                "tax.register": "completed", "tax.grant_invoices": "in_progress",
+                "bank_account.open": "pending", "licensing.issue": "rejected"}
+    # the permit is refused, the rest goes on: nothing else waits for it
+    assert record.blocked(ESTABLISHMENT, statuses) == []
+    assert record.case_status("in_progress", statuses, "registration.establish") == "in_progress"
+    statuses.update({"tax.grant_invoices": "completed", "bank_account.open": "completed"})
+    assert record.case_status("in_progress", statuses, "registration.establish") == "partially_completed"
+    statuses["licensing.issue"] = "completed"
+    assert record.case_status("in_progress", statuses, "registration.establish") == "completed"
+
+
+def test_refused_seals_cancel_only_the_steps_that_wait_for_them():
+    statuses = {"registration.establish": "completed", "seal_carving.carve": "rejected",
+                "tax.register": "in_progress", "tax.grant_invoices": "pending",
+                "bank_account.open": "pending", "licensing.issue": "in_progress"}
+    assert record.blocked(ESTABLISHMENT, statuses) == ["tax.grant_invoices", "bank_account.open"]
+    reason = record.blocked_reason("bank_account.open", ESTABLISHMENT, statuses)
+    assert reason["code"] == "prerequisite_not_done" and "公章刻制" in reason["message"]
+    statuses.update({"tax.grant_invoices": "cancelled", "bank_account.open": "cancelled"})
+    assert record.case_status("in_progress", statuses, "registration.establish") == "in_progress"
+    statuses.update({"tax.register": "completed", "licensing.issue": "completed"})
+    assert record.case_status("in_progress", statuses, "registration.establish") == "partially_completed"
+
+
+def test_nothing_took_effect_when_the_essential_step_is_refused_or_cannot_happen():
+    assert record.case_status("in_progress", {"registration.establish": "rejected", "tax.register": "pending"},
+                              "registration.establish") == "rejected"
+    # 注销: tax clearance refused, so the deregistration itself can never happen
+    steps = [{"step": "deregistration.accept", "after": []}, {"step": "tax.clear", "after": ["deregistration.accept"]},
+             {"step": "registration.deregister", "after": ["tax.clear"]},
+             {"step": "bank_account.close", "after": ["registration.deregister"]}]
+    statuses = {"deregistration.accept": "completed", "tax.clear": "rejected",
+                "registration.deregister": "pending", "bank_account.close": "pending"}
+    assert record.blocked(steps, statuses) == ["registration.deregister", "bank_account.close"]
+    statuses.update({"registration.deregister": "cancelled", "bank_account.close": "cancelled"})
+    assert record.case_status("in_progress", statuses, "registration.deregister") == "rejected"
+
+
+def test_the_case_says_what_was_refused_and_why():
+    reasons = record.refusals([
+        ("registration.establish", "completed", []),
+        ("licensing.issue", "rejected", [{"code": "refused", "message": "不予许可", "field": None}]),
+        ("bank_account.open", "cancelled", []),
+    ])
+    assert [r["code"] for r in reasons] == ["refused", "step_cancelled"]
+    assert reasons[0]["message"] == "行业准营（licensing.issue）：不予许可"
 
 
 def test_a_refusal_outranks_a_wait_for_the_applicant_and_a_cancelled_step():

@@ -12,8 +12,9 @@ from sqlalchemy import select, update
 from yjs_contracts import catalogue
 from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
 from yjs_contracts.envelope import Envelope, new_event
-from yjs_contracts.events import DEAD_LETTER_EVENTS, NOTICE_EVENTS, CaseFinished, CaseSubmitted, EventDeadLettered, StepReport
-from yjs_contracts.plans import CHINA, plan_for, with_deadlines
+from yjs_contracts.events import (DEAD_LETTER_EVENTS, NOTICE_EVENTS, CaseFinished, CaseSubmitted, EventDeadLettered,
+                                  StepReport)
+from yjs_contracts.plans import CHINA, MATTERS, plan_for, with_deadlines
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, StepStatus
 from yjs_kit.uow import UnitOfWork
 
@@ -129,7 +130,15 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
             (case_steps.c.case_id == event.case_id) & (case_steps.c.step == ready)).values(
             status=StepStatus.in_progress.value, started_at=event.occurred_at))
         statuses[ready] = StepStatus.in_progress.value
-    status = record.case_status(case["status"], statuses.values())
+    blocked_reasons = {}
+    for never in record.blocked(steps, statuses):  # waits for what was refused: it will never start
+        blocked_reasons[never] = [record.blocked_reason(never, steps, statuses)]
+        uow.session.execute(update(case_steps).where(
+            (case_steps.c.case_id == event.case_id) & (case_steps.c.step == never)).values(
+            status=StepStatus.cancelled.value, reasons=blocked_reasons[never], finished_at=event.occurred_at))
+        statuses[never] = StepStatus.cancelled.value
+    partial = {s["step"] for s in steps if record.in_part(report.outputs if s["step"] == report.step else s["outputs"])}
+    status = record.case_status(case["status"], statuses, MATTERS[case["matter"]].essential, partial)
     started = step["started_at"] and _aware(step["started_at"])
     change = {"matter": case["matter"], "step": report.step, "department": step["department"],
               "status": report.status.value, "case_status": status.value, "finished": False,
@@ -142,7 +151,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
         return change
     values: dict[str, Any] = {"status": status.value}
     if status in record.FINAL_CASE_STATUSES:
-        values.update(_finish(uow, event, case, steps, report, status))
+        values.update(_finish(uow, event, case, steps, report, status, statuses, blocked_reasons, partial))
         change.update(finished=True, case_seconds=(event.occurred_at - _aware(case["submitted_at"])).total_seconds())
     uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(**values))
     return change
@@ -169,13 +178,22 @@ def _push_deadlines(uow, case_id: str, steps, step: str, paused_at: datetime, re
                 deadline=record.resumed_deadline(_aware(s["deadline"]), paused_at, resumed_at)))
 
 
-def _finish(uow, event, case, steps, report, status) -> dict[str, Any]:
-    """统一出件: every output in one place, announced once with case.completed / case.rejected;
-    steps that can no longer happen are cancelled."""
+def _finish(uow, event, case, steps, report, status, statuses, blocked_reasons, partial) -> dict[str, Any]:
+    """统一出件: every output in one place, announced once with case.completed (also when only
+    partly done: what took effect is issued) or case.rejected; steps that can no longer happen
+    are cancelled."""
     reported = {s["step"]: (s["status"], s["outputs"]) for s in steps}
     reported[report.step] = (report.status.value, report.outputs)
     outputs = record.combined_outputs((step, st, out) for step, (st, out) in reported.items())
-    reasons = [r.model_dump() for r in report.reasons] if status == CaseStatus.rejected else []
+    if status == CaseStatus.rejected:
+        reasons = [r.model_dump() for r in report.reasons]
+    elif status == CaseStatus.partially_completed:  # what was refused, step by step, and why
+        reasons = record.refusals([
+            (s["step"], statuses[s["step"]],
+             [r.model_dump() for r in report.reasons] if s["step"] == report.step
+             else blocked_reasons.get(s["step"], s["reasons"])) for s in steps], partial)
+    else:
+        reasons = []
     if status == CaseStatus.rejected:
         uow.session.execute(update(case_steps).where(
             (case_steps.c.case_id == event.case_id) & (case_steps.c.status == StepStatus.pending.value))
@@ -184,7 +202,8 @@ def _finish(uow, event, case, steps, report, status) -> dict[str, Any]:
     finished_at = max([event.occurred_at] + [_aware(s["finished_at"]) for s in steps if s["finished_at"]])
     finished = CaseFinished(matter=case["matter"], owner=case["owner"], status=status, outputs=outputs,
                             reasons=reasons, finished_at=finished_at)
-    announced = new_event(f"case.{status.value}", finished, case_id=event.case_id, causation=event)
+    announced = new_event("case.rejected" if status == CaseStatus.rejected else "case.completed", finished,
+                          case_id=event.case_id, causation=event)
     uow.announce(announced)
     uow.session.execute(case_timeline.insert().values(
         case_id=event.case_id, at=max(announced.occurred_at, event.occurred_at), event_type=announced.event_type,

@@ -11,7 +11,8 @@ from yjs_contracts.api import CaseStatus
 from yjs_contracts.calendar import add_working_time, working_time_between
 from yjs_contracts.steps import FINAL_STEP_STATUSES, STEP_KINDS, StepStatus
 
-FINAL_CASE_STATUSES = frozenset({CaseStatus.completed, CaseStatus.rejected, CaseStatus.withdrawn})
+FINAL_CASE_STATUSES = frozenset({CaseStatus.completed, CaseStatus.partially_completed, CaseStatus.rejected,
+                                 CaseStatus.withdrawn})
 
 
 def folds_into(current: str, reported: str, undoes: bool = False) -> bool:
@@ -47,19 +48,73 @@ def now_in_progress(steps: Iterable[dict[str, Any]], statuses: dict[str, str]) -
             and all(statuses.get(a) == StepStatus.completed for a in s["after"])]
 
 
-def case_status(current: str, step_statuses: Iterable[str]) -> CaseStatus:
-    statuses = [StepStatus(s) for s in step_statuses]
+def blocked(steps: Iterable[dict[str, Any]], statuses: dict[str, str]) -> list[str]:
+    """Pending steps that wait, directly or not, for a step refused or cancelled: they can never
+    start. Steps that do not wait for it go on (a refused permit does not stop the seals)."""
+    ended = {step for step, status in statuses.items() if status in (StepStatus.rejected, StepStatus.cancelled)}
+    found = []
+    for s in steps:  # plans are in dependency order
+        if statuses[s["step"]] == StepStatus.pending and any(a in ended for a in s["after"]):
+            ended.add(s["step"])
+            found.append(s["step"])
+    return found
+
+
+def in_part(outputs: dict[str, Any] | None) -> bool:
+    """A completed step that took effect only in part lists what was refused in its outputs
+    (`refused`: 一业一证, a permit's part refused, the others issued)."""
+    return bool((outputs or {}).get("refused"))
+
+
+def case_status(current: str, statuses: dict[str, str], essential: str = "",
+                partial: Iterable[str] = ()) -> CaseStatus:
+    """What the steps make of the case. Refused (`rejected`) when the matter's `essential` step
+    was refused or cannot happen: nothing took effect. Once every step has ended: `completed`
+    when all took effect, `partially_completed` when the essential one did and some other was
+    refused (证照分离: the company is registered, a permit refused), or took effect in part
+    (`partial`). Without an essential step any refusal refuses the case."""
     if CaseStatus(current) in FINAL_CASE_STATUSES:
         return CaseStatus(current)
-    if StepStatus.rejected in statuses:
+    values = [StepStatus(s) for s in statuses.values()]
+    ended_without_effect = (StepStatus.rejected, StepStatus.cancelled)
+    if (statuses.get(essential) in ended_without_effect if essential in statuses
+            else StepStatus.rejected in values):
         return CaseStatus.rejected
-    if all(s in (StepStatus.completed, StepStatus.not_required) for s in statuses):
-        return CaseStatus.completed
-    if StepStatus.awaiting_applicant in statuses:
+    if all(s in FINAL_STEP_STATUSES for s in values):
+        partial = set(partial)
+        if all(s in (StepStatus.completed, StepStatus.not_required) for s in values) and not any(
+                statuses.get(step) == StepStatus.completed for step in partial):
+            return CaseStatus.completed
+        return CaseStatus.partially_completed
+    if StepStatus.awaiting_applicant in values:
         return CaseStatus.awaiting_applicant
-    if any(s != StepStatus.pending for s in statuses):
+    if any(s != StepStatus.pending for s in values):
         return CaseStatus.in_progress
     return CaseStatus.submitted
+
+
+def blocked_reason(step: str, steps: Iterable[dict[str, Any]], statuses: dict[str, str]) -> dict[str, Any]:
+    """Why a step that can never start was cancelled: the prerequisites that did not take effect."""
+    after = next((s["after"] for s in steps if s["step"] == step), [])
+    missing = [a for a in after if statuses.get(a) in (StepStatus.rejected, StepStatus.cancelled)]
+    names = "、".join(STEP_KINDS[a].title for a in missing)
+    return {"code": "prerequisite_not_done", "message": f"所需前置事项（{names}）未办成，本事项不再办理", "field": None}
+
+
+def refusals(steps: Iterable[tuple[str, str, list[dict[str, Any]]]],
+             partial: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """(step, status, reasons) -> the case's reasons: each refused or cancelled step's, and those
+    of a step that took effect in part (`partial`), the step's title before each message, so
+    the record says what was refused and why."""
+    found, partial = [], set(partial)
+    for step, status, reasons in steps:
+        if status not in (StepStatus.rejected, StepStatus.cancelled) and not (
+                status == StepStatus.completed and step in partial):
+            continue
+        title = STEP_KINDS[step].title
+        for reason in reasons or [{"code": f"step_{status}", "message": status, "field": None}]:
+            found.append({**reason, "message": f"{title}（{step}）：{reason.get('message', '')}"})
+    return found
 
 
 def _merge(target: dict[str, Any], path: tuple[str, ...], outputs: dict[str, Any]) -> None:

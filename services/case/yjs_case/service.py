@@ -20,7 +20,7 @@ from yjs_kit.consumer import consume_events
 from yjs_kit.metrics import MetricsServer
 from yjs_contracts.plans import parse_step_limits
 from yjs_kit.operations import OperatorRpc
-from yjs_kit.timers import every
+from yjs_kit.timers import each_due_row, every
 from yjs_kit.uow import Database
 
 from . import actions, cases, overdue, ratings
@@ -124,8 +124,9 @@ class CaseService(OperatorRpc):
 
     @every("OVERDUE_CHECK_SECONDS", 30.0)
     def announce_overdue_steps(self):
-        with self.db.unit_of_work() as uow:
-            departments = overdue.announce_overdue(uow, datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        departments = each_due_row(self.db, self.name, overdue.OVERDUE_TIMER, overdue.overdue_steps(self.db, now),
+                                   lambda uow, key: overdue.announce_overdue(uow, key, now))
         for department in departments:  # after the commit: a rolled-back check counts nothing
             DEADLINE_BREACHES.labels(department).inc()
 

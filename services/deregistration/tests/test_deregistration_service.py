@@ -313,3 +313,37 @@ def test_a_withdrawn_case_takes_its_notice_down_and_frees_the_enterprise(start_s
 
 def case_plan(case):
     return CaseSubmitted.model_validate(case.data).plan
+
+
+def test_a_notice_whose_end_keeps_failing_is_parked_and_the_others_still_end(start_service, broker_uri, watch,
+                                                                             monkeypatch):
+    monkeypatch.setenv("NOTICE_PERIOD_SECONDS", "3")
+    container = start_service(DeregistrationService)
+    watcher = watch(*ALL)
+    first, second = (known_enterprise(container, broker_uri, n) for n in (301, 302))
+    publish(broker_uri, submitted("P1", application(first)))
+    [broken] = of(watcher, "P1", UPDATED)
+    engine = create_engine(container.config["DATABASE_URL"])
+    try:
+        # a row its end cannot be announced for (its route unreadable): it ends first, and fails
+        with engine.begin() as connection:
+            connection.execute(notices.update().where(notices.c.notice_id == broken.data["outputs"]["notice_id"])
+                               .values(route="bogus"))
+        publish(broker_uri, submitted("P2", application(second)))
+        [ended] = of(watcher, "P2", ENDED, timeout=30)
+        assert ended.data["status"] == "completed"
+        failures = metadata.tables["kit_timer_failures"]
+        parked = wait_for(lambda: (lambda row: row if row and row.parked_at else None)(
+            _first(engine, select(failures).where(failures.c.row_key == broken.data["outputs"]["notice_id"]))),
+            timeout=30, what="the failing notice parked")
+        assert parked.timer == "end_due_notices" and parked.attempts == 5 and "bogus" in parked.last_error
+        assert _first(engine, select(notices.c.status).where(
+            notices.c.notice_id == broken.data["outputs"]["notice_id"])).status == "running"
+    finally:
+        engine.dispose()
+    assert [e for e in watcher.drain() if e.case_id == "P1" and e.event_type == ENDED] == []  # never announced
+
+
+def _first(engine, query):
+    with engine.connect() as connection:
+        return connection.execute(query).first()

@@ -1,7 +1,8 @@
 """What happens to a notice after it is published, as plain functions over a unit of work: it
 ends when its period has run, an objection ends it early, the applicant files the liquidation
 report, and the case ending otherwise cancels what can no longer happen. Each later outcome of
-a step is announced as that step's event, in the same transaction as the change."""
+a step is concluded by the step tracker (`StepTracker.report`: the case's lock, the fact kept,
+what became ready started, nothing on a withdrawn case), in the same transaction as the change."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ from typing import Any
 
 from sqlalchemy import select, update
 from yjs_contracts.api import LiquidationReport, Objection
-from yjs_contracts.envelope import Envelope, new_event
-from yjs_contracts.events import LiquidationReportAccepted, NoticePeriodEnded, StepReport, event_type_for, step_report
+from yjs_contracts.envelope import Envelope
+from yjs_contracts.events import LiquidationReportAccepted, NoticePeriodEnded, step_report
 from yjs_contracts.plans import CHINA
-from yjs_contracts.steps import FINAL_STEP_STATUSES, StepStatus
+from yjs_contracts.steps import StepStatus
+from yjs_kit.steps import CaseClosed, StepTracker
+from yjs_kit.timers import not_parked
 from yjs_kit.uow import UnitOfWork
 
 from . import rules
 from .models import deregistrations, notices, objections
 
 NOTICE, REPORT = "deregistration.notice", "deregistration.liquidation_report"
+NOTICE_TIMER = "end_due_notices"
 
 
 class NoticeNotFound(LookupError):
@@ -42,54 +46,58 @@ class LiquidationReportRefused(Exception):
     """The report cannot be filed now; the message says why."""
 
 
-def _announce(uow: UnitOfWork, case_id: str, report: StepReport, causation: Envelope | None = None) -> None:
-    """A later outcome of one of our steps: the kit's record of the step follows it, and the
-    event continues the case's correlation (kept with the plan) when nothing else caused it."""
-    steps, plans = uow.tables["kit_steps"], uow.tables["kit_plans"]
-    final = report.status in FINAL_STEP_STATUSES
-    uow.session.execute(update(steps).where((steps.c.case_id == case_id) & (steps.c.step == report.step)).values(
-        status=report.status.value, finished_at=datetime.now(timezone.utc) if final else None))
-    correlation = None if causation else uow.session.execute(
-        select(plans.c.correlation_id).where(plans.c.case_id == case_id)).scalar()
-    uow.announce(new_event(event_type_for(report), report, case_id=case_id, causation=causation,
-                           correlation_id=correlation))
+def due_notices(database, now: datetime, batch: int = 100) -> list[str]:
+    """The running notices whose period is over, oldest first, the parked ones left out."""
+    query = (select(notices.c.notice_id).where(
+        (notices.c.status == "running") & (notices.c.ends_at <= now)
+        & not_parked(NOTICE_TIMER, notices.c.notice_id, database.metadata))
+        .order_by(notices.c.ends_at).limit(batch))
+    with database.engine.connect() as connection:
+        return list(connection.execute(query).scalars())
 
 
-def end_due_notices(uow: UnitOfWork, now: datetime, batch: int = 100) -> list[str]:
-    """Every running notice whose period is over ends, once: replicas skip the rows another has
-    locked, and only a notice still running is ended. Returns the notices ended."""
-    query = (select(notices).where((notices.c.status == "running") & (notices.c.ends_at <= now))
-             .order_by(notices.c.ends_at).limit(batch))
-    if uow.postgres:
-        query = query.with_for_update(skip_locked=True)
-    ended = []
-    for notice in uow.session.execute(query).mappings().all():
-        changed = uow.session.execute(update(notices).where(
-            (notices.c.notice_id == notice["notice_id"]) & (notices.c.status == "running")).values(
-            status="ended", closed_at=now)).rowcount
-        if not changed:
-            continue
-        filed = notice["liquidation_group_filed_at"]
-        outputs = NoticePeriodEnded(
-            notice_id=notice["notice_id"], route=notice["route"], starts_at=_aware(notice["starts_at"]),
-            ends_at=_aware(notice["ends_at"]), liquidation_group_filed_at=filed and _aware(filed), ended_at=now)
-        _announce(uow, notice["case_id"], step_report(NOTICE, StepStatus.completed, outputs))
-        ended.append(notice["notice_id"])
-    return ended
+def end_notice(uow: UnitOfWork, steps: StepTracker, notice_id: str, now: datetime) -> str | None:
+    """A notice whose period is over ends, once: under its case's lock, only a notice still
+    running is ended (another replica may have got there). On a withdrawn case it is taken
+    down instead. Returns the notice ended, or None."""
+    case_id = uow.session.execute(select(notices.c.case_id).where(notices.c.notice_id == notice_id)).scalar()
+    uow.lock(case_id)
+    notice = uow.session.execute(select(notices).where(
+        (notices.c.notice_id == notice_id) & (notices.c.status == "running"))).mappings().first()
+    if notice is None:
+        return None
+    # ended before the report: the liquidation report step it makes ready may start at once
+    uow.session.execute(update(notices).where(notices.c.notice_id == notice_id).values(status="ended", closed_at=now))
+    filed = notice["liquidation_group_filed_at"]
+    outputs = NoticePeriodEnded(
+        notice_id=notice_id, route=notice["route"], starts_at=_aware(notice["starts_at"]),
+        ends_at=_aware(notice["ends_at"]), liquidation_group_filed_at=filed and _aware(filed), ended_at=now)
+    try:
+        steps.report(uow, case_id, step_report(NOTICE, StepStatus.completed, outputs))
+    except CaseClosed:  # withdrawn: the notice is taken down, nothing announced
+        uow.session.execute(update(notices).where(notices.c.notice_id == notice_id).values(status="cancelled"))
+        return None
+    return notice_id
 
 
-def raise_objection(uow: UnitOfWork, notice_id: str, objection: Objection) -> dict[str, Any]:
+def raise_objection(uow: UnitOfWork, steps: StepTracker, notice_id: str, objection: Objection) -> dict[str, Any]:
     """异议: ends a running 简易注销 notice; the notice step is rejected with the objection as
     its reason, so the case is rejected and the registration is never cancelled."""
     now = datetime.now(timezone.utc)
-    notice = uow.session.execute(select(notices).where(notices.c.notice_id == notice_id)
-                                 .with_for_update()).mappings().first()
-    if notice is None:
+    case_id = uow.session.execute(select(notices.c.case_id).where(notices.c.notice_id == notice_id)).scalar()
+    if case_id is None:
         raise NoticeNotFound(f"no such notice {notice_id}")
+    uow.lock(case_id)  # the case's lock first, as every handler of the case takes it
+    notice = uow.session.execute(select(notices).where(notices.c.notice_id == notice_id)).mappings().one()
     if notice["route"] != "simple":
         raise ObjectionsNotAccepted("一般注销的债权人公告期间，债权人应向清算组申报债权，不受理异议")
     if notice["status"] != "running" or _aware(notice["ends_at"]) <= now:
         raise NoticeClosed(f"公告 {notice_id} 已结束，不再受理异议")
+    report = step_report(NOTICE, StepStatus.rejected, reasons=[rules.objection_reason(objection.name, objection.reason)])
+    try:
+        steps.report(uow, case_id, report)
+    except CaseClosed:
+        raise NoticeClosed(f"公告 {notice_id} 已撤回，不再受理异议") from None
     uow.session.execute(update(notices).where(notices.c.notice_id == notice_id).values(
         status="objected", closed_at=now))
     day = now.astimezone(CHINA).date()
@@ -98,12 +106,11 @@ def raise_objection(uow: UnitOfWork, notice_id: str, objection: Objection) -> di
         objection_id=objection_id, notice_id=notice_id, raised_at=now, **objection.model_dump()))
     uow.session.execute(update(deregistrations).where(deregistrations.c.case_id == notice["case_id"]).values(
         status="objected", finished_at=now))
-    report = step_report(NOTICE, StepStatus.rejected, reasons=[rules.objection_reason(objection.name, objection.reason)])
-    _announce(uow, notice["case_id"], report)
     return {"objection_id": objection_id, "notice_id": notice_id, "status": "accepted"}
 
 
-def submit_liquidation_report(uow: UnitOfWork, case_id: str, filed: LiquidationReport) -> dict[str, Any]:
+def submit_liquidation_report(uow: UnitOfWork, steps: StepTracker, case_id: str,
+                              filed: LiquidationReport) -> dict[str, Any]:
     """清算报告 of a 一般注销, once the creditor notice has ended. Its step is completed now if it
     is waiting for the report, or as soon as it starts."""
     uow.lock(case_id)  # the same lock the step tracker holds while it starts the step
@@ -122,12 +129,15 @@ def submit_liquidation_report(uow: UnitOfWork, case_id: str, filed: LiquidationR
     now = datetime.now(timezone.utc)
     uow.session.execute(update(deregistrations).where(deregistrations.c.case_id == case_id).values(
         liquidation_report=filed.report, report_approved_on=filed.approved_on, report_submitted_at=now))
-    steps = uow.tables["kit_steps"]
-    waiting = uow.session.execute(select(steps.c.status).where(
-        (steps.c.case_id == case_id) & (steps.c.step == REPORT))).scalar()
+    kit_steps = uow.tables["kit_steps"]
+    waiting = uow.session.execute(select(kit_steps.c.status).where(
+        (kit_steps.c.case_id == case_id) & (kit_steps.c.step == REPORT))).scalar()
     if waiting == StepStatus.awaiting_applicant:
         outputs = LiquidationReportAccepted(approved_on=filed.approved_on, submitted_at=now)
-        _announce(uow, case_id, step_report(REPORT, StepStatus.completed, outputs))
+        try:
+            steps.report(uow, case_id, step_report(REPORT, StepStatus.completed, outputs))
+        except CaseClosed:
+            raise LiquidationReportRefused("该注销申请已撤回") from None
     return {"case_id": case_id, "status": "accepted"}
 
 
@@ -135,7 +145,7 @@ def submit_liquidation_report(uow: UnitOfWork, case_id: str, filed: LiquidationR
 CASE_ENDS = {"case.completed": "completed", "case.rejected": "rejected"}
 
 
-def case_finished(uow: UnitOfWork, event: Envelope) -> None:
+def case_finished(uow: UnitOfWork, steps: StepTracker, event: Envelope) -> None:
     """case.completed / case.rejected: the deregistration is over; a notice still running
     (another department refused) is taken down and a report no longer awaited."""
     row = uow.session.execute(select(deregistrations.c.finished_at).where(
@@ -145,17 +155,22 @@ def case_finished(uow: UnitOfWork, event: Envelope) -> None:
     uow.lock(event.case_id)
     if row.finished_at is None:
         uow.session.execute(update(deregistrations).where(deregistrations.c.case_id == event.case_id).values(
-            status=CASE_ENDS[event.event_type], finished_at=event.occurred_at))
+            # a case.completed may say it was only partly done (partially_completed)
+            status=event.data.get("status") or CASE_ENDS[event.event_type], finished_at=event.occurred_at))
     withdrawn = uow.session.execute(update(notices).where(
         (notices.c.case_id == event.case_id) & (notices.c.status == "running")).values(
         status="cancelled", closed_at=event.occurred_at)).rowcount
-    if withdrawn:
-        _announce(uow, event.case_id, step_report(NOTICE, StepStatus.cancelled), causation=event)
-    steps = uow.tables["kit_steps"]
-    waiting = uow.session.execute(select(steps.c.status).where(
-        (steps.c.case_id == event.case_id) & (steps.c.step == REPORT))).scalar()
+    ended = [step_report(NOTICE, StepStatus.cancelled)] if withdrawn else []
+    kit_steps = uow.tables["kit_steps"]
+    waiting = uow.session.execute(select(kit_steps.c.status).where(
+        (kit_steps.c.case_id == event.case_id) & (kit_steps.c.step == REPORT))).scalar()
     if waiting == StepStatus.awaiting_applicant:
-        _announce(uow, event.case_id, step_report(REPORT, StepStatus.cancelled), causation=event)
+        ended.append(step_report(REPORT, StepStatus.cancelled))
+    for report in ended:
+        try:
+            steps.report(uow, event.case_id, report, event)
+        except CaseClosed:
+            return  # withdrawn: the tracker's withdrawal already cancelled what it held
 
 
 def open_notices(session, uscc: str | None, limit: int, after: str | None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from yjs_kit.consumer import consume_events
 from yjs_kit.department import DepartmentRpc
 from yjs_kit.metrics import MetricsServer
 from yjs_kit.steps import StepTracker, department_event_types
-from yjs_kit.timers import every
+from yjs_kit.timers import each_due_row, every
 from yjs_kit.uow import Database
 
 from . import facts, notices
@@ -21,8 +21,8 @@ from .performers import COMPENSATORS, PERFORMERS
 
 log = structlog.get_logger(__name__)
 
-#: the tracker's events, and our own notice's end: the liquidation report step waits for it
-STEP_EVENTS = department_event_types("deregistration") | {"deregistration.notice_period_ended"}
+#: the tracker's events (our own steps' later outcomes it records as they are reported)
+STEP_EVENTS = department_event_types("deregistration")
 
 
 class DeregistrationService(DepartmentRpc):
@@ -40,14 +40,16 @@ class DeregistrationService(DepartmentRpc):
             if not uow.first_time(event, "deregistration"):
                 return
             if event.event_type in notices.CASE_ENDS:
-                notices.case_finished(uow, event)
+                notices.case_finished(uow, self.steps, event)
             else:
                 facts.learn(uow, event)
 
     @every("NOTICE_CHECK_SECONDS", 1.0)  # how often each replica looks for notices whose period is over
     def end_due_notices(self):
-        with self.db.unit_of_work() as uow:
-            ended = notices.end_due_notices(uow, datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        # one notice per transaction: one that keeps failing is parked, the others end
+        ended = each_due_row(self.db, self.name, notices.NOTICE_TIMER, notices.due_notices(self.db, now),
+                             lambda uow, notice_id: notices.end_notice(uow, self.steps, notice_id, now))
         if ended:
             log.info("notice periods ended", notices=ended)
 
@@ -59,14 +61,14 @@ class DeregistrationService(DepartmentRpc):
     @rpc
     def raise_objection(self, notice_id: str, objection: dict) -> dict:
         with self.db.unit_of_work() as uow:
-            return notices.raise_objection(uow, notice_id, Objection.model_validate(objection))
+            return notices.raise_objection(uow, self.steps, notice_id, Objection.model_validate(objection))
 
     @rpc
     def submit_liquidation_report(self, case_id: str, report: dict) -> dict:
         # a verified applicant; that the case is theirs the gateway learned from the case service
         self.rpc_caller.require("applicant")
         with self.db.unit_of_work() as uow:
-            return notices.submit_liquidation_report(uow, case_id, LiquidationReport.model_validate(report))
+            return notices.submit_liquidation_report(uow, self.steps, case_id, LiquidationReport.model_validate(report))
 
 
 SERVICE = DeregistrationService

@@ -37,7 +37,9 @@ from yjs_contracts.events import CaseWithdrawn, StepReport, SupplementProvided, 
 from yjs_contracts.plans import CHINA, MATTERS, PlanStep, parse_step_limits
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, STEP_KINDS, StepStatus
 
+from . import decisions
 from .consumer import find_database
+from .timers import each_due_row, not_parked
 from .uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -45,6 +47,7 @@ log = structlog.get_logger(__name__)
 #: what every department hears about a case besides its plan and the completions it waits for
 CASE_ACTIONS = frozenset({"case.withdrawn", "case.supplement_provided"})
 WITHDRAWN = Reason(code="case_withdrawn", message="申请人撤回申请")
+LAPSED_TIMER = "withdraw_lapsed_acceptances"
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,10 @@ class StaffDecision:
     """The staff decision a performer runs again with (人工审核)."""
 
     review_id: str
-    decision: str  # approve
+    decision: str  # approve, refuse
     decided_by: str
     comment: str | None = None
+    reasons: tuple[Reason, ...] = ()  # a refusal's
 
 
 @dataclass
@@ -88,6 +92,9 @@ Performer = Callable[[StepWork], StepReport]
 #: undoes what a step holds in the department's records (a name reserved, a clearance given);
 #: the tracker announces the step cancelled (or, for a withdrawn decision, rejected) itself
 Compensator = Callable[[StepWork], None]
+#: what a staff refusal means for a step that may take effect in part (some permits issued at
+#: once, others refused): the report to announce, or None for an ordinary refusal
+Refuser = Callable[[StepWork], "StepReport | None"]
 
 
 class ReviewNotFound(LookupError):
@@ -100,6 +107,10 @@ class ReviewClosed(Exception):
 
 class InvalidDecision(ValueError):
     pass
+
+
+class CaseClosed(Exception):
+    """The case was withdrawn: nothing of it is concluded or started any more."""
 
 
 @dataclass(frozen=True)
@@ -165,9 +176,11 @@ class StepTracker(DependencyProvider):
     (step -> function) undo what a finished step did when its case is withdrawn or its
     decision withdrawn."""
 
-    def __init__(self, performers: dict[str, Performer], compensators: dict[str, Compensator] | None = None):
+    def __init__(self, performers: dict[str, Performer], compensators: dict[str, Compensator] | None = None,
+                 refusers: dict[str, Refuser] | None = None):
         self.performers = performers
         self.compensators = compensators or {}
+        self.refusers = refusers or {}
         self.department = STEP_KINDS[next(iter(performers))].department if performers else None
 
     def get_dependency(self, worker_ctx):
@@ -198,6 +211,23 @@ class StepTracker(DependencyProvider):
                              step=report.step, status=report.status.value, outputs=report.outputs)
             return self._start_ready(uow, event.case_id, event)
 
+    # -- the one way a later outcome of a step is concluded ---------------------------------
+
+    def report(self, uow: UnitOfWork, case_id: str, report: StepReport,
+               cause: Envelope | None = None) -> list[StepReport]:
+        """A later outcome of one of our steps (a notice's period over, an objection, a report
+        handed in, a timer's decision): under the case's lock, its status and fact are recorded,
+        it is announced, and what it made ready starts. Refused (CaseClosed) on a withdrawn case,
+        and LookupError when the case's plan never reached this department."""
+        uow.lock(case_id)
+        stored = self._plan_row(uow, case_id)
+        if stored is None:
+            raise LookupError(f"no plan of case {case_id} here")
+        if stored["withdrawn_at"] is not None:
+            raise CaseClosed(f"case {case_id} was withdrawn")
+        self._conclude(uow, stored, report, cause)
+        return [report] + self._start_ready(uow, case_id, cause)
+
     # -- starting steps ---------------------------------------------------------------------
 
     def _plan_row(self, uow: UnitOfWork, case_id: str):
@@ -220,27 +250,24 @@ class StepTracker(DependencyProvider):
         started = set(uow.session.execute(
             select(tables["kit_steps"].c.step).where(tables["kit_steps"].c.case_id == case_id)).scalars())
         reports = []
-        progress = True
-        while progress:  # a step of ours may be what another step of ours waits for
-            progress = False
-            for step in plan:
-                if step.step not in self.performers or step.step in started:
-                    continue
-                if not all(a in facts and facts[a].status == StepStatus.completed for a in step.after):
-                    continue
-                uow.session.execute(tables["kit_steps"].insert().values(
-                    case_id=case_id, step=step.step, status=StepStatus.in_progress.value,
-                    started_at=datetime.now(timezone.utc)))
-                if withdrawn:  # its turn came, but the case is withdrawn: it never starts, and says so
-                    report = StepReport(step=step.step, status=StepStatus.cancelled, reasons=[WITHDRAWN])
-                    self._conclude(uow, stored, report, cause)
-                else:
-                    report = self._run(uow, stored, step.step, {a: facts[a].outputs for a in step.after}, cause)
-                started.add(step.step)
-                reports.append(report)
-                facts[step.step] = Fact(report.status.value, report.outputs)
-                progress = True
-        return reports
+        after = {step.step: step.after for step in plan}
+        graph = [(step.step, step.after) for step in plan]
+        while True:  # a step of ours may be what another step of ours waits for
+            ready = decisions.turn_came(graph, self.performers, {k: f.status for k, f in facts.items()}, started)
+            if not ready:
+                return reports
+            step = ready[0]
+            uow.session.execute(tables["kit_steps"].insert().values(
+                case_id=case_id, step=step, status=StepStatus.in_progress.value,
+                started_at=datetime.now(timezone.utc)))
+            if decisions.on_turn(withdrawn) == decisions.CANCEL:  # it never starts, and says so
+                report = StepReport(step=step, status=StepStatus.cancelled, reasons=[WITHDRAWN])
+                self._conclude(uow, stored, report, cause)
+            else:
+                report = self._run(uow, stored, step, {a: facts[a].outputs for a in after[step]}, cause)
+            started.add(step)
+            reports.append(report)
+            facts[step] = Fact(report.status.value, report.outputs)
 
     def _work(self, uow, stored, step: str, facts: dict[str, dict[str, Any]], cause, **extra) -> StepWork:
         return StepWork(case_id=stored["case_id"], step=step, matter=stored["matter"],
@@ -287,6 +314,12 @@ class StepTracker(DependencyProvider):
         facts = self._facts(uow, stored["case_id"])
         prerequisites = {a: facts[a].outputs for a in plan[step]["after"] if a in facts}
         return self._run(uow, stored, step, prerequisites, cause, review, amend)
+
+    def _refuse_in_part(self, uow, stored, step: str, staff: StaffDecision) -> StepReport | None:
+        plan = {p["step"]: p for p in stored["plan"]}
+        facts = self._facts(uow, stored["case_id"])
+        prerequisites = {a: facts[a].outputs for a in plan[step]["after"] if a in facts}
+        return self.refusers[step](self._work(uow, stored, step, prerequisites, None, review=staff))
 
     def _undo(self, uow, stored, step: str, reason: str, cause) -> None:
         compensator = self.compensators.get(step)
@@ -373,9 +406,17 @@ class StepTracker(DependencyProvider):
             else:
                 status = StepStatus.rejected if decision.decision == "refuse" else StepStatus.awaiting_applicant
                 report = StepReport(step=step, status=status, reasons=decision.reasons, decided_by=actor)
-                if decision.decision == "refuse":
-                    self._undo(uow, stored, step, "refused", None)
-                self._conclude(uow, stored, report, None)
+                in_part = None
+                if decision.decision == "refuse" and step in self.refusers:
+                    staff = StaffDecision(review, "refuse", actor, decision.comment, tuple(decision.reasons))
+                    in_part = self._refuse_in_part(uow, stored, step, staff)
+                if in_part is not None:  # what was issued stands: the step took effect in part
+                    report = in_part.model_copy(update={"decided_by": actor})
+                    self.report(uow, stored["case_id"], report)
+                else:
+                    if decision.decision == "refuse":
+                        self._undo(uow, stored, step, "refused", None)
+                    self.report(uow, stored["case_id"], report)
             revision = stored["revision"]
             uow.session.execute(update(table).where(table.c.id == number).values(
                 data={**row["data"], "decided_on_revision": revision},
@@ -407,34 +448,41 @@ class StepTracker(DependencyProvider):
     def withdraw_lapsed_acceptances(self, now: datetime | None = None, batch: int = 50) -> list[str]:
         """容缺受理 whose materials did not come by their due date: the decision is withdrawn
         (终止) — the department undoes it and the step is announced rejected, undone. Once per
-        review, whichever replica gets there."""
+        review, whichever replica gets there; each in a transaction of its own, so one that
+        keeps failing is parked rather than holding back the rest."""
         now = now or datetime.now(timezone.utc)
         database = find_database(self.container)
-        withdrawn = []
-        with database.unit_of_work() as uow:
-            table = uow.tables["kit_reviews"]
-            due = uow.session.execute(select(table.c.id, table.c.case_id).where(
+        table = database.metadata.tables["kit_reviews"]
+        with database.engine.connect() as connection:
+            due = connection.execute(select(table.c.id).where(
                 (table.c.materials_status == "pending") & (table.c.materials_due <= now)
-            ).order_by(table.c.materials_due).limit(batch)).all()
-            for number, case_id in due:
-                uow.lock(case_id)  # the case's lock first, as every handler takes it
-                if not uow.session.execute(update(table).where(
-                        (table.c.id == number) & (table.c.materials_status == "pending")).values(
-                        materials_status="expired")).rowcount:
-                    continue  # supplied meanwhile, or another replica withdrew it
-                row = uow.session.execute(select(table).where(table.c.id == number)).mappings().one()
-                stored = self._plan_row(uow, row["case_id"])
-                missing = [m for m in row["missing_materials"] or [] if not m.get("document_id")]
-                self._undo(uow, stored, row["step"], "materials_not_supplied", None)
-                report = StepReport(step=row["step"], status=StepStatus.rejected, undoes=True, reasons=[
-                    Reason(code="materials_not_supplied",
-                           message=f"容缺材料“{m['material']}”未在 {_aware(row['materials_due']).astimezone(CHINA):%Y-%m-%d %H:%M} "
-                                   "前补齐，受理决定撤回", field=f"material:{m['material']}") for m in missing])
-                self._conclude(uow, stored, report, None)
-                withdrawn.append(review_id(row["id"]))
+                & not_parked(LAPSED_TIMER, table.c.id, database.metadata)
+            ).order_by(table.c.materials_due).limit(batch)).scalars().all()
+        withdrawn = each_due_row(database, self.container.service_name, LAPSED_TIMER, list(due),
+                                 lambda uow, number: self._withdraw_lapsed(uow, number, now))
         if withdrawn:
             log.warning("容缺 decisions withdrawn: materials not supplied", reviews=withdrawn)
         return withdrawn
+
+    def _withdraw_lapsed(self, uow: UnitOfWork, number: int, now: datetime) -> str | None:
+        table = uow.tables["kit_reviews"]
+        case_id = uow.session.execute(select(table.c.case_id).where(table.c.id == number)).scalar()
+        uow.lock(case_id)  # the case's lock first, as every handler takes it
+        if not uow.session.execute(update(table).where(
+                (table.c.id == number) & (table.c.materials_status == "pending")).values(
+                materials_status="expired")).rowcount:
+            return None  # supplied meanwhile, or another replica withdrew it
+        row = uow.session.execute(select(table).where(table.c.id == number)).mappings().one()
+        stored = self._plan_row(uow, case_id)
+        if stored is None or stored["withdrawn_at"] is not None:
+            return None  # the withdrawal undid the step already
+        missing = [m for m in row["missing_materials"] or [] if not m.get("document_id")]
+        self._undo(uow, stored, row["step"], "materials_not_supplied", None)
+        self.report(uow, case_id, StepReport(step=row["step"], status=StepStatus.rejected, undoes=True, reasons=[
+            Reason(code="materials_not_supplied",
+                   message=f"容缺材料“{m['material']}”未在 {_aware(row['materials_due']).astimezone(CHINA):%Y-%m-%d %H:%M} "
+                           "前补齐，受理决定撤回", field=f"material:{m['material']}") for m in missing]))
+        return review_id(row["id"])
 
     # -- the applicant's supplements (补正) and withdrawal ------------------------------------
 
@@ -500,9 +548,10 @@ class StepTracker(DependencyProvider):
         reports = []
         for row in uow.session.execute(select(steps).where(steps.c.case_id == event.case_id)).mappings().all():
             status = StepStatus(row["status"])
-            if status in (StepStatus.cancelled, StepStatus.rejected, StepStatus.not_required):
+            action = decisions.on_withdrawal(status, row["step"] in self.compensators)
+            if action == decisions.SKIP:
                 continue  # ended without an outcome: nothing to undo
-            if status == StepStatus.completed and row["step"] not in self.compensators:
+            if action == decisions.LEAVE:
                 log.warning("a finished step has no compensator: left as it is", step=row["step"])
                 continue
             self._undo(uow, stored, row["step"], "withdrawn", event)

@@ -74,6 +74,16 @@ def add_kit_tables(metadata: MetaData) -> None:
           Column("started_at", DateTime(timezone=True), nullable=False),
           Column("finished_at", DateTime(timezone=True)),
           PrimaryKeyConstraint("case_id", "step"))
+    # a timer's row (a notice due to end, a 容缺 acceptance past due) whose work keeps failing:
+    # counted, and parked after a few tries so the rows behind it go on (an operator looks)
+    Table("kit_timer_failures", metadata,
+          Column("timer", String(60), nullable=False),
+          Column("row_key", String(100), nullable=False),
+          Column("attempts", Integer, nullable=False),
+          Column("last_error", Text, nullable=False),
+          Column("failed_at", DateTime(timezone=True), nullable=False),
+          Column("parked_at", DateTime(timezone=True)),
+          PrimaryKeyConstraint("timer", "row_key"))
     # staff review (人工审核): a step the rules sent to the department's staff, their decision and
     # who made it; a 容缺受理 keeps the materials still to come and their due date
     Table("kit_reviews", metadata,

@@ -138,15 +138,20 @@ def test_unknown_and_deregistered_enterprises_are_refused_and_closing_ends_every
 
 def test_what_waits_for_staff_is_issued_on_their_approval_beside_what_was_issued_at_once(start_service, broker_uri,
                                                                                         watch, rpc):
-    start_service(LicensingService, max_workers=1)  # in the order published: the enterprise is known first
+    container = start_service(LicensingService, max_workers=1)  # in the order published: the enterprise is known first
     watcher = watch(*OUTCOMES)
     uscc = make_uscc("330402", 104)
     publish(broker_uri, registered(uscc, "R4"))
     publish(broker_uri, licensing("L8", uscc, ["药品零售", "第二类医疗器械销售", "粮食收购"], []))
     waiting = outcome(watcher, "L8")
     assert waiting.data["status"] == "awaiting_review"
-    [filing] = waiting.data["outputs"]["permits"]
-    assert filing["name"] == "粮食收购备案"
+    # 一业一证, each part on its own: the device filing is issued in the pharmacy's permit at once
+    at_once = {p["name"]: p for p in waiting.data["outputs"]["permits"]}
+    assert set(at_once) == {"粮食收购备案", "药店行业综合许可证"}
+    filing, device = at_once["粮食收购备案"], at_once["药店行业综合许可证"]
+    assert device["items"] == ["第二类医疗器械销售"]
+    [waits] = waiting.data["outputs"]["awaiting_review"]
+    assert waits["items"] == ["药品零售"] and [p["code"] for p in waits["parts"]] == ["drug_retail"]
     [review] = StaffRpc(rpc, "licensing").reviews(case_id="L8")["items"]
     assert [r["code"] for r in review["reasons"]] == ["approval_required"]
     StaffRpc(rpc, "licensing").decide(review["review_id"], {"decision": "approve"}, "department:staff")
@@ -157,7 +162,51 @@ def test_what_waits_for_staff_is_issued_on_their_approval_beside_what_was_issued
     assert by_name["粮食收购备案"]["permit_number"] == filing["permit_number"]  # not issued twice
     pharmacy = by_name["药店行业综合许可证"]
     assert pharmacy["mode"] == "approval" and pharmacy["comprehensive"] and pharmacy["check_due"] is None
+    assert pharmacy["items"] == ["药品零售", "第二类医疗器械销售"]  # 换发: one permit covering every part
+    assert pharmacy["permit_number"] != device["permit_number"]
     assert issued.data["outputs"]["awaiting_review"] == []
+    engine = create_engine(container.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        assert connection.execute(select(permits.c.status).where(
+            permits.c.permit_number == device["permit_number"])).scalar() == "superseded"
+
+
+def test_a_refused_part_is_refused_with_its_reasons_and_what_was_issued_stands(start_service, broker_uri,
+                                                                             watch, rpc):
+    container = start_service(LicensingService, max_workers=1)
+    watcher = watch(*OUTCOMES)
+    uscc = make_uscc("330402", 106)
+    publish(broker_uri, registered(uscc, "R6"))
+    publish(broker_uri, licensing("L10", uscc, ["药品零售", "第二类医疗器械销售"], []))
+    assert outcome(watcher, "L10").data["status"] == "awaiting_review"
+    [review] = StaffRpc(rpc, "licensing").reviews(case_id="L10")["items"]
+    reasons = [{"code": "premises_unsuitable", "message": "经营场所不符合药品零售条件", "field": None}]
+    StaffRpc(rpc, "licensing").decide(review["review_id"], {"decision": "refuse", "reasons": reasons}, "department:staff")
+    [decided] = watcher.wait_for(lambda e: e.case_id == "L10" and e.event_type == "licensing.licences_issued")
+    assert decided.data["status"] == "completed" and decided.data["reasons"] == reasons
+    assert decided.data["decided_by"] == "department:staff"
+    [device] = decided.data["outputs"]["permits"]
+    assert device["items"] == ["第二类医疗器械销售"] and device["status"] == "valid"
+    [refused] = decided.data["outputs"]["refused"]
+    assert refused["items"] == ["药品零售"] and refused["reasons"] == reasons
+    engine = create_engine(container.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        assert connection.execute(select(permits.c.status).where(permits.c.case_id == "L10")).scalars().all() == [
+            "valid"]
+
+
+def test_a_refusal_with_nothing_issued_rejects_the_step(start_service, broker_uri, watch, rpc):
+    start_service(LicensingService, max_workers=1)
+    watcher = watch(*OUTCOMES)
+    uscc = make_uscc("330402", 107)
+    publish(broker_uri, registered(uscc, "R7"))
+    publish(broker_uri, licensing("L11", uscc, ["药品零售"], []))
+    assert outcome(watcher, "L11").data["status"] == "awaiting_review"
+    [review] = StaffRpc(rpc, "licensing").reviews(case_id="L11")["items"]
+    reasons = [{"code": "premises_unsuitable", "message": "经营场所不符合药品零售条件", "field": None}]
+    StaffRpc(rpc, "licensing").decide(review["review_id"], {"decision": "refuse", "reasons": reasons}, "department:staff")
+    [refused] = watcher.wait_for(lambda e: e.case_id == "L11" and e.event_type == "licensing.licensing_refused")
+    assert refused.data["reasons"] == reasons
 
 
 def test_a_withdrawn_case_ends_the_permits_it_was_issued(start_service, broker_uri, watch):

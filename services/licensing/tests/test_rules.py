@@ -48,11 +48,17 @@ def test_approval_mode_waits_for_staff_with_its_reason():
     assert reason.code == "approval_required" and reason.field == "application.business_scope.0"
 
 
-def test_a_commitment_not_signed_for_every_item_falls_back_to_review():
+def test_a_commitment_not_signed_for_every_item_falls_back_to_review_for_that_part_only():
     decision = rules.decide(CURRENT, RESTAURANT, ["餐饮服务", "酒类经营"])
-    assert decision.issue == []
-    [grant] = decision.review  # one industry, one decision: the whole comprehensive permit waits
-    assert grant.comprehensive and grant.needs_review
+    # 一业一证, each part on its own: the signed liquor part is issued now, in the industry's permit
+    [issued] = decision.issue
+    assert issued.name == "饭店行业综合许可证" and issued.comprehensive and issued.items == ("酒类经营",)
+    assert [p.permit.code for p in issued.parts] == ["liquor_retail"] and issued.mode == PermitMode.commitment
+    [grant] = decision.review
+    assert grant.comprehensive and grant.needs_review and grant.items == ("餐饮服务", "食品销售")
+    assert [p.permit.code for p in grant.parts] == ["food_business"]
+    # approved, the permit is issued again covering every part
+    assert grant.whole.items == ("餐饮服务", "食品销售", "酒类经营") and len(grant.whole.parts) == 2
     [reason] = decision.reasons
     assert reason.code == "commitment_missing" and "食品销售" in reason.message
     assert reason.field == "application.business_scope.2"
@@ -63,12 +69,17 @@ def test_a_past_false_promise_bars_commitment():
     assert decision.issue == [] and [r.code for r in decision.reasons] == ["commitment_barred"]
 
 
-def test_an_industry_with_an_approval_permit_waits_whole_and_cancelled_parts_need_nothing():
+def test_an_approval_part_does_not_hold_back_the_others_and_cancelled_parts_need_nothing():
     decision = rules.decide(CURRENT, ["药品零售", "第二类医疗器械销售"], [])
+    [issued] = decision.issue
+    assert issued.name == "药店行业综合许可证" and issued.items == ("第二类医疗器械销售",)
+    assert {p.permit.code: p.mode for p in issued.parts} == {"medical_device_class2": PermitMode.filing}
     [grant] = decision.review
-    assert grant.name == "药店行业综合许可证" and grant.items == ("药品零售", "第二类医疗器械销售")
-    assert {p.permit.code: p.mode for p in grant.parts} == {"drug_retail": PermitMode.approval,
-                                                            "medical_device_class2": PermitMode.filing}
+    assert grant.name == "药店行业综合许可证" and grant.items == ("药品零售",)
+    assert {p.permit.code: p.mode for p in grant.parts} == {"drug_retail": PermitMode.approval}
+    assert {p.permit.code: p.mode for p in grant.whole.parts} == {"drug_retail": PermitMode.approval,
+                                                                  "medical_device_class2": PermitMode.filing}
+    assert grant.whole.items == ("药品零售", "第二类医疗器械销售")
     assert [p.code for p, _ in decision.not_required] == ["drug_retail_preparation"]
 
 

@@ -2,62 +2,110 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from yjs_contracts import catalogue
 from yjs_contracts.api import EstablishmentApplication, LicensingApplication
 from yjs_contracts.events import (EnterpriseRegistered, LicencesIssued, LicencesRevoked, PermitAwaitingReview,
-                                  PermitNotRequired, StepReport, step_report)
+                                  PermitNotRequired, PermitRefused, StepReport, step_report)
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
 from . import permits, register, rules
 
 
-def issue(work: StepWork) -> StepReport:
-    """行业准营: every permit the scope needs, each by its mode, an industry's as one comprehensive
-    permit. In 企业开办 the enterprise is the one registration just registered (材料共享); on its
-    own the matter is for an enterprise registration has announced and not struck off."""
+@dataclass(frozen=True)
+class Request:
+    """What a case asks licensing for, and for which enterprise, whichever matter it came in."""
+
+    version: str
+    edition: catalogue.Catalogue
+    uscc: str
+    division: str
+    scope: list[str]
+    commitments: list[str]
+    scope_field: str
+
+
+def request_of(work: StepWork) -> Request:
     version = register.catalogue_version(work.uow, work.case_id, work.matter)
     edition = catalogue.edition(version)
     if work.matter == "establishment":
         app = EstablishmentApplication.model_validate(work.application)
         enterprise = EnterpriseRegistered.model_validate(work.facts["registration.establish"])
-        uscc, division = enterprise.uscc, app.enterprise.domicile.division_code
-        scope, commitments = app.enterprise.business_scope, app.commitments
-        scope_field = "application.enterprise.business_scope"
-    else:
-        app = LicensingApplication.model_validate(work.application)
-        uscc, division = app.uscc, app.uscc[2:8]  # the registering division, inside the code itself
-        scope, commitments = app.business_scope, app.commitments
-        scope_field = "application.business_scope"
-        refused = (rules.enterprise_reasons(uscc, register.enterprise_status(work.session, uscc))
-                   + rules.unknown_item_reasons(edition, scope, scope_field))
-        if refused:
-            return step_report(work.step, StepStatus.rejected, reasons=refused)
-    barred = permits.false_commitment_on_record(work.session, uscc)
-    decision = rules.decide(edition, scope, commitments, barred, scope_field)
-    now = datetime.now(timezone.utc)
-    if work.approved:
-        # staff approved what waited for them; what was issued at once stays as it was
-        issued = permits.of_case(work.session, work.case_id)
-        issued += [permits.issue(work.uow, work.case_id, uscc, division, grant, now) for grant in decision.review]
-        waiting = []
-    else:
-        issued = [permits.issue(work.uow, work.case_id, uscc, division, grant, now) for grant in decision.issue]
-        waiting = decision.review
-    outputs = LicencesIssued(
-        uscc=uscc, catalogue_version=version, permits=issued,
+        return Request(version, edition, enterprise.uscc, app.enterprise.domicile.division_code,
+                       app.enterprise.business_scope, app.commitments, "application.enterprise.business_scope")
+    app = LicensingApplication.model_validate(work.application)
+    # the registering division is inside the code itself
+    return Request(version, edition, app.uscc, app.uscc[2:8], app.business_scope, app.commitments,
+                   "application.business_scope")
+
+
+def _decision(work: StepWork, request: Request) -> rules.Decision:
+    barred = permits.false_commitment_on_record(work.session, request.uscc)
+    return rules.decide(request.edition, request.scope, request.commitments, barred, request.scope_field)
+
+
+def _outputs(request: Request, decision: rules.Decision, issued, waiting=(), refused=()) -> LicencesIssued:
+    return LicencesIssued(
+        uscc=request.uscc, catalogue_version=request.version, permits=issued,
         not_required=[PermitNotRequired(code=p.code, name=p.name, items=list(items))
                       for p, items in decision.not_required],
-        awaiting_review=[PermitAwaitingReview(name=g.name, items=list(g.items), comprehensive=g.comprehensive,
-                                              industry=g.industry.code if g.industry else None,
-                                              parts=permits.parts_of(g)) for g in waiting])
-    report_outputs = outputs.model_dump(mode="json")
-    register.record_outputs(work.uow, work.case_id, uscc, report_outputs)
+        awaiting_review=[PermitAwaitingReview(**_described(g)) for g in waiting], refused=list(refused))
+
+
+def _described(grant: rules.Grant) -> dict:
+    return dict(name=grant.name, items=list(grant.items), comprehensive=grant.comprehensive,
+                industry=grant.industry.code if grant.industry else None, parts=permits.parts_of(grant))
+
+
+def issue(work: StepWork) -> StepReport:
+    """行业准营: every permit the scope needs, each by its mode, an industry's as one comprehensive
+    permit. In 企业开办 the enterprise is the one registration just registered (材料共享); on its
+    own the matter is for an enterprise registration has announced and not struck off."""
+    request = request_of(work)
+    if work.matter != "establishment":
+        refused = (rules.enterprise_reasons(request.uscc, register.enterprise_status(work.session, request.uscc))
+                   + rules.unknown_item_reasons(request.edition, request.scope, request.scope_field))
+        if refused:
+            return step_report(work.step, StepStatus.rejected, reasons=refused)
+    decision = _decision(work, request)
+    now = datetime.now(timezone.utc)
+    if work.approved:
+        # staff approved what waited for them; what was issued at once stays, except that an
+        # industry's comprehensive permit is issued again covering the approved parts too (换发)
+        for grant in decision.review:
+            if grant.whole is not None:
+                permits.supersede(work.uow, work.case_id, grant.whole.industry.code, now)
+            permits.issue(work.uow, work.case_id, request.uscc, request.division, grant.whole or grant, now)
+        issued = permits.of_case(work.session, work.case_id, valid_only=True)
+        waiting = []
+    else:
+        issued = [permits.issue(work.uow, work.case_id, request.uscc, request.division, grant, now)
+                  for grant in decision.issue]
+        waiting = decision.review
+    report_outputs = _outputs(request, decision, issued, waiting).model_dump(mode="json")
+    register.record_outputs(work.uow, work.case_id, request.uscc, report_outputs)
     # staff decide what waits for them (人工审核), and the step runs again with their approval
     status = StepStatus.awaiting_review if waiting else StepStatus.completed
     return step_report(work.step, status, report_outputs, reasons=[] if work.approved else decision.reasons)
+
+
+def refuse(work: StepWork) -> StepReport | None:
+    """Staff refused what waited for them. The permits issued at once stand (一业一证: each part
+    is decided on its own): the step took effect in part, the refused permits listed with the
+    staff's reasons. Nothing issued: None, an ordinary refusal."""
+    issued = permits.of_case(work.session, work.case_id, valid_only=True)
+    if not issued:
+        return None
+    request = request_of(work)
+    decision = _decision(work, request)
+    reasons = list(work.review.reasons) if work.review else []
+    refused = [PermitRefused(**_described(g), reasons=reasons) for g in decision.review]
+    report_outputs = _outputs(request, decision, issued, refused=refused).model_dump(mode="json")
+    register.record_outputs(work.uow, work.case_id, request.uscc, report_outputs)
+    return step_report(work.step, StepStatus.completed, report_outputs, reasons=reasons)
 
 
 def withdraw(work: StepWork) -> None:
@@ -81,3 +129,5 @@ UNDO_REASONS = {"withdrawn": "申请人撤回申请", "refused": "部门审查�
 
 PERFORMERS = {"licensing.issue": issue, "licensing.revoke": revoke}
 COMPENSATORS = {"licensing.issue": withdraw}
+#: what a staff refusal means where a step may take effect in part
+REFUSERS = {"licensing.issue": refuse}

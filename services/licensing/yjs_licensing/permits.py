@@ -41,10 +41,20 @@ def issue(uow: UnitOfWork, case_id: str, uscc: str, division: str, grant: rules.
     return issued
 
 
-def of_case(session, case_id: str) -> list[IssuedPermit]:
-    rows = session.execute(select(permits).where(permits.c.case_id == case_id)
-                           .order_by(permits.c.issued_at, permits.c.permit_number)).mappings().all()
+def of_case(session, case_id: str, valid_only: bool = False) -> list[IssuedPermit]:
+    query = select(permits).where(permits.c.case_id == case_id)
+    if valid_only:
+        query = query.where(permits.c.status == "valid")
+    rows = session.execute(query.order_by(permits.c.issued_at, permits.c.permit_number)).mappings().all()
     return [IssuedPermit.model_validate(dict(row)) for row in rows]
+
+
+def supersede(uow: UnitOfWork, case_id: str, industry: str, now: datetime) -> None:
+    """换发: the case's comprehensive permit of an industry, issued before staff approved its other
+    parts, gives way to one covering every part."""
+    uow.session.execute(update(permits).where(
+        (permits.c.case_id == case_id) & (permits.c.industry == industry) & (permits.c.status == "valid")).values(
+        status="superseded", revoked_at=now, revocation_reason="换发：综合许可证覆盖经审批的全部事项"))
 
 
 def parts_of(grant: rules.Grant) -> list[PermitPart]:

@@ -7,8 +7,11 @@ functions over the catalogue edition a case was planned with: a scope in, a deci
   covers, with a post-issuance check due; without a signature, or for an applicant with a past
   false promise on record, the permit is decided by staff like an approval.
 - 优化审批服务: decided by staff.
-- 一业一证: the items of an industry present in the scope get ONE comprehensive permit; it is
-  one decision, so if any of its permits needs staff the whole permit waits for them.
+- 一业一证: the items of an industry present in the scope get ONE comprehensive permit, each of
+  its parts decided on its own: the parts that need no staff are issued at once (the permit
+  says which items it covers) and a part sent to staff does not hold them back. Approved, the
+  permit is issued again covering every part; refused, the refused part is listed with its
+  reasons and what was issued stands.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Grant:
     items: tuple[str, ...]
     parts: tuple[Part, ...]
     industry: Industry | None = None
+    #: for a comprehensive permit's parts sent to staff: the whole permit, issued once approved
+    whole: "Grant | None" = None
 
     @property
     def comprehensive(self) -> bool:
@@ -157,13 +162,24 @@ def _add(decision: Decision, name: str, items: list[str], needs: dict[str, list[
         part, why = _part(edition.permits[code], tuple(part_items), signed, barred, scope, scope_field)
         parts.append(part)
         reasons += why
-    covered = tuple(item for item in items if any(item in p.items for p in parts))
-    grant = Grant(name, covered, tuple(parts), industry)
-    if grant.needs_review:
-        decision.review.append(grant)
-        decision.reasons += reasons
-    else:
+    grant = _grant(name, items, parts, industry)
+    if not grant.needs_review:
         decision.issue.append(grant)
+        return
+    decision.reasons += reasons
+    at_once = [p for p in parts if p.mode != PermitMode.approval]
+    if industry is None or not at_once:
+        decision.review.append(grant)
+        return
+    # 一业一证, each part on its own: what needs no staff is issued now
+    decision.issue.append(_grant(name, items, at_once, industry))
+    decision.review.append(_grant(name, items, [p for p in parts if p.mode == PermitMode.approval], industry, grant))
+
+
+def _grant(name: str, items: list[str], parts: list[Part], industry: Industry | None,
+           whole: Grant | None = None) -> Grant:
+    covered = tuple(item for item in items if any(item in p.items for p in parts))
+    return Grant(name, covered, tuple(parts), industry, whole)
 
 
 def permit_number(prefix: str, division: str, serial: int) -> str:

@@ -10,13 +10,13 @@ from yjs_kit.uow import Database
 
 from . import permits, register
 from .models import metadata
-from .performers import COMPENSATORS, PERFORMERS
+from .performers import COMPENSATORS, PERFORMERS, REFUSERS
 
 
 class LicensingService(DepartmentRpc):
     name = "licensing"
     db = Database(metadata)
-    steps = StepTracker(PERFORMERS, COMPENSATORS)
+    steps = StepTracker(PERFORMERS, COMPENSATORS, REFUSERS)
     metrics = MetricsServer()
 
     @consume_events(department_event_types("licensing") | {"registration.enterprise_registered",
