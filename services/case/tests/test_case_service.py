@@ -149,20 +149,20 @@ def test_a_refused_permit_leaves_the_registered_company_partly_done(start_servic
     watcher = watch("case.completed")
     body = {"matter": "establishment", "application": samples.establishment_application(
         "明远", seals=(), bank_account=False, scope=("软件开发", "药品零售"))}
-    case_id = rpc("case").submit("alice", body)["case_id"]
+    case_id = CaseRpc(rpc).submit("alice", body)["case_id"]
     registered, taxpayer, invoices = reports(case_id, 7)
     reason = {"code": "premises_unsuitable", "message": "经营场所不符合药品零售条件", "field": None}
     refused = new_event("licensing.licensing_refused",
                         step_report("licensing.issue", StepStatus.rejected, reasons=[reason]), case_id=case_id)
     publish(broker_uri, registered, refused)
     record = wait_for(lambda: (lambda r: r if r["steps"][-1]["status"] == "rejected" else None)(
-        rpc("case").get_case(case_id)), what="the refusal folded")
+        CaseRpc(rpc).get_case(case_id)), what="the refusal folded")
     assert record["status"] == "in_progress"  # the taxpayer's steps do not wait for the permit
     assert [s["status"] for s in record["steps"]] == ["completed", "in_progress", "pending", "rejected"]
     publish(broker_uri, taxpayer, invoices)
     [done] = watcher.wait_for()
     assert done.case_id == case_id and done.data["status"] == "partially_completed"
-    record = rpc("case").get_case(case_id)
+    record = CaseRpc(rpc).get_case(case_id)
     assert record["status"] == "partially_completed" and record["finished_at"]
     assert record["outputs"]["uscc"] == make_uscc("330402", 7) and "licences" not in record["outputs"]
     assert record["outputs"]["tax"]["invoices"]["invoice_types"] == ["ordinary"]
