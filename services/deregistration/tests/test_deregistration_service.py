@@ -2,7 +2,7 @@
 its eligibility decision, notices that end by a timer (once, with two replicas), objections,
 the liquidation report, and a case that ends otherwise."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import eventlet
 
@@ -17,10 +17,10 @@ from yjs_contracts.events import (CaseFinished, CaseSubmitted, CaseWithdrawn, En
 from yjs_contracts.steps import StepStatus
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
-from yjs_deregistration.models import deregistrations, enterprises, metadata, notices, tax_arrears
-from yjs_deregistration.notices import end_due_notices
+from yjs_deregistration.models import enterprises, metadata, notices, tax_arrears
+from yjs_deregistration.notices import end_notice
+from yjs_kit.department import find_tracker
 from yjs_kit.db import make_engine
-from yjs_kit.migrations import upgrade
 from yjs_kit.uow import UnitOfWork
 from yjs_deregistration.service import DeregistrationService
 from yjs_kit.testing import applicant_token, case_submitted, publish, wait_for
@@ -239,27 +239,28 @@ def test_two_replicas_end_each_notice_once(start_service, broker_uri, watch, dat
     assert sorted(ended) == sorted(f"M{n}" for n in range(10))
 
 
-def test_a_replica_that_looks_while_another_ends_a_notice_leaves_it_alone(database_factory):
+def test_a_replica_that_looks_while_another_ends_a_notice_leaves_it_alone(start_service, broker_uri, watch,
+                                                                         monkeypatch):
     """The race forced: the first replica has ended the notice and not yet committed when the
-    second looks for due notices; the second must neither end it again nor wait to."""
-    url = database_factory()
-    upgrade("deregistration", url)
+    second comes to end it too; the second waits for the case's lock and then leaves it alone."""
+    monkeypatch.setenv("NOTICE_PERIOD_SECONDS", "600")  # its own timer never finds it due
+    container = start_service(DeregistrationService)
+    watcher = watch(*ALL)
+    uscc = known_enterprise(container, broker_uri, 77)
+    publish(broker_uri, submitted("N1", application(uscc)))
+    [running] = of(watcher, "N1", UPDATED)
+    notice_id = running.data["outputs"]["notice_id"]
+    tracker = find_tracker(container)
     now = datetime.now(timezone.utc)
+    url = container.config["DATABASE_URL"]
     engine = make_engine(url)  # green psycopg2: a replica waiting on a lock does not stop the test
     probe = create_engine(url, poolclass=NullPool)
     try:
-        with engine.begin() as connection:
-            connection.execute(deregistrations.insert().values(
-                case_id="N1", uscc=make_uscc("330402", 77), route="simple", status="in_progress", reasons=[],
-                liquidation_group={}, applied_at=now - timedelta(days=21)))
-            connection.execute(notices.insert().values(
-                notice_id="GS1", case_id="N1", uscc=make_uscc("330402", 77), enterprise_name="嘉兴77号有限公司",
-                route="simple", status="running", starts_at=now - timedelta(days=20), ends_at=now - timedelta(seconds=1)))
         sessions = sessionmaker(bind=engine)
         first, second = sessions(), sessions()
         try:
-            ended_first = end_due_notices(UnitOfWork(first, metadata), now)  # the notice's row held, uncommitted
-            other = eventlet.spawn(end_due_notices, UnitOfWork(second, metadata), now)
+            ended_first = end_notice(UnitOfWork(first, metadata), tracker, notice_id, now)  # held, uncommitted
+            other = eventlet.spawn(end_notice, UnitOfWork(second, metadata), tracker, notice_id, now)
 
             def looked_or_blocked():
                 if other.dead:
@@ -275,11 +276,12 @@ def test_a_replica_that_looks_while_another_ends_a_notice_leaves_it_alone(databa
         finally:
             first.close()
             second.close()
-        assert ended_first == ["GS1"] and ended_second == []
+        assert ended_first == notice_id and ended_second is None
         with probe.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM kit_outbox WHERE routing_key = 'notice_period_ended'")
                                       ).scalar_one() == 1
-            assert connection.execute(select(notices.c.status)).scalars().all() == ["ended"]
+            assert connection.execute(select(notices.c.status).where(notices.c.notice_id == notice_id)
+                                      ).scalars().all() == ["ended"]
     finally:
         probe.dispose()
         engine.dispose()
