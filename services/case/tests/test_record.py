@@ -85,11 +85,15 @@ def test_the_case_says_what_was_refused_and_why():
 
 
 def test_a_refusal_outranks_a_wait_for_the_applicant_and_a_cancelled_step():
-    assert record.case_status("in_progress", ["completed", "awaiting_applicant", "rejected", "cancelled"]) == "rejected"
-    assert record.case_status("in_progress", ["rejected", "awaiting_applicant"]) == "rejected"
-    assert record.case_status("in_progress", ["completed", "cancelled", "awaiting_applicant"]) == "awaiting_applicant"
-    assert record.case_status("in_progress", ["completed", "cancelled"]) == "in_progress"
-    assert record.case_status("awaiting_applicant", ["completed", "rejected"]) == "rejected"
+    def status(current, *statuses, essential=""):
+        return record.case_status(current, {f"s{n}": s for n, s in enumerate(statuses)}, essential)
+
+    assert status("in_progress", "completed", "awaiting_applicant", "rejected", "cancelled") == "rejected"
+    assert status("in_progress", "rejected", "awaiting_applicant") == "rejected"
+    assert status("in_progress", "completed", "awaiting_applicant", "rejected", essential="s2") == "rejected"
+    assert status("in_progress", "completed", "cancelled", "awaiting_applicant") == "awaiting_applicant"
+    assert status("in_progress", "completed", "awaiting_applicant", essential="s0") == "awaiting_applicant"
+    assert status("awaiting_applicant", "completed", "rejected") == "rejected"
 
 
 def test_outputs_are_gathered_at_their_places():
