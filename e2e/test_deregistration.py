@@ -205,8 +205,9 @@ def test_the_general_route_files_the_group_runs_the_creditor_notice_and_waits_fo
     order = kinds(record)
     assert order.index("deregistration.notice_period_ended") < order.index("deregistration.liquidation_report_accepted") \
         < order.index("registration.enterprise_deregistered")
-    assert system.query("deregistration", "SELECT route, status FROM deregistrations WHERE case_id = :c",
-                        c=case_id) == [("general", "completed")]
+    # the department closes its own file when it hears case.completed, after the record is final
+    wait_for(lambda: system.query("deregistration", "SELECT route, status FROM deregistrations WHERE case_id = :c",
+                                  c=case_id) == [("general", "completed")], what="the deregistration file closed")
 
 
 def test_a_notice_running_while_deregistration_restarts_still_ends_once(system, fresh_application):

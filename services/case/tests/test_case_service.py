@@ -11,7 +11,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import CaseRpc, applicant_token, operator_token, publish, wait_for, wait_until_consumed
+from yjs_kit.testing import CaseRpc, applicant_token, operator_token, publish, wait_for, wait_for_lock_waiters, wait_until_consumed
 
 OPERATOR = operator_token()
 
@@ -77,10 +77,7 @@ def test_two_submits_with_one_key_at_the_same_moment_open_one_case(start_service
             holder.commit()
             holder.execute(text("UPDATE kit_counters SET value = value WHERE name = :n"), {"n": counter})  # held
             first, second = (rpc("case", applicant_token("alice")).submit.call_async("alice", BARE, "double-click") for _ in range(2))
-            with engine.connect() as probe:
-                wait_for(lambda: probe.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")).scalar_one() == 2, what="both submits waiting on the counter")
+            wait_for_lock_waiters(url, 2, what="both submits waiting on the counter")
             holder.rollback()
         answers = [first.result(), second.result()]
     finally:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 
+import eventlet.patcher
+from eventlet.hubs import notify_opened, trampoline
+from psycopg2 import OperationalError, extensions
 from sqlalchemy import Engine, create_engine, event, text
 
 
@@ -31,18 +34,39 @@ def make_engine(url: str, pool_size: int = 4) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    # eventlet: make psycopg2 yield to other green threads while it waits on the server
-    try:
-        from psycogreen.eventlet import patch_psycopg
-        import eventlet.patcher
-
-        if eventlet.patcher.is_monkey_patched("socket"):
-            patch_psycopg()
-    except ImportError:  # pragma: no cover
-        pass
+    if _monkey_patched():
+        extensions.set_wait_callback(green_wait)
     # no pre-ping: it costs a round trip per checkout; a connection that died fails its
     # handler, which is retried on a fresh one
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30, pool_recycle=1800)
+
+
+def _monkey_patched() -> bool:
+    return eventlet.patcher.is_monkey_patched("socket")
+
+
+def green_wait(conn, timeout=-1):
+    """psycopg2's wait callback under eventlet: wait on the server by yielding to other green
+    threads (as psycogreen's does), and tell the hub of each socket libpq opens while it
+    connects. libpq closes and opens its sockets behind eventlet's back, so a number reused
+    from a socket that went silently would meet a stale listener ("Second simultaneous
+    read"); a number just returned by the OS cannot be anyone else's, so its old listeners go."""
+    connecting = conn.status not in (extensions.STATUS_READY, extensions.STATUS_BEGIN, extensions.STATUS_PREPARED)
+    announced = None
+    while True:
+        state = conn.poll()
+        if state == extensions.POLL_OK:
+            return
+        fileno = conn.fileno()
+        if connecting and fileno != announced:
+            notify_opened(fileno)
+            announced = fileno
+        if state == extensions.POLL_READ:
+            trampoline(fileno, read=True)
+        elif state == extensions.POLL_WRITE:
+            trampoline(fileno, write=True)
+        else:
+            raise OperationalError(f"Bad result from poll: {state!r}")
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -216,6 +216,27 @@ def wait_for_row(database_url: str, statement, holds: Callable[[dict], object] =
         engine.dispose()
 
 
+def wait_for_lock_waiters(database_url: str, count: int, timeout: float = 15.0, what: str = "sessions waiting on a lock",
+                          wait_event: str | None = None) -> None:
+    """Wait until `count` sessions of this database wait on a heavyweight lock (an advisory one
+    when `wait_event="advisory"`). Each look is a new transaction: PostgreSQL reads
+    pg_stat_activity once per transaction, so a look repeated inside one sees nothing change."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    query = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+             + (" AND wait_event = :event" if wait_event else ""))
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        def waiting() -> bool:
+            with engine.connect() as connection:
+                return connection.execute(text(query), {"event": wait_event}).scalar_one() == count
+
+        wait_for(waiting, timeout=timeout, what=what)
+    finally:
+        engine.dispose()
+
+
 def publish(amqp_uri: str, *events) -> None:
     """Publish envelopes as their producers would (confirmed, persistent)."""
     import json

@@ -7,7 +7,7 @@ from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import step_report
-from yjs_kit.testing import publish, wait_for, wait_for_row, wait_until_consumed
+from yjs_kit.testing import publish, wait_for, wait_for_lock_waiters, wait_for_row, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
 from yjs_contracts.steps import StepStatus
 from yjs_registration.models import enterprises, metadata
@@ -67,13 +67,11 @@ def test_two_cases_after_one_name_at_the_same_moment_one_is_registered(start_ser
     application = samples.establishment_application("同时", seals=(), bank_account=False)
     engine = create_engine(url, poolclass=NullPool)
     try:
-        with engine.connect() as holder, engine.connect() as probe:
+        with engine.connect() as holder:
             holder.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
                            {"k": f"enterprise-name:{application['enterprise']['name']}"})
             publish(broker_uri, submitted("S1", application), submitted("S2", application))
-            wait_for(lambda: probe.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'"
-            )).scalar_one() == 2, what="both cases waiting for the name")
+            wait_for_lock_waiters(url, 2, wait_event="advisory", what="both cases waiting for the name")
             holder.rollback()
     finally:
         engine.dispose()

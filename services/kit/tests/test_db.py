@@ -1,0 +1,34 @@
+"""The kit's engine under eventlet, on the real PostgreSQL."""
+
+import os
+
+import eventlet
+from eventlet.hubs import IOClosed, trampoline
+from sqlalchemy import text
+from yjs_kit.db import make_engine
+
+
+def test_a_socket_number_reused_after_a_silent_close_does_not_meet_the_old_listener(database_factory):
+    """A green thread left waiting on a descriptor that was closed behind eventlet's back (as
+    libpq closes its sockets) must not stop the next connection given that number."""
+    url = database_factory()
+    reader, writer = os.pipe()
+
+    def wait_on_reader():  # as a green socket's reader waits, and is told when its socket is gone
+        try:
+            trampoline(reader, read=True)
+        except IOClosed as closed:
+            return closed
+
+    stuck = eventlet.spawn(wait_on_reader)
+    eventlet.sleep(0)  # it is listening now
+    os.close(writer)
+    os.close(reader)  # silently: the hub still holds the listener
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection.fileno() == reader  # the number came back
+            assert connection.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        engine.dispose()
+    assert isinstance(stuck.wait(), IOClosed)  # the forgotten waiter is told, not left forever
