@@ -83,8 +83,13 @@ def database_unavailable(url: str) -> Iterator[None]:
     try:
         with engine.connect() as connection:
             connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                               {"n": name})
+
+            def cut() -> bool:  # a connection that was starting as the door closed gets in: cut it too
+                return connection.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                               " WHERE datname = :n"), {"n": name}).scalar_one() == 0
+
+            cut()
+            wait_for(cut, timeout=10, interval=0.1, what=f"no connection left to {name}")
         yield
     finally:
         with engine.connect() as connection:
