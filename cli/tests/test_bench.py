@@ -3,6 +3,7 @@ finishing, a report with every section. No assertion about time: the numbers are
 
 from __future__ import annotations
 
+import json
 import re
 
 from yjs_cli.bench_measure import counter_delta, percentile
@@ -18,8 +19,8 @@ def row(report: str, measure: str) -> str:
 
 
 def test_a_closed_loop_on_postgres_completes_every_case_and_reports_it(tmp_path, capsys):
-    output = tmp_path / "bench.md"
-    assert main(["bench", "-n", "20", "--concurrency", "5", "--output", str(output)]) == 0
+    output, headline = tmp_path / "bench.md", tmp_path / "bench.json"
+    assert main(["bench", "-n", "20", "--concurrency", "5", "--output", str(output), "--json", str(headline)]) == 0
     report = output.read_text(encoding="utf-8")
     assert report in capsys.readouterr().out
     for section in SECTIONS:
@@ -36,6 +37,21 @@ def test_a_closed_loop_on_postgres_completes_every_case_and_reports_it(tmp_path,
     assert "| confirms per batch of 100 |" in report and "| confirm each message |" in report
     assert "of the broker's ceiling" in report
     assert "PostgreSQL (backends of the bench databases)" in report
+    # the headline numbers, as the report has them
+    summary = json.loads(headline.read_text(encoding="utf-8"))
+    assert (summary["cases"], summary["completed"]) == (20, 20)
+    for key, measure in (("cases_per_second", "**cases completed per second**"),
+                         ("deliveries_per_case", "event deliveries per case (consumed by the services)"),
+                         ("sql_statements_per_case", "SQL statements per case (all services, counted by their engines)")):
+        assert abs(summary[key] - float(row(report, measure))) <= 0.051, key  # the report rounds to fewer digits
+    assert summary["sql_statements_per_case"] > 10  # every case is several transactions in five services
+    latency = summary["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
+    assert 0 < summary["services_cpu_ms_per_case"] < summary["cpu_ms_per_case"]
+    reported = re.search(r"the client used (\d+) CPU ms per case", report)
+    assert reported and abs(int(reported.group(1)) - summary["cpu_ms_per_case"]) <= 1
+    assert summary["broker_ceiling_msgs_per_second"] > 0
+    assert 0 <= summary["machine_busy_elsewhere_percent"] <= 100
 
 
 def test_an_open_loop_on_sqlite_completes_every_case(tmp_path):

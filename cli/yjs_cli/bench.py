@@ -13,6 +13,7 @@ settings; YJS_BENCH_REPLICAS="tax=2,case=2" runs replicas; YJS_BENCH_WARMUP the 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -195,6 +196,7 @@ class BenchResult:
     machine_cpu: tuple[float, float] = (0.0, 0.0)
     ceilings: list[CeilingRun] = field(default_factory=list)
     postgres: dict[str, float] = field(default_factory=dict)  # pg_stat_database counters per case
+    statements: float = 0.0  # SQL statements the services sent in the measured window
     others: list[tuple[str, float]] = field(default_factory=list)  # the busiest processes not the bench's
     notes: list[str] = field(default_factory=list)
 
@@ -251,6 +253,43 @@ class BenchResult:
     @property
     def message_rate(self) -> float:
         return (self.total_published + self.total_delivered) / self.window if self.window else 0.0
+
+    @property
+    def service_cpu(self) -> float:
+        return sum(u.cpu for u in self.usage if u.name.split("#")[0] in SERVICES)
+
+    @property
+    def others_cpu(self) -> float:
+        """CPU seconds the machine spent on processes that are not the bench's."""
+        return max(self.machine_cpu[0] - sum(u.cpu for u in self.usage), 0.0)
+
+    @property
+    def bench_cpu(self) -> float:
+        """The services, their databases, the broker and the client."""
+        return self.machine_cpu[0] - self.others_cpu
+
+    def summary(self) -> dict:
+        """The headline numbers, for `--json`: what runs are compared by."""
+        n = max(len(self.accepted), 1)
+        latencies = self.latencies
+
+        def ms(seconds: float | None) -> float | None:
+            return None if seconds is None or math.isnan(seconds) else round(seconds * 1000, 1)
+
+        ceiling = self.ceilings[0].operations_rate if self.ceilings else None
+        available = self.machine_cpu[1]
+        return {
+            "cases": self.cases, "completed": self.completed,
+            "cases_per_second": round(self.throughput, 2),
+            "latency_ms": {"p50": ms(percentile(latencies, 50)), "p95": ms(percentile(latencies, 95)),
+                           "p99": ms(percentile(latencies, 99)), "max": ms(max(latencies) if latencies else None)},
+            "cpu_ms_per_case": round(self.bench_cpu / n * 1000, 1),
+            "services_cpu_ms_per_case": round(self.service_cpu / n * 1000, 1),
+            "sql_statements_per_case": round(self.statements / n, 1),
+            "deliveries_per_case": round(self.total_delivered / n, 2),
+            "broker_ceiling_msgs_per_second": round(ceiling) if ceiling else None,
+            "machine_busy_elsewhere_percent": round(self.others_cpu / available * 100, 1) if available else None,
+        }
 
 
 def code_revision() -> str:
@@ -469,6 +508,7 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
                 result.published[labels] = result.published.get(labels, 0.0) + value
             for labels, value in counter_delta(before[name], after[name], "yjs_events_consumed_total").items():
                 result.consumed[labels] = result.consumed.get(labels, 0.0) + value
+            result.statements += sum(counter_delta(before[name], after[name], "yjs_db_statements_total").values())
         for name, pids in service_pids.items():
             result.usage.append(ProcessUsage(name, pids, window.used(pids), sum(memory_kib(p)[0] for p in pids)))
         if pg_pids:
@@ -587,6 +627,7 @@ def render(result: BenchResult) -> str:
     retried = sum(v for labels, v in r.consumed.items() if dict(labels).get("outcome") == "retried")
     dead = sum(v for labels, v in r.consumed.items() if dict(labels).get("outcome") == "dead_lettered")
     lines.append(f"| deliveries retried / dead-lettered | {retried:.0f} / {dead:.0f} |")
+    lines.append(f"| SQL statements per case (all services, counted by their engines) | {r.statements / n:.1f} |")
     for s in r.failed_submissions[:5]:
         lines.append(f"| failed submission #{s.index} | {s.status} {s.error[:120]} |")
     for note in r.notes:
@@ -612,22 +653,19 @@ def render(result: BenchResult) -> str:
             name += f" ({len(notes)})"
         lines.append(row(name, u.cpu, u.system_cpu, u.peak_rss_kib))
     services = [u for u in r.usage if u.name.split("#")[0] in SERVICES]
-    service_cpu = sum(u.cpu for u in services)
-    lines.append(row("**all services**", service_cpu, sum(u.system_cpu for u in services),
-                     cpu_text=f"**{service_cpu:.1f}**"))
-    others = max(busy - sum(u.cpu for u in r.usage), 0.0)
-    lines.append(row("everything else on the machine", others, None))
+    lines.append(row("**all services**", r.service_cpu, sum(u.system_cpu for u in services),
+                     cpu_text=f"**{r.service_cpu:.1f}**"))
+    lines.append(row("everything else on the machine", r.others_cpu, None))
     lines.append(row("machine (every process, /proc/stat)", busy, None, cpu_text=f"{busy:.1f} of {available:.1f}"))
     if notes:
         lines.append("\n" + "; ".join(f"({k}) {note}" for k, note in enumerate(notes, 1)) + ".")
     if r.others:
         lines.append("\nThe busiest processes that were not the bench's: "
                      + "; ".join(f"`{command}` {seconds:.1f} s" for command, seconds in r.others) + ".")
-    bench_cpu = busy - others
-    if bench_cpu > 0:
-        lines.append(f"\nThe system, its databases, the broker and the client used {bench_cpu / n * 1000:.0f} "
+    if r.bench_cpu > 0:
+        lines.append(f"\nThe system, its databases, the broker and the client used {r.bench_cpu / n * 1000:.0f} "
                      f"CPU ms per case: {os.cpu_count()} cores doing nothing else would finish at most "
-                     f"{os.cpu_count() * n / bench_cpu:.0f} cases per second at that cost.")
+                     f"{os.cpu_count() * n / r.bench_cpu:.0f} cases per second at that cost.")
 
     lines += ["", "## Broker ceiling", "",
               "Plain kombu/py-amqp on the same vhost, publisher and consumer each its own process: persistent "
@@ -670,6 +708,10 @@ def run_bench(args) -> int:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(report, encoding="utf-8")
         say(f"bench: report written to {args.output}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
+        say(f"bench: summary written to {args.json}")
     return 0 if result.completed == args.cases else 1
 
 

@@ -9,7 +9,7 @@
     yjs dead-letters list [--json]           operators: what failed for good
     yjs dead-letters replay ID... | --all    operators: put them back on their queues
     yjs demo                                 submit the examples and print their records
-    yjs bench [-n N] [--concurrency C]       measure the whole system (see docs/benchmarks.md)
+    yjs bench [-n N] [--json F]              measure the whole system (see docs/benchmarks.md)
 """
 
 from __future__ import annotations
@@ -199,6 +199,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--rate", type=float, default=None, help="open loop: cases per second instead of concurrency")
     bench.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     bench.add_argument("--output", help="also write the report (markdown) here")
+    bench.add_argument("--json", help="also write the headline numbers (JSON) here")
     bench.set_defaults(run=cmd_bench)
     return top
 

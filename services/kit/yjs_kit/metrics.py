@@ -30,6 +30,7 @@ DEAD_LETTERS_WAITING = Gauge("yjs_dead_letters_waiting", "Dead letters not yet r
 EVENTS_REFUSED = Counter("yjs_events_refused_total",
                          "Messages dead-lettered on arrival: unreadable, provenance or invalid",
                          ["service", "event_type", "reason"])
+DB_STATEMENTS = Counter("yjs_db_statements_total", "SQL statements sent to the service's own database", ["service"])
 HANDLER_RETRIES = Counter("yjs_handler_retries_total", "Messages sent back for another try",
                           ["service", "event_type"])
 

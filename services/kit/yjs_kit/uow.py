@@ -10,10 +10,12 @@ from typing import Iterator
 import structlog
 from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData, insert, text, update
+from sqlalchemy import event as sql_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from yjs_contracts.envelope import Envelope
 
+from . import metrics
 from .db import make_engine
 from .outbox import OutboxRelay, outbox_row
 
@@ -79,6 +81,8 @@ class Database(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 4))
+        statements = metrics.DB_STATEMENTS.labels(self.container.service_name)
+        sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())  # what a case costs
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(
             self.container.service_name, self.engine, self.metadata, config["AMQP_URI"],
