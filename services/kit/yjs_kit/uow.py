@@ -9,15 +9,23 @@ from typing import Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, insert, text, update
+from sqlalchemy import DateTime, MetaData, bindparam, insert, text
 from sqlalchemy import event as sql_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from yjs_contracts.envelope import Envelope
 
 from . import metrics
 from .db import make_engine
 from .outbox import OutboxRelay, outbox_row
+
+
+# The hottest statements as SQL text, which SQLAlchemy compiles once: its dialect
+# insert().on_conflict_*() constructs have no cache key and are compiled again on every call.
+# Both PostgreSQL and SQLite (3.35+) speak this upsert and RETURNING.
+MARK_APPLIED = text("INSERT INTO kit_inbox (consumer, event_id, applied_at) VALUES (:consumer, :event_id, :applied_at)"
+                    " ON CONFLICT DO NOTHING").bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
+NEXT_NUMBER = text("INSERT INTO kit_counters (name, value) VALUES (:name, 1)"
+                   " ON CONFLICT (name) DO UPDATE SET value = kit_counters.value + 1 RETURNING value")
 
 
 class UnitOfWork:
@@ -46,12 +54,8 @@ class UnitOfWork:
     def first_time(self, event: Envelope, consumer: str) -> bool:
         """Records (consumer, event_id); the primary key, not a read, refuses a duplicate, so
         two replicas handling the same redelivered event cannot both pass."""
-        table = self.tables["kit_inbox"]
-        dialect = postgresql if self.postgres else sqlite
-        statement = dialect.insert(table).values(
-            consumer=consumer, event_id=str(event.event_id), applied_at=datetime.now(timezone.utc)
-        ).on_conflict_do_nothing()
-        return self.session.execute(statement).rowcount == 1
+        return self.session.execute(MARK_APPLIED, {
+            "consumer": consumer, "event_id": str(event.event_id), "applied_at": datetime.now(timezone.utc)}).rowcount == 1
 
     def lock(self, key: str) -> None:
         """Serialise work on one key (a case) across replicas until commit. SQLite's
@@ -62,12 +66,7 @@ class UnitOfWork:
     def next_number(self, name: str) -> int:
         """The next value of a named counter; rolled back with the transaction, so a retried
         handler issues the same number again and no number is skipped."""
-        counters = self.tables["kit_counters"]
-        dialect = postgresql if self.postgres else sqlite
-        self.session.execute(dialect.insert(counters).values(name=name, value=0).on_conflict_do_nothing())
-        return self.session.execute(
-            update(counters).where(counters.c.name == name).values(value=counters.c.value + 1)
-            .returning(counters.c.value)).scalar_one()
+        return self.session.execute(NEXT_NUMBER, {"name": name}).scalar_one()
 
 
 class Database(DependencyProvider):
