@@ -147,6 +147,25 @@ def test_a_general_taxpayer_waits_for_tax_staff_then_is_confirmed_with_what_they
     engine.dispose()
 
 
+def test_a_registration_undone_while_tax_staff_review_it_cancels_the_step_and_closes_the_review(
+        start_service, broker_uri, watch, rpc):
+    container = start_service(TaxService, max_workers=1)
+    watcher = watch("tax.step_updated", "tax.taxpayer_registration_refused")
+    application = samples.establishment_application("中辍", seals=WITHOUT_INVOICE_SEAL)
+    application["tax"] = {"taxpayer_type": "general", "invoices": ["ordinary"]}
+    publish(broker_uri, submitted("U3", application), enterprise_registered("U3", 13, application))
+    watcher.wait_for()
+    assert [r["case_id"] for r in StaffRpc(rpc, "tax").reviews()["items"]] == ["U3"]
+    publish(broker_uri, step_undone("U3", "registration.establish"))
+    [cancelled] = watcher.wait_for(lambda e: e.data["status"] == "cancelled")
+    # nothing had taken effect: ended, not undone
+    assert cancelled.data["undoes"] is False and cancelled.data["reasons"][0]["code"] == "prerequisite_undone"
+    assert StaffRpc(rpc, "tax").reviews()["items"] == []
+    engine = create_engine(container.config["DATABASE_URL"])
+    assert count(engine, taxpayers) == 0
+    engine.dispose()
+
+
 @pytest.mark.parametrize("seals_first", [True, False], ids=["seals_first", "registration_first"])
 def test_with_an_invoice_seal_the_grant_waits_for_the_seals(start_service, broker_uri, watch, seals_first):
     container = start_service(TaxService)
