@@ -248,3 +248,7 @@ def test_permits_issued_on_a_registration_that_is_undone_are_revoked_once(start_
             ("cancelled", "所依据的登记已撤销")]
     engine.dispose()
     assert len(watcher.drain()) == 2
+    # the enterprise struck off, licensing for it is refused from now on
+    publish(broker_uri, licensing("L12", uscc, ["机动车修理和维护"], []))
+    refused = outcome(watcher, "L12")
+    assert [r["code"] for r in refused.data["reasons"]] == ["enterprise_revoked"]
