@@ -71,7 +71,8 @@ class StepWork:
     """What a performer gets: the case's application, the outputs of the steps it waited for
     (材料共享: nothing is asked twice), and the unit of work for the department's own records.
     `review` is set when staff decided the step; `undo_reason` when a compensator undoes it
-    (`withdrawn`, `refused`, `materials_not_supplied`). `cause` is None when staff decided."""
+    (`withdrawn`, `refused`, `materials_not_supplied`, `prerequisite_undone`). `cause` is None
+    when staff decided."""
 
     case_id: str
     step: str
@@ -95,7 +96,8 @@ class StepWork:
 
 Performer = Callable[[StepWork], StepReport]
 #: undoes what a step holds in the department's records (a name reserved, a clearance given);
-#: the tracker announces the step cancelled (or, for a withdrawn decision, rejected) itself
+#: the tracker announces the step cancelled (or, for a withdrawn decision or a prerequisite
+#: undone, rejected) itself
 Compensator = Callable[[StepWork], None]
 #: what a staff refusal means for a step that may take effect in part (some permits issued at
 #: once, others refused): the report to announce, or None for an ordinary refusal
@@ -179,8 +181,8 @@ def _aware(value: datetime | None) -> datetime | None:
 
 class StepTracker(DependencyProvider):
     """`self.steps.handle(event)` from the department's event entrypoint; `compensators`
-    (step -> function) undo what a finished step did when its case is withdrawn or its
-    decision withdrawn."""
+    (step -> function) undo what a finished step did when its case is withdrawn, its decision
+    withdrawn, or a prerequisite it started on undone."""
 
     def __init__(self, performers: dict[str, Performer], compensators: dict[str, Compensator] | None = None,
                  refusers: dict[str, Refuser] | None = None):
