@@ -11,7 +11,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import CarvedSeal, EnterpriseRegistered, SealsCarved, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_until_consumed
+from yjs_kit.testing import publish, step_undone, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
 
 SEALS = ("official", "finance", "invoice", "contract", "legal_representative")
@@ -110,6 +110,31 @@ def test_the_step_never_starts_without_the_registration(bank, broker_uri, watch)
     deliver(broker_uri, registered("C3", 3))  # and once it comes, the account opens
     [opened] = watcher.wait_for()
     assert (opened.event_type, opened.case_id) == ("bank_account.account_opened", "C3")
+
+
+def test_an_account_opened_on_seals_that_are_undone_is_closed_once_and_the_undo_announced(bank, broker_uri, watch):
+    watcher = watch("bank_account.account_opened", "bank_account.account_opening_refused")
+    deliver(broker_uri, submitted("U1", samples.establishment_application("撤章")), registered("U1", 21), carved("U1"))
+    [opened] = watcher.wait_for()
+    undo = step_undone("U1", "seal_carving.carve", "prerequisite_undone", "所依据的设立登记已撤销")
+    # the seals' undo, and then the registration's that caused it: the account closes once
+    deliver(broker_uri, undo, undo, step_undone("U1", "registration.establish"))
+    [undone] = watcher.wait_for(lambda e: e.event_type == "bank_account.account_opening_refused")
+    assert undone.data["undoes"] is True and undone.causation_id == str(undo.event_id)
+    assert [(r["code"], r["field"]) for r in undone.data["reasons"]] == [("prerequisite_undone", "step:seal_carving.carve")]
+    with bank.connect() as connection:
+        account = connection.execute(select(accounts)).mappings().one()
+    assert account["account_number"] == opened.data["outputs"]["account_number"]
+    assert (account["status"], account["undo_reason"]) == ("closed", "prerequisite_undone") and account["closed_at"]
+    assert len(watcher.drain()) == 2
+
+
+def test_a_registration_undone_before_the_seals_arrive_never_opens_the_account(bank, broker_uri, watch):
+    watcher = watch("bank_account.account_opened", "bank_account.account_opening_refused")
+    deliver(broker_uri, submitted("U2", samples.establishment_application("未开")), registered("U2", 22))
+    deliver(broker_uri, step_undone("U2", "registration.establish"), carved("U2"))
+    assert count(bank, metadata.tables["kit_steps"]) == count(bank, accounts) == 0
+    assert watcher.drain() == []
 
 
 def test_an_enterprise_gets_one_basic_account_only(bank, broker_uri, watch):

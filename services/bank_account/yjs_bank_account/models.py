@@ -16,8 +16,9 @@ accounts = Table(
     Column("branch", String(50), nullable=False),
     Column("account_type", String(20), nullable=False),
     Column("specimen_seals", JSON, nullable=False),  # 预留印鉴: filing codes of the seals the bank checks
-    Column("status", String(20), nullable=False),  # open, closed (销户)
+    Column("status", String(20), nullable=False),  # open, closed (销户, or its opening undone)
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
     Column("closing_case_id", String(40)),
+    Column("undo_reason", String(40)),  # closed because its opening was undone: withdrawn, prerequisite_undone
 )

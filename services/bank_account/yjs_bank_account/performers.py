@@ -1,4 +1,4 @@
-"""The bank's steps: what happens when a case reaches them."""
+"""The bank's steps: what happens when a case reaches them, and what undoing an opening does."""
 
 from __future__ import annotations
 
@@ -53,4 +53,13 @@ def close_account(work: StepWork) -> StepReport:
         account_number=account["account_number"], bank=account["bank"], closed_at=account["closed_at"] or now))
 
 
+def undo_opening(work: StepWork) -> None:
+    """What the account was opened on is undone (the registration revoked, the seals voided, the
+    case withdrawn): the account is closed, with why, and kept. None opened, nothing to close."""
+    work.session.execute(update(accounts).where((accounts.c.case_id == work.case_id) & (accounts.c.status == "open"))
+                         .values(status="closed", closed_at=datetime.now(timezone.utc), closing_case_id=work.case_id,
+                                 undo_reason=work.undo_reason))
+
+
 PERFORMERS = {"bank_account.open": open_account, "bank_account.close": close_account}
+COMPENSATORS = {"bank_account.open": undo_opening}

@@ -11,7 +11,8 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import CaseRpc, applicant_token, operator_token, publish, wait_for, wait_for_lock_waiters, wait_until_consumed
+from yjs_kit.testing import (CaseRpc, applicant_token, operator_token, publish, step_undone, wait_for,
+                             wait_for_lock_waiters, wait_until_consumed)
 
 OPERATOR = operator_token()
 
@@ -107,6 +108,25 @@ def test_reports_complete_the_case_once_in_any_order_and_however_often(start_ser
     assert strip(first) == strip(second)
     assert len(first["timeline"]) == 5  # submitted, three reports, completed: duplicates add nothing
     assert len(watcher.drain()) == 2
+
+
+def test_steps_undone_after_the_case_finished_show_why_and_leave_its_outputs(start_service, rpc, broker_uri):
+    start_service(CaseService)
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
+    publish(broker_uri, *reports(case_id, 2))
+    wait_for(lambda: CaseRpc(rpc).get_case(case_id)["finished_at"], what="the case finished")
+    undone = [step_undone(case_id, "registration.establish"),
+              step_undone(case_id, "tax.grant_invoices", "prerequisite_undone", "所依据的设立登记已撤销")]
+    publish(broker_uri, *undone)
+    wait_until_consumed(broker_uri, "case.inbox")
+    record = CaseRpc(rpc).get_case(case_id)
+    steps = {s["step"]: s for s in record["steps"]}
+    assert steps["registration.establish"]["status"] == steps["tax.grant_invoices"]["status"] == "rejected"
+    assert steps["tax.grant_invoices"]["reasons"][0]["code"] == "prerequisite_undone"
+    assert steps["tax.register"]["status"] == "completed"  # its own undo has not come yet
+    # what the enterprise was issued and the invoices left the outputs; the taxpayer stays until undone
+    assert "uscc" not in record["outputs"] and "invoices" not in record["outputs"]["tax"]
+    assert record["outputs"]["tax"]["tax_authority"] == "国家税务总局嘉兴市南湖区税务局"
 
 
 def test_a_case_finishes_when_its_latest_step_did_though_that_report_arrived_first(start_service, rpc, broker_uri):

@@ -147,6 +147,10 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
                            and step["overdue_announced_at"] is None and event.occurred_at > _aware(step["deadline"])),
               "step_seconds": (event.occurred_at - started).total_seconds() if started else None,
               "case_seconds": None}
+    if report.undoes and case["finished_at"] is not None:
+        # 统一出件 went out already: what was undone since no longer stands among the outputs
+        uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(
+            outputs=record.combined_outputs((s["step"], statuses[s["step"]], s["outputs"]) for s in steps)))
     if status.value == case["status"]:
         return change
     values: dict[str, Any] = {"status": status.value}

@@ -10,20 +10,10 @@ from typing import Any, Iterable
 from yjs_contracts.api import CaseStatus
 from yjs_contracts.calendar import add_working_time, working_time_between
 from yjs_contracts.steps import FINAL_STEP_STATUSES, STEP_KINDS, StepStatus
+from yjs_kit.decisions import folds_into  # noqa: F401 - a department keeps facts by the same rule
 
 FINAL_CASE_STATUSES = frozenset({CaseStatus.completed, CaseStatus.partially_completed, CaseStatus.rejected,
                                  CaseStatus.withdrawn})
-
-
-def folds_into(current: str, reported: str, undoes: bool = False) -> bool:
-    """A report changes a step unless the step has already ended: a late or repeated report
-    never undoes an outcome, whatever order reports arrive in. Only a report that says it undoes
-    one (a withdrawn case, a withdrawn 容缺 decision) replaces a completed step's outcome. A
-    report of the status the step already has still brings its news (a running notice's number
-    and end)."""
-    if undoes and current == StepStatus.completed:
-        return reported in (StepStatus.cancelled, StepStatus.rejected)
-    return StepStatus(current) not in FINAL_STEP_STATUSES
 
 
 def waiting_on(steps: Iterable[dict[str, Any]], step: str) -> list[str]:

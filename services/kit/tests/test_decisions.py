@@ -3,6 +3,7 @@ withdrawals: every step starts at most once and only on completed prerequisites,
 case starts nothing, and an undo reaches everything that waited for what it undid."""
 
 from hypothesis import given, settings, strategies as st
+from yjs_contracts.steps import StepStatus
 from yjs_contracts.plans import plan_for
 from yjs_contracts import samples
 from yjs_kit import decisions
@@ -90,8 +91,131 @@ def test_the_steps_that_wait_for_a_registration_are_all_it_made_possible():
 
 
 def test_a_withdrawal_undoes_what_holds_something_and_skips_what_ended_without_an_outcome():
-    assert decisions.on_withdrawal("rejected", True) == decisions.SKIP
-    assert decisions.on_withdrawal("not_required", False) == decisions.SKIP
-    assert decisions.on_withdrawal("completed", False) == decisions.LEAVE
-    assert decisions.on_withdrawal("completed", True) == decisions.UNDO
-    assert decisions.on_withdrawal("awaiting_review", False) == decisions.UNDO
+    assert decisions.on_undo("rejected", True) == decisions.SKIP
+    assert decisions.on_undo("not_required", False) == decisions.SKIP
+    assert decisions.on_undo("completed", False) == decisions.LEAVE
+    assert decisions.on_undo("completed", True) == decisions.UNDO
+    assert decisions.on_undo("awaiting_review", False) == decisions.UNDO
+
+
+@st.composite
+def outcomes(draw):
+    """A plan, the steps that are ours, and what became of the others' steps — none, completed,
+    refused, or completed then undone — as their reports reach us: in any order (an undo may
+    overtake the completion it undoes), some delivered more than once."""
+    plan = draw(st.sampled_from([ESTABLISHMENT, DEREGISTRATION]) | dags())
+    steps = [s for s, _ in plan]
+    ours = set(draw(st.lists(st.sampled_from(steps), unique=True, min_size=1)))
+    fates, could = {}, {}  # a step completes only once everything it waits for could have
+    for step, after in plan:
+        possible = all(could[a] for a in after)
+        if step not in ours:
+            fates[step] = draw(st.sampled_from(["none", "completed", "rejected", "undone"] if possible
+                                               else ["none", "rejected"]))
+        could[step] = possible and (step in ours or fates[step] in ("completed", "undone"))
+    reports = []
+    for step, fate in fates.items():
+        if fate in ("completed", "undone"):
+            reports.append((step, "completed", False))
+        if fate == "rejected":
+            reports.append((step, "rejected", False))
+        if fate == "undone":
+            reports.append((step, "rejected", True))
+    reports = draw(st.permutations(reports))
+    again = draw(st.lists(st.sampled_from(reports), max_size=4)) if reports else []
+    for report in again:  # a redelivery, anywhere after the first
+        reports.insert(draw(st.integers(reports.index(report) + 1, len(reports))), report)
+    return plan, ours, fates, reports
+
+
+def follow(plan, ours, reports):
+    """The tracker's decisions over these reports: facts kept by `folds_into`, ready steps run
+    (completing), and an undo cascading to what started on it. Returns the facts and what each
+    of our steps went through."""
+    facts, history = {}, {}
+
+    def conclude(step, status):
+        facts[step] = status
+        history.setdefault(step, []).append(status)
+
+    def start_ready():
+        while ready := decisions.turn_came(plan, ours, facts, history):
+            conclude(ready[0], "completed")
+
+    def undo_built_on(undone):
+        started = {step: statuses[-1] for step, statuses in history.items()}
+        for step, action in decisions.undone_with(plan, undone, ours, started, ours):
+            if action == decisions.UNDO:
+                conclude(step, "rejected" if started[step] == "completed" else "cancelled")
+
+    start_ready()
+    for step, status, undoes in reports:
+        if step in facts and not decisions.folds_into(facts[step], status, undoes):
+            continue
+        facts[step] = status
+        if decisions.cascades(status, undoes):
+            undo_built_on(step)
+        start_ready()
+    return facts, history
+
+
+def took_effect(plan, ours, fates):
+    """Declaratively: our step stands completed when everything it rests on, directly or not,
+    completed and was not undone (an undo not yet heard from the department between counts)."""
+    holds = {}
+    for step, after in plan:
+        holds[step] = all(holds[a] for a in after) and (step in ours or fates[step] == "completed")
+    return {step for step in ours if holds[step]}
+
+
+@settings(max_examples=400, deadline=None)
+@given(outcomes())
+def test_nothing_stays_completed_on_an_undone_prerequisite_whatever_the_order_and_redeliveries(outcome):
+    plan, ours, fates, reports = outcome
+    facts, history = follow(plan, ours, reports)
+    completed = {step for step in ours if facts.get(step) == "completed"}
+    # order and duplicates do not matter: what stands is what everything it rests on allows
+    assert completed == took_effect(plan, ours, fates)
+    for step, statuses in history.items():
+        # started once, and undone at most once: a step that ended stays ended
+        assert statuses[0] == "completed"
+        assert len(statuses) <= 2 and statuses[1:] in ([], ["rejected"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(outcomes())
+def test_a_step_whose_prerequisite_was_undone_before_its_turn_never_starts(outcome):
+    plan, ours, fates, reports = outcome
+    undone_first = [step for step, status, undoes in reports if undoes]
+    undone_first = [step for step in undone_first
+                    if [r for r in reports if r[0] == step][0] == (step, "rejected", True)]
+    _, history = follow(plan, ours, reports)
+    for step in undone_first:  # its undo overtook its completion: what waits for it never starts
+        assert not {waiting for waiting, after in plan if step in after} & set(history)
+
+
+def test_a_registration_undone_reaches_every_step_built_on_it_latest_first():
+    ours = {"tax.register", "tax.grant_invoices", "tax.clear"}
+    started = {"tax.register": "completed", "tax.grant_invoices": "completed"}
+    assert decisions.undone_with(ESTABLISHMENT, "registration.establish", ours, started, ours) == [
+        ("tax.grant_invoices", decisions.UNDO), ("tax.register", decisions.UNDO)]
+    # the bank waits for seals too: seals undone, the account goes; registration's other steps stay
+    assert decisions.undone_with(ESTABLISHMENT, "seal_carving.carve", {"bank_account.open"},
+                                 {"bank_account.open": "awaiting_review"}, ()) == [
+        ("bank_account.open", decisions.UNDO)]
+    assert decisions.undone_with(ESTABLISHMENT, "seal_carving.carve", ours, started, ours) == [
+        ("tax.grant_invoices", decisions.UNDO)]
+    assert decisions.undone_with(ESTABLISHMENT, "tax.register", {"seal_carving.carve"},
+                                 {"seal_carving.carve": "completed"}, {"seal_carving.carve"}) == []
+
+
+def test_only_an_undo_announced_rejected_cascades():
+    assert decisions.cascades(StepStatus.rejected, True)
+    assert not decisions.cascades(StepStatus.rejected, False)  # a refusal: nothing was built on it
+    assert not decisions.cascades(StepStatus.cancelled, True)  # a withdrawal: every department hears it
+
+
+def test_an_undone_fact_is_never_revived():
+    assert decisions.folds_into("completed", "rejected", undoes=True)
+    assert not decisions.folds_into("rejected", "completed")
+    assert not decisions.folds_into("rejected", "rejected", undoes=True)

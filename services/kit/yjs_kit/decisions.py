@@ -1,17 +1,29 @@
 """The step tracker's decisions, pure: functions over what it has stored (the plan, the facts
 of the steps waited for, the steps already started, whether the case was withdrawn), so they
-are tested without a database or a broker. `steps.py` reads the state, asks these, and acts."""
+are tested without a database or a broker. `steps.py` reads the state, asks these, and acts.
+The case record folds reports by the same rule (`folds_into`) as a department keeps facts."""
 
 from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from yjs_contracts.steps import StepStatus
+from yjs_contracts.steps import FINAL_STEP_STATUSES, StepStatus
 
 #: a step whose turn came: run its performer, or (the case withdrawn) announce it cancelled
 RUN, CANCEL = "run", "cancel"
-#: what a withdrawal does to a step this department holds
+#: what an undo (a withdrawal, a prerequisite undone) does to a step this department holds
 SKIP, LEAVE, UNDO = "skip", "leave", "undo"
+
+
+def folds_into(current: str, reported: str, undoes: bool = False) -> bool:
+    """A report changes a step unless the step has already ended: a late or repeated report
+    never undoes an outcome, whatever order reports arrive in. Only a report that says it undoes
+    one (a withdrawn case, a withdrawn 容缺 decision, a prerequisite undone) replaces a completed
+    step's outcome; and nothing revives an outcome once undone. A report of the status the step
+    already has still brings its news (a running notice's number and end)."""
+    if undoes and current == StepStatus.completed:
+        return reported in (StepStatus.cancelled, StepStatus.rejected)
+    return StepStatus(current) not in FINAL_STEP_STATUSES
 
 
 def turn_came(plan: Iterable[tuple[str, Iterable[str]]], ours: Iterable[str], facts: Mapping[str, str],
@@ -28,10 +40,11 @@ def on_turn(withdrawn: bool) -> str:
     return CANCEL if withdrawn else RUN
 
 
-def on_withdrawal(status: str, has_compensator: bool) -> str:
-    """A step of ours when its case is withdrawn: one that ended without an outcome has nothing
-    to undo; a completed one is undone by its compensator, or left as it is without one (and
-    logged); one still open is cancelled (its compensator releasing what it holds)."""
+def on_undo(status: str, has_compensator: bool) -> str:
+    """A step of ours when its case is withdrawn or a prerequisite it started on is undone: one
+    that ended without an outcome has nothing to undo; a completed one is undone by its
+    compensator, or left as it is without one (and logged); one still open is ended (its
+    compensator releasing what it holds)."""
     status = StepStatus(status)
     if status in (StepStatus.cancelled, StepStatus.rejected, StepStatus.not_required):
         return SKIP
@@ -49,3 +62,20 @@ def depends_on(plan: Iterable[tuple[str, Iterable[str]]], step: str) -> list[str
             reached.add(other)
             found.append(other)
     return found
+
+
+def cascades(status: str, undoes: bool) -> bool:
+    """Whether a step's report reaches what was built on it: an outcome undone and announced
+    rejected (a 容缺 decision withdrawn, a prerequisite of its own undone). An undo announced
+    cancelled comes of a withdrawn case, which every department hears and undoes itself."""
+    return undoes and StepStatus(status) == StepStatus.rejected
+
+
+def undone_with(plan: Iterable[tuple[str, Iterable[str]]], undone: str, ours: Iterable[str],
+                started: Mapping[str, str], compensated: Iterable[str]) -> list[tuple[str, str]]:
+    """Our started steps (`started`: step -> status) built, directly or not, on the undone step,
+    what depends on another before it, each with what its undo does (`on_undo`). A step not
+    started is not here: its prerequisite is no longer completed, so it never starts."""
+    ours, compensated = set(ours), set(compensated)
+    return [(step, on_undo(started[step], step in compensated))
+            for step in reversed(depends_on(plan, undone)) if step in ours and step in started]

@@ -17,7 +17,11 @@ People in the loop live here too, so every department has them without code of i
 - an approval may leave materials missing (容缺受理): if they are not handed in by their due
   date the decision is withdrawn — the department undoes it (its compensator) and says so;
 - `case.withdrawn`: the case's steps that started are cancelled, and those that finished are
-  undone by the department's compensator; nothing of the case starts any more."""
+  undone by the department's compensator; nothing of the case starts any more;
+- undo cascades: when a prerequisite is undone (announced rejected, `undoes`), every step of
+  ours that started on it, directly or not, is undone by its compensator and announced undone
+  (`prerequisite_undone`); one not yet started never starts. Our own undone step reaches ours
+  that waited for it the same way, and our announcements reach the departments after us."""
 
 from __future__ import annotations
 
@@ -47,6 +51,7 @@ log = structlog.get_logger(__name__)
 #: what every department hears about a case besides its plan and the completions it waits for
 CASE_ACTIONS = frozenset({"case.withdrawn", "case.supplement_provided"})
 WITHDRAWN = Reason(code="case_withdrawn", message="申请人撤回申请")
+PREREQUISITE_UNDONE = "prerequisite_undone"
 LAPSED_TIMER = "withdraw_lapsed_acceptances"
 
 
@@ -66,7 +71,8 @@ class StepWork:
     """What a performer gets: the case's application, the outputs of the steps it waited for
     (材料共享: nothing is asked twice), and the unit of work for the department's own records.
     `review` is set when staff decided the step; `undo_reason` when a compensator undoes it
-    (`withdrawn`, `refused`, `materials_not_supplied`). `cause` is None when staff decided."""
+    (`withdrawn`, `refused`, `materials_not_supplied`, `prerequisite_undone`). `cause` is None
+    when staff decided."""
 
     case_id: str
     step: str
@@ -90,7 +96,8 @@ class StepWork:
 
 Performer = Callable[[StepWork], StepReport]
 #: undoes what a step holds in the department's records (a name reserved, a clearance given);
-#: the tracker announces the step cancelled (or, for a withdrawn decision, rejected) itself
+#: the tracker announces the step cancelled (or, for a withdrawn decision or a prerequisite
+#: undone, rejected) itself
 Compensator = Callable[[StepWork], None]
 #: what a staff refusal means for a step that may take effect in part (some permits issued at
 #: once, others refused): the report to announce, or None for an ordinary refusal
@@ -121,14 +128,15 @@ class Fact:
 
 def department_event_types(department: str) -> set[str]:
     """What a department listens to: submissions, withdrawals and supplements, and the
-    completions of every step that one of its steps waits for, in any matter."""
+    completions of every step that one of its steps waits for, in any matter — and their
+    refusals, which is how an undone one is announced (undo cascades)."""
     types = {"case.submitted", *CASE_ACTIONS}
     for matter in MATTERS.values():
         for rule in matter.steps:
             if STEP_KINDS[rule.step].department == department:
                 # its own steps' outcomes it records as it performs them
-                types.update(STEP_KINDS[a.step].completed_event for a in rule.after
-                             if STEP_KINDS[a.step].department != department)
+                types.update(event for a in rule.after if STEP_KINDS[a.step].department != department
+                             for event in (STEP_KINDS[a.step].completed_event, STEP_KINDS[a.step].rejected_event))
     return types
 
 
@@ -173,8 +181,8 @@ def _aware(value: datetime | None) -> datetime | None:
 
 class StepTracker(DependencyProvider):
     """`self.steps.handle(event)` from the department's event entrypoint; `compensators`
-    (step -> function) undo what a finished step did when its case is withdrawn or its
-    decision withdrawn."""
+    (step -> function) undo what a finished step did when its case is withdrawn, its decision
+    withdrawn, or a prerequisite it started on undone."""
 
     def __init__(self, performers: dict[str, Performer], compensators: dict[str, Compensator] | None = None,
                  refusers: dict[str, Refuser] | None = None):
@@ -207,9 +215,25 @@ class StepTracker(DependencyProvider):
                 return reports + self._start_ready(uow, event.case_id, event)
             elif event.event_type in REPORT_EVENTS:
                 report = StepReport.model_validate(event.data)
-                self._upsert(uow, tables["kit_step_facts"], ["case_id", "step"], case_id=event.case_id,
-                             step=report.step, status=report.status.value, outputs=report.outputs)
+                if self._keep_fact(uow, event.case_id, report) and decisions.cascades(report.status, report.undoes):
+                    stored = self._plan_row(uow, event.case_id)
+                    return self._undo_built_on(uow, stored, report, event) + self._start_ready(
+                        uow, event.case_id, event)
             return self._start_ready(uow, event.case_id, event)
+
+    def _keep_fact(self, uow: UnitOfWork, case_id: str, report: StepReport) -> bool:
+        """Keep another department's report of a step we wait for, unless the step had already
+        ended (a late or repeated report, a completion arriving after its undo). An undo keeps
+        what the step had produced, for the compensators of what was built on it."""
+        table = uow.tables["kit_step_facts"]
+        kept = uow.session.execute(select(table).where(
+            (table.c.case_id == case_id) & (table.c.step == report.step))).mappings().first()
+        if kept is not None and not decisions.folds_into(kept["status"], report.status, report.undoes):
+            return False
+        outputs = kept["outputs"] if kept is not None and report.undoes else report.outputs
+        self._upsert(uow, table, ["case_id", "step"], case_id=case_id, step=report.step,
+                     status=report.status.value, outputs=outputs)
+        return True
 
     # -- the one way a later outcome of a step is concluded ---------------------------------
 
@@ -226,7 +250,9 @@ class StepTracker(DependencyProvider):
         if stored["withdrawn_at"] is not None:
             raise CaseClosed(f"case {case_id} was withdrawn")
         self._conclude(uow, stored, report, cause)
-        return [report] + self._start_ready(uow, case_id, cause)
+        undone = self._undo_built_on(uow, stored, report, cause) if decisions.cascades(
+            report.status, report.undoes) else []
+        return [report, *undone] + self._start_ready(uow, case_id, cause)
 
     # -- starting steps ---------------------------------------------------------------------
 
@@ -320,6 +346,51 @@ class StepTracker(DependencyProvider):
         facts = self._facts(uow, stored["case_id"])
         prerequisites = {a: facts[a].outputs for a in plan[step]["after"] if a in facts}
         return self.refusers[step](self._work(uow, stored, step, prerequisites, None, review=staff))
+
+    def _undo_built_on(self, uow, stored, undone: StepReport, cause: Envelope | None) -> list[StepReport]:
+        """Undo cascades: each of our steps that started on the undone step, directly or not, is
+        undone by its compensator and announced — rejected and `undoes` if it had completed
+        (which reaches the departments after us), cancelled if it was still open. Under the case
+        lock the caller holds; a step already ended is left, so a redelivery changes nothing."""
+        if stored is None or stored["withdrawn_at"] is not None:
+            return []  # no plan here yet (it will find the prerequisite undone), or withdrawn: undone already
+        steps = uow.tables["kit_steps"]
+        started = {row.step: row.status for row in uow.session.execute(
+            select(steps.c.step, steps.c.status).where(steps.c.case_id == stored["case_id"])).all()}
+        graph = [(p["step"], p["after"]) for p in stored["plan"]]
+        kind = STEP_KINDS[undone.step]
+        why = "；".join(r.message for r in undone.reasons) or "原决定撤销"
+        reason = Reason(code=PREREQUISITE_UNDONE, field=f"step:{undone.step}",
+                        message=f"所依据的{kind.title}（{undone.step}）已撤销：{why}")
+        reports = []
+        for step, action in decisions.undone_with(graph, undone.step, self.performers, started, self.compensators):
+            if action == decisions.SKIP:
+                continue
+            if action == decisions.LEAVE:
+                log.warning("a finished step has no compensator: left as it is", step=step, undone=undone.step)
+                continue
+            completed = started[step] == StepStatus.completed
+            self._undo(uow, stored, step, PREREQUISITE_UNDONE, cause)
+            self._close_reviews(uow, stored["case_id"], step)
+            report = StepReport(step=step, status=StepStatus.rejected if completed else StepStatus.cancelled,
+                                reasons=[reason], undoes=completed)
+            self._conclude(uow, stored, report, cause)
+            started[step] = report.status.value
+            reports.append(report)
+            log.warning("step undone: a prerequisite was undone", step=step, undone=undone.step)
+        return reports
+
+    @staticmethod
+    def _close_reviews(uow: UnitOfWork, case_id: str, step: str | None = None) -> None:
+        """Nothing of the case (or of `step`) waits for staff or for missing materials any more."""
+        reviews = uow.tables["kit_reviews"]
+        ours = reviews.c.case_id == case_id
+        if step is not None:
+            ours = ours & (reviews.c.step == step)
+        uow.session.execute(update(reviews).where(ours & reviews.c.status.in_(("waiting", "corrections"))).values(
+            status="closed"))
+        uow.session.execute(update(reviews).where(ours & (reviews.c.materials_status == "pending")).values(
+            materials_status="closed"))
 
     def _undo(self, uow, stored, step: str, reason: str, cause) -> None:
         compensator = self.compensators.get(step)
@@ -527,7 +598,7 @@ class StepTracker(DependencyProvider):
         withdrawal = CaseWithdrawn.model_validate(event.data)
         if not any(step in self.performers for step in withdrawal.steps):
             return []
-        plans, steps, reviews = uow.tables["kit_plans"], uow.tables["kit_steps"], uow.tables["kit_reviews"]
+        plans, steps = uow.tables["kit_plans"], uow.tables["kit_steps"]
         now = datetime.now(timezone.utc)
         stored = self._plan_row(uow, event.case_id)
         if stored is None:  # withdrawn before its plan arrived here: the plan will find it withdrawn
@@ -538,17 +609,12 @@ class StepTracker(DependencyProvider):
         if stored["withdrawn_at"] is not None:
             return []
         uow.session.execute(update(plans).where(plans.c.case_id == event.case_id).values(withdrawn_at=now))
-        uow.session.execute(update(reviews).where(
-            (reviews.c.case_id == event.case_id) & reviews.c.status.in_(("waiting", "corrections"))).values(
-            status="closed"))
-        uow.session.execute(update(reviews).where(
-            (reviews.c.case_id == event.case_id) & (reviews.c.materials_status == "pending")).values(
-            materials_status="closed"))
+        self._close_reviews(uow, event.case_id)
         reason = WITHDRAWN.model_copy(update={"message": f"申请人撤回申请：{withdrawal.reason}"})
         reports = []
         for row in uow.session.execute(select(steps).where(steps.c.case_id == event.case_id)).mappings().all():
             status = StepStatus(row["status"])
-            action = decisions.on_withdrawal(status, row["step"] in self.compensators)
+            action = decisions.on_undo(status, row["step"] in self.compensators)
             if action == decisions.SKIP:
                 continue  # ended without an outcome: nothing to undo
             if action == decisions.LEAVE:

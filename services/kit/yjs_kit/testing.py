@@ -485,3 +485,14 @@ def broker_proxy(broker_uri):
     proxy = BrokerProxy(broker_uri)
     yield proxy
     proxy.close()
+
+
+def step_undone(case_id: str, step: str, code: str = "materials_not_supplied", message: str = "容缺材料未按期补齐"):
+    """A department's step announced undone, as the tracker announces it: rejected, `undoes`."""
+    from yjs_contracts.api import Reason
+    from yjs_contracts.envelope import new_event
+    from yjs_contracts.events import StepReport, event_type_for
+    from yjs_contracts.steps import StepStatus
+
+    report = StepReport(step=step, status=StepStatus.rejected, undoes=True, reasons=[Reason(code=code, message=message)])
+    return new_event(event_type_for(report), report, case_id=case_id)

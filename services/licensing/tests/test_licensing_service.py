@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, select
 from yjs_contracts.events import (CaseWithdrawn, EnterpriseDeregistered, EnterpriseRegistered,
                                   step_report)
 from yjs_contracts.steps import StepStatus
-from yjs_kit.testing import StaffRpc, case_submitted, operator_token, publish, staff_token
+from yjs_contracts import samples
+from yjs_kit.testing import StaffRpc, case_submitted, operator_token, publish, staff_token, step_undone, wait_until_consumed
 from yjs_licensing.models import permits
 from yjs_licensing.service import LicensingService
 
@@ -226,3 +227,28 @@ def test_a_withdrawn_case_ends_the_permits_it_was_issued(start_service, broker_u
         assert connection.execute(select(permits.c.status, permits.c.revocation_reason)).all() == [
             ("cancelled", "申请人撤回申请")]
     engine.dispose()
+
+
+def test_permits_issued_on_a_registration_that_is_undone_are_revoked_once(start_service, broker_uri, watch):
+    container = start_service(LicensingService, max_workers=1)
+    watcher = watch(*OUTCOMES)
+    uscc = make_uscc("330402", 106)
+    application = samples.establishment_application("明修", scope=("软件开发", "机动车修理和维护"))
+    publish(broker_uri, submitted("E1", "establishment", application), registered(uscc, "E1"))
+    assert outcome(watcher, "E1").event_type == "licensing.licences_issued"
+    undo = step_undone("E1", "registration.establish")
+    publish(broker_uri, undo, undo)
+    [undone] = watcher.wait_for(lambda e: e.event_type == "licensing.licensing_refused")
+    assert undone.data["undoes"] is True
+    assert [r["code"] for r in undone.data["reasons"]] == ["prerequisite_undone"]
+    wait_until_consumed(broker_uri, "licensing.inbox")
+    engine = create_engine(container.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        assert connection.execute(select(permits.c.status, permits.c.revocation_reason)).all() == [
+            ("cancelled", "所依据的登记已撤销")]
+    engine.dispose()
+    assert len(watcher.drain()) == 2
+    # the enterprise struck off, licensing for it is refused from now on
+    publish(broker_uri, licensing("L12", uscc, ["机动车修理和维护"], []))
+    refused = outcome(watcher, "L12")
+    assert [r["code"] for r in refused.data["reasons"]] == ["enterprise_revoked"]

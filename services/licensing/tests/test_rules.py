@@ -119,6 +119,7 @@ def test_unknown_items_and_unknown_or_closed_enterprises_are_refused_with_reason
     assert reason.code == "unknown_scope_item" and reason.field == "application.business_scope.1"
     assert [r.code for r in rules.enterprise_reasons("91350100M000100Y43", None)] == ["enterprise_unknown"]
     assert [r.code for r in rules.enterprise_reasons("91350100M000100Y43", "deregistered")] == ["enterprise_deregistered"]
+    assert [r.code for r in rules.enterprise_reasons("91350100M000100Y43", "revoked")] == ["enterprise_revoked"]
     assert rules.enterprise_reasons("91350100M000100Y43", "registered") == []
 
 

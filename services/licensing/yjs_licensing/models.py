@@ -12,7 +12,7 @@ enterprises = Table(
     "enterprises", metadata,
     Column("uscc", String(18), primary_key=True),
     Column("name", String(60), nullable=False),
-    Column("status", String(20), nullable=False),  # registered, deregistered
+    Column("status", String(20), nullable=False),  # registered, deregistered, revoked (撤销登记)
     Column("case_id", String(40)),
     Column("registered_at", DateTime(timezone=True)),
     Column("deregistered_at", DateTime(timezone=True)),

@@ -125,7 +125,8 @@ def revoke(work: StepWork) -> StepReport:
     return step_report(work.step, StepStatus.completed, LicencesRevoked(uscc=uscc, permits=cancelled, revoked_at=now))
 
 
-UNDO_REASONS = {"withdrawn": "申请人撤回申请", "refused": "部门审查不予许可", "materials_not_supplied": "容缺材料未按期补齐"}
+UNDO_REASONS = {"withdrawn": "申请人撤回申请", "refused": "部门审查不予许可", "materials_not_supplied": "容缺材料未按期补齐",
+                "prerequisite_undone": "所依据的登记已撤销"}
 
 PERFORMERS = {"licensing.issue": issue, "licensing.revoke": revoke}
 COMPENSATORS = {"licensing.issue": withdraw}

@@ -40,6 +40,12 @@ def learn(uow: UnitOfWork, event: Envelope) -> None:
                 uscc=outputs["uscc"], name=outputs["enterprise_name"], status="registered", case_id=event.case_id,
                 registered_at=event.occurred_at,
             ).on_conflict_do_nothing())
+    elif event.event_type == "registration.establishment_refused":
+        report = StepReport.model_validate(event.data)
+        if report.undoes:  # 撤销登记: the enterprise the case registered is struck off
+            uow.session.execute(update(enterprises).where(
+                (enterprises.c.case_id == event.case_id) & (enterprises.c.status == "registered")).values(
+                status="revoked", deregistered_at=event.occurred_at))
     elif event.event_type == "registration.enterprise_deregistered":
         report = StepReport.model_validate(event.data)
         uscc = report.outputs.get("uscc") or _case_uscc(uow, event.case_id)

@@ -91,6 +91,9 @@ def enterprise_reasons(uscc: str, status: str | None) -> list[Reason]:
     if status is None:
         return [Reason(code="enterprise_unknown", message=f"未查询到统一社会信用代码为 {uscc} 的企业",
                        field="application.uscc")]
+    if status == "revoked":
+        return [Reason(code="enterprise_revoked", message=f"统一社会信用代码为 {uscc} 的企业已被撤销登记",
+                       field="application.uscc")]
     if status != "registered":
         return [Reason(code="enterprise_deregistered", message=f"统一社会信用代码为 {uscc} 的企业已注销",
                        field="application.uscc")]

@@ -8,7 +8,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import CaseWithdrawn, EnterpriseRegistered, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
-from yjs_kit.testing import publish, wait_for, wait_for_row, wait_until_consumed
+from yjs_kit.testing import publish, step_undone, wait_for, wait_for_row, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
 from yjs_seal_carving.models import metadata, seal_orders, seals
 from yjs_seal_carving.rules import is_filing_code
@@ -144,9 +144,9 @@ def test_every_filed_seal_is_cancelled_once_the_registration_is_cancelled(start_
     assert all(s["cancelled_at"] for s in filed)
 
 
-def test_a_withdrawal_leaves_seals_already_carved_as_they_are(start_service, broker_uri, watch):
-    """A carved seal cannot be uncarved: seal carving has no compensator for its step, so a
-    withdrawn case keeps the step's outcome and nothing is announced about it."""
+def test_a_withdrawal_after_the_seals_were_carved_voids_their_filings(start_service, broker_uri, watch):
+    """A carved seal cannot be uncarved, but its filing can be voided: a withdrawn case undoes the
+    step (the filings kept, voided) and says so."""
     container = start_service(SealCarvingService)
     watcher = watch(CARVED, REFUSED, "seal_carving.step_updated")
     application = samples.establishment_application("守成", seals=("official",))
@@ -157,11 +157,48 @@ def test_a_withdrawal_leaves_seals_already_carved_as_they_are(start_service, bro
     withdrawn = CaseWithdrawn(matter="establishment", owner="alice", reason="不办了",
                               steps=[s["step"] for s in case.data["plan"]], withdrawn_at=datetime.now(timezone.utc))
     publish(broker_uri, new_event("case.withdrawn", withdrawn, case_id="W1"))
-    wait_until_consumed(broker_uri, "seal_carving.inbox")
-    url = container.config["DATABASE_URL"]
-    assert wait_for_row(url, "SELECT withdrawn_at FROM kit_plans WHERE case_id = 'W1'")["withdrawn_at"]  # applied
-    assert [r["status"] for r in rows(container, metadata.tables["kit_steps"], "W1")] == ["completed"]
-    assert len(rows(container, seals, "W1")) == 1
-    # the carved report is the only event the case ever caused here
-    assert wait_for_row(url, "SELECT count(*) AS n FROM kit_outbox")["n"] == 1
-    assert [e.event_type for e in watcher.drain() if e.case_id == "W1"] == [CARVED]
+    [undone] = watcher.wait_for(lambda e: e.event_type == "seal_carving.step_updated")
+    assert undone.data["status"] == "cancelled" and undone.data["undoes"] is True
+    assert [r["status"] for r in rows(container, metadata.tables["kit_steps"], "W1")] == ["cancelled"]
+    assert [s["status"] for s in rows(container, seals, "W1")] == ["voided"]
+    [order] = rows(container, seal_orders, "W1")
+    assert (order["status"], order["undo_reason"]) == ("undone", "withdrawn")
+
+
+def test_seals_carved_on_a_registration_that_is_undone_are_voided_once_and_the_undo_announced(
+        start_service, broker_uri, watch):
+    container = start_service(SealCarvingService, max_workers=1)
+    watcher = watch(CARVED, REFUSED)
+    application = samples.establishment_application("落空")
+    publish(broker_uri, submitted("U1", application), registered("U1", application, 401))
+    [carved] = watcher.wait_for()
+    undo = step_undone("U1", "registration.establish")
+    publish(broker_uri, undo, undo)
+    [undone] = watcher.wait_for(lambda e: e.event_type == REFUSED)
+    assert undone.causation_id == str(undo.event_id)
+    assert undone.data["status"] == "rejected" and undone.data["undoes"] is True
+    [reason] = undone.data["reasons"]
+    assert (reason["code"], reason["field"]) == ("prerequisite_undone", "step:registration.establish")
+    assert "容缺材料未按期补齐" in reason["message"]
+    filed = rows(container, seals, "U1")
+    assert len(filed) == 5 and {s["status"] for s in filed} == {"voided"} and all(s["cancelled_at"] for s in filed)
+    [order] = rows(container, seal_orders, "U1")
+    assert (order["status"], order["undo_reason"]) == ("undone", "prerequisite_undone") and order["undone_at"]
+    settle(broker_uri, container)
+    # announced once: the second delivery changed nothing
+    assert sorted(e.event_type for e in watcher.drain()) == [REFUSED, CARVED]
+    assert [r["status"] for r in rows(container, metadata.tables["kit_steps"], "U1")] == ["rejected"]
+
+
+def test_a_registration_undone_before_its_completion_arrives_never_starts_the_carving(
+        start_service, broker_uri, watch):
+    container = start_service(SealCarvingService, max_workers=1)
+    watcher = watch(CARVED, REFUSED)
+    application = samples.establishment_application("未启")
+    # the undo overtakes the completion it undoes (a retried delivery)
+    publish(broker_uri, submitted("U2", application), step_undone("U2", "registration.establish"),
+            registered("U2", application, 402))
+    settle(broker_uri, container)
+    assert watcher.drain() == []
+    assert rows(container, metadata.tables["kit_steps"], "U2") == []
+    assert rows(container, seals, "U2") == rows(container, seal_orders, "U2") == []

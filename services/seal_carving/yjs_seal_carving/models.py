@@ -12,9 +12,11 @@ seal_orders = Table(
     Column("uscc", String(18), nullable=False, index=True),
     Column("enterprise_name", String(60), nullable=False),
     Column("division_code", String(6), nullable=False),
-    Column("status", String(20), nullable=False),  # carved or refused
+    Column("status", String(20), nullable=False),  # carved, refused, undone (its filings voided)
     Column("fee", Numeric(10, 2), nullable=False),
     Column("ordered_at", DateTime(timezone=True), nullable=False),
+    Column("undone_at", DateTime(timezone=True)),
+    Column("undo_reason", String(40)),  # withdrawn, prerequisite_undone
 )
 
 seals = Table(
@@ -24,7 +26,7 @@ seals = Table(
     Column("name", String(120), nullable=False),
     Column("uscc", String(18), nullable=False, index=True),
     Column("case_id", String(40), nullable=False),
-    Column("status", String(20), nullable=False),  # filed, cancelled (公章缴销)
+    Column("status", String(20), nullable=False),  # filed, cancelled (公章缴销), voided (its order undone)
     Column("filed_at", DateTime(timezone=True), nullable=False),
     Column("cancelled_at", DateTime(timezone=True)),
     Column("cancellation_case_id", String(40)),

@@ -1,4 +1,4 @@
-"""Seal carving's steps: what happens when a case reaches them."""
+"""Seal carving's steps: what happens when a case reaches them, and what undoing a carving does."""
 
 from __future__ import annotations
 
@@ -55,4 +55,19 @@ def cancel(work: StepWork) -> StepReport:
         seals=[CancelledSeal(type=s.type, filing_code=s.filing_code) for s in filed], cancelled_at=now))
 
 
+def void(work: StepWork) -> None:
+    """What the seals were carved for is undone (the registration revoked, the case withdrawn):
+    the order is undone and every filing it made is voided (作废), kept with when and why —
+    a seal no longer stands for the enterprise. A refused order holds nothing; seals already
+    handed in (公章缴销) stay as they are."""
+    now = datetime.now(timezone.utc)
+    if not work.session.execute(update(seal_orders).where(
+            (seal_orders.c.case_id == work.case_id) & (seal_orders.c.status == "carved")).values(
+            status="undone", undone_at=now, undo_reason=work.undo_reason)).rowcount:
+        return
+    work.session.execute(update(seals).where((seals.c.case_id == work.case_id) & (seals.c.status == "filed")).values(
+        status="voided", cancelled_at=now))
+
+
 PERFORMERS = {"seal_carving.carve": carve, "seal_carving.cancel": cancel}
+COMPENSATORS = {"seal_carving.carve": void}

@@ -7,13 +7,13 @@ from yjs_kit.steps import StepTracker, department_event_types
 from yjs_kit.uow import Database
 
 from .models import metadata
-from .performers import PERFORMERS
+from .performers import COMPENSATORS, PERFORMERS
 
 
 class SealCarvingService(DepartmentRpc):
     name = "seal_carving"
     db = Database(metadata)
-    steps = StepTracker(PERFORMERS)
+    steps = StepTracker(PERFORMERS, COMPENSATORS)
     metrics = MetricsServer()
 
     @consume_events(department_event_types("seal_carving"))

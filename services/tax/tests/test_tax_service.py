@@ -11,7 +11,7 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import CarvedSeal, EnterpriseRegistered, SealsCarved, step_report
 from yjs_contracts.steps import StepStatus
-from yjs_kit.testing import StaffRpc, operator_token, publish, wait_for
+from yjs_kit.testing import StaffRpc, operator_token, publish, step_undone, wait_for, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
 from yjs_tax.models import clearances, invoice_grants, metadata, taxpayers
 from yjs_tax.service import TaxService
@@ -73,6 +73,49 @@ def test_without_an_invoice_seal_the_grant_follows_the_registration_at_once(star
     engine.dispose()
 
 
+def test_a_registration_undone_cancels_the_taxpayer_and_revokes_the_grant_built_on_it_once(
+        start_service, broker_uri, watch):
+    container = start_service(TaxService, max_workers=1)
+    watcher = watch(REGISTERED, GRANTED, "tax.taxpayer_registration_refused", "tax.invoice_grant_refused")
+    application = samples.establishment_application("折返", seals=WITHOUT_INVOICE_SEAL)
+    publish(broker_uri, submitted("U1", application), enterprise_registered("U1", 11, application))
+    watcher.wait_for(count=2)
+    undo = step_undone("U1", "registration.establish")
+    publish(broker_uri, undo, undo)
+    revoked, cancelled = watcher.wait_for(lambda e: e.data.get("undoes"), count=2)
+    # what rests on another is undone first: the grant, then the taxpayer it was granted to
+    assert (revoked.event_type, cancelled.event_type) == ("tax.invoice_grant_refused", "tax.taxpayer_registration_refused")
+    for event in (revoked, cancelled):
+        assert event.data["status"] == "rejected" and event.causation_id == str(undo.event_id)
+        assert [(r["code"], r["field"]) for r in event.data["reasons"]] == [
+            ("prerequisite_undone", "step:registration.establish")]
+    wait_until_consumed(broker_uri, "tax.inbox")
+    engine = create_engine(container.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        taxpayer = connection.execute(select(taxpayers)).mappings().one()
+        grant = connection.execute(select(invoice_grants)).mappings().one()
+    assert (taxpayer["status"], taxpayer["undo_reason"]) == ("cancelled", "prerequisite_undone") and taxpayer["cancelled_at"]
+    assert (grant["status"], grant["undo_reason"]) == ("revoked", "prerequisite_undone") and grant["revoked_at"]
+    assert len(watcher.drain()) == 4  # the second delivery announced nothing
+    engine.dispose()
+
+
+def test_seals_undone_before_they_arrive_never_start_the_grant_and_the_taxpayer_stands(
+        start_service, broker_uri, watch):
+    container = start_service(TaxService, max_workers=1)
+    watcher = watch(REGISTERED, GRANTED, "tax.taxpayer_registration_refused", "tax.invoice_grant_refused")
+    application = samples.establishment_application("半途")
+    publish(broker_uri, submitted("U2", application), enterprise_registered("U2", 12, application),
+            step_undone("U2", "seal_carving.carve", "prerequisite_undone", "所依据的设立登记已撤销"),
+            seals_carved("U2", 12, application))
+    watcher.wait_for()
+    wait_until_consumed(broker_uri, "tax.inbox")
+    assert [e.event_type for e in watcher.drain()] == [REGISTERED]
+    engine = create_engine(container.config["DATABASE_URL"])
+    assert started(engine, "U2") == {"tax.register"} and count(engine, invoice_grants) == 0
+    engine.dispose()
+
+
 def test_a_general_taxpayer_waits_for_tax_staff_then_is_confirmed_with_what_they_looked_at(
         start_service, broker_uri, watch, rpc):
     container = start_service(TaxService)
@@ -101,6 +144,25 @@ def test_a_general_taxpayer_waits_for_tax_staff_then_is_confirmed_with_what_they
     assert kept["code"] == "general_taxpayer_review"
     assert StaffRpc(rpc, "tax").reviews()["items"] == []
     assert StaffRpc(rpc, "tax").reviews("decided")["items"][0]["decided_by"] == "tax-officer-wang"
+    engine.dispose()
+
+
+def test_a_registration_undone_while_tax_staff_review_it_cancels_the_step_and_closes_the_review(
+        start_service, broker_uri, watch, rpc):
+    container = start_service(TaxService, max_workers=1)
+    watcher = watch("tax.step_updated", "tax.taxpayer_registration_refused")
+    application = samples.establishment_application("中辍", seals=WITHOUT_INVOICE_SEAL)
+    application["tax"] = {"taxpayer_type": "general", "invoices": ["ordinary"]}
+    publish(broker_uri, submitted("U3", application), enterprise_registered("U3", 13, application))
+    watcher.wait_for()
+    assert [r["case_id"] for r in StaffRpc(rpc, "tax").reviews()["items"]] == ["U3"]
+    publish(broker_uri, step_undone("U3", "registration.establish"))
+    [cancelled] = watcher.wait_for(lambda e: e.data["status"] == "cancelled")
+    # nothing had taken effect: ended, not undone
+    assert cancelled.data["undoes"] is False and cancelled.data["reasons"][0]["code"] == "prerequisite_undone"
+    assert StaffRpc(rpc, "tax").reviews()["items"] == []
+    engine = create_engine(container.config["DATABASE_URL"])
+    assert count(engine, taxpayers) == 0
     engine.dispose()
 
 

@@ -19,8 +19,11 @@ taxpayers = Table(
     # what tax staff looked at before approving (一般纳税人登记)
     Column("review_reasons", JSON, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("status", String(20), nullable=False, server_default="registered"),  # registered, cleared (清税)
+    # registered, cleared (清税), cancelled (its registration undone: the enterprise revoked)
+    Column("status", String(20), nullable=False, server_default="registered"),
     Column("cleared_at", DateTime(timezone=True)),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("undo_reason", String(40)),  # withdrawn, refused, prerequisite_undone
 )
 
 # 票种核定: one grant per taxpayer
@@ -34,6 +37,9 @@ invoice_grants = Table(
     # the 发票专用章 whose impression is filed with tax, when the grant waited for it
     Column("invoice_seal_filing_code", String(40)),
     Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False, server_default="granted"),  # granted, revoked
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("undo_reason", String(40)),
 )
 
 # 欠税: what an enterprise owes now, whether or not it registered here as a taxpayer; every

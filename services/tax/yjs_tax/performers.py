@@ -1,4 +1,4 @@
-"""Tax's steps: what happens when a case reaches them."""
+"""Tax's steps: what happens when a case reaches them, and what undoing each does."""
 
 from __future__ import annotations
 
@@ -108,5 +108,22 @@ def undo_clearance(work: StepWork) -> None:
     work.session.execute(update(clearances).where(clearances.c.case_id == work.case_id).values(outcome="undone"))
 
 
+def cancel_registration(work: StepWork) -> None:
+    """What the taxpayer was registered on is undone (the registration revoked, the case
+    withdrawn): the taxpayer registration is cancelled, kept with when and why. A registration
+    still with tax staff holds nothing."""
+    work.session.execute(update(taxpayers).where(
+        (taxpayers.c.case_id == work.case_id) & (taxpayers.c.status == "registered")).values(
+        status="cancelled", cancelled_at=datetime.now(timezone.utc), undo_reason=work.undo_reason))
+
+
+def revoke_grant(work: StepWork) -> None:
+    """What the invoice grant rested on is undone (the taxpayer, the 发票专用章): the grant is
+    revoked and no invoice may be issued under it; kept with when and why."""
+    work.session.execute(update(invoice_grants).where(
+        (invoice_grants.c.case_id == work.case_id) & (invoice_grants.c.status == "granted")).values(
+        status="revoked", revoked_at=datetime.now(timezone.utc), undo_reason=work.undo_reason))
+
+
 PERFORMERS = {"tax.register": register, "tax.grant_invoices": grant_invoices, "tax.clear": clear}
-COMPENSATORS = {"tax.clear": undo_clearance}
+COMPENSATORS = {"tax.register": cancel_registration, "tax.grant_invoices": revoke_grant, "tax.clear": undo_clearance}
