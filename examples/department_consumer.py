@@ -105,11 +105,11 @@ class DepartmentConsumer:
     def __init__(self, amqp_uri: str, queue_name: str, bindings: list[tuple[str, str]], schemas: Schemas,
                  count: int | None):
         self.amqp_uri, self.schemas, self.count = amqp_uri, schemas, count
-        # Declared exactly as the producers declare their exchanges (durable topic, not
-        # auto-deleted): declaring an existing exchange with other flags fails with
-        # PRECONDITION_FAILED, and declaring it here lets us bind before any producer has run.
+        # The exchanges exist before any producer runs (yijianshi applies its topology first)
+        # and belong to it: declared passively, only checked, since declaring one with other
+        # arguments (each has an alternate exchange) fails with PRECONDITION_FAILED.
         self.queue = Queue(queue_name, durable=True, auto_delete=False, bindings=[
-            binding(Exchange(name, type="topic", durable=True, auto_delete=False), routing_key=key)
+            binding(Exchange(name, type="topic", passive=True), routing_key=key)
             for name, key in bindings])
         self.valid = 0
         self.stopping = False

@@ -112,6 +112,8 @@ def cmd_dead_letters(args) -> int:
 
 
 def cmd_up(args) -> int:
+    from yjs_kit.topology import TopologyConflict
+
     from .system import System, SystemConfig, local_env
 
     config = SystemConfig(gateway_address=args.address, env=local_env())
@@ -130,6 +132,9 @@ def cmd_up(args) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    except TopologyConflict as conflict:
+        print(f"the broker's topology could not be applied: {conflict}", file=sys.stderr)
+        return 1
     finally:
         system.stop()
 

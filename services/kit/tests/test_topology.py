@@ -1,0 +1,98 @@
+"""The topology on the real broker: what `apply` declares is what a consumer declares at start,
+applying twice changes nothing, a conflicting queue is reported, and an event no service
+consumes is kept on its producer's unrouted queue rather than returned to the relay."""
+
+import json
+import subprocess
+
+import pytest
+from kombu import Connection, Queue
+from sqlalchemy import MetaData, create_engine, insert, select
+from yjs_contracts.envelope import new_event
+from yjs_kit.consumer import consume_events
+from yjs_kit.outbox import OutboxRelay, outbox_row
+from yjs_kit.tables import add_kit_tables
+from yjs_kit.testing import FAST_RETRIES_MS, _vhost, queue_depths
+from yjs_kit.topology import Topology, TopologyConflict, apply
+
+
+class Listener:
+    """A consuming service without a database: its queues are all that matter here."""
+
+    name = "listener"
+
+    @consume_events(["registration.enterprise_registered", "tax.step_updated"])
+    def on_event(self, event):
+        pass
+
+
+TOPOLOGY = Topology.of_services([Listener], FAST_RETRIES_MS)
+
+
+def broker_state(amqp_uri: str) -> dict[str, list]:
+    """Every exchange, queue and binding of the vhost with its properties, as the broker keeps them."""
+    exported = json.loads(subprocess.run(["rabbitmqctl", "export_definitions", "-", "--silent"],
+                                         capture_output=True, text=True, check=True).stdout)
+    vhost = _vhost(amqp_uri)
+    return {kind: sorted((item for item in exported[kind] if item["vhost"] == vhost), key=json.dumps)
+            for kind in ("exchanges", "queues", "bindings")}
+
+
+def test_the_inboxes_of_the_topology_are_what_a_consumer_declares_at_start(broker_uri, start_service):
+    apply(broker_uri, TOPOLOGY)
+    applied = broker_state(broker_uri)
+    retry = next(q for q in applied["queues"] if q["name"] == "listener.inbox.retry.100ms")
+    assert retry["durable"] and retry["arguments"] == {
+        "x-message-ttl": 100, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "listener.inbox"}
+    start_service(Listener)  # declares its queues itself: a difference would be refused or added
+    assert broker_state(broker_uri) == applied
+
+
+def test_applying_twice_changes_nothing_and_keeps_what_the_queues_hold(broker_uri):
+    apply(broker_uri, TOPOLOGY)
+    first = broker_state(broker_uri)
+    with Connection(broker_uri) as connection:
+        connection.Producer().publish({"n": 1}, exchange="registration.events", routing_key="enterprise_registered")
+    depths = apply(broker_uri, TOPOLOGY)
+    assert broker_state(broker_uri) == first
+    assert depths["listener.inbox"] == 1
+
+
+def test_a_queue_declared_otherwise_is_reported_and_the_rest_is_still_declared(broker_uri):
+    with Connection(broker_uri) as connection:
+        Queue("listener.inbox.retry.300ms", durable=True, queue_arguments={"x-message-ttl": 999}).bind(
+            connection.channel()).declare()
+    with pytest.raises(TopologyConflict) as conflict:
+        apply(broker_uri, TOPOLOGY)
+    assert "listener.inbox.retry.300ms" in str(conflict.value)
+    assert "x-message-ttl" in str(conflict.value)
+    depths = queue_depths(broker_uri)
+    assert "listener.inbox.dead" in depths and "case.events.unrouted" in depths
+
+
+@pytest.fixture
+def relay(tmp_path, broker_uri):
+    metadata = MetaData()
+    add_kit_tables(metadata)
+    engine = create_engine(f"sqlite:///{tmp_path / 'relay.sqlite3'}")
+    metadata.create_all(engine)
+    relay = OutboxRelay("case", engine, metadata, broker_uri, max_attempts=1)
+    yield relay
+    relay.publisher.close()
+    engine.dispose()
+
+
+def test_an_event_no_service_consumes_is_kept_unrouted_and_the_relay_sends_it(broker_uri, relay):
+    apply(broker_uri, TOPOLOGY)
+    overdue = new_event("case.step_overdue", {"step": "tax.register"}, case_id="C1")
+    outbox = relay.outbox
+    with relay.engine.begin() as connection:
+        connection.execute(insert(outbox), [outbox_row(overdue)])
+    assert relay.relay_once() == 1
+    with relay.engine.connect() as connection:
+        row = connection.execute(select(outbox).where(outbox.c.event_id == str(overdue.event_id))).mappings().one()
+    assert row["sent_at"] is not None and row["parked_at"] is None and row["attempts"] == 0
+    with Connection(broker_uri) as connection:
+        kept = Queue("case.events.unrouted").bind(connection.channel()).get(no_ack=True)
+    assert kept is not None and kept.properties["message_id"] == str(overdue.event_id)
+    assert kept.delivery_info["exchange"] == "case.events" and kept.delivery_info["routing_key"] == "step_overdue"
