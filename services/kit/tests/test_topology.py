@@ -12,7 +12,7 @@ from yjs_contracts.envelope import new_event
 from yjs_kit.consumer import consume_events
 from yjs_kit.outbox import OutboxRelay, outbox_row
 from yjs_kit.tables import add_kit_tables
-from yjs_kit.testing import FAST_RETRIES_MS, _vhost, queue_depths
+from yjs_kit.testing import FAST_RETRIES_MS, _vhost, drop_vhost, fresh_vhost, queue_depths
 from yjs_kit.topology import Topology, TopologyConflict, apply
 
 
@@ -34,17 +34,33 @@ def broker_state(amqp_uri: str) -> dict[str, list]:
     exported = json.loads(subprocess.run(["rabbitmqctl", "export_definitions", "-", "--silent"],
                                          capture_output=True, text=True, check=True).stdout)
     vhost = _vhost(amqp_uri)
-    return {kind: sorted((item for item in exported[kind] if item["vhost"] == vhost), key=json.dumps)
+    return {kind: sorted(({k: v for k, v in item.items() if k != "vhost"} for item in exported[kind]
+                          if item["vhost"] == vhost), key=json.dumps)
             for kind in ("exchanges", "queues", "bindings")}
 
 
-def test_the_inboxes_of_the_topology_are_what_a_consumer_declares_at_start(broker_uri, start_service):
-    apply(broker_uri, TOPOLOGY)
-    applied = broker_state(broker_uri)
+def listener_part(state: dict[str, list]) -> dict[str, list]:
+    return {"queues": [q for q in state["queues"] if q["name"].startswith("listener.")],
+            "bindings": [b for b in state["bindings"] if b["destination"].startswith("listener.")]}
+
+
+@pytest.fixture
+def second_broker_uri():
+    vhost, uri = fresh_vhost()
+    yield uri
+    drop_vhost(vhost)
+
+
+def test_a_consumer_declares_at_start_exactly_its_part_of_the_topology(broker_uri, second_broker_uri, start_service):
+    start_service(Listener)  # on a vhost of its own, nothing applied
+    consumer_declared = broker_state(broker_uri)
+    apply(second_broker_uri, TOPOLOGY)
+    applied = broker_state(second_broker_uri)
     retry = next(q for q in applied["queues"] if q["name"] == "listener.inbox.retry.100ms")
     assert retry["durable"] and retry["arguments"] == {
         "x-message-ttl": 100, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "listener.inbox"}
-    start_service(Listener)  # declares its queues itself: a difference would be refused or added
+    assert listener_part(consumer_declared) == listener_part(applied)
+    apply(broker_uri, TOPOLOGY)  # where the consumer runs: nothing refused, nothing of its own added
     assert broker_state(broker_uri) == applied
 
 
