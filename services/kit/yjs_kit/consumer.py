@@ -9,7 +9,8 @@ it. After the last delay it is stored as a dead letter with its reason; an opera
 replays dead letters (operations.py). A message that is unreadable, or whose provenance does not
 hold (provenance.py), is dead-lettered at once: trying again cannot help. When even the dead
 letter cannot be stored (the database is down) the message waits on the broker: back through
-the longest retry queue, and after DEAD_LETTER_STORE_TRIES such rounds into `<queue>.dead`."""
+the longest retry queue, and after DEAD_LETTER_STORE_TRIES such rounds into `<queue>.dead`.
+These queues are declared by topology.py, at start as by `yjs topology apply`."""
 
 from __future__ import annotations
 
