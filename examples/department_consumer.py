@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from amqp.exceptions import NotFound
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from kombu import Connection, Consumer, Exchange, Queue, binding
@@ -179,9 +180,10 @@ class DepartmentConsumer:
                 connection.ensure_connection(max_retries=0)  # fail at once: the loop below backs off
                 delay = 1.0
                 self.consume(connection)
-            except (OperationalError, *connection.connection_errors) as exc:
-                # The broker went away (or is not up yet): the messages stay in our durable
-                # queue; connect again and carry on.
+            except (OperationalError, NotFound, *connection.connection_errors) as exc:
+                # The broker went away (or is not up yet), or its exchanges are not declared yet
+                # (NotFound: yijianshi applies its topology first): the messages stay in our
+                # durable queue; connect again and carry on.
                 if self.done:
                     break
                 log(f"broker unavailable ({exc!r}); retrying in {delay:.0f}s")

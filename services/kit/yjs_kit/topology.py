@@ -42,8 +42,8 @@ def unrouted_name(producer: str) -> str:
 
 
 def event_exchange(producer: str) -> Exchange:
-    # The broker compares arguments on every declaration: whoever declares this exchange (relay,
-    # consumers, department systems' examples) must declare it exactly so, hence one function.
+    # The broker compares arguments on every declaration: whoever declares this exchange (the
+    # relay, consumers, test helpers, the benchmark) must declare it exactly so, hence one function.
     return Exchange(exchange_name(producer), type="topic", durable=True, auto_delete=False,
                     arguments={"alternate-exchange": unrouted_name(producer)})
 
