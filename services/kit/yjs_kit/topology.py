@@ -143,22 +143,33 @@ def declare(connection: Connection, entities: Iterable[Exchange | Queue]) -> dic
     channel = connection.channel()
     depths: dict[str, int] = {}
     conflicts: list[str] = []
+    refused_exchanges: set[str] = set()
     for entity in entities:
         try:
             if isinstance(entity, Exchange):
                 entity.bind(channel).declare()
-            else:
-                bound = entity.bind(channel)
-                bound.declare()
-                depths[entity.name] = bound.queue_declare(passive=True).message_count
+                continue
+            # a binding would redeclare a refused exchange and be refused too, blaming the queue
+            waiting = sorted({b.exchange.name for b in entity.bindings} & refused_exchanges)
+            if waiting:
+                conflicts.append(f"queue {entity.name!r} is not bound to {', '.join(waiting)} until that is fixed")
+                entity = Queue(entity.name, durable=entity.durable, auto_delete=entity.auto_delete,
+                               queue_arguments=entity.queue_arguments,
+                               bindings=[b for b in entity.bindings if b.exchange.name not in refused_exchanges])
+            bound = entity.bind(channel)
+            bound.declare()
+            depths[entity.name] = bound.queue_declare(passive=True).message_count
         except amqp.exceptions.PreconditionFailed as refused:
+            if isinstance(entity, Exchange):
+                refused_exchanges.add(entity.name)
             conflicts.append(f"{_describe(entity)}: {refused.reply_text}")
             channel = connection.channel()  # the broker closed the channel that was refused
     if conflicts:
         raise TopologyConflict(
-            "the broker holds what the topology declares differently; nothing else was changed for these:\n  "
+            "the broker holds these with other properties than the topology declares, and keeps them as they are:\n  "
             + "\n  ".join(conflicts)
-            + "\ndelete each (with its bindings and messages: move what it holds first) and apply again")
+            + "\nan exchange: delete it (its bindings go with it; apply binds the services' inboxes again) and apply"
+              " again; a queue: move what it holds elsewhere, delete it and apply again")
     return depths
 
 
