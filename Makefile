@@ -1,5 +1,7 @@
 # yijianshi — the commands the README promises.
-#   make up     run every service and the gateway on 127.0.0.1:8000 (SQLite, local RabbitMQ)
+#   make up     run every service and the gateway on 127.0.0.1:8000 (SQLite, local RabbitMQ);
+#               the broker's topology is applied first (yjs up does it)
+#   make topology  only apply the broker's topology (exchanges, queues, bindings) to AMQP_URI
 #   make test   the whole suite against the real RabbitMQ and PostgreSQL
 #   make mutate the mutation score of the rules and codes (MUTANTS=all for every mutant; docs/testing.md)
 SHELL := /bin/bash
@@ -10,7 +12,7 @@ PACKAGES := contracts services/kit services/case services/registration services/
 	services/bank_account services/gateway cli
 PACKAGES += $(wildcard services/licensing services/deregistration)
 
-.PHONY: install up demo test test-fast mutate bench schemas check-schemas migration clean
+.PHONY: install up topology demo test test-fast mutate bench schemas check-schemas migration clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +27,10 @@ $(VENV)/.installed: requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml
 up: install
 	infra/local/ensure-services.sh rabbitmq
 	$(BIN)/yjs up
+
+topology: install
+	infra/local/ensure-services.sh rabbitmq
+	$(BIN)/yjs topology apply
 
 demo: install
 	infra/local/ensure-services.sh rabbitmq

@@ -100,7 +100,7 @@ def submit(system, body) -> str:
 
 def publish_raw(amqp_uri: str, exchange_name: str, routing_key: str, body: bytes) -> None:
     """Publish bytes as-is, with plain kombu, the way a faulty producer might."""
-    exchange = Exchange(exchange_name, type="topic", durable=True, auto_delete=False)
+    exchange = Exchange(exchange_name, type="topic", passive=True)  # the topology's: only checked
     with Connection(amqp_uri) as connection:
         producer = Producer(connection.default_channel)
         producer.publish(body, exchange=exchange, routing_key=routing_key, declare=[exchange],

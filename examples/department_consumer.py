@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from amqp.exceptions import NotFound
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from kombu import Connection, Consumer, Exchange, Queue, binding
@@ -105,11 +106,11 @@ class DepartmentConsumer:
     def __init__(self, amqp_uri: str, queue_name: str, bindings: list[tuple[str, str]], schemas: Schemas,
                  count: int | None):
         self.amqp_uri, self.schemas, self.count = amqp_uri, schemas, count
-        # Declared exactly as the producers declare their exchanges (durable topic, not
-        # auto-deleted): declaring an existing exchange with other flags fails with
-        # PRECONDITION_FAILED, and declaring it here lets us bind before any producer has run.
+        # The exchanges exist before any producer runs (yijianshi applies its topology first)
+        # and belong to it: declared passively, only checked, since declaring one with other
+        # arguments (each has an alternate exchange) fails with PRECONDITION_FAILED.
         self.queue = Queue(queue_name, durable=True, auto_delete=False, bindings=[
-            binding(Exchange(name, type="topic", durable=True, auto_delete=False), routing_key=key)
+            binding(Exchange(name, type="topic", passive=True), routing_key=key)
             for name, key in bindings])
         self.valid = 0
         self.stopping = False
@@ -179,9 +180,10 @@ class DepartmentConsumer:
                 connection.ensure_connection(max_retries=0)  # fail at once: the loop below backs off
                 delay = 1.0
                 self.consume(connection)
-            except (OperationalError, *connection.connection_errors) as exc:
-                # The broker went away (or is not up yet): the messages stay in our durable
-                # queue; connect again and carry on.
+            except (OperationalError, NotFound, *connection.connection_errors) as exc:
+                # The broker went away (or is not up yet), or its exchanges are not declared yet
+                # (NotFound: yijianshi applies its topology first): the messages stay in our
+                # durable queue; connect again and carry on.
                 if self.done:
                     break
                 log(f"broker unavailable ({exc!r}); retrying in {delay:.0f}s")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import amqp
 from kombu import Connection, Exchange, Queue, binding
+from yjs_kit.topology import event_exchange
 
 CEILING_EXCHANGE = "bench.ceiling"
 CEILING_ROUTING_KEY = "ceiling"
@@ -30,8 +31,8 @@ class CompletionWatcher:
         self.connection = Connection(amqp_uri, heartbeat=0)
         self.connection.connect()
         self.channel = self.connection.channel()
-        # declared as the case service's relay declares it, so binding works before its first event
-        exchange = Exchange("case.events", type="topic", durable=True, auto_delete=False)
+        # declared as the topology declares it, so binding works before the case service's first event
+        exchange = event_exchange("case")
         exchange.bind(self.channel).declare()
         self.queue = Queue(f"bench.finished.{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True,
                            bindings=[binding(exchange, routing_key=key) for key in ("completed", "rejected")])

@@ -8,6 +8,7 @@
     yjs cases [--status S]                   your cases
     yjs dead-letters list [--json]           operators: what failed for good
     yjs dead-letters replay ID... | --all    operators: put them back on their queues
+    yjs topology apply [--amqp-uri URI]      declare every exchange, queue and binding (before services start)
     yjs demo                                 submit the examples and print their records
     yjs bench [-n N] [--json F]              measure the whole system (see docs/benchmarks.md)
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 import requests
 
 from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
+from yjs_kit.config import DEFAULT_AMQP_URI
 
 from .client import ApiClient, default_url, token_for
 from .view import case_view, dead_letters_view, log_line
@@ -110,6 +112,8 @@ def cmd_dead_letters(args) -> int:
 
 
 def cmd_up(args) -> int:
+    from yjs_kit.topology import TopologyConflict
+
     from .system import System, SystemConfig, local_env
 
     config = SystemConfig(gateway_address=args.address, env=local_env())
@@ -128,8 +132,39 @@ def cmd_up(args) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    except TopologyConflict as conflict:
+        print(f"the broker's topology could not be applied: {conflict}", file=sys.stderr)
+        return 1
     finally:
         system.stop()
+
+
+def cmd_topology(args) -> int:
+    from amqp.exceptions import AMQPError
+    from kombu.exceptions import OperationalError
+    from yjs_kit.config import SERVICES, retry_delays_ms
+    from yjs_kit.topology import TopologyConflict, apply, installed_topology, unrouted_name
+
+    topology = installed_topology(SERVICES, retry_delays_ms())
+    broker = args.amqp_uri.rsplit("@", 1)[-1]
+    try:
+        depths = apply(args.amqp_uri, topology, wait_seconds=args.wait)
+    except TopologyConflict as conflict:
+        print(f"topology not applied to {broker}: {conflict}", file=sys.stderr)
+        return 1
+    except (OSError, OperationalError, AMQPError) as error:
+        print(f"cannot reach the broker at {broker}: {error}", file=sys.stderr)
+        return 1
+    print(f"topology applied to {broker}: the exchanges of {', '.join(topology.producers)}; "
+          f"the inboxes of {', '.join(sorted(topology.inboxes))}, each with retry queues "
+          f"{', '.join(f'{d}ms' for d in topology.delays_ms)} and a parked queue")
+    if topology.unconsumed():
+        print(f"consumed by no service (kept on their producer's unrouted queue until a queue is bound to them): "
+              f"{', '.join(topology.unconsumed())}")
+    for producer in topology.producers:
+        if depths.get(unrouted_name(producer)):
+            print(f"{unrouted_name(producer)} holds {depths[unrouted_name(producer)]} events no queue took")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -188,6 +223,14 @@ def parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run the whole system locally")
     up.add_argument("--address", default="127.0.0.1:8000")
     up.set_defaults(run=cmd_up)
+
+    topology = commands.add_parser("topology", help="the broker's exchanges, queues and bindings, as code")
+    topology.add_argument("action", choices=["apply"])
+    topology.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI),
+                          help="the broker (env AMQP_URI)")
+    topology.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                          help="wait this long for the broker to be reachable")
+    topology.set_defaults(run=cmd_topology)
 
     demo = commands.add_parser("demo", help="submit the examples and print their records")
     demo.add_argument("--examples", default="examples")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 import requests
-from yjs_kit.config import DEFAULT_AMQP_URI, DEV_JWT_SECRET, METRICS_PORTS, SERVICES, var_dir
+from yjs_kit.config import DEFAULT_AMQP_URI, DEV_JWT_SECRET, METRICS_PORTS, SERVICES, retry_delays_ms, var_dir
 
 BACKEND_SERVICES = tuple(s for s in SERVICES if s != "gateway")
 #: a local run (`yjs up`, `yjs demo`) runs deregistration notices in seconds rather than 20 or 45
@@ -105,7 +105,16 @@ class System:
             if self.on_line is not None:
                 self.on_line(name, line.rstrip("\n"))
 
+    def apply_topology(self) -> None:
+        """The broker's exchanges and queues for the services this system runs, before any of
+        them starts: nothing they publish meets a missing queue."""
+        from yjs_kit.topology import apply, installed_topology
+
+        delays = retry_delays_ms({**os.environ, **self.config.env})
+        apply(self.config.amqp_uri, installed_topology(self.config.services, delays), wait_seconds=30)
+
     def start(self) -> "System":
+        self.apply_topology()
         # the case service first: it owns case.submitted, which every department binds to
         for service in sorted(self.config.services, key=lambda s: (s == "gateway", s != "case")):
             for replica in range(self.config.replicas.get(service, 1)):

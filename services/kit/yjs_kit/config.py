@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Mapping
 
 SERVICES = ("gateway", "case", "registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration")
 METRICS_PORTS = {name: 9100 + i for i, name in enumerate(SERVICES)}
@@ -19,9 +20,9 @@ def default_database_url(service: str) -> str:
     return f"sqlite:///{var_dir() / (service + '.sqlite3')}"
 
 
-def retry_delays_ms() -> list[int]:
+def retry_delays_ms(environ: Mapping[str, str] = os.environ) -> list[int]:
     """Backoff between tries of a failing handler; after the last, the message is dead-lettered."""
-    raw = os.environ.get("RETRY_DELAYS_MS", "1000,5000,30000")
+    raw = environ.get("RETRY_DELAYS_MS", "1000,5000,30000")
     return [int(x) for x in raw.split(",") if x.strip()]
 
 

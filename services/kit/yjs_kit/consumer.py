@@ -9,7 +9,8 @@ it. After the last delay it is stored as a dead letter with its reason; an opera
 replays dead letters (operations.py). A message that is unreadable, or whose provenance does not
 hold (provenance.py), is dead-lettered at once: trying again cannot help. When even the dead
 letter cannot be stored (the database is down) the message waits on the broker: back through
-the longest retry queue, and after DEAD_LETTER_STORE_TRIES such rounds into `<queue>.dead`."""
+the longest retry queue, and after DEAD_LETTER_STORE_TRIES such rounds into `<queue>.dead`.
+These queues are declared by topology.py, at start as by `yjs topology apply`."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Iterable
 
 import eventlet
 import structlog
-from kombu import Connection, Exchange, Queue, binding
+from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
@@ -34,6 +35,7 @@ from yjs_contracts.events import EVENT_MODELS, DeadLetterCleared, EventDeadLette
 from . import metrics
 from .outbox import outbox_row
 from .provenance import Refused, check, read
+from .topology import declare, parked_queue_name, retry_queue_name, service_queues
 from .uow import Database
 
 log = structlog.get_logger(__name__)
@@ -45,30 +47,6 @@ EXCHANGE_HEADER = "x-yjs-exchange"
 STORE_FAILURES_HEADER = "x-yjs-store-failures"
 # the dead letter a replayed message came from
 REPLAY_HEADER = "x-yjs-replay-of"
-
-
-def inbox_queue_name(service: str) -> str:
-    return f"{service}.inbox"
-
-
-def retry_queue_name(queue: str, delay_ms: int) -> str:
-    return f"{queue}.retry.{delay_ms}ms"
-
-
-def parked_queue_name(queue: str) -> str:
-    """Broker-side dead letters: messages whose dead letter could not be stored for too long."""
-    return f"{queue}.dead"
-
-
-def event_exchange(producer: str) -> Exchange:
-    # the exchange nameko's EventDispatcher declares: durable topic `<service>.events`
-    return Exchange(f"{producer}.events", type="topic", durable=True, auto_delete=False)
-
-
-def inbox_queue(service: str, event_types: Iterable[str]) -> Queue:
-    bindings = [binding(event_exchange(t.split(".", 1)[0]), routing_key=t.split(".", 1)[1])
-                for t in sorted(set(event_types))]
-    return Queue(inbox_queue_name(service), bindings=bindings, durable=True, auto_delete=False)
 
 
 class Failure(Exception):
@@ -184,19 +162,14 @@ class EventConsumer(Consumer):
 
     def setup(self):
         config = self.container.config
-        self.queue = inbox_queue(self.container.service_name, self.event_types)
         self.delays = list(config.get("RETRY_DELAYS_MS", [1000, 5000, 30000]))
         self.store_tries = int(config.get("DEAD_LETTER_STORE_TRIES", 20))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, serializer="json")
+        # what `yjs topology apply` declares for this service, so a start after it changes nothing
+        queues = service_queues(self.container.service_name, self.event_types, self.delays)
+        self.queue = queues[0]
         with Connection(config["AMQP_URI"]) as connection:
-            channel = connection.channel()
-            self.queue.bind(channel).declare()
-            for delay in self.delays:
-                Queue(retry_queue_name(self.queue.name, delay), durable=True, auto_delete=False, queue_arguments={
-                    "x-message-ttl": delay, "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": self.queue.name,
-                }).bind(channel).declare()
-            Queue(parked_queue_name(self.queue.name), durable=True, auto_delete=False).bind(channel).declare()
+            declare(connection, queues)
         super().setup()
 
     def handle_message(self, body, message):

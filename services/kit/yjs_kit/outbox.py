@@ -3,10 +3,11 @@ publisher confirms, a batch at a time, and marks them sent.
 
 Rows are claimed in a short transaction (a lease), published outside it and marked in another,
 so no transaction stays open while the broker is slow. A message the broker refuses (nack) or
-returns (`mandatory`: no queue bound) is tried again later with an attempt count and, after
-OUTBOX_MAX_ATTEMPTS, parked — counted and alerted — without holding back the rows behind it.
-The loop is supervised: whatever ends it, it starts again; `alive` and the age of the oldest
-unsent event are what health checks report. Sent rows and old inbox rows are pruned."""
+returns (`mandatory`: no queue bound, and no applied topology's unrouted queue to keep it) is
+tried again later with an attempt count and, after OUTBOX_MAX_ATTEMPTS, parked — counted and
+alerted — without holding back the rows behind it. The loop is supervised: whatever ends it, it
+starts again; `alive` and the age of the oldest unsent event are what health checks report. Sent
+rows and old inbox rows are pruned."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from sqlalchemy import Engine, MetaData, and_, delete, func, or_, select, update
 
 from . import metrics
 from .db import is_postgres
+from .provenance import producer_of_exchange
+from .topology import event_exchange
 
 log = structlog.get_logger(__name__)
 
@@ -97,7 +100,10 @@ class ConfirmingPublisher:
         self._refused = {}
         for exchange, routing_key, body, message_id in messages:
             if exchange and exchange not in self._declared:
-                channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+                producer = producer_of_exchange(exchange)
+                # as the topology declares it: the broker refuses a declaration with other arguments
+                channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False,
+                                         arguments=event_exchange(producer).arguments if producer else None)
                 self._declared.add(exchange)
             message = amqp.Message(body, content_type="application/json", content_encoding="utf-8",
                                    delivery_mode=2, message_id=message_id)

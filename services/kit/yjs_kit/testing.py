@@ -263,7 +263,7 @@ class EventWatcher:
     def __init__(self, amqp_uri: str, *event_types: str):
         from kombu import Connection, Queue
 
-        from .consumer import event_exchange
+        from .topology import event_exchange
 
         self.connection = Connection(amqp_uri)
         self.queue = Queue(f"watcher-{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True)

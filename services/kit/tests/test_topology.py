@@ -1,0 +1,120 @@
+"""The topology on the real broker: what `apply` declares is what a consumer declares at start,
+applying twice changes nothing, a conflicting queue is reported, and an event no service
+consumes is kept on its producer's unrouted queue rather than returned to the relay."""
+
+import json
+import subprocess
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import MetaData, create_engine, insert, select
+from yjs_contracts.envelope import new_event
+from yjs_kit.consumer import consume_events
+from yjs_kit.outbox import OutboxRelay, outbox_row
+from yjs_kit.tables import add_kit_tables
+from yjs_kit.testing import FAST_RETRIES_MS, _vhost, drop_vhost, fresh_vhost, queue_depths
+from yjs_kit.topology import Topology, TopologyConflict, apply
+
+
+class Listener:
+    """A consuming service without a database: its queues are all that matter here."""
+
+    name = "listener"
+
+    @consume_events(["registration.enterprise_registered", "tax.step_updated"])
+    def on_event(self, event):
+        pass
+
+
+TOPOLOGY = Topology.of_services([Listener], FAST_RETRIES_MS)
+
+
+def broker_state(amqp_uri: str) -> dict[str, list]:
+    """Every exchange, queue and binding of the vhost with its properties, as the broker keeps them."""
+    exported = json.loads(subprocess.run(["rabbitmqctl", "export_definitions", "-", "--silent"],
+                                         capture_output=True, text=True, check=True).stdout)
+    vhost = _vhost(amqp_uri)
+    return {kind: sorted(({k: v for k, v in item.items() if k != "vhost"} for item in exported[kind]
+                          if item["vhost"] == vhost), key=json.dumps)
+            for kind in ("exchanges", "queues", "bindings")}
+
+
+def listener_part(state: dict[str, list]) -> dict[str, list]:
+    return {"queues": [q for q in state["queues"] if q["name"].startswith("listener.")],
+            "bindings": [b for b in state["bindings"] if b["destination"].startswith("listener.")]}
+
+
+@pytest.fixture
+def second_broker_uri():
+    vhost, uri = fresh_vhost()
+    yield uri
+    drop_vhost(vhost)
+
+
+def test_a_consumer_declares_at_start_exactly_its_part_of_the_topology(broker_uri, second_broker_uri, start_service):
+    start_service(Listener)  # on a vhost of its own, nothing applied
+    consumer_declared = broker_state(broker_uri)
+    apply(second_broker_uri, TOPOLOGY)
+    applied = broker_state(second_broker_uri)
+    retry = next(q for q in applied["queues"] if q["name"] == "listener.inbox.retry.100ms")
+    assert retry["durable"] and retry["arguments"] == {
+        "x-message-ttl": 100, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "listener.inbox"}
+    assert listener_part(consumer_declared) == listener_part(applied)
+    apply(broker_uri, TOPOLOGY)  # where the consumer runs: nothing refused, nothing of its own added
+    assert broker_state(broker_uri) == applied
+
+
+def test_applying_twice_changes_nothing_and_keeps_what_the_queues_hold(broker_uri):
+    apply(broker_uri, TOPOLOGY)
+    first = broker_state(broker_uri)
+    with Connection(broker_uri) as connection:
+        connection.Producer().publish({"n": 1}, exchange="registration.events", routing_key="enterprise_registered")
+    depths = apply(broker_uri, TOPOLOGY)
+    assert broker_state(broker_uri) == first
+    assert depths["listener.inbox"] == 1
+
+
+def test_what_the_broker_holds_otherwise_is_reported_and_the_rest_is_still_declared(broker_uri):
+    with Connection(broker_uri) as connection:
+        Queue("listener.inbox.retry.300ms", durable=True, queue_arguments={"x-message-ttl": 999}).bind(
+            connection.channel()).declare()
+        Exchange("tax.events", type="topic", durable=True).bind(connection.channel()).declare()  # no alternate
+    with pytest.raises(TopologyConflict) as conflict:
+        apply(broker_uri, TOPOLOGY)
+    reported = str(conflict.value)
+    assert "queue 'listener.inbox.retry.300ms'" in reported and "inequivalent arg 'x-message-ttl'" in reported
+    assert "exchange 'tax.events'" in reported and "inequivalent arg 'alternate-exchange'" in reported
+    # the inbox is not blamed for the exchange: it is declared, bound to what it can be bound to
+    assert "queue 'listener.inbox' is not bound to tax.events until that is fixed" in reported
+    assert "queue 'listener.inbox' (" not in reported
+    bindings = broker_state(broker_uri)["bindings"]
+    assert [b["source"] for b in bindings if b["destination"] == "listener.inbox"] == ["registration.events"]
+    assert "listener.inbox.dead" in queue_depths(broker_uri)
+
+
+@pytest.fixture
+def relay(tmp_path, broker_uri):
+    metadata = MetaData()
+    add_kit_tables(metadata)
+    engine = create_engine(f"sqlite:///{tmp_path / 'relay.sqlite3'}")
+    metadata.create_all(engine)
+    relay = OutboxRelay("case", engine, metadata, broker_uri, max_attempts=1)
+    yield relay
+    relay.publisher.close()
+    engine.dispose()
+
+
+def test_an_event_no_service_consumes_is_kept_unrouted_and_the_relay_sends_it(broker_uri, relay):
+    apply(broker_uri, TOPOLOGY)
+    overdue = new_event("case.step_overdue", {"step": "tax.register"}, case_id="C1")
+    outbox = relay.outbox
+    with relay.engine.begin() as connection:
+        connection.execute(insert(outbox), [outbox_row(overdue)])
+    assert relay.relay_once() == 1
+    with relay.engine.connect() as connection:
+        row = connection.execute(select(outbox).where(outbox.c.event_id == str(overdue.event_id))).mappings().one()
+    assert row["sent_at"] is not None and row["parked_at"] is None and row["attempts"] == 0
+    with Connection(broker_uri) as connection:
+        kept = Queue("case.events.unrouted").bind(connection.channel()).get(no_ack=True)
+    assert kept is not None and kept.properties["message_id"] == str(overdue.event_id)
+    assert kept.delivery_info["exchange"] == "case.events" and kept.delivery_info["routing_key"] == "step_overdue"

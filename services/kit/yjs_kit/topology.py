@@ -1,0 +1,191 @@
+"""The broker's topology as code: every producer's `<producer>.events` exchange, where events
+nobody consumes are kept, and every service's inbox with its bindings, retry queues and parked
+queue. `yjs topology apply` declares all of it before any service starts; each consumer declares
+its own part at start through the same functions, so the two cannot disagree."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import amqp
+from kombu import Connection, Exchange, Queue, binding
+from kombu.exceptions import OperationalError
+from yjs_contracts.events import EVENT_MODELS
+
+
+def inbox_queue_name(service: str) -> str:
+    return f"{service}.inbox"
+
+
+def retry_queue_name(queue: str, delay_ms: int) -> str:
+    return f"{queue}.retry.{delay_ms}ms"
+
+
+def parked_queue_name(queue: str) -> str:
+    """Broker-side dead letters: messages whose dead letter could not be stored for too long."""
+    return f"{queue}.dead"
+
+
+def exchange_name(producer: str) -> str:
+    return f"{producer}.events"
+
+
+def unrouted_name(producer: str) -> str:
+    """The alternate exchange of `<producer>.events` and the queue that keeps what it receives:
+    the events of that producer that no queue was bound to when they were published."""
+    return f"{producer}.events.unrouted"
+
+
+def event_exchange(producer: str) -> Exchange:
+    # The broker compares arguments on every declaration: whoever declares this exchange (the
+    # relay, consumers, test helpers, the benchmark) must declare it exactly so, hence one function.
+    return Exchange(exchange_name(producer), type="topic", durable=True, auto_delete=False,
+                    arguments={"alternate-exchange": unrouted_name(producer)})
+
+
+def unrouted_queue(producer: str) -> Queue:
+    exchange = Exchange(unrouted_name(producer), type="fanout", durable=True, auto_delete=False)
+    return Queue(unrouted_name(producer), exchange=exchange, durable=True, auto_delete=False)
+
+
+def inbox_queue(service: str, event_types: Iterable[str]) -> Queue:
+    bindings = [binding(event_exchange(t.split(".", 1)[0]), routing_key=t.split(".", 1)[1])
+                for t in sorted(set(event_types))]
+    return Queue(inbox_queue_name(service), bindings=bindings, durable=True, auto_delete=False)
+
+
+def service_queues(service: str, event_types: Iterable[str], delays_ms: Iterable[int]) -> list[Queue]:
+    """A consuming service's queues: its inbox bound to every event it takes, one retry queue
+    per delay whose TTL dead-letters a message back to the inbox, and its parked queue."""
+    inbox = inbox_queue(service, event_types)
+    retries = [Queue(retry_queue_name(inbox.name, delay), durable=True, auto_delete=False, queue_arguments={
+        "x-message-ttl": delay, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": inbox.name,
+    }) for delay in delays_ms]
+    return [inbox, *retries, Queue(parked_queue_name(inbox.name), durable=True, auto_delete=False)]
+
+
+def producers() -> list[str]:
+    """Every service the contracts name as a producer of events."""
+    return sorted({event_type.split(".", 1)[0] for event_type in EVENT_MODELS})
+
+
+def consumed_event_types(service_cls) -> set[str]:
+    """The events a service class's `@consume_events` entrypoints take."""
+    from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+    from .consumer import EventConsumer
+
+    types: set[str] = set()
+    for _, method in inspect.getmembers(service_cls, callable):
+        for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(entrypoint, EventConsumer):
+                types.update(entrypoint.event_types)
+    return types
+
+
+@dataclass(frozen=True)
+class Topology:
+    """What the broker must hold: `inboxes` maps each consuming service to the events it takes."""
+
+    inboxes: dict[str, frozenset[str]]
+    delays_ms: tuple[int, ...]
+    producers: tuple[str, ...] = field(default_factory=lambda: tuple(producers()))
+
+    @classmethod
+    def of_services(cls, service_classes: Iterable, delays_ms: Iterable[int]) -> "Topology":
+        inboxes = {s.name: frozenset(consumed_event_types(s)) for s in service_classes}
+        return cls({name: types for name, types in inboxes.items() if types}, tuple(delays_ms))
+
+    def unconsumed(self) -> list[str]:
+        """Event types in the contracts that no service here consumes: kept on their producer's
+        unrouted queue until a queue is bound to them."""
+        consumed = set().union(*self.inboxes.values())
+        return sorted(set(EVENT_MODELS) - consumed)
+
+    def declarations(self) -> list[Exchange | Queue]:
+        every_producer = sorted(set(self.producers) | {t.split(".", 1)[0] for ts in self.inboxes.values() for t in ts})
+        entities: list[Exchange | Queue] = []
+        for producer in every_producer:  # the alternate exchange first: nothing published falls between
+            entities += [unrouted_queue(producer), event_exchange(producer)]
+        for service in sorted(self.inboxes):
+            entities += service_queues(service, self.inboxes[service], self.delays_ms)
+        return entities
+
+
+def installed_topology(services: Iterable[str], delays_ms: Iterable[int]) -> Topology:
+    """The topology of the services installed here (`yjs_<service>` packages), from their
+    entrypoints: the consume lists the services themselves declare."""
+    classes = [importlib.import_module(f"yjs_{s}.service").SERVICE for s in services
+               if importlib.util.find_spec(f"yjs_{s}") is not None]
+    return Topology.of_services(classes, delays_ms)
+
+
+class TopologyConflict(Exception):
+    """The broker already holds an exchange or queue of that name with other properties: the
+    broker refuses the declaration (PRECONDITION_FAILED) and nothing is changed for it."""
+
+
+def _describe(entity: Exchange | Queue) -> str:
+    if isinstance(entity, Exchange):
+        return f"exchange {entity.name!r} ({entity.type}, arguments {entity.arguments or {}})"
+    return f"queue {entity.name!r} (arguments {entity.queue_arguments or {}})"
+
+
+def declare(connection: Connection, entities: Iterable[Exchange | Queue]) -> dict[str, int]:
+    """Declares each exchange and queue (a queue with its bindings); declaring what exists as
+    declared changes nothing. Returns each queue's message count. A conflict does not stop the
+    others: every one is reported at the end, in one TopologyConflict."""
+    channel = connection.channel()
+    depths: dict[str, int] = {}
+    conflicts: list[str] = []
+    refused_exchanges: set[str] = set()
+    for entity in entities:
+        try:
+            if isinstance(entity, Exchange):
+                entity.bind(channel).declare()
+                continue
+            # a binding would redeclare a refused exchange and be refused too, blaming the queue
+            waiting = sorted({b.exchange.name for b in entity.bindings} & refused_exchanges)
+            if waiting:
+                conflicts.append(f"queue {entity.name!r} is not bound to {', '.join(waiting)} until that is fixed")
+                entity = Queue(entity.name, durable=entity.durable, auto_delete=entity.auto_delete,
+                               queue_arguments=entity.queue_arguments,
+                               bindings=[b for b in entity.bindings if b.exchange.name not in refused_exchanges])
+            bound = entity.bind(channel)
+            bound.declare()
+            depths[entity.name] = bound.queue_declare(passive=True).message_count
+        except amqp.exceptions.PreconditionFailed as refused:
+            if isinstance(entity, Exchange):
+                refused_exchanges.add(entity.name)
+            conflicts.append(f"{_describe(entity)}: {refused.reply_text}")
+            channel = connection.channel()  # the broker closed the channel that was refused
+    if conflicts:
+        raise TopologyConflict(
+            "the broker holds these with other properties than the topology declares, and keeps them as they are:\n  "
+            + "\n  ".join(conflicts)
+            + "\nan exchange: delete it (its bindings go with it; apply binds the services' inboxes again) and apply"
+              " again; a queue: move what it holds elsewhere, delete it and apply again")
+    return depths
+
+
+def apply(amqp_uri: str, topology: Topology, wait_seconds: float = 0.0) -> dict[str, int]:
+    """Declares the whole topology on the broker at `amqp_uri`, waiting up to `wait_seconds`
+    for it to be reachable (a broker starting beside it); returns each queue's depth."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        connection = Connection(amqp_uri, connect_timeout=5)
+        try:
+            connection.connect()
+            break
+        except (OSError, OperationalError):
+            connection.release()
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1)
+    with connection:
+        return declare(connection, topology.declarations())
