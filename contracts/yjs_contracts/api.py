@@ -161,7 +161,8 @@ class NameParts(Strict):
     region: Line = Field(min_length=2, max_length=20, examples=["嘉兴"])
     trade_name: Line = Field(min_length=1, max_length=20, examples=["红船"])
     industry: Line = Field(min_length=1, max_length=20, examples=["数字科技"])
-    form: Line = Field(min_length=2, max_length=10, examples=["有限公司"])
+    # 合伙企业（特殊普通合伙）: a partnership says its kind after the form
+    form: Line = Field(min_length=2, max_length=12, examples=["有限公司"])
 
 
 class Domicile(Strict):
