@@ -58,23 +58,32 @@ _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 #: Weights for positions 1..17: 3**(i-1) mod 31.
 USCC_WEIGHTS: tuple[int, ...] = tuple(pow(3, i, 31) for i in range(17))
 
-#: Registration authority code -> permitted organisation type codes.
+#: Registration authority code -> permitted organisation type codes (GB 32100-2015, table 1).
 AUTHORITY_TYPES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "1": frozenset("1239"),  # 机构编制
-        "2": frozenset("19"),  # 外交
-        "3": frozenset("19"),  # 司法行政
-        "4": frozenset("19"),  # 文化
-        "5": frozenset("1239"),  # 民政
-        "6": frozenset("19"),  # 旅游
-        "7": frozenset("19"),  # 宗教
-        "8": frozenset("19"),  # 工会
+        "1": frozenset("1239"),  # 机构编制: 机关, 事业单位, 编办直接管理机构编制的群众团体, 其他
+        "2": frozenset("19"),  # 外交: 外国常驻新闻机构, 其他
+        # 司法行政: 律师执业机构, 公证处, 基层法律服务所, 司法鉴定机构, 仲裁委员会, 其他
+        "3": frozenset("123459"),
+        "4": frozenset("19"),  # 文化: 外国在华文化中心, 其他
+        "5": frozenset("1239"),  # 民政: 社会团体, 民办非企业单位, 基金会, 其他
+        "6": frozenset("129"),  # 旅游: 外国旅游部门常驻代表机构, 港澳台地区旅游部门常驻内地代表机构, 其他
+        "7": frozenset("129"),  # 宗教: 宗教活动场所, 宗教院校, 其他
+        "8": frozenset("19"),  # 工会: 基层工会, 其他
         "9": frozenset("123"),  # 工商/市场监管: 企业, 个体工商户, 农民专业合作社
-        "A": frozenset("19"),  # 中央军委改革和编制办公室
-        "N": frozenset("19"),  # 农业
+        "A": frozenset("19"),  # 中央军委改革和编制办公室: 军队事业单位, 其他
+        "N": frozenset("1239"),  # 农业: 组级、村级、乡镇级集体经济组织, 其他
         "Y": frozenset("1"),  # 其他
     }
 )
+
+#: 主体标识码 the national code centre assigns to a new entity: MA, six characters, the check
+NEW_ENTITY_PREFIX = "MA"
+_NEW_ENTITY_SPACE = 31**6
+#: make_uscc spreads registration's counter over the six characters (serial × a multiplier prime
+#: to 31, plus an offset, modulo 31**6: a permutation), so consecutive serials give unrelated
+#: codes instead of a zero-padded count; the code stays unique and the same on a retry.
+_SPREAD_MULTIPLIER, _SPREAD_OFFSET = 387_420_489, 104_729
 
 #: GB 11714 weights for the 8 body characters of an organisation code.
 ORG_CODE_WEIGHTS: tuple[int, ...] = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -229,11 +238,11 @@ def is_valid_uscc(code: str) -> bool:
 def make_uscc(
     division_code: str, serial: int, authority: str = "9", org_type: str = "1"
 ) -> str:
-    """Build a valid credit code deterministically from ``serial``.
+    """The credit code of the ``serial``-th entity registered in a division, deterministically.
 
-    The organisation code body is ``serial`` written in base 31 with
-    ``USCC_ALPHABET`` digits, zero-padded to 8 characters, so distinct serials
-    (``0 <= serial < 31**8``) give distinct codes.
+    Its 主体标识码 is shaped like the national code centre's for a new entity: ``MA``, six
+    characters of ``USCC_ALPHABET`` and the GB 11714 check character. Distinct serials
+    (``0 <= serial < 31**6``) give distinct codes.
     """
     _require_str(division_code, "administrative division")
     _check_division(division_code)
@@ -242,14 +251,14 @@ def make_uscc(
     _check_authority_type(authority, org_type)
     if isinstance(serial, bool) or not isinstance(serial, int):
         raise TypeError(f"serial must be an int, got {type(serial).__name__}")
-    if not 0 <= serial < 31**8:
-        raise ValueError(f"serial must be in range 0 <= serial < 31**8, got {serial}")
+    if not 0 <= serial < _NEW_ENTITY_SPACE:
+        raise ValueError(f"serial must be in range 0 <= serial < 31**6, got {serial}")
+    rest = (serial * _SPREAD_MULTIPLIER + _SPREAD_OFFSET) % _NEW_ENTITY_SPACE
     body = []
-    rest = serial
-    for _ in range(8):
+    for _ in range(6):
         rest, digit = divmod(rest, 31)
         body.append(USCC_ALPHABET[digit])
-    org_body = "".join(reversed(body))
+    org_body = NEW_ENTITY_PREFIX + "".join(reversed(body))
     first17 = (
         authority + org_type + division_code + org_body
         + org_code_check_character(org_body)
