@@ -16,7 +16,8 @@ from .plans import CHINA
 from .steps import StepStatus
 
 # ASCII digits only: pydantic's \d is Unicode-aware and would let full-width digits in
-ID_NUMBER_SHAPE = r"^[0-9]{17}[0-9X]$"  # the check digit itself is a registration rule, refused with a reason
+# the check digit itself is a registration rule, refused with a reason; an x is taken as X
+ID_NUMBER_SHAPE = r"^[0-9]{17}[0-9Xx]$"
 USCC_SHAPE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 DIVISION_SHAPE = r"^[0-9]{6}$"
 
@@ -69,8 +70,13 @@ def _uscc(value: str) -> str:
     try:
         validate_uscc(value)
     except CodeError as error:
-        raise ValueError(f"not a valid unified social credit code: {error}") from None
+        raise ValueError(f"不是有效的统一社会信用代码：{error}") from None
     return value
+
+
+def _upper_x(value: str) -> str:
+    """A check character written x is the X on the card: stored upper-case, as GB 11643 writes it."""
+    return value[:-1] + "X" if value.endswith("x") else value
 
 
 def _nationality(value: str) -> str:
@@ -97,7 +103,7 @@ Amount = Annotated[Decimal, BeforeValidator(_amount_text),
 IsoDate = Annotated[date, BeforeValidator(_date_text)]
 Deadline = Annotated[date, BeforeValidator(_date_text), AfterValidator(_deadline)]
 Mobile = Annotated[str, Field(pattern=MOBILE_PATTERN, examples=["13800000000"])]
-IdNumber = Annotated[str, Field(pattern=ID_NUMBER_SHAPE, examples=["11010519491231002X"])]
+IdNumber = Annotated[str, Field(pattern=ID_NUMBER_SHAPE, examples=["11010519491231002X"]), AfterValidator(_upper_x)]
 Uscc = Annotated[str, Field(pattern=USCC_SHAPE, examples=["91330402MA2CXXXX0X"]), AfterValidator(_uscc)]
 Nationality = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CHN"]), AfterValidator(_nationality)]
 #: One line a person reads (names, addresses, scope items): no control, bidi or private-use

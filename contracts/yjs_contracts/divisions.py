@@ -87,6 +87,22 @@ def is_place_name(name: str) -> bool:
     return False
 
 
+def local_name(division_code: str) -> str | None:
+    """The name an authority of exactly this division goes by (国家税务总局{name}税务局): a
+    province or city alone, a district with its city (嘉兴市南湖区), a county or county-level city
+    alone (嘉善县); None when the table does not know the division."""
+    province = PROVINCES.get(division_code[:2])
+    if province is None:
+        return None
+    if division_code[2:] == "0000":
+        return province[0]
+    name = PLACES.get(division_code)
+    if name is None or division_code[4:] == "00" or not name.endswith("区"):
+        return name
+    city = province[0] if division_code[:2] in MUNICIPALITIES else PLACES.get(division_code[:4] + "00", "")
+    return city + name
+
+
 def place_name(division_code: str) -> str:
     """The division as a person reads it, as far as the table knows it: 浙江省嘉兴市南湖区."""
     province = PROVINCES.get(division_code[:2])

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from yjs_contracts import samples
 from yjs_contracts.api import EstablishmentApplication
+from yjs_contracts.words import english_words
 from yjs_registration import rules
 
 TODAY = date(2026, 12, 2)
@@ -79,7 +80,9 @@ def test_every_invalid_id_number_is_named_with_its_field():
         ("invalid_id_number", "application.legal_representative.id_number"),
         ("invalid_id_number", "application.officers.1.id_number"),
         ("invalid_id_number", "application.contacts.tax_handler.id_number")]
-    assert rules.id_number_reasons(app(bad))[0].message.startswith("居民身份证号码无效：")
+    assert [r.message for r in rules.id_number_reasons(app(bad))] == [
+        "法定代表人张伟的公民身份号码校验位应为 X，实为 1", "监事李娜的公民身份号码校验位应为 X，实为 1",
+        "办税人王芳的公民身份号码校验位应为 X，实为 1"]
 
 
 def test_subscriptions_add_up_to_the_registered_capital():
@@ -312,3 +315,36 @@ def test_names_are_compared_without_form_wording_or_punctuation():
     assert rules.name_key("嘉兴红船数字科技股份有限公司") != key  # another form is another name
     assert rules.name_key("嘉兴红船投资合伙企业（有限合伙）") == rules.name_key("嘉兴红船投资合伙企业(有限合伙)")
     assert rules.name_key("嘉兴红船数字科技有限公司") != rules.name_key("嘉兴红帆数字科技有限公司")
+
+
+def test_every_reason_a_registrar_gives_is_in_chinese():
+    """Each rule made to fail at least once: its message names the field in Chinese, with no
+    English word (a code from the application, such as a USCC, is quoted as given)."""
+    def everything_wrong(raw):
+        raw["enterprise"].update(type="joint_stock_company", name="红船嘉兴中国数字科技股份有限公司",
+                                 business_scope=["炼金术"])
+        raw["enterprise"]["name_parts"].update(region="北京", trade_name="红", form="有限公司")
+        raw["legal_representative"]["id_number"] = "110105194912310021"
+        raw["shareholders"][0].update(subscribed_amount="1.00", contribution_deadline="2031-12-03",
+                                      nationality="USA")
+        raw["shareholders"].append({
+            "kind": "entity", "name": "嘉兴禾丰投资有限公司", "uscc": "91350100M000100Y43",
+            "subscribed_amount": "1.00", "contribution_form": "currency", "contribution_deadline": "2030-12-31"})
+        raw["officers"] = [{"role": "supervisor", "name": "李娜", "id_number": samples.person(5, date(2015, 1, 1))},
+                           {"role": "manager", "name": "李娜", "id_number": samples.person(5, date(2015, 1, 1))}]
+
+    wrong = app(everything_wrong)
+    reasons = rules.establishment_reasons(wrong, TODAY) + rules.review_reasons(wrong, Decimal("0.01"))
+    reasons += [rules.name_taken_reason()] + rules.deregistration_reasons(None) + rules.deregistration_reasons("revoked")
+    reasons += rules.legal_representative_reasons(app(lambda raw: raw["legal_representative"].update(
+        id_number=samples.person(6, date(2015, 1, 1)))), TODAY)
+    reasons += rules.investor_reasons(app(lambda raw: (sole_proprietorship(raw), everything_wrong(raw),
+                                                       raw["enterprise"].update(type="sole_proprietorship"))), TODAY)
+    assert {r.code for r in reasons} >= {
+        "name_structure", "trade_name_too_short", "name_form_mismatch", "prohibited_word", "name_region_mismatch",
+        "invalid_id_number", "subscriptions_mismatch", "no_director", "legal_representative_not_director_or_manager",
+        "legal_representative_under_age", "supervisor_also_director_or_manager", "promoter_shares_unpaid",
+        "sole_proprietorship_investors", "unknown_scope_item", "foreign_investor", "entity_shareholder",
+        "large_capital", "name_taken", "enterprise_unknown", "already_deregistered"}
+    for reason in reasons:
+        assert english_words(reason.message, machine=["91350100M000100Y43"]) == [], reason

@@ -95,19 +95,23 @@ def name_key(name: str) -> str:
 
 
 def id_number_reasons(app: EstablishmentApplication) -> list[Reason]:
-    people = [("legal_representative.id_number", app.legal_representative.id_number)]
-    people += [(f"shareholders.{i}.id_number", s.id_number) for i, s in enumerate(app.shareholders) if s.id_number]
-    people += [(f"officers.{i}.id_number", o.id_number) for i, o in enumerate(app.officers)]
-    for role in ("finance_officer", "tax_handler"):
+    """Every invalid 公民身份号码, each told with whose it is: 法定代表人张伟的公民身份号码校验位…"""
+    legal = app.legal_representative
+    people = [("legal_representative.id_number", f"法定代表人{legal.name}", legal.id_number)]
+    people += [(f"shareholders.{i}.id_number", f"股东{s.name}", s.id_number)
+               for i, s in enumerate(app.shareholders) if s.id_number]
+    people += [(f"officers.{i}.id_number", f"{ROLE_TITLES[o.role]}{o.name}", o.id_number)
+               for i, o in enumerate(app.officers)]
+    for role, title in (("finance_officer", "财务负责人"), ("tax_handler", "办税人")):
         contact = getattr(app.contacts, role)
         if contact is not None and contact.id_number:
-            people.append((f"contacts.{role}.id_number", contact.id_number))
+            people.append((f"contacts.{role}.id_number", f"{title}{contact.name}", contact.id_number))
     reasons = []
-    for field, number in people:
+    for field, who, number in people:
         try:
             validate_id_number(number)
         except CodeError as error:
-            reasons.append(_reason("invalid_id_number", f"居民身份证号码无效：{error}", field))
+            reasons.append(_reason("invalid_id_number", f"{who}的{error}", field))
     return reasons
 
 
