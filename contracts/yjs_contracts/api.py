@@ -89,9 +89,10 @@ def _deadline(value: date, info: ValidationInfo) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ValueError(f"a date between {EARLIEST_DATE} and {LATEST_DATE}")
     # only when an application is accepted (parse_submission passes today): a department that
-    # reads the stored application later must not refuse what was accepted
-    today = (info.context or {}).get("today")
-    if today is not None and value < today:
+    # reads the stored application later must not refuse what was accepted. A 股份有限公司's
+    # promoters pay in full before registration: their date is when they paid, past or today.
+    context = info.context or {}
+    if context.get("today") is not None and value < context["today"] and not context.get("paid_before_registration"):
         raise ValueError("the deadline has already passed")
     return value
 
@@ -431,8 +432,10 @@ def parse_submission(body: Any) -> tuple[str, Strict]:
         raise InvalidApplication([ErrorDetail(field="matter", reason=f"unknown matter; known: {known}")])
     try:
         # today: a deadline already past is refused at acceptance, never again afterwards
-        return submission.matter, model.model_validate(submission.application,
-                                                       context={"today": datetime.now(CHINA).date()})
+        enterprise = submission.application.get("enterprise")
+        paid = isinstance(enterprise, dict) and enterprise.get("type") == EnterpriseType.joint_stock_company
+        return submission.matter, model.model_validate(submission.application, context={
+            "today": datetime.now(CHINA).date(), "paid_before_registration": paid})
     except ValidationError as error:
         raise InvalidApplication(validation_details(error, "application")) from None
 

@@ -269,6 +269,7 @@ def test_a_joint_stock_companys_promoters_pay_in_full_before_registration():
         return change
 
     assert rules.investor_reasons(app(joint_stock("2026-12-02")), TODAY) == []
+    assert rules.investor_reasons(app(joint_stock("2026-11-02")), TODAY) == []  # paid last month
     [unpaid] = rules.investor_reasons(app(joint_stock("2031-01-01")), TODAY)
     assert (unpaid.code, unpaid.field) == ("promoter_shares_unpaid", "application.shareholders.0.contribution_deadline")
     assert "张伟" in unpaid.message and "2031-01-01" in unpaid.message
