@@ -148,10 +148,10 @@ def test_the_command_line_submits_and_shows_a_record(system, tmp_path, fresh_app
     assert token.returncode == 0 and token.stdout.count(".") == 2
     shown = yjs(system, "--subject", "e2e-cli", "submit", str(application), "--wait")
     assert shown.returncode == 0, shown.stderr
-    assert "COMPLETED" in shown.stdout and "official" in shown.stdout and "uscc:" in shown.stdout
+    assert "已办结（completed）" in shown.stdout and "公章" in shown.stdout and "统一社会信用代码：" in shown.stdout
     case_id = shown.stdout.split()[1]
     assert case_id in yjs(system, "--subject", "e2e-cli", "cases").stdout
-    assert "COMPLETED" in yjs(system, "--subject", "e2e-cli", "case", case_id).stdout
+    assert "已办结（completed）" in yjs(system, "--subject", "e2e-cli", "case", case_id).stdout
     assert yjs(system, "--subject", "someone-else", "case", case_id).returncode == 1
 
 

@@ -119,7 +119,7 @@ def test_a_refused_drug_retail_part_leaves_the_company_registered_and_its_other_
     [refused] = outputs["licences"]["refused"]
     assert refused["items"] == ["药品零售"] and refused["reasons"] == [reason]
     assert [(r["code"], r["message"]) for r in record["reasons"]] == [
-        ("premises_unsuitable", "行业准营（licensing.issue）：经营场所不符合药品零售条件")]
+        ("premises_unsuitable", "行业准营：经营场所不符合药品零售条件")]
     assert "case.completed" in [t["event_type"] for t in record["timeline"]]
     assert client.request("POST", f"/v1/cases/{case_id}/rating", json={"overall": 4}).status_code == 201
     # the company exists: the refused permit may be applied for again on its own (行业准营)

@@ -17,9 +17,15 @@ from pathlib import Path
 
 import requests
 from yjs_contracts import samples
+from yjs_contracts.steps import STEP_KINDS
+from yjs_contracts.words import DEPARTMENT_TITLES
 
 from .client import FINAL, ApiClient, token_for
 from .view import case_view
+
+
+#: a staff decision as the demo tells it
+DECISIONS = {"approve": "审核通过", "refuse": "不予通过", "request_corrections": "一次性告知补正"}
 
 
 def fresh_name(body: dict, n: int) -> dict:
@@ -57,7 +63,8 @@ def see_through(client: ApiClient, url: str, case_id: str, script: dict, timeout
         for step in record["steps"]:
             if step["status"] == "awaiting_review":
                 department = step["department"]
-                staff = ApiClient(url, token_for(f"{department}-demo-staff", "department", department))
+                who = DEPARTMENT_TITLES.get(department, department)
+                staff = ApiClient(url, token_for(f"{who}演示审核员", "department", department))
                 path = f"/v1/departments/{department}/reviews"
                 for review in staff.request("GET", path, params={"case_id": case_id}).json().get("items", []):
                     if corrections:
@@ -65,14 +72,14 @@ def see_through(client: ApiClient, url: str, case_id: str, script: dict, timeout
                     else:
                         decision = {"decision": "approve", "comment": "演示：审核通过"}
                     answer = staff.request("POST", f"{path}/{review['review_id']}/decision", json=decision)
-                    why = ", ".join(r["code"] for r in review["reasons"])
-                    said = "; ".join(r["message"] for r in decision.get("reasons", []))
-                    print(f"  [as {department} staff] {review['step']} waits for review ({why}): "
-                          f"{decision['decision']}{' — ' + said if said else ''} -> {answer.status_code}")
+                    why = "；".join(r["message"] for r in review["reasons"])
+                    said = "；".join(r["message"] for r in decision.get("reasons", []))
+                    print(f"  【{who}工作人员】{STEP_KINDS[review['step']].title}待人工审核（{why}）："
+                          f"{DECISIONS[decision['decision']]}{'——' + said if said else ''} → {answer.status_code}")
         if record["status"] == "awaiting_applicant" and supplements:
             answer = client.request("POST", f"/v1/cases/{case_id}/supplements", json=supplements)
             given = ", ".join(i.get("field") or i.get("material") for i in supplements["items"])
-            print(f"  [as the applicant] 补正, one answer to the one notice: {given} -> {answer.status_code}")
+            print(f"  【申请人】补正，一次答复一次性告知的全部事项：{given} → {answer.status_code}")
             supplements = None
         if time.monotonic() > deadline:
             raise TimeoutError(f"case {case_id} still {record['status']} after {timeout:.0f}s")
@@ -91,13 +98,13 @@ def run_demo(args) -> int:
     examples = sorted((p for p in Path(args.examples).glob("*.json") if not p.name.endswith(".demo.json")),
                       key=lambda p: (p.name.startswith("deregistration"), p.name))
     if not examples:
-        print(f"no examples in {args.examples}", file=sys.stderr)
+        print(f"{args.examples} 中没有示例", file=sys.stderr)
         return 1
     system = None
     if not _running(args.url):
         from .system import System, SystemConfig, local_env
 
-        print("no system answers at", args.url, "- starting one for the demo (logs in var/logs/)")
+        print(f"{args.url} 没有系统应答，为演示启动一套（日志在 var/logs/）")
         system = System(SystemConfig(gateway_address=args.url.split("//", 1)[-1], log_dir=Path("var/logs"),
                                      env=local_env())).start()
         system.wait_ready()
@@ -114,7 +121,7 @@ def run_demo(args) -> int:
                 print(answer.text)
                 continue
             if body["matter"] == "deregistration":
-                print("(the public notice runs its period first: NOTICE_PERIOD_SECONDS in a local run)")
+                print("（注销公告先走完公告期：本地运行时为 NOTICE_PERIOD_SECONDS 秒）")
             record = see_through(client, args.url, answer.json()["case_id"], script_for(path))
             print(case_view(record))
             if body["matter"] == "establishment" and record["status"] == "completed":

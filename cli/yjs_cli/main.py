@@ -29,7 +29,7 @@ from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
 from yjs_kit.config import DEFAULT_AMQP_URI
 
 from .client import ApiClient, default_url, token_for
-from .view import case_view, dead_letters_view, log_line
+from .view import case_line, case_view, dead_letters_view, log_line
 
 
 def _client(args, role: str = "applicant") -> ApiClient:
@@ -84,7 +84,7 @@ def cmd_cases(args) -> int:
     if answer.status_code != 200:
         return _fail(answer)
     for item in answer.json()["items"]:
-        print(f"{item['case_id']}  {item['matter']:<15} {item['status']:<12} {item['submitted_at']}")
+        print(case_line(item))
     return 0
 
 
@@ -99,13 +99,13 @@ def cmd_dead_letters(args) -> int:
         return 0
     ids = [d["dead_letter_id"] for d in items] if args.all else args.ids
     if not ids:
-        print("nothing to replay (give IDs or --all)")
+        print("没有要重放的死信（请给出编号，或用 --all）")
         return 0 if args.all else 2
     failed = 0
     for dead_letter_id in ids:
         replay = client.request("POST", f"/v1/dead-letters/{dead_letter_id}/replay")
         if replay.status_code == 202:
-            print(f"replayed {dead_letter_id}")
+            print(f"已重放 {dead_letter_id}")
         else:
             failed = _fail(replay)
     return failed

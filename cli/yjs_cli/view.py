@@ -5,50 +5,60 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from yjs_contracts.steps import STEP_KINDS
+from yjs_contracts.words import (CASE_STATUS_WORDS, MATTER_TITLES, OUTPUT_LABELS, SEAL_TITLES, STEP_STATUS_WORDS,
+                                 readable)
+
 STATUS_MARKS = {"completed": "✔", "rejected": "✘", "cancelled": "–", "pending": "·", "in_progress": "…",
                 "awaiting_review": "?", "awaiting_applicant": "!", "not_required": " "}
 
 
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value)
-    return str(value)
-
-
 def case_view(record: dict[str, Any]) -> str:
-    lines = [f"case {record['case_id']}  {record['matter']}  {record['status'].upper()}",
-             f"  submitted {record['submitted_at']}" + (f"  finished {record['finished_at']}" if record["finished_at"] else ""),
-             "", "  steps:"]
+    """The record as an applicant or a clerk reads it, in Chinese; the machine words (case ID,
+    step, status, reason code and field, event type) as the API gives them, for looking up."""
+    status = record["status"]
+    lines = [f"案件 {record['case_id']}  {MATTER_TITLES.get(record['matter'], record['matter'])}  "
+             f"{CASE_STATUS_WORDS.get(status, status)}（{status}）",
+             f"  受理时间 {record['submitted_at']}" + (f"  办结时间 {record['finished_at']}" if record["finished_at"] else ""),
+             "", "  办理事项："]
     for step in record["steps"]:
-        waits = f"  after {', '.join(step['after'])}" if step["after"] else ""
-        notes = "".join([f"  decided by {step['decided_by']}" if step.get("decided_by") else "",
-                         "  OVERDUE" if step.get("overdue") else "",
-                         f"  materials due {step['materials_due']}" if step.get("materials_due") else ""])
-        lines.append(f"    {STATUS_MARKS.get(step['status'], '?')} {step['step']:<24} {step['status']:<12}"
-                     f" due {step['deadline'] or '-'}{waits}{notes}")
+        kind = STEP_KINDS.get(step["step"])
+        waits = f"  前置事项 {'、'.join(STEP_KINDS[a].title if a in STEP_KINDS else a for a in step['after'])}" \
+            if step["after"] else ""
+        notes = "".join([f"  经办人 {step['decided_by']}" if step.get("decided_by") else "",
+                         "  已超过承诺时限" if step.get("overdue") else "",
+                         f"  容缺材料须于 {step['materials_due']} 前补齐" if step.get("materials_due") else ""])
+        lines.append(f"    {STATUS_MARKS.get(step['status'], '?')} {kind.title if kind else step['step']}"
+                     f"（{step['step']}）  {STEP_STATUS_WORDS.get(step['status'], step['status'])}"
+                     f"  时限 {step['deadline'] or '无'}{waits}{notes}")
         for reason in step["reasons"]:
-            lines.append(f"        {reason['code']}: {reason['message']} ({reason.get('field') or '-'})")
+            lines.append(f"        {reason['message']}（{reason['code']}，{reason.get('field') or '无字段'}）")
     outputs = record["outputs"]
     if outputs:
-        lines += ["", "  outputs (统一出件):"]
+        lines += ["", "  统一出件："]
         for key, value in outputs.items():
+            label = OUTPUT_LABELS.get(key, key)
             if key == "seals":
-                lines.append("    seals:")
-                lines += [f"      {s['type']:<22} {s['filing_code']}  {s['name']}" for s in value]
+                lines.append(f"    {label}：")
+                lines += [f"      {SEAL_TITLES.get(s['type'], s['type'])}  {s['filing_code']}  {s['name']}" for s in value]
             else:
-                lines.append(f"    {key}: {_flat(value)}")
-    lines += ["", "  timeline:"]
-    lines += [f"    {t['at']}  {t['event_type']:<40} {t['summary']}" for t in record["timeline"]]
+                lines.append(f"    {label}：{readable(value)}")
+    lines += ["", "  办理记录："]
+    lines += [f"    {t['at']}  {t['summary']}  （{t['event_type']}）" for t in record["timeline"]]
     return "\n".join(lines)
+
+
+def case_line(item: dict[str, Any]) -> str:
+    """One case of a list: its number, matter and status in Chinese (the API's words beside), when."""
+    return (f"{item['case_id']}  {MATTER_TITLES.get(item['matter'], item['matter'])}（{item['matter']}）  "
+            f"{CASE_STATUS_WORDS.get(item['status'], item['status'])}（{item['status']}）  受理时间 {item['submitted_at']}")
 
 
 def dead_letters_view(items: list[dict[str, Any]]) -> str:
     if not items:
-        return "no dead letters"
-    return "\n".join(f"{d['dead_letter_id']:<18} {d['event_type'] or '-':<40} case {d['case_id'] or '-'}  "
-                     f"tries {d['attempts']}  {d['failed_at']}\n    {d['reason']}" for d in items)
+        return "没有死信"
+    return "\n".join(f"{d['dead_letter_id']:<18} {d['event_type'] or '-':<40} 案件 {d['case_id'] or '-'}  "
+                     f"尝试 {d['attempts']} 次  {d['failed_at']}\n    {d['reason']}" for d in items)
 
 
 def log_line(service: str, line: str) -> str:

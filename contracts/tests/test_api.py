@@ -32,3 +32,23 @@ def test_an_unknown_matter_and_a_malformed_body():
     assert fields({"matter": "adoption", "application": {}}) == {"matter"}
     assert fields([1, 2]) == {"body"}
     assert fields({"application": {}}) == {"matter"}
+
+
+def test_a_lower_case_x_is_accepted_and_stored_upper_case():
+    application = samples.establishment_application()
+    number = "11010519491231002X"
+    application["contacts"]["finance_officer"]["id_number"] = number.lower()
+    application["officers"][1]["id_number"] = number.lower()
+    _, parsed = parse_submission({"matter": "establishment", "application": application})
+    assert parsed.contacts.finance_officer.id_number == number and parsed.officers[1].id_number == number
+    assert parsed.model_dump(mode="json")["officers"][1]["id_number"] == number
+
+
+def test_an_entity_shareholders_code_is_checked_by_both_check_characters():
+    application = samples.establishment_application()
+    application["shareholders"][0].update(kind="entity", uscc="91350100M000100Y56", id_number=None)
+    with pytest.raises(InvalidApplication) as error:  # final check right, GB 11714 check wrong
+        parse_submission({"matter": "establishment", "application": application})
+    [detail] = error.value.details
+    assert detail.field == "application.shareholders.0.uscc"
+    assert "主体标识码 M000100Y5 的校验码应为 4，实为 5" in detail.reason

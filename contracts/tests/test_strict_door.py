@@ -1,7 +1,7 @@
 """The door is strict: what a clerk, a seal or a department could not take is refused with every
 offending field named, and what is accepted is exactly what the standards allow."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from yjs_contracts import samples
@@ -116,3 +116,17 @@ def test_text_may_span_lines_but_never_carry_controls():
     assert text_problem("第一行\n第二行\t完", multiline=True) is None
     assert text_problem("清屏\x1b[2J", multiline=True) is not None
     assert text_problem("\n", multiline=True) == "must not be blank"
+
+
+def test_a_joint_stock_companys_promoters_may_have_paid_already():
+    """股份有限公司: shares are paid in full before registration, so the date may be past; an
+    LLC's deadline to pay may not."""
+    app = samples.establishment_application()
+    app["enterprise"].update(type="joint_stock_company", name="嘉兴红船数字科技股份有限公司")
+    app["enterprise"]["name_parts"]["form"] = "股份有限公司"
+    last_month = (date.today() - timedelta(days=30)).isoformat()
+    app["shareholders"][0]["contribution_deadline"] = last_month
+    _, parsed = parse_submission({"matter": "establishment", "application": app})
+    assert parsed.shareholders[0].contribution_deadline.isoformat() == last_month
+    app["enterprise"]["type"] = "limited_liability_company"
+    assert set(refused(app)) == {"application.shareholders.0.contribution_deadline"}

@@ -16,7 +16,8 @@ from .plans import CHINA
 from .steps import StepStatus
 
 # ASCII digits only: pydantic's \d is Unicode-aware and would let full-width digits in
-ID_NUMBER_SHAPE = r"^[0-9]{17}[0-9X]$"  # the check digit itself is a registration rule, refused with a reason
+# the check digit itself is a registration rule, refused with a reason; an x is taken as X
+ID_NUMBER_SHAPE = r"^[0-9]{17}[0-9Xx]$"
 USCC_SHAPE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 DIVISION_SHAPE = r"^[0-9]{6}$"
 
@@ -69,8 +70,13 @@ def _uscc(value: str) -> str:
     try:
         validate_uscc(value)
     except CodeError as error:
-        raise ValueError(f"not a valid unified social credit code: {error}") from None
+        raise ValueError(f"不是有效的统一社会信用代码：{error}") from None
     return value
+
+
+def _upper_x(value: str) -> str:
+    """A check character written x is the X on the card: stored upper-case, as GB 11643 writes it."""
+    return value[:-1] + "X" if value.endswith("x") else value
 
 
 def _nationality(value: str) -> str:
@@ -83,9 +89,10 @@ def _deadline(value: date, info: ValidationInfo) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ValueError(f"a date between {EARLIEST_DATE} and {LATEST_DATE}")
     # only when an application is accepted (parse_submission passes today): a department that
-    # reads the stored application later must not refuse what was accepted
-    today = (info.context or {}).get("today")
-    if today is not None and value < today:
+    # reads the stored application later must not refuse what was accepted. A 股份有限公司's
+    # promoters pay in full before registration: their date is when they paid, past or today.
+    context = info.context or {}
+    if context.get("today") is not None and value < context["today"] and not context.get("paid_before_registration"):
         raise ValueError("the deadline has already passed")
     return value
 
@@ -97,7 +104,7 @@ Amount = Annotated[Decimal, BeforeValidator(_amount_text),
 IsoDate = Annotated[date, BeforeValidator(_date_text)]
 Deadline = Annotated[date, BeforeValidator(_date_text), AfterValidator(_deadline)]
 Mobile = Annotated[str, Field(pattern=MOBILE_PATTERN, examples=["13800000000"])]
-IdNumber = Annotated[str, Field(pattern=ID_NUMBER_SHAPE, examples=["11010519491231002X"])]
+IdNumber = Annotated[str, Field(pattern=ID_NUMBER_SHAPE, examples=["11010519491231002X"]), AfterValidator(_upper_x)]
 Uscc = Annotated[str, Field(pattern=USCC_SHAPE, examples=["91330402MA2CXXXX0X"]), AfterValidator(_uscc)]
 Nationality = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CHN"]), AfterValidator(_nationality)]
 #: One line a person reads (names, addresses, scope items): no control, bidi or private-use
@@ -161,7 +168,8 @@ class NameParts(Strict):
     region: Line = Field(min_length=2, max_length=20, examples=["嘉兴"])
     trade_name: Line = Field(min_length=1, max_length=20, examples=["红船"])
     industry: Line = Field(min_length=1, max_length=20, examples=["数字科技"])
-    form: Line = Field(min_length=2, max_length=10, examples=["有限公司"])
+    # 合伙企业（特殊普通合伙）: a partnership says its kind after the form
+    form: Line = Field(min_length=2, max_length=12, examples=["有限公司"])
 
 
 class Domicile(Strict):
@@ -424,8 +432,10 @@ def parse_submission(body: Any) -> tuple[str, Strict]:
         raise InvalidApplication([ErrorDetail(field="matter", reason=f"unknown matter; known: {known}")])
     try:
         # today: a deadline already past is refused at acceptance, never again afterwards
-        return submission.matter, model.model_validate(submission.application,
-                                                       context={"today": datetime.now(CHINA).date()})
+        enterprise = submission.application.get("enterprise")
+        paid = isinstance(enterprise, dict) and enterprise.get("type") == EnterpriseType.joint_stock_company
+        return submission.matter, model.model_validate(submission.application, context={
+            "today": datetime.now(CHINA).date(), "paid_before_registration": paid})
     except ValidationError as error:
         raise InvalidApplication(validation_details(error, "application")) from None
 

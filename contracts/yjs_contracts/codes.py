@@ -11,12 +11,13 @@ future" rule, which can be overridden with ``today=``) for:
 * 组织机构代码 check character (GB 11714-1997), mod 11.
 * 居民身份证号码 / resident identity card number (GB 11643-1999), 18
   characters: 17 digits (division, birth date YYYYMMDD, sequence) plus a mod-11
-  check character.  The check character ``X`` must be uppercase; a lowercase
-  ``x`` is rejected.
+  check character.  The check character ``X`` must be uppercase here; a lowercase
+  ``x`` is rejected (the API's door upper-cases it before it gets here).
 * Display masking of identity numbers and mainland mobile numbers.
 
 Validation failures raise :class:`CodeError` (a ``ValueError``) whose
-``reason`` attribute is a short machine-readable string.  Whatever occupies the
+``reason`` attribute is a short machine-readable string and whose message is the Chinese a
+registrar would write.  Whatever occupies the
 final (check) position of a code is only ever compared against the computed
 check character, so a wrong or out-of-alphabet character there is reported as
 ``"check_character"``.
@@ -58,23 +59,32 @@ _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 #: Weights for positions 1..17: 3**(i-1) mod 31.
 USCC_WEIGHTS: tuple[int, ...] = tuple(pow(3, i, 31) for i in range(17))
 
-#: Registration authority code -> permitted organisation type codes.
+#: Registration authority code -> permitted organisation type codes (GB 32100-2015, table 1).
 AUTHORITY_TYPES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "1": frozenset("1239"),  # 机构编制
-        "2": frozenset("19"),  # 外交
-        "3": frozenset("19"),  # 司法行政
-        "4": frozenset("19"),  # 文化
-        "5": frozenset("1239"),  # 民政
-        "6": frozenset("19"),  # 旅游
-        "7": frozenset("19"),  # 宗教
-        "8": frozenset("19"),  # 工会
+        "1": frozenset("1239"),  # 机构编制: 机关, 事业单位, 编办直接管理机构编制的群众团体, 其他
+        "2": frozenset("19"),  # 外交: 外国常驻新闻机构, 其他
+        # 司法行政: 律师执业机构, 公证处, 基层法律服务所, 司法鉴定机构, 仲裁委员会, 其他
+        "3": frozenset("123459"),
+        "4": frozenset("19"),  # 文化: 外国在华文化中心, 其他
+        "5": frozenset("1239"),  # 民政: 社会团体, 民办非企业单位, 基金会, 其他
+        "6": frozenset("129"),  # 旅游: 外国旅游部门常驻代表机构, 港澳台地区旅游部门常驻内地代表机构, 其他
+        "7": frozenset("129"),  # 宗教: 宗教活动场所, 宗教院校, 其他
+        "8": frozenset("19"),  # 工会: 基层工会, 其他
         "9": frozenset("123"),  # 工商/市场监管: 企业, 个体工商户, 农民专业合作社
-        "A": frozenset("19"),  # 中央军委改革和编制办公室
-        "N": frozenset("19"),  # 农业
+        "A": frozenset("19"),  # 中央军委改革和编制办公室: 军队事业单位, 其他
+        "N": frozenset("1239"),  # 农业: 组级、村级、乡镇级集体经济组织, 其他
         "Y": frozenset("1"),  # 其他
     }
 )
+
+#: 主体标识码 the national code centre assigns to a new entity: MA, six characters, the check
+NEW_ENTITY_PREFIX = "MA"
+_NEW_ENTITY_SPACE = 31**6
+#: make_uscc spreads registration's counter over the six characters (serial × a multiplier prime
+#: to 31, plus an offset, modulo 31**6: a permutation), so consecutive serials give unrelated
+#: codes instead of a zero-padded count; the code stays unique and the same on a retry.
+_SPREAD_MULTIPLIER, _SPREAD_OFFSET = 387_420_489, 104_729
 
 #: GB 11714 weights for the 8 body characters of an organisation code.
 ORG_CODE_WEIGHTS: tuple[int, ...] = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -105,15 +115,13 @@ class CodeError(ValueError):
 
 def _require_str(value: object, what: str) -> str:
     if not isinstance(value, str):
-        raise CodeError("type", f"{what} must be a str, got {type(value).__name__}")
+        raise CodeError("type", f"{what}应为文本，实为 {type(value).__name__}")
     return value
 
 
 def _require_length(value: str, length: int, what: str) -> None:
     if len(value) != length:
-        raise CodeError(
-            "length", f"{what} must be {length} characters long, got {len(value)}"
-        )
+        raise CodeError("length", f"{what}应为 {length} 位，实为 {len(value)} 位")
 
 
 def _is_ascii_digits(value: str) -> bool:
@@ -131,15 +139,14 @@ def org_code_check_character(first8: str) -> str:
     Body characters are ASCII digits or uppercase letters (A=10 ... Z=35).
     The result is ``'0'``-``'9'`` or ``'X'`` (check 10); check 11 becomes ``'0'``.
     """
-    _require_str(first8, "organisation code body")
-    _require_length(first8, 8, "organisation code body")
+    _require_str(first8, "主体标识码本体")
+    _require_length(first8, 8, "主体标识码本体")
     total = 0
     for i, (char, weight) in enumerate(zip(first8, ORG_CODE_WEIGHTS), start=1):
         if char not in _ORG_BODY_CHARS:
             raise CodeError(
                 "alphabet",
-                f"organisation code character {i} ({char!r}) must be a digit "
-                "or an uppercase letter",
+                f"主体标识码第 {i} 位（{char}）应为数字或大写字母",
             )
         value = int(char) if char in _DIGITS else ord(char) - 55
         total += value * weight
@@ -161,15 +168,14 @@ def _check_uscc_alphabet(chars: str, offset: int = 0) -> None:
         if char not in _USCC_VALUE:
             raise CodeError(
                 "alphabet",
-                f"character {i} ({char!r}) is not in the credit code alphabet "
-                f"{USCC_ALPHABET}",
+                f"统一社会信用代码第 {i} 位（{char}）应为数字或大写字母，且不用 I、O、S、V、Z",
             )
 
 
 def uscc_check_character(first17: str) -> str:
     """GB 32100 check character for the first 17 characters of a credit code."""
-    _require_str(first17, "credit code prefix")
-    _require_length(first17, 17, "credit code prefix")
+    _require_str(first17, "统一社会信用代码前 17 位")
+    _require_length(first17, 17, "统一社会信用代码前 17 位")
     _check_uscc_alphabet(first17)
     total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
@@ -179,15 +185,14 @@ def _check_authority_type(authority: str, org_type: str) -> None:
     if org_type not in AUTHORITY_TYPES.get(authority, frozenset()):
         raise CodeError(
             "authority_type",
-            f"registration authority {authority!r} with organisation type "
-            f"{org_type!r} is not a valid combination",
+            f"登记管理部门代码 {authority} 与机构类别代码 {org_type} 不是有效组合",
         )
 
 
 def _check_division(division: str) -> None:
     if not (len(division) == 6 and _is_ascii_digits(division)):
         raise CodeError(
-            "division", f"administrative division {division!r} must be 6 digits"
+            "division", f"行政区划码 {division} 应为 6 位数字"
         )
 
 
@@ -197,14 +202,14 @@ def validate_uscc(code: str) -> None:
     Checked in order: type, length, alphabet of positions 1-17, final check
     character, authority/type pair, division, GB 11714 organisation code.
     """
-    _require_str(code, "credit code")
-    _require_length(code, 18, "credit code")
+    _require_str(code, "统一社会信用代码")
+    _require_length(code, 18, "统一社会信用代码")
     _check_uscc_alphabet(code[:17])
     expected = uscc_check_character(code[:17])
     if code[17] != expected:
         raise CodeError(
             "check_character",
-            f"credit code check character is {code[17]!r}, expected {expected!r}",
+            f"统一社会信用代码校验码应为 {expected}，实为 {code[17]}",
         )
     _check_authority_type(code[0], code[1])
     _check_division(code[2:8])
@@ -212,8 +217,7 @@ def validate_uscc(code: str) -> None:
     if code[16] != org_expected:
         raise CodeError(
             "organisation_code",
-            f"organisation code {code[8:17]!r} has check character "
-            f"{code[16]!r}, expected {org_expected!r}",
+            f"主体标识码 {code[8:17]} 的校验码应为 {org_expected}，实为 {code[16]}",
         )
 
 
@@ -229,27 +233,27 @@ def is_valid_uscc(code: str) -> bool:
 def make_uscc(
     division_code: str, serial: int, authority: str = "9", org_type: str = "1"
 ) -> str:
-    """Build a valid credit code deterministically from ``serial``.
+    """The credit code of the ``serial``-th entity registered in a division, deterministically.
 
-    The organisation code body is ``serial`` written in base 31 with
-    ``USCC_ALPHABET`` digits, zero-padded to 8 characters, so distinct serials
-    (``0 <= serial < 31**8``) give distinct codes.
+    Its 主体标识码 is shaped like the national code centre's for a new entity: ``MA``, six
+    characters of ``USCC_ALPHABET`` and the GB 11714 check character. Distinct serials
+    (``0 <= serial < 31**6``) give distinct codes.
     """
-    _require_str(division_code, "administrative division")
+    _require_str(division_code, "行政区划码")
     _check_division(division_code)
-    _require_str(authority, "registration authority")
-    _require_str(org_type, "organisation type")
+    _require_str(authority, "登记管理部门代码")
+    _require_str(org_type, "机构类别代码")
     _check_authority_type(authority, org_type)
     if isinstance(serial, bool) or not isinstance(serial, int):
         raise TypeError(f"serial must be an int, got {type(serial).__name__}")
-    if not 0 <= serial < 31**8:
-        raise ValueError(f"serial must be in range 0 <= serial < 31**8, got {serial}")
+    if not 0 <= serial < _NEW_ENTITY_SPACE:
+        raise ValueError(f"serial must be in range 0 <= serial < 31**6, got {serial}")
+    rest = (serial * _SPREAD_MULTIPLIER + _SPREAD_OFFSET) % _NEW_ENTITY_SPACE
     body = []
-    rest = serial
-    for _ in range(8):
+    for _ in range(6):
         rest, digit = divmod(rest, 31)
         body.append(USCC_ALPHABET[digit])
-    org_body = "".join(reversed(body))
+    org_body = NEW_ENTITY_PREFIX + "".join(reversed(body))
     first17 = (
         authority + org_type + division_code + org_body
         + org_code_check_character(org_body)
@@ -264,10 +268,10 @@ def make_uscc(
 
 def id_check_character(first17: str) -> str:
     """GB 11643 check character ('0'-'9' or uppercase 'X') for 17 digits."""
-    _require_str(first17, "identity number prefix")
-    _require_length(first17, 17, "identity number prefix")
+    _require_str(first17, "公民身份号码前 17 位")
+    _require_length(first17, 17, "公民身份号码前 17 位")
     if not _is_ascii_digits(first17):
-        raise CodeError("digits", "identity number prefix must be 17 ASCII digits")
+        raise CodeError("digits", "公民身份号码前 17 位应为数字")
     total = sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS))
     return _ID_CHECK[total % 11]
 
@@ -277,10 +281,10 @@ def _check_birth(birth: datetime.date, today: datetime.date | None) -> None:
         today = datetime.date.today()
     if birth.year < _MIN_BIRTH_YEAR:
         raise CodeError(
-            "birth_date", f"birth date {birth.isoformat()} is before {_MIN_BIRTH_YEAR}"
+            "birth_date", f"出生日期 {birth.isoformat()} 早于 {_MIN_BIRTH_YEAR} 年"
         )
     if birth > today:
-        raise CodeError("birth_date", f"birth date {birth.isoformat()} is in the future")
+        raise CodeError("birth_date", f"出生日期 {birth.isoformat()} 晚于今天")
 
 
 def _parse_birth(digits8: str) -> datetime.date:
@@ -288,7 +292,7 @@ def _parse_birth(digits8: str) -> datetime.date:
         return datetime.date(int(digits8[:4]), int(digits8[4:6]), int(digits8[6:8]))
     except ValueError:
         raise CodeError(
-            "birth_date", f"birth date {digits8!r} is not a real date"
+            "birth_date", f"出生日期 {digits8} 不是真实的日期"
         ) from None
 
 
@@ -299,16 +303,12 @@ def validate_id_number(number: str, *, today: datetime.date | None = None) -> No
     ``X`` only), birth date (real, year >= 1800, not after ``today``, which
     defaults to the current local date).
     """
-    _require_str(number, "identity number")
-    _require_length(number, 18, "identity number")
+    _require_str(number, "公民身份号码")
+    _require_length(number, 18, "公民身份号码")
     expected = id_check_character(number[:17])
     if number[17] != expected:
-        hint = " (must be uppercase)" if number[17] == "x" and expected == "X" else ""
-        raise CodeError(
-            "check_character",
-            f"identity number check character is {number[17]!r}, "
-            f"expected {expected!r}{hint}",
-        )
+        hint = "（须大写）" if number[17] == "x" and expected == "X" else ""
+        raise CodeError("check_character", f"公民身份号码校验位应为 {expected}，实为 {number[17]}{hint}")
     _check_birth(_parse_birth(number[6:14]), today)
 
 
@@ -333,7 +333,7 @@ def make_id_number(division: str, birth: datetime.date, sequence: int) -> str:
     ``division`` is 6 digits, ``birth`` a date from 1800 up to today and
     ``sequence`` 0..999 (its parity is conventionally the sex: odd = male).
     """
-    _require_str(division, "administrative division")
+    _require_str(division, "行政区划码")
     _check_division(division)
     if not isinstance(birth, datetime.date) or isinstance(birth, datetime.datetime):
         raise TypeError("birth must be a datetime.date")
@@ -356,16 +356,16 @@ def mask_id_number(number: str) -> str:
 
     Requires 18 characters; the check character is not verified.
     """
-    _require_str(number, "identity number")
-    _require_length(number, 18, "identity number")
+    _require_str(number, "公民身份号码")
+    _require_length(number, 18, "公民身份号码")
     return number[:6] + "*" * 8 + number[-4:]
 
 
 def mask_mobile(mobile: str) -> str:
     """Mask a mainland mobile number as ``138****0000``."""
-    _require_str(mobile, "mobile number")
+    _require_str(mobile, "手机号码")
     if not _MOBILE_RE.fullmatch(mobile):
-        raise CodeError("mobile", f"{mobile!r} is not a mainland mobile number")
+        raise CodeError("mobile", f"{mobile} 不是大陆手机号码")
     return mobile[:3] + "****" + mobile[-4:]
 
 

@@ -185,8 +185,8 @@ def test_a_refused_permit_leaves_the_registered_company_partly_done(start_servic
     assert record["outputs"]["uscc"] == make_uscc("330402", 7) and "licences" not in record["outputs"]
     assert record["outputs"]["tax"]["invoices"]["invoice_types"] == ["ordinary"]
     assert [(r["code"], r["message"]) for r in record["reasons"]] == [
-        ("premises_unsuitable", "行业准营（licensing.issue）：经营场所不符合药品零售条件")]
-    assert record["timeline"][-1]["summary"] == "办结: partially_completed"
+        ("premises_unsuitable", "行业准营：经营场所不符合药品零售条件")]
+    assert record["timeline"][-1]["summary"] == "案件部分办结"
 
 
 def test_an_applicant_sees_only_its_own_cases(start_service, rpc):

@@ -108,11 +108,10 @@ def supplement(uow: UnitOfWork, case_id: str, owner: str, body: dict[str, Any]) 
                 (case_steps.c.case_id == case_id) & (case_steps.c.step == step["step"])).values(paused_at=None))
     event = new_event("case.supplement_provided", SupplementProvided(
         items=items, application=application, revision=revision, supplied_at=now), case_id=case_id)
-    named = [item.field.removeprefix("application.") for _, item in fields]
-    named += [item.material for item in items if isinstance(item, SupplementMaterial)]
+    materials = [item.material for item in items if isinstance(item, SupplementMaterial)]
     uow.session.execute(case_timeline.insert().values(
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=f"补正: {', '.join(named)}"[:1000]))
+        summary=record.supplement_summary(len(fields), materials)[:1000]))
     uow.announce(event)
     return {"case_id": case_id, "status": case["status"], "revision": revision,
             "resumed": [s["step"] for s in waiting]}
@@ -140,6 +139,6 @@ def withdraw(uow: UnitOfWork, case_id: str, owner: str, reason: str) -> dict[str
         case_id=case_id)
     uow.session.execute(case_timeline.insert().values(
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=f"撤回: {reason}"[:1000]))
+        summary=record.withdrawal_summary(reason)[:1000]))
     uow.announce(event)
     return {"case_id": case_id, "status": "withdrawn", "withdrawn_at": now.isoformat(), "matter": case["matter"]}

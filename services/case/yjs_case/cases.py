@@ -81,7 +81,7 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
                                                       catalogue_version=catalogue.VERSION), case_id=case_id)
     uow.session.execute(case_timeline.insert().values(
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=f"受理 {matter}: {len(plan)} steps planned"))
+        summary=record.submitted_summary(matter, len(plan))))
     uow.announce(event)
     return case_id, True
 
@@ -169,7 +169,7 @@ def _decision_note(report: StepReport) -> str:
         notes.append(f"容缺受理，材料须于 {report.materials_due.astimezone(CHINA):%Y-%m-%d %H:%M} 前补齐")
     if report.undoes:
         notes.append("原决定撤销")
-    return f" ({'; '.join(notes)})" if notes else ""
+    return f"（{'；'.join(notes)}）" if notes else ""
 
 
 def _push_deadlines(uow, case_id: str, steps, step: str, paused_at: datetime, resumed_at: datetime) -> None:
@@ -211,7 +211,7 @@ def _finish(uow, event, case, steps, report, status, statuses, blocked_reasons, 
     uow.announce(announced)
     uow.session.execute(case_timeline.insert().values(
         case_id=event.case_id, at=max(announced.occurred_at, event.occurred_at), event_type=announced.event_type,
-        event_id=str(announced.event_id), summary=f"办结: {status.value}"))
+        event_id=str(announced.event_id), summary=record.finished_summary(status.value)))
     return {"finished_at": finished_at, "outputs": outputs, "reasons": reasons}
 
 
@@ -261,11 +261,11 @@ def stall(uow: UnitOfWork, event: Envelope) -> None:
         uow.session.execute(update(case_steps).where(
             ours & case_steps.c.status.not_in([s.value for s in FINAL_STEP_STATUSES])).values(
             stalled_by=data.dead_letter_id, stalled_reason=f"{data.kind}: {data.reason}"[:2000]))
-        summary = f"{department} could not handle {data.event_type or 'a message'} ({data.dead_letter_id}): {data.reason}"
+        summary = record.stalled_summary(department, replayed=False)
     else:
         uow.session.execute(update(case_steps).where(ours & (case_steps.c.stalled_by == data.dead_letter_id)).values(
             stalled_by=None, stalled_reason=None))
-        summary = f"{department} handled {data.event_type or 'a message'} on replay ({data.dead_letter_id})"
+        summary = record.stalled_summary(department, replayed=True)
     uow.session.execute(case_timeline.insert().values(
         case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
         summary=summary[:1000]))

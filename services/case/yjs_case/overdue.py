@@ -15,6 +15,7 @@ from yjs_contracts.steps import StepStatus
 from yjs_kit.timers import not_parked
 from yjs_kit.uow import UnitOfWork
 
+from . import record
 from .cases import _aware
 from .models import case_steps, case_timeline, cases
 
@@ -59,6 +60,6 @@ def announce_overdue(uow: UnitOfWork, key: tuple[str, str], now: datetime) -> st
         case_id=case_id)
     uow.session.execute(case_timeline.insert().values(
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=f"{step} 超过承诺时限 ({deadline:%Y-%m-%d %H:%M}) 未办结"))
+        summary=record.overdue_summary(step, deadline)))
     uow.announce(event)
     return row["department"]

@@ -83,7 +83,7 @@ def rate(uow: UnitOfWork, case_id: str, owner: str, body: dict[str, Any]) -> dic
         ).inserted_primary_key[0])
     uow.session.execute(case_timeline.insert().values(
         case_id=case_id, at=now, event_type="case.rated", event_id=f"rating:{case_id}",
-        summary=f"好差评: {LEVELS[rating.overall]}" + (f"; follow-up {opened}" if opened else "")))
+        summary=record.rating_summary(LEVELS[rating.overall], opened)))
     return {"case_id": case_id, "overall": rating.overall, "departments": rating.departments, "follow_up_id": opened}
 
 

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from yjs_contracts.api import CaseStatus
 from yjs_contracts.calendar import add_working_time, working_time_between
 from yjs_contracts.steps import FINAL_STEP_STATUSES, STEP_KINDS, StepStatus
+from yjs_contracts.words import CASE_STATUS_WORDS, DEPARTMENT_TITLES, MATTER_TITLES, OUTPUT_LABELS, STEP_STATUS_WORDS
 from yjs_kit.decisions import folds_into  # noqa: F401 - a department keeps facts by the same rule
 
 FINAL_CASE_STATUSES = frozenset({CaseStatus.completed, CaseStatus.partially_completed, CaseStatus.rejected,
@@ -102,8 +103,8 @@ def refusals(steps: Iterable[tuple[str, str, list[dict[str, Any]]]],
                 status == StepStatus.completed and step in partial):
             continue
         title = STEP_KINDS[step].title
-        for reason in reasons or [{"code": f"step_{status}", "message": status, "field": None}]:
-            found.append({**reason, "message": f"{title}（{step}）：{reason.get('message', '')}"})
+        for reason in reasons or [{"code": f"step_{status}", "message": STEP_STATUS_WORDS[status], "field": None}]:
+            found.append({**reason, "message": f"{title}：{reason.get('message', '')}"})
     return found
 
 
@@ -126,17 +127,56 @@ def combined_outputs(steps: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[s
     return combined
 
 
+#: the outputs a completed step's line in the timeline names
+SUMMARY_OUTPUTS = ("uscc", "account_number", "tax_authority")
+
+
 def summary(step: str, status: str, outputs: dict[str, Any], reasons: list[dict[str, Any]]) -> str:
+    """A step's report as the timeline tells it, in Chinese: 设立登记已办结：统一社会信用代码 …"""
     title = STEP_KINDS[step].title
     if status == StepStatus.completed:
-        keys = ("uscc", "account_number", "tax_authority")
-        shown = ", ".join(f"{k} {outputs[k]}" for k in keys if k in outputs)
+        shown = "，".join(f"{OUTPUT_LABELS[k]} {outputs[k]}" for k in SUMMARY_OUTPUTS if k in outputs)
         if "seals" in outputs:
-            shown = f"{len(outputs['seals'])} seals " + ("cancelled" if step == "seal_carving.cancel" else "filed")
-        return f"{title} ({step}) completed" + (f": {shown}" if shown else "")
+            shown = ("缴销" if step == "seal_carving.cancel" else "备案") + f"印章 {len(outputs['seals'])} 枚"
+        return f"{title}已办结" + (f"：{shown}" if shown else "")
+    word = STEP_STATUS_WORDS.get(status, status)
     if reasons:
-        return f"{title} ({step}) {status}: " + "; ".join(r.get("message", r.get("code", "")) for r in reasons)
-    return f"{title} ({step}) {status}"
+        return f"{title}{word}：" + "；".join(r.get("message") or r.get("code", "") for r in reasons)
+    return f"{title}{word}"
+
+
+def submitted_summary(matter: str, steps: int) -> str:
+    return f"受理{MATTER_TITLES.get(matter, matter)}申请，计划办理 {steps} 个事项"
+
+
+def finished_summary(status: str) -> str:
+    return f"案件{CASE_STATUS_WORDS.get(status, status)}"
+
+
+def overdue_summary(step: str, deadline: datetime) -> str:
+    return f"{STEP_KINDS[step].title}超过承诺时限（{deadline:%Y-%m-%d %H:%M}）未办结"
+
+
+def supplement_summary(corrected: int, materials: list[str]) -> str:
+    """补正 in the timeline: how many fields were corrected (the application's revision holds
+    which) and the materials handed in, by name."""
+    told = [f"更正 {corrected} 项" if corrected else "", f"补交材料 {'、'.join(materials)}" if materials else ""]
+    return "补正：" + "，".join(t for t in told if t)
+
+
+def withdrawal_summary(reason: str) -> str:
+    return f"撤回：{reason}"
+
+
+def rating_summary(level: str, follow_up: str | None) -> str:
+    return f"好差评：{level}" + (f"，差评回访 {follow_up}" if follow_up else "")
+
+
+def stalled_summary(department: str, replayed: bool) -> str:
+    """A department could not handle a message of the case (a dead letter, for operators to
+    replay), or handled it on replay; which message and why is the operators' record."""
+    who = DEPARTMENT_TITLES.get(department, department)
+    return f"{who}已恢复办理本案" if replayed else f"{who}暂时无法办理本案，已转运维人员处理"
 
 
 def supplemented(application: dict[str, Any], fields: Iterable[tuple[str, Any]]) -> tuple[dict[str, Any], list[str]]:

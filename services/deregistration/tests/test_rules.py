@@ -59,6 +59,8 @@ def test_the_general_route_needs_a_liquidation_group_of_valid_identities_not_com
     group = [("张伟", "11010519491231002X"), ("李娜", "110105194912310021")]
     assert codes(rules.route_reasons(application("general", group=group))) == [
         ("invalid_id_number", "application.liquidation_group.1.id_number")]
+    [invalid] = rules.route_reasons(application("general", group=group))
+    assert invalid.message == "清算组成员李娜的公民身份号码校验位应为 X，实为 1"
 
 
 def test_a_notice_counts_calendar_days_from_the_next_day_and_ends_at_midnight_china_time():

@@ -64,7 +64,7 @@ def route_reasons(app: DeregistrationApplication) -> list[Reason]:
         try:
             validate_id_number(member.id_number)
         except CodeError as error:
-            reasons.append(_reason("invalid_id_number", f"居民身份证号码无效：{error}",
+            reasons.append(_reason("invalid_id_number", f"清算组成员{member.name}的{error}",
                                    f"liquidation_group.{i}.id_number"))
     return reasons
 

@@ -253,7 +253,7 @@ def test_events_whose_provenance_does_not_hold_are_dead_lettered_and_change_noth
     by_case = {letter["case_id"]: letter for letter in letters}
     for case_id in ("C1", "C2", "C4"):
         assert by_case[case_id]["kind"] == "provenance" and by_case[case_id]["reason"].startswith("provenance")
-    assert by_case["C3"]["kind"] == "invalid" and "check character" in by_case["C3"]["reason"]
+    assert by_case["C3"]["kind"] == "invalid" and "统一社会信用代码校验码" in by_case["C3"]["reason"]
     good = registered("C6", make_uscc("330402", 6))
     publish(broker_uri, good)
     wait_for(lambda: seen == ["registration.establish"], what="the genuine report")

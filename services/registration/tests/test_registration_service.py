@@ -11,6 +11,7 @@ from yjs_kit.testing import publish, wait_for, wait_for_lock_waiters, wait_for_r
 from yjs_kit.testing import case_submitted as submitted
 from yjs_contracts.steps import StepStatus
 from yjs_registration.models import enterprises, metadata
+from yjs_registration.rules import name_key
 from yjs_registration.service import RegistrationService
 
 
@@ -56,6 +57,37 @@ def test_a_taken_name_is_refused(start_service, broker_uri, watch):
     assert events[1].data["reasons"][0]["code"] == "name_taken"
 
 
+def test_a_registrars_check_refuses_on_the_real_broker_and_database(start_service, broker_uri, watch):
+    """A supervisor who is also the company's manager: refused with the rule's code and field,
+    and nothing is registered."""
+    container = start_service(RegistrationService)
+    watcher = watch("registration.enterprise_registered", "registration.establishment_refused")
+    application = samples.establishment_application("兼任")
+    supervisor = application["officers"][1]
+    application["officers"].append({"role": "manager", "name": supervisor["name"], "id_number": supervisor["id_number"]})
+    publish(broker_uri, submitted("C7", application))
+    [refused] = watcher.wait_for()
+    assert refused.event_type == "registration.establishment_refused"
+    assert [(r["code"], r["field"]) for r in refused.data["reasons"]] == [
+        ("supervisor_also_director_or_manager", "application.officers.1.id_number")]
+    assert "监事李娜同时担任经理" in refused.data["reasons"][0]["message"]
+    assert wait_for_row(container.config["DATABASE_URL"], "SELECT count(*) AS n FROM enterprises")["n"] == 0
+
+
+def test_a_name_differing_only_in_the_forms_wording_is_taken(start_service, broker_uri, watch):
+    start_service(RegistrationService)
+    watcher = watch("registration.enterprise_registered", "registration.establishment_refused")
+    publish(broker_uri, submitted("C8", samples.establishment_application("同名")))
+    watcher.wait_for()
+    again = samples.establishment_application("同名")
+    again["enterprise"]["name"] = "嘉兴同名数字科技有限责任公司"
+    again["enterprise"]["name_parts"]["form"] = "有限责任公司"
+    publish(broker_uri, submitted("C9", again))
+    events = watcher.wait_for(count=2)
+    assert [e.event_type for e in events] == ["registration.enterprise_registered", "registration.establishment_refused"]
+    assert [r["code"] for r in events[1].data["reasons"]] == ["name_taken"]
+
+
 def test_two_cases_after_one_name_at_the_same_moment_one_is_registered(start_service, broker_uri, watch):
     """The race forced: the test holds the name's lock while both cases arrive; released, one
     takes the name and the other is refused, whichever goes first."""
@@ -69,7 +101,7 @@ def test_two_cases_after_one_name_at_the_same_moment_one_is_registered(start_ser
     try:
         with engine.connect() as holder:
             holder.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                           {"k": f"enterprise-name:{application['enterprise']['name']}"})
+                           {"k": f"enterprise-name:{name_key(application['enterprise']['name'])}"})
             publish(broker_uri, submitted("S1", application), submitted("S2", application))
             wait_for_lock_waiters(url, 2, wait_event="advisory", what="both cases waiting for the name")
             holder.rollback()

@@ -15,15 +15,13 @@ from typing import Any, Iterable, Mapping
 
 from yjs_contracts.api import ENTERPRISE_MATTERS, ErrorDetail
 from yjs_contracts.steps import STEP_KINDS
+from yjs_contracts.words import MATTER_TITLES, STEP_STATUS_WORDS
 
 LEGAL_REPRESENTATIVE = "legal_representative"
 INVESTOR = "investor"
 
-MATTER_TITLES = {"establishment": "企业开办", "licensing": "行业准营", "deregistration": "企业注销"}
-STATUS_WORDS = {
-    "completed": "已办结", "rejected": "未通过", "cancelled": "已撤销", "awaiting_review": "待人工审核",
-    "awaiting_applicant": "待补正", "in_progress": "办理中", "started": "办理中", "supplement_requested": "待补正",
-}
+#: a department's reports also say a step started or asked for corrections
+STATUS_WORDS = {**STEP_STATUS_WORDS, "started": "办理中", "supplement_requested": "待补正"}
 ENTERPRISE_STATUS_WORDS = {"registered": "存续", "deregistered": "注销", "revoked": "撤销"}
 
 

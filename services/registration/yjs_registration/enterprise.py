@@ -131,7 +131,7 @@ def appoint_agent(uow: UnitOfWork, uscc: str, caller: Mapping[str, Any], body: M
     try:
         validate_id_number(body["id_number"])
     except CodeError as error:
-        details.append(ErrorDetail(field="id_number", reason=f"居民身份证号码无效：{error}"))
+        details.append(ErrorDetail(field="id_number", reason=f"被授权人的{error}"))
     if details:
         raise InvalidApplication(details)
     now = datetime.now(timezone.utc)

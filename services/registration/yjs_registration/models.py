@@ -11,6 +11,7 @@ enterprises = Table(
     "enterprises", metadata,
     Column("uscc", String(18), primary_key=True),
     Column("name", String(60), nullable=False),
+    Column("name_key", String(60), nullable=False),  # rules.name_key: the name as names are compared
     Column("licence_number", String(20), nullable=False, unique=True),
     Column("case_id", String(40), nullable=False, index=True),
     Column("type", String(40), nullable=False),
@@ -24,9 +25,10 @@ enterprises = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("deregistered_at", DateTime(timezone=True)),
     Column("deregistration_case_id", String(40)),
-    # one name per register among enterprises still registered: the index refuses a second,
-    # and a deregistered enterprise's name is free again
-    Index("uq_enterprises_registered_name", "name", unique=True,
+    # one name per register among enterprises still registered: the index refuses a second (one
+    # that differs only in punctuation or 有限公司/有限责任公司 too), and a deregistered
+    # enterprise's name is free again
+    Index("uq_enterprises_registered_name", "name_key", unique=True,
           postgresql_where=text("status = 'registered'"), sqlite_where=text("status = 'registered'")),
 )
 
@@ -36,6 +38,7 @@ enterprises = Table(
 name_reservations = Table(
     "name_reservations", metadata,
     Column("name", String(60), primary_key=True),
+    Column("name_key", String(60), nullable=False, unique=True),
     Column("case_id", String(40), nullable=False, unique=True),
     Column("reserved_at", DateTime(timezone=True), nullable=False),
 )

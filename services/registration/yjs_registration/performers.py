@@ -24,28 +24,29 @@ def establish(work: StepWork) -> StepReport:
     app = EstablishmentApplication.model_validate(work.application)
     now = datetime.now(timezone.utc)
     today = now.astimezone(CHINA).date()
-    name = app.enterprise.name
-    work.uow.lock(f"enterprise-name:{name}")  # two cases after one name: one at a time
+    name, key = app.enterprise.name, rules.name_key(app.enterprise.name)
+    work.uow.lock(f"enterprise-name:{key}")  # two cases after one name: one at a time
     reasons = rules.establishment_reasons(app, today)
     # a corrected application may carry another name: the case's old hold goes first
     work.session.execute(delete(name_reservations).where(name_reservations.c.case_id == work.case_id))
     registered = work.session.execute(select(enterprises.c.uscc).where(
-        (enterprises.c.name == name) & (enterprises.c.status == "registered"))).first()
-    reserved = work.session.execute(select(name_reservations.c.case_id).where(name_reservations.c.name == name)).first()
+        (enterprises.c.name_key == key) & (enterprises.c.status == "registered"))).first()
+    reserved = work.session.execute(select(name_reservations.c.case_id).where(
+        name_reservations.c.name_key == key)).first()
     if registered or reserved:
         reasons.append(rules.name_taken_reason())
     if reasons:
         return step_report(work.step, StepStatus.rejected, reasons=reasons)
     review = [] if work.approved else rules.review_reasons(app, rules.review_capital_threshold())
     if review:  # 人工审核: the registrar decides; the name is held meanwhile (名称预留)
-        work.session.execute(name_reservations.insert().values(name=name, case_id=work.case_id, reserved_at=now))
+        work.session.execute(name_reservations.insert().values(name=name, name_key=key, case_id=work.case_id, reserved_at=now))
         return step_report(work.step, StepStatus.awaiting_review, reasons=review)
     division = app.enterprise.domicile.division_code
     serial = work.uow.next_number(f"uscc:{division}")
     uscc = make_uscc(division, serial)
     licence = rules.licence_number(division, serial)
     work.session.execute(enterprises.insert().values(
-        uscc=uscc, name=name, licence_number=licence, case_id=work.case_id,
+        uscc=uscc, name=name, name_key=key, licence_number=licence, case_id=work.case_id,
         type=app.enterprise.type.value, division_code=division,
         registered_capital=app.enterprise.registered_capital, legal_representative=app.legal_representative.name,
         domicile=app.enterprise.domicile.model_dump(mode="json"), business_scope=list(app.enterprise.business_scope),

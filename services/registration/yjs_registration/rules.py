@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Mapping
 
-from yjs_contracts import catalogue
+from yjs_contracts import catalogue, divisions
 from yjs_contracts.api import EstablishmentApplication, EnterpriseType, OfficerRole, Reason
-from yjs_contracts.codes import CodeError, validate_id_number
+from yjs_contracts.codes import CodeError, birth_date_of, validate_id_number
 
 #: words that need the State Council's approval (refused here) or offend public order
 PROHIBITED_WORDS = ("中国", "中华", "全国", "国家", "国际", "赌博", "色情", "邪教", "恐怖")
@@ -22,6 +23,16 @@ FORMS = {
     EnterpriseType.sole_proprietorship: ("商行", "经营部", "中心", "工作室", "店"),
     EnterpriseType.partnership: ("合伙企业", "事务所", "中心", "工作室"),
 }
+#: a partnership's name says which kind it is after its form: 嘉兴红船投资合伙企业（有限合伙）
+PARTNERSHIP_KINDS = ("特殊普通合伙", "普通合伙", "有限合伙")
+_PARTNERSHIP_KIND_SUFFIX = re.compile(r"[（(](特殊普通合伙|普通合伙|有限合伙)[）)]$")
+#: 组织形式 the Company Law lets a company use either way (art. 7): one name, whichever is written
+EQUIVALENT_FORMS = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"))
+DIRECTOR_ROLES = (OfficerRole.executive_director, OfficerRole.director, OfficerRole.chairman)
+COMPANY_TYPES = (EnterpriseType.limited_liability_company, EnterpriseType.joint_stock_company)
+ADULT_AGE = 18
+ROLE_TITLES = {OfficerRole.executive_director: "执行董事", OfficerRole.director: "董事",
+               OfficerRole.chairman: "董事长", OfficerRole.supervisor: "监事", OfficerRole.manager: "经理"}
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 PAID_IN_YEARS = 5  # 2024 Company Law: an LLC's subscribed capital is paid within five years
 DEFAULT_REVIEW_CAPITAL = Decimal("100000000.00")
@@ -42,29 +53,65 @@ def name_reasons(app: EstablishmentApplication) -> list[Reason]:
     if len(parts.trade_name) < 2 or not CJK.match(parts.trade_name):
         reasons.append(_reason("trade_name_too_short", "字号应当由两个以上汉字组成",
                                "enterprise.name_parts.trade_name"))
-    if not any(parts.form == form for form in FORMS[enterprise.type]):
+    form = _PARTNERSHIP_KIND_SUFFIX.sub("", parts.form) if enterprise.type == EnterpriseType.partnership else parts.form
+    if form not in FORMS[enterprise.type]:
         reasons.append(_reason("name_form_mismatch", f"组织形式“{parts.form}”与企业类型不符",
                                "enterprise.name_parts.form"))
+    if enterprise.type == EnterpriseType.partnership and not any(k in enterprise.name for k in PARTNERSHIP_KINDS):
+        reasons.append(_reason("partnership_kind_missing",
+                               "合伙企业名称应在组织形式后标明“普通合伙”“有限合伙”或“特殊普通合伙”字样",
+                               "enterprise.name"))
     for word in PROHIBITED_WORDS:
         if word in enterprise.name:
             reasons.append(_reason("prohibited_word", f"名称含有禁限用字词“{word}”", "enterprise.name"))
-    return reasons
+    return reasons + region_reasons(app)
+
+
+def region_reasons(app: EstablishmentApplication) -> list[Reason]:
+    """The name's 行政区划 is the domicile's province, city or county (a district with its city).
+    A name may not leave it out here: the form has no route for the names that may (those the
+    State Administration registers). A region the table cannot place, for a domicile it does not
+    fully know, is let through: only what the table knows is refused."""
+    region, division = app.enterprise.name_parts.region, app.enterprise.domicile.division_code
+    if region in divisions.region_names(division):
+        return []
+    if not (divisions.knows(division) or divisions.is_place_name(region)):
+        return []
+    place = divisions.place_name(division)
+    return [_reason("name_region_mismatch",
+                    f"名称中的行政区划“{region}”不是住所所在地（{division}{' ' + place if place else ''}）的行政区划",
+                    "enterprise.name_parts.region")]
+
+
+def name_key(name: str) -> str:
+    """The name as the register compares it (名称相同): full-width and half-width alike, no
+    punctuation or spaces, and 有限责任公司 the same as 有限公司 (股份有限公司 as 股份公司), so two
+    names that differ only there collide."""
+    key = "".join(c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c)[0] not in "PZ")
+    for long, short in EQUIVALENT_FORMS:
+        if key.endswith(long):
+            return key[: -len(long)] + short
+    return key
 
 
 def id_number_reasons(app: EstablishmentApplication) -> list[Reason]:
-    people = [("legal_representative.id_number", app.legal_representative.id_number)]
-    people += [(f"shareholders.{i}.id_number", s.id_number) for i, s in enumerate(app.shareholders) if s.id_number]
-    people += [(f"officers.{i}.id_number", o.id_number) for i, o in enumerate(app.officers)]
-    for role in ("finance_officer", "tax_handler"):
+    """Every invalid 公民身份号码, each told with whose it is: 法定代表人张伟的公民身份号码校验位…"""
+    legal = app.legal_representative
+    people = [("legal_representative.id_number", f"法定代表人{legal.name}", legal.id_number)]
+    people += [(f"shareholders.{i}.id_number", f"股东{s.name}", s.id_number)
+               for i, s in enumerate(app.shareholders) if s.id_number]
+    people += [(f"officers.{i}.id_number", f"{ROLE_TITLES[o.role]}{o.name}", o.id_number)
+               for i, o in enumerate(app.officers)]
+    for role, title in (("finance_officer", "财务负责人"), ("tax_handler", "办税人")):
         contact = getattr(app.contacts, role)
         if contact is not None and contact.id_number:
-            people.append((f"contacts.{role}.id_number", contact.id_number))
+            people.append((f"contacts.{role}.id_number", f"{title}{contact.name}", contact.id_number))
     reasons = []
-    for field, number in people:
+    for field, who, number in people:
         try:
             validate_id_number(number)
         except CodeError as error:
-            reasons.append(_reason("invalid_id_number", f"居民身份证号码无效：{error}", field))
+            reasons.append(_reason("invalid_id_number", f"{who}的{error}", field))
     return reasons
 
 
@@ -88,10 +135,65 @@ def capital_reasons(app: EstablishmentApplication, today: date) -> list[Reason]:
 
 def officer_reasons(app: EstablishmentApplication) -> list[Reason]:
     roles = {o.role for o in app.officers}
-    if not roles & {OfficerRole.executive_director, OfficerRole.director, OfficerRole.chairman} and \
-            app.enterprise.type in (EnterpriseType.limited_liability_company, EnterpriseType.joint_stock_company):
+    if not roles & set(DIRECTOR_ROLES) and app.enterprise.type in COMPANY_TYPES:
         return [_reason("no_director", "公司应设董事会或一名董事（执行董事）", "officers")]
     return []
+
+
+def _age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def legal_representative_reasons(app: EstablishmentApplication, today: date) -> list[Reason]:
+    """Company Law art. 10: a company's legal representative is the director or the manager who
+    runs its affairs, so one of its officers by ID number; and anyone's is of full age (18) on the
+    day of application. An ID number that is itself invalid is id_number_reasons' to name."""
+    legal = app.legal_representative
+    reasons = []
+    runs_it = {o.id_number for o in app.officers if o.role in (*DIRECTOR_ROLES, OfficerRole.manager)}
+    if app.enterprise.type in COMPANY_TYPES and legal.id_number not in runs_it:
+        reasons.append(_reason("legal_representative_not_director_or_manager",
+                               f"法定代表人{legal.name}应由代表公司执行公司事务的董事或者经理担任",
+                               "legal_representative.id_number"))
+    try:
+        birth = birth_date_of(legal.id_number)
+    except CodeError:
+        return reasons
+    if _age_on(birth, today) < ADULT_AGE:
+        reasons.append(_reason("legal_representative_under_age",
+                               f"法定代表人{legal.name}申请之日（{today.isoformat()}）未满十八周岁"
+                               f"（出生于 {birth.isoformat()}）", "legal_representative.id_number"))
+    return reasons
+
+
+def supervisor_reasons(app: EstablishmentApplication) -> list[Reason]:
+    """Company Law art. 76: directors and senior managers may not be supervisors."""
+    others = {o.id_number: o.role for o in app.officers if o.role != OfficerRole.supervisor}
+    return [_reason("supervisor_also_director_or_manager",
+                    f"监事{o.name}同时担任{ROLE_TITLES[others[o.id_number]]}，董事、经理不得兼任监事",
+                    f"officers.{i}.id_number")
+            for i, o in enumerate(app.officers) if o.role == OfficerRole.supervisor and o.id_number in others]
+
+
+def investor_reasons(app: EstablishmentApplication, today: date) -> list[Reason]:
+    """个人独资企业法 art. 2: one natural person invests; Company Law art. 98: a 股份有限公司's
+    promoters pay for their shares in full before the company is established."""
+    reasons = []
+    if app.enterprise.type == EnterpriseType.sole_proprietorship:
+        if len(app.shareholders) != 1:
+            reasons.append(_reason("sole_proprietorship_investors",
+                                   f"个人独资企业的投资人应为一个自然人，申报了 {len(app.shareholders)} 个投资人",
+                                   "shareholders"))
+        reasons += [_reason("sole_proprietorship_investors",
+                            f"个人独资企业的投资人应为自然人，“{s.name}”不是自然人", f"shareholders.{i}.kind")
+                    for i, s in enumerate(app.shareholders) if s.kind != "natural_person"]
+    if app.enterprise.type == EnterpriseType.joint_stock_company:
+        reasons += [_reason("promoter_shares_unpaid",
+                            f"股份有限公司发起人{s.name}应在公司成立前足额缴纳股款，缴付期限 "
+                            f"{s.contribution_deadline.isoformat()} 晚于申请之日 {today.isoformat()}",
+                            f"shareholders.{i}.contribution_deadline")
+                    for i, s in enumerate(app.shareholders) if s.contribution_deadline > today]
+    return reasons
 
 
 def scope_reasons(app: EstablishmentApplication) -> list[Reason]:
@@ -103,7 +205,8 @@ def scope_reasons(app: EstablishmentApplication) -> list[Reason]:
 def establishment_reasons(app: EstablishmentApplication, today: date) -> list[Reason]:
     """Every rule that fails, all at once (一次性告知)."""
     return (name_reasons(app) + id_number_reasons(app) + capital_reasons(app, today)
-            + officer_reasons(app) + scope_reasons(app))
+            + officer_reasons(app) + legal_representative_reasons(app, today) + supervisor_reasons(app)
+            + investor_reasons(app, today) + scope_reasons(app))
 
 
 def review_capital_threshold(environ: Mapping[str, str] = os.environ) -> Decimal:

@@ -12,17 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from yjs_contracts.api import Reason, SealType
+from yjs_contracts.words import SEAL_TITLES  # each seal type as the public security filing names it
 
 #: 公章刻制政府买单: the government pays for the seals of a new enterprise
 FEE = Decimal("0.00")
-#: each seal type as the public security filing names it
-SEAL_TITLES = {
-    SealType.official: "公章",
-    SealType.finance: "财务专用章",
-    SealType.invoice: "发票专用章",
-    SealType.contract: "合同专用章",
-    SealType.legal_representative: "法定代表人名章",
-}
 DIVISION = re.compile(r"^\d{6}$")
 SERIAL_DIGITS = 7
 MAX_SERIAL = 10**SERIAL_DIGITS - 1

@@ -19,7 +19,9 @@ def test_the_competent_bureau_is_named_from_the_division_up_to_a_generic_fallbac
     assert rules.tax_authority("330421") == "国家税务总局嘉善县税务局"
     assert rules.tax_authority("330499") == "国家税务总局嘉兴市税务局"  # unknown district: its city
     assert rules.tax_authority("339999") == "国家税务总局浙江省税务局"  # unknown city: its province
-    assert rules.tax_authority("650102") == "国家税务总局650102税务局"
+    assert rules.tax_authority("650102") == "国家税务总局新疆维吾尔自治区税务局"  # every province is known
+    assert rules.tax_authority("110105") == "国家税务总局北京市朝阳区税务局"
+    assert rules.tax_authority("990102") == "国家税务总局990102税务局"
 
 
 def test_small_scale_is_the_default_and_needs_no_review():

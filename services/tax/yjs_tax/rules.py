@@ -5,21 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from yjs_contracts import divisions
 from yjs_contracts.api import EnterpriseType, EstablishmentApplication, InvoiceKind, Reason, TaxpayerType
 
 APP = "application"
-
-#: divisions whose tax bureau we can name; others fall back to their city, their province, or the code
-DIVISIONS = {
-    "110000": "北京市", "110105": "北京市朝阳区", "110107": "北京市石景山区", "110108": "北京市海淀区",
-    "310000": "上海市", "310104": "上海市徐汇区", "310115": "上海市浦东新区",
-    "330000": "浙江省", "330100": "杭州市", "330106": "杭州市西湖区", "330108": "杭州市滨江区",
-    "330400": "嘉兴市", "330402": "嘉兴市南湖区", "330411": "嘉兴市秀洲区", "330421": "嘉善县",
-    "330424": "海盐县", "330481": "海宁市", "330482": "平湖市", "330483": "桐乡市",
-    "350000": "福建省", "350100": "福州市", "350102": "福州市鼓楼区",
-    "440000": "广东省", "440100": "广州市", "440106": "广州市天河区",
-    "440300": "深圳市", "440304": "深圳市福田区", "440305": "深圳市南山区",
-}
 
 REAL_NAME_ROLES = ("legal_representative", "finance_officer", "tax_handler")
 
@@ -45,8 +34,9 @@ def tax_authority(division_code: str) -> str:
     """主管税务机关: the bureau of the domicile's division; an unknown district falls under its
     city's bureau, an unknown city under its province's."""
     for code in (division_code, division_code[:4] + "00", division_code[:2] + "0000"):
-        if code in DIVISIONS:
-            return f"国家税务总局{DIVISIONS[code]}税务局"
+        name = divisions.local_name(code)
+        if name:
+            return f"国家税务总局{name}税务局"
     return f"国家税务总局{division_code}税务局"
 
 

@@ -1,0 +1,89 @@
+"""The Chinese a person reads for each machine word: matters, statuses, departments, the keys
+and values of a case's outputs. Records and views speak Chinese; the API's machine fields
+(`step`, `status`, `code`, …) stay the words clients are written against."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+MATTER_TITLES = {"establishment": "企业开办", "licensing": "行业准营", "deregistration": "企业注销",
+                 "change": "变更登记"}
+
+CASE_STATUS_WORDS = {
+    "submitted": "已受理", "in_progress": "办理中", "awaiting_applicant": "待补正", "completed": "已办结",
+    "partially_completed": "部分办结", "rejected": "未通过", "withdrawn": "已撤回",
+}
+
+STEP_STATUS_WORDS = {
+    "pending": "待办理", "in_progress": "办理中", "awaiting_review": "待人工审核", "awaiting_applicant": "待补正",
+    "completed": "已办结", "rejected": "未通过", "cancelled": "已撤销", "not_required": "无需办理",
+}
+
+DEPARTMENT_TITLES = {
+    "registration": "市场监管部门", "seal_carving": "公安机关", "tax": "税务部门", "bank_account": "开户银行",
+    "licensing": "行业主管部门", "deregistration": "注销受理", "case": "受理中心",
+}
+
+#: each seal type as the public security filing names it
+SEAL_TITLES = {"official": "公章", "finance": "财务专用章", "invoice": "发票专用章", "contract": "合同专用章",
+               "legal_representative": "法定代表人名章"}
+
+#: output keys as a licence, a certificate or a form labels them
+OUTPUT_LABELS = {
+    "uscc": "统一社会信用代码", "licence_number": "营业执照编号", "enterprise_name": "企业名称",
+    "registered_at": "登记时间", "seals": "印章", "fee": "刻章费用（元）", "type": "类型", "name": "名称",
+    "filing_code": "印章编码", "tax": "税务", "tax_authority": "主管税务机关", "taxpayer_type": "纳税人类型",
+    "tax_items": "税费种", "real_name_confirmed": "实名采集", "invoices": "发票", "invoice_types": "票种",
+    "monthly_credit": "月授信额度（元）", "uses_invoice_seal": "使用发票专用章", "bank_account": "基本存款账户",
+    "account_number": "账号", "bank": "开户银行", "branch": "开户网点", "account_type": "账户类型",
+    "specimen_seals": "预留印鉴", "licences": "许可", "catalogue_version": "目录版本", "permits": "许可证",
+    "permit_number": "许可证编号", "mode": "办理方式", "items": "经营项目", "comprehensive": "行业综合许可证",
+    "industry": "行业", "parts": "所含许可", "code": "编码", "department": "审批部门", "valid_from": "有效期自",
+    "valid_until": "有效期至", "check_due": "核查期限", "status": "状态", "revoked_at": "撤销时间",
+    "revocation_reason": "撤销原因", "not_required": "无需许可", "awaiting_review": "待审查",
+    "refused": "未获许可", "reasons": "理由", "message": "说明", "field": "字段",
+    "deregistration_application": "注销受理", "route": "注销方式", "accepted_at": "受理时间", "notice": "公告",
+    "notice_id": "公告编号", "starts_at": "公告开始", "ends_at": "公告结束", "ended_at": "公告期满",
+    "liquidation_group_filed_at": "清算组备案时间", "liquidation_report": "清算报告", "approved_on": "确认日期",
+    "submitted_at": "提交时间", "tax_clearance": "清税", "certificate_number": "清税证明编号",
+    "cleared_at": "清税时间", "deregistration": "注销登记", "deregistered_at": "注销时间",
+    "bank_account_closure": "销户", "closed_at": "销户时间", "seal_cancellation": "印章缴销",
+    "cancelled_at": "缴销时间", "licence_revocation": "许可注销", "revoked_permits": "注销的许可",
+}
+
+#: enumerated values in outputs
+VALUE_WORDS = {
+    "official": "公章", "finance": "财务专用章", "invoice": "发票专用章", "contract": "合同专用章",
+    "legal_representative": "法定代表人", "finance_officer": "财务负责人", "tax_handler": "办税人",
+    "small_scale": "小规模纳税人", "general": "一般纳税人", "ordinary": "普票", "special": "专票",
+    "basic_deposit": "基本存款账户", "simple": "简易注销", "filing": "备案", "commitment": "告知承诺",
+    "approval": "审批", "valid": "有效", "revoked": "已撤销", "superseded": "已换发",
+    "cancelled": "已注销",
+}
+
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def english_words(text: str, machine: Iterable[str] = ()) -> list[str]:
+    """ASCII words in `text` a person would read, once the `machine` words the API fixes (step
+    names, statuses, codes, identifiers) are taken out: what a Chinese record must not hold."""
+    for word in sorted(set(machine), key=len, reverse=True):
+        if word:
+            text = text.replace(word, " ")
+    return _ENGLISH_WORD.findall(text)
+
+
+def readable(value: Any) -> str:
+    """An output value as a person reads it: enumerated words in Chinese, yes and no, lists
+    with 、 and nested records as 标签：值."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict):
+        return "，".join(f"{OUTPUT_LABELS.get(k, k)}：{readable(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "；".join(readable(v) for v in value) if any(isinstance(v, dict) for v in value) \
+            else "、".join(readable(v) for v in value)
+    if value is None:
+        return "无"
+    return VALUE_WORDS.get(str(value), str(value))
