@@ -361,7 +361,7 @@ class StepTracker(DependencyProvider):
         kind = STEP_KINDS[undone.step]
         why = "；".join(r.message for r in undone.reasons) or "原决定撤销"
         reason = Reason(code=PREREQUISITE_UNDONE, field=f"step:{undone.step}",
-                        message=f"所依据的{kind.title}（{undone.step}）已撤销：{why}")
+                        message=f"所依据的{kind.title}已撤销：{why}")
         reports = []
         for step, action in decisions.undone_with(graph, undone.step, self.performers, started, self.compensators):
             if action == decisions.SKIP:
