@@ -106,12 +106,15 @@ def outcomes(draw):
     plan = draw(st.sampled_from([ESTABLISHMENT, DEREGISTRATION]) | dags())
     steps = [s for s, _ in plan]
     ours = set(draw(st.lists(st.sampled_from(steps), unique=True, min_size=1)))
-    fates, could = {}, {}  # a step completes only once everything it waits for could have
+    fates, could, fell = {}, {}, {}  # a step completes only once everything it waits for could have
     for step, after in plan:
         possible = all(could[a] for a in after)
+        fell[step] = any(fell[a] or fates.get(a) == "undone" for a in after)
         if step not in ours:
             fates[step] = draw(st.sampled_from(["none", "completed", "rejected", "undone"] if possible
                                                else ["none", "rejected"]))
+            if fell[step] and fates[step] == "completed":
+                fates[step] = "undone"  # its own department hears the undo it rests on, and cascades it
         could[step] = possible and (step in ours or fates[step] in ("completed", "undone"))
     reports = []
     for step, fate in fates.items():
