@@ -4,6 +4,7 @@
 #   make topology  only apply the broker's topology (exchanges, queues, bindings) to AMQP_URI
 #   make test   the whole suite against the real RabbitMQ and PostgreSQL
 #   make mutate the mutation score of the rules and codes (MUTANTS=all for every mutant; docs/testing.md)
+#   make migration SERVICE=x MESSAGE=…  a revision in service x's branch (SERVICE=kit: the kit's; docs/migrations.md)
 SHELL := /bin/bash
 PYTHON ?= $(shell for p in python3.11 python3; do command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && echo $$p && break; done)
 VENV := .venv
@@ -56,7 +57,7 @@ schemas: install
 	$(BIN)/yjs-contracts write
 
 migration: install
-	@test -n "$(SERVICE)" || { echo "usage: make migration SERVICE=case MESSAGE='what changed'"; exit 2; }
+	@test -n "$(SERVICE)" || { echo "usage: make migration SERVICE=case MESSAGE='what changed'  (SERVICE=kit: the kit's tables; docs/migrations.md)"; exit 2; }
 	$(BIN)/yjs-migrate revision $(SERVICE) -m "$(MESSAGE)"
 
 clean:

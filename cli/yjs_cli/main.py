@@ -156,7 +156,7 @@ def cmd_topology(args) -> int:
         print(f"cannot reach the broker at {broker}: {error}", file=sys.stderr)
         return 1
     print(f"topology applied to {broker}: the exchanges of {', '.join(topology.producers)}; "
-          f"the inboxes of {', '.join(sorted(topology.inboxes))}, each with retry queues "
+          f"the inboxes {', '.join(sorted(topology.inboxes))}, each with retry queues "
           f"{', '.join(f'{d}ms' for d in topology.delays_ms)} and a parked queue")
     if topology.unconsumed():
         print(f"consumed by no service (kept on their producer's unrouted queue until a queue is bound to them): "

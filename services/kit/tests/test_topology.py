@@ -12,7 +12,8 @@ from yjs_contracts.envelope import new_event
 from yjs_kit.consumer import consume_events
 from yjs_kit.outbox import OutboxRelay, outbox_row
 from yjs_kit.tables import add_kit_tables
-from yjs_kit.testing import FAST_RETRIES_MS, _vhost, drop_vhost, fresh_vhost, queue_depths
+from yjs_kit.testing import (FAST_RETRIES_MS, _vhost, drop_vhost, fresh_vhost, publish, queue_depths, wait_for,
+                             wait_until_consumed)
 from yjs_kit.topology import Topology, TopologyConflict, apply
 
 
@@ -27,6 +28,22 @@ class Listener:
 
 
 TOPOLOGY = Topology.of_services([Listener], FAST_RETRIES_MS)
+
+received: dict[str, list[str]] = {"registrar": [], "tax_office": []}
+
+
+class TwoInboxes:
+    """Two consuming entrypoints, one event taken by both: each must get every one of its events."""
+
+    name = "two_inboxes"
+
+    @consume_events(["registration.enterprise_registered"])
+    def for_registrar(self, event):
+        received["registrar"].append(event.data["n"])
+
+    @consume_events(["registration.enterprise_registered", "tax.step_updated"])
+    def for_tax_office(self, event):
+        received["tax_office"].append(event.data["n"])
 
 
 def broker_state(amqp_uri: str) -> dict[str, list]:
@@ -118,3 +135,25 @@ def test_an_event_no_service_consumes_is_kept_unrouted_and_the_relay_sends_it(br
         kept = Queue("case.events.unrouted").bind(connection.channel()).get(no_ack=True)
     assert kept is not None and kept.properties["message_id"] == str(overdue.event_id)
     assert kept.delivery_info["exchange"] == "case.events" and kept.delivery_info["routing_key"] == "step_overdue"
+
+
+def test_each_consuming_entrypoint_has_its_own_inbox_and_receives_every_one_of_its_events(
+        broker_uri, second_broker_uri, start_service):
+    inboxes = Topology.of_services([TwoInboxes], FAST_RETRIES_MS).inboxes
+    assert inboxes == {"two_inboxes.inbox": {"registration.enterprise_registered"},
+                       "two_inboxes.for_tax_office.inbox": {"registration.enterprise_registered", "tax.step_updated"}}
+    start_service(TwoInboxes)
+    registered = [new_event("registration.enterprise_registered", {"n": f"r{i}"}, case_id=f"C{i}") for i in range(20)]
+    reported = [new_event("tax.step_updated", {"n": f"t{i}"}, case_id=f"C{i}") for i in range(5)]
+    publish(broker_uri, *registered, *reported)
+    wait_until_consumed(broker_uri, *inboxes)
+    wait_for(lambda: len(received["registrar"]) == 20 and len(received["tax_office"]) == 25, what="every event")
+    assert sorted(received["registrar"]) == sorted(e.data["n"] for e in registered)
+    assert sorted(received["tax_office"]) == sorted(e.data["n"] for e in registered + reported)
+    # each inbox with its own retry and parked queues, as `yjs topology apply` declares them
+    apply(second_broker_uri, Topology.of_services([TwoInboxes], FAST_RETRIES_MS))
+    mine = lambda state: {kind: [item for item in items if "two_inboxes." in json.dumps(item)]
+                          for kind, items in state.items() if kind != "exchanges"}
+    assert mine(broker_state(broker_uri)) == mine(broker_state(second_broker_uri))
+    assert {"two_inboxes.for_tax_office.inbox.retry.100ms", "two_inboxes.for_tax_office.inbox.dead",
+            "two_inboxes.inbox.retry.300ms", "two_inboxes.inbox.dead"} < set(queue_depths(broker_uri))

@@ -1,5 +1,6 @@
-"""Consuming events: one durable `<service>.inbox` queue bound to every event the service
-reacts to, a worker per message, and our own ending for failures — nameko's event_handler
+"""Consuming events: one durable inbox queue per `@consume_events` entrypoint (`<service>.inbox`
+for a service's first, `<service>.<method>.inbox` for another: topology.py) bound to every event
+the entrypoint reacts to, a worker per message, and our own ending for failures — nameko's event_handler
 would ack a failed message and forget it, and kombu's decoding acks and forgets a body it
 cannot decode, so the body reaches us raw.
 
@@ -35,7 +36,7 @@ from yjs_contracts.events import EVENT_MODELS, DeadLetterCleared, EventDeadLette
 from . import metrics
 from .outbox import outbox_row
 from .provenance import Refused, check, read
-from .topology import declare, parked_queue_name, retry_queue_name, service_queues
+from .topology import declare, inbox_of, inbox_queues, parked_queue_name, retry_queue_name
 from .uow import Database
 
 log = structlog.get_logger(__name__)
@@ -166,7 +167,7 @@ class EventConsumer(Consumer):
         self.store_tries = int(config.get("DEAD_LETTER_STORE_TRIES", 20))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, serializer="json")
         # what `yjs topology apply` declares for this service, so a start after it changes nothing
-        queues = service_queues(self.container.service_name, self.event_types, self.delays)
+        queues = inbox_queues(inbox_of(self.container.service_cls, self.method_name), self.event_types, self.delays)
         self.queue = queues[0]
         with Connection(config["AMQP_URI"]) as connection:
             declare(connection, queues)

@@ -1,10 +1,17 @@
-"""The kit's own tables, added to each service's metadata so they live in its database and
-migrate with it."""
+"""The kit's own tables, added to each service's metadata so they live in its database. The
+kit's migration branch (yjs_kit/migrations/versions) creates and changes them, once, for all."""
 
 from __future__ import annotations
 
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, PrimaryKeyConstraint, String, Table,
                         Text, text)
+
+
+def kit_metadata() -> MetaData:
+    """The kit's tables alone: what the kit's migration branch builds."""
+    metadata = MetaData()
+    add_kit_tables(metadata)
+    return metadata
 
 
 def add_kit_tables(metadata: MetaData) -> None:

@@ -1,6 +1,6 @@
 """The broker's topology as code: every producer's `<producer>.events` exchange, where events
-nobody consumes are kept, and every service's inbox with its bindings, retry queues and parked
-queue. `yjs topology apply` declares all of it before any service starts; each consumer declares
+nobody consumes are kept, and every consuming entrypoint's inbox with its bindings, retry queues
+and parked queue. `yjs topology apply` declares all of it before any service starts; each consumer declares
 its own part at start through the same functions, so the two cannot disagree."""
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from kombu.exceptions import OperationalError
 from yjs_contracts.events import EVENT_MODELS
 
 
-def inbox_queue_name(service: str) -> str:
-    return f"{service}.inbox"
+def inbox_queue_name(service: str, method: str | None = None) -> str:
+    """`<service>.inbox` for a service's first consuming entrypoint, `<service>.<method>.inbox`
+    for any other: entrypoints sharing a queue would be competing consumers, each taking events
+    meant for the other."""
+    return f"{service}.inbox" if method is None else f"{service}.{method}.inbox"
 
 
 def retry_queue_name(queue: str, delay_ms: int) -> str:
@@ -53,16 +56,16 @@ def unrouted_queue(producer: str) -> Queue:
     return Queue(unrouted_name(producer), exchange=exchange, durable=True, auto_delete=False)
 
 
-def inbox_queue(service: str, event_types: Iterable[str]) -> Queue:
+def inbox_queue(name: str, event_types: Iterable[str]) -> Queue:
     bindings = [binding(event_exchange(t.split(".", 1)[0]), routing_key=t.split(".", 1)[1])
                 for t in sorted(set(event_types))]
-    return Queue(inbox_queue_name(service), bindings=bindings, durable=True, auto_delete=False)
+    return Queue(name, bindings=bindings, durable=True, auto_delete=False)
 
 
-def service_queues(service: str, event_types: Iterable[str], delays_ms: Iterable[int]) -> list[Queue]:
-    """A consuming service's queues: its inbox bound to every event it takes, one retry queue
-    per delay whose TTL dead-letters a message back to the inbox, and its parked queue."""
-    inbox = inbox_queue(service, event_types)
+def inbox_queues(name: str, event_types: Iterable[str], delays_ms: Iterable[int]) -> list[Queue]:
+    """A consuming entrypoint's queues: its inbox `name` bound to every event it takes, one retry
+    queue per delay whose TTL dead-letters a message back to the inbox, and its parked queue."""
+    inbox = inbox_queue(name, event_types)
     retries = [Queue(retry_queue_name(inbox.name, delay), durable=True, auto_delete=False, queue_arguments={
         "x-message-ttl": delay, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": inbox.name,
     }) for delay in delays_ms]
@@ -74,23 +77,47 @@ def producers() -> list[str]:
     return sorted({event_type.split(".", 1)[0] for event_type in EVENT_MODELS})
 
 
-def consumed_event_types(service_cls) -> set[str]:
-    """The events a service class's `@consume_events` entrypoints take."""
+def consumers(service_cls) -> list[tuple[str, frozenset[str]]]:
+    """(method, events it takes) for each `@consume_events` entrypoint of a service class, in the
+    order the class defines them: the first keeps `<service>.inbox` whatever is added after it."""
     from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
     from .consumer import EventConsumer
 
-    types: set[str] = set()
-    for _, method in inspect.getmembers(service_cls, callable):
-        for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
-            if isinstance(entrypoint, EventConsumer):
-                types.update(entrypoint.event_types)
-    return types
+    names: dict[str, None] = {}  # ordered: a base class's methods, then the subclass's
+    for klass in reversed(inspect.getmro(service_cls)):
+        names.update(dict.fromkeys(vars(klass)))
+    found = []
+    for name in names:
+        method = getattr(service_cls, name, None)
+        types = {t for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ())
+                 if isinstance(entrypoint, EventConsumer) for t in entrypoint.event_types}
+        if types:
+            found.append((name, frozenset(types)))
+    return found
+
+
+def service_inboxes(service_cls) -> dict[str, frozenset[str]]:
+    """Each consuming entrypoint's inbox queue name and the events bound to it."""
+    return {inbox_queue_name(service_cls.name, None if position == 0 else method): types
+            for position, (method, types) in enumerate(consumers(service_cls))}
+
+
+def inbox_of(service_cls, method: str) -> str:
+    """The inbox queue of the entrypoint `method` of a service class."""
+    methods = [name for name, _ in consumers(service_cls)]
+    return inbox_queue_name(service_cls.name, None if methods.index(method) == 0 else method)
+
+
+def consumed_event_types(service_cls) -> set[str]:
+    """The events a service class's `@consume_events` entrypoints take."""
+    return set().union(*service_inboxes(service_cls).values())
 
 
 @dataclass(frozen=True)
 class Topology:
-    """What the broker must hold: `inboxes` maps each consuming service to the events it takes."""
+    """What the broker must hold: `inboxes` maps each inbox queue (one per consuming
+    entrypoint) to the events bound to it."""
 
     inboxes: dict[str, frozenset[str]]
     delays_ms: tuple[int, ...]
@@ -98,8 +125,8 @@ class Topology:
 
     @classmethod
     def of_services(cls, service_classes: Iterable, delays_ms: Iterable[int]) -> "Topology":
-        inboxes = {s.name: frozenset(consumed_event_types(s)) for s in service_classes}
-        return cls({name: types for name, types in inboxes.items() if types}, tuple(delays_ms))
+        return cls({queue: types for s in service_classes for queue, types in service_inboxes(s).items()},
+                   tuple(delays_ms))
 
     def unconsumed(self) -> list[str]:
         """Event types in the contracts that no service here consumes: kept on their producer's
@@ -112,8 +139,8 @@ class Topology:
         entities: list[Exchange | Queue] = []
         for producer in every_producer:  # the alternate exchange first: nothing published falls between
             entities += [unrouted_queue(producer), event_exchange(producer)]
-        for service in sorted(self.inboxes):
-            entities += service_queues(service, self.inboxes[service], self.delays_ms)
+        for inbox in sorted(self.inboxes):
+            entities += inbox_queues(inbox, self.inboxes[inbox], self.delays_ms)
         return entities
 
 
