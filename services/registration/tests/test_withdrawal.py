@@ -16,15 +16,9 @@ from yjs_kit.testing import case_submitted as submitted
 from yjs_registration.models import enterprises, metadata, name_reservations
 from yjs_registration.service import RegistrationService
 
+from .test_reviews import foreign, of, registration  # noqa: F401 - the fixture: registration, its events, its rows
+
 ANSWERS = ("registration.withdrawal_accepted", "registration.withdrawal_refused")
-STEPS = ("registration.enterprise_registered", "registration.establishment_refused", "registration.step_updated")
-
-
-def foreign(trade_name: str) -> dict:
-    """A foreign investor's establishment: its registration waits for a registrar (人工审核)."""
-    application = samples.establishment_application(trade_name, seals=(), bank_account=False)
-    application["shareholders"][0]["nationality"] = "USA"
-    return application
 
 
 def domestic(trade_name: str) -> dict:
@@ -43,28 +37,10 @@ def withdrawn(case_id: str, plan_event):
         withdrawn_at=datetime.now(timezone.utc)), case_id=case_id)
 
 
-def of(case_id):
-    return lambda e: e.case_id == case_id
-
-
-@pytest.fixture
-def registration(start_service, watch):
-    container = start_service(RegistrationService)
-    engine = create_engine(container.config["DATABASE_URL"])
-
-    def rows(table, **where):
-        query = select(table)
-        for column, value in where.items():
-            query = query.where(table.c[column] == value)
-        with engine.connect() as connection:
-            return connection.execute(query).mappings().all()
-
-    yield watch(*ANSWERS), watch(*STEPS), rows
-    engine.dispose()
-
-
-def test_a_request_before_the_plan_is_accepted_once_and_the_enterprise_is_never_registered(broker_uri, registration):
-    answers, steps, rows = registration
+def test_a_request_before_the_plan_is_accepted_once_and_the_enterprise_is_never_registered(
+        broker_uri, registration, watch):
+    steps, _, rows = registration
+    answers = watch(*ANSWERS)
     plan = submitted("W1", domestic("青禾"))
     asked = request("W1")
     publish(broker_uri, asked, asked)  # redelivered
@@ -83,8 +59,9 @@ def test_a_request_before_the_plan_is_accepted_once_and_the_enterprise_is_never_
     assert [r["status"] for r in rows(metadata.tables["kit_steps"], case_id="W1")] == ["cancelled"]
 
 
-def test_a_request_after_registration_is_refused_and_nothing_is_undone(broker_uri, registration):
-    answers, steps, rows = registration
+def test_a_request_after_registration_is_refused_and_nothing_is_undone(broker_uri, registration, watch):
+    steps, _, rows = registration
+    answers = watch(*ANSWERS)
     publish(broker_uri, submitted("W2", domestic("远山")))
     [registered] = steps.wait_for(of("W2"))
     assert registered.event_type == "registration.enterprise_registered"
