@@ -53,7 +53,7 @@ from .uow import UnitOfWork
 log = structlog.get_logger(__name__)
 
 #: what every department hears about a case besides its plan and the completions it waits for
-CASE_ACTIONS = frozenset({"case.withdrawn", "case.withdrawal_requested", "case.supplement_provided"})
+CASE_ACTIONS = frozenset({"case.withdrawn", "case.supplement_provided"})
 WITHDRAWN = Reason(code="case_withdrawn", message="申请人撤回申请")
 PREREQUISITE_UNDONE = "prerequisite_undone"
 LAPSED_TIMER = "withdraw_lapsed_acceptances"
@@ -133,8 +133,11 @@ class Fact:
 def department_event_types(department: str) -> set[str]:
     """What a department listens to: submissions, withdrawals and supplements, and the
     completions of every step that one of its steps waits for, in any matter — and their
-    refusals, which is how an undone one is announced (undo cascades)."""
+    refusals, which is how an undone one is announced (undo cascades); and withdrawal requests,
+    when it owns some matter's point of no return (its pivot)."""
     types = {"case.submitted", *CASE_ACTIONS}
+    if any(matter.pivot and STEP_KINDS[matter.pivot].department == department for matter in MATTERS.values()):
+        types.add("case.withdrawal_requested")
     for matter in MATTERS.values():
         for rule in matter.steps:
             if STEP_KINDS[rule.step].department == department:
