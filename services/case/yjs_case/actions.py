@@ -14,12 +14,11 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from yjs_contracts.api import (APPLICATION_MODELS, CaseStatus, ErrorDetail, InvalidApplication, Reason,
                                SupplementField, SupplementMaterial, Supplements, validation_details)
-from yjs_contracts.envelope import new_event
-from yjs_contracts.envelope import Envelope
+from yjs_contracts.envelope import Envelope, new_event
 from yjs_contracts.events import (WITHDRAWAL_ANSWERS, CaseWithdrawn, SupplementProvided, WithdrawalAnswered,
                                   WithdrawalRequested)
 from yjs_contracts.plans import MATTERS
-from yjs_contracts.steps import StepStatus, department_of
+from yjs_contracts.steps import STEP_KINDS, StepStatus, department_of
 from yjs_kit.uow import UnitOfWork
 
 from . import record
@@ -49,7 +48,7 @@ class FieldNotRequested(InvalidApplication):
 #: per matter, what a withdrawal refused at once says (the pivot is declared in the plans)
 REFUSALS = {
     "establishment": "企业已登记成立，不能撤回设立申请；如需关闭企业，请申请注销",
-    "licensing": "许可已办结，不能撤回申请；如需停止经营许可事项，请申请注销许可",
+    "licensing": "许可证已核发，不能撤回申请；如需注销许可，请另行申请",
     "deregistration": "企业已注销登记，不能撤回注销申请",
 }
 
@@ -133,7 +132,7 @@ def withdraw(uow: UnitOfWork, case_id: str, owner: str, reason: str) -> dict[str
     pending = (_withdrawal(uow, case_id) or {}).get("status") == "requested"
     route = record.withdrawal_route(pivot, {s["step"]: s["status"] for s in steps}, pending)
     if route == record.REFUSED_NOW:
-        raise WithdrawalRefused(REFUSALS[case["matter"]])
+        raise WithdrawalRefused(REFUSALS.get(case["matter"]) or f"{STEP_KINDS[pivot].title}已办结，申请不能撤回")
     if route == record.AT_ONCE:
         now = _withdraw_now(uow, case, steps, reason)
         return {"case_id": case_id, "status": "withdrawn", "withdrawn_at": now.isoformat(), "matter": case["matter"],
