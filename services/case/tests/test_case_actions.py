@@ -266,3 +266,17 @@ def test_a_bad_rating_opens_a_follow_up_that_closes_only_with_a_response(case_db
     publish(broker_uri, *reports(good, 2))
     until(rpc, good, lambda r: r["status"] == "completed", "the second case")
     assert CaseRpc(rpc).rate(good, "alice", {"overall": 5})["follow_up_id"] is None
+
+
+def test_an_acceptance_reaching_a_case_that_ended_meanwhile_is_only_noted(case_db, rpc, watch, broker_uri):
+    requests, withdrawals = watch("case.withdrawal_requested"), watch("case.withdrawn")
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
+    CaseRpc(rpc).withdraw(case_id, "alice", "不开了")
+    [request] = requests.wait_for()
+    publish(broker_uri, report(case_id, "registration.establish", StepStatus.rejected,
+                               reasons=[{"code": "name_taken", "message": "名称已被占用"}]))
+    until(rpc, case_id, lambda r: r["status"] == "rejected", "the refusal")
+    publish(broker_uri, answer(request, accepted=True))
+    record = until(rpc, case_id, lambda r: r["withdrawal"]["status"] == "accepted", "the acceptance noted")
+    assert record["status"] == "rejected"
+    assert withdrawals.drain() == []
