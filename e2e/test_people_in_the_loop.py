@@ -231,10 +231,12 @@ def test_an_establishment_withdrawn_while_its_registration_waits_for_review_free
     assert taken["status"] == "rejected" and taken["reasons"][0]["code"] == "name_taken"  # held for the review
 
     answer = applicant.request("POST", f"/v1/cases/{case_id}/withdrawal", json={"reason": "经营计划调整"})
-    assert answer.status_code == 202 and answer.json()["status"] == "withdrawn"
+    # registration, which owns the point of no return, decides
+    assert answer.status_code == 202 and answer.json()["withdrawal"]["status"] == "requested", answer.text
     record = until(applicant, case_id, lambda r: all(s["status"] == "cancelled" for s in r["steps"]),
                    "every step cancelled")
-    assert record["status"] == "withdrawn"
+    assert record["status"] == "withdrawn" and record["withdrawal"]["status"] == "accepted"
+    assert "registration.withdrawal_accepted" in [t["event_type"] for t in record["timeline"]]
     assert "registration.step_updated" in [t["event_type"] for t in record["timeline"]]  # registration said so
     for service in ("seal_carving", "tax", "bank_account"):  # nothing else ever started
         assert system.query(service, "SELECT count(*) FROM kit_steps WHERE case_id = :c", c=case_id)[0][0] == 0
@@ -257,7 +259,7 @@ def test_an_establishment_whose_registration_is_done_cannot_be_withdrawn(system,
     refused = applicant.request("POST", f"/v1/cases/{case_id}/withdrawal", json={"reason": "不开了"})
     assert refused.status_code == 409
     error = refused.json()["error"]
-    assert error["code"] == "registration_done" and "注销" in error["message"]
+    assert error["code"] == "withdrawal_refused" and "注销" in error["message"]
     assert applicant.case(case_id)["status"] == "in_progress"
 
 
@@ -274,7 +276,8 @@ def test_a_deregistration_withdrawn_during_its_notice_after_tax_clearance_leaves
     assert answer.status_code == 202, answer.text
     record = until(applicant, case_id, lambda r: all(s["status"] == "cancelled" for s in r["steps"]),
                    "every step cancelled or undone")
-    assert record["status"] == "withdrawn"
+    # registration accepted: it had not struck the enterprise off
+    assert record["status"] == "withdrawn" and record["withdrawal"]["status"] == "accepted"
     kinds = [t["event_type"] for t in record["timeline"]]
     assert "tax.step_updated" in kinds and "deregistration.step_updated" in kinds  # each department said so
     assert system.query("tax", "SELECT outcome FROM clearances WHERE case_id = :c", c=case_id) == [("undone",)]
@@ -330,7 +333,7 @@ def test_a_licensing_matter_withdrawn_while_its_approval_waits_closes_the_review
     answer = applicant.request("POST", f"/v1/cases/{case_id}/withdrawal", json={"reason": "选址未定"})
     assert answer.status_code == 202, answer.text
     record = until(applicant, case_id, lambda r: step(r, "licensing.issue")["status"] == "cancelled", "the cancellation")
-    assert record["status"] == "withdrawn"
+    assert record["status"] == "withdrawn" and record["withdrawal"]["status"] == "accepted"  # licensing decided
     assert staff(system, "licensing").request("GET", "/v1/departments/licensing/reviews",
                                               params={"case_id": case_id}).json()["items"] == []
     assert system.query("licensing", "SELECT count(*) FROM permits WHERE case_id = :c AND status = 'valid'",

@@ -131,3 +131,18 @@ def test_the_deregistration_plan_clears_tax_alongside_the_notice_and_closes_the_
     assert general["deregistration.liquidation_report"] == ["deregistration.notice"]
     assert general["registration.deregister"] == ["deregistration.notice", "tax.clear",
                                                   "deregistration.liquidation_report"]
+
+
+def test_a_pivot_is_a_step_of_its_matter_that_every_plan_holds():
+    """The point of no return must reach a department in every plan of its matter, or no one
+    could answer a withdrawal request."""
+    from yjs_contracts.events import EVENT_MODELS, withdrawal_answer_event
+    from yjs_contracts.steps import department_of
+    assert {name: matter.pivot for name, matter in MATTERS.items()} == {
+        "establishment": "registration.establish", "licensing": "licensing.issue",
+        "deregistration": "registration.deregister"}
+    for matter in MATTERS.values():
+        rule = next(r for r in matter.steps if r.step == matter.pivot)
+        assert rule.when(samples.establishment_application(), PlanOptions()) and rule.when({}, PlanOptions())
+        for accepted in (True, False):
+            assert withdrawal_answer_event(department_of(matter.pivot), accepted) in EVENT_MODELS

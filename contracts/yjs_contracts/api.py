@@ -486,6 +486,17 @@ class CaseStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
+class Withdrawal(BaseModel):
+    """The applicant's withdrawal (撤回) as it stands: `requested` while the department owning the
+    matter's point of no return decides, then `accepted` (the case is withdrawn) or `refused`
+    (`reason` says why; the case goes on)."""
+
+    status: Literal["requested", "accepted", "refused"]
+    requested_at: datetime | None = None
+    answered_at: datetime | None = None
+    reason: Reason | None = None
+
+
 class CaseRecord(BaseModel):
     case_id: str
     matter: str
@@ -496,6 +507,7 @@ class CaseRecord(BaseModel):
     outputs: dict[str, Any]
     reasons: list[Reason] = Field(default_factory=list)
     timeline: list[TimelineEntry]
+    withdrawal: Withdrawal | None = None  # None: never asked for
 
 
 class CaseSummary(BaseModel):
@@ -572,9 +584,14 @@ class WithdrawalRequest(Strict):
 
 
 class WithdrawalAccepted(BaseModel):
+    """`withdrawn` at once where the matter has no point of no return; otherwise the case goes on
+    (`status` as it stands) with `withdrawal.status` `requested` until its pivot's department
+    answers — the record then shows `accepted` (and the case `withdrawn`) or `refused`."""
+
     case_id: str
-    status: Literal["withdrawn"] = "withdrawn"
-    withdrawn_at: datetime
+    status: CaseStatus = CaseStatus.withdrawn
+    withdrawn_at: datetime | None = None
+    withdrawal: Withdrawal | None = None
 
 
 class RatingRequest(Strict):

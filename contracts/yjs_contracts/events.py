@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from .api import CaseStatus, Reason, SealType, SupplementField, SupplementMaterial
 from .codes import validate_uscc
 from .catalogue import VERSION as CATALOGUE_VERSION, PermitMode
-from .plans import PlanStep
+from .plans import MATTERS, PlanStep
 from .steps import STEP_KINDS, StepStatus
 
 
@@ -59,6 +59,30 @@ class CaseWithdrawn(BaseModel):
     reason: str
     steps: list[str]  # every step of the case's plan
     withdrawn_at: datetime
+
+
+class WithdrawalRequested(BaseModel):
+    """case.withdrawal_requested (申请撤回): the applicant asked to withdraw a case whose matter has
+    a point of no return (`pivot`). The department owning the pivot step answers, under its case
+    lock; only an accepted request makes the case withdrawn."""
+
+    matter: str
+    owner: str
+    reason: str  # the applicant's
+    pivot: str  # the step whose completion makes the case impossible to withdraw
+    requested_at: datetime
+
+
+class WithdrawalAnswered(BaseModel):
+    """`<department>.withdrawal_accepted` or `<department>.withdrawal_refused`: the pivot's
+    department's answer to a withdrawal request. Accepted, the pivot will never start or complete;
+    refused, it had completed, and `reasons` say so in words the applicant reads."""
+
+    pivot: str
+    request_id: str  # the event_id of the case.withdrawal_requested answered
+    withdrawal_reason: str  # the applicant's, carried back so the case is withdrawn with it
+    reasons: list[Reason] = Field(default_factory=list)
+    answered_at: datetime
 
 
 class SupplementProvided(BaseModel):
@@ -342,6 +366,17 @@ DEAD_LETTER_EVENTS: dict[str, type[BaseModel]] = {
                          (f"{department}.dead_letter_cleared", DeadLetterCleared))
 }
 
+def withdrawal_answer_event(department: str, accepted: bool) -> str:
+    return f"{department}.withdrawal_{'accepted' if accepted else 'refused'}"
+
+
+#: per department owning some matter's pivot: its answers to withdrawal requests
+WITHDRAWAL_ANSWERS: dict[str, type[BaseModel]] = {
+    withdrawal_answer_event(department, accepted): WithdrawalAnswered
+    for department in sorted({STEP_KINDS[matter.pivot].department for matter in MATTERS.values() if matter.pivot})
+    for accepted in (True, False)
+}
+
 #: events about a case after a step of it ended; the case service folds them without knowing them
 NOTICE_EVENTS: dict[str, type[CaseNotice]] = {
     "licensing.permit_revoked": PermitRevoked,
@@ -371,6 +406,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "case.completed": CaseFinished,
     "case.rejected": CaseFinished,
     "case.withdrawn": CaseWithdrawn,
+    "case.withdrawal_requested": WithdrawalRequested,
     "case.supplement_provided": SupplementProvided,
     "case.step_overdue": StepOverdue,
     "tax.arrears_recorded": TaxArrears,
@@ -378,6 +414,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     **{event: StepReport for kind in STEP_KINDS.values() for event in kind.events},
     **NOTICE_EVENTS,
     **DEAD_LETTER_EVENTS,
+    **WITHDRAWAL_ANSWERS,
 }
 
 

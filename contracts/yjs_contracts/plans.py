@@ -81,6 +81,10 @@ class Matter:
     #: the step that is the matter itself: once it took effect the case is at least partly done
     #: (企业开办: the company exists even if a permit is refused, 证照分离); refused, nothing is
     essential: str = ""
+    #: the point of no return: once this step completed the case can no longer be withdrawn, and
+    #: its department (not the case service's lagging copy) decides each withdrawal request.
+    #: Empty: no step is past undoing, and a withdrawal takes effect at once
+    pivot: str = ""
 
 
 def _after(*steps: str | After) -> tuple[After, ...]:
@@ -99,10 +103,12 @@ MATTERS: dict[str, Matter] = {
             StepRule("bank_account.open", _after("registration.establish", "seal_carving.carve"),
                      account_requested, 1.0),
             StepRule("licensing.issue", _after("registration.establish"), scope_needs_permits, 5.0),
-        ), working_days=1.0, essential="registration.establish"),
+        ), working_days=1.0, essential="registration.establish",
+            pivot="registration.establish"),  # a registered company is closed by deregistration
         Matter("licensing", "行业准营", (
             StepRule("licensing.issue", working_days=5.0),
-        ), working_days=5.0, essential="licensing.issue"),
+        ), working_days=5.0, essential="licensing.issue",
+            pivot="licensing.issue"),  # a permit issued is taken back by revocation, not withdrawal
         Matter("deregistration", "企业注销", (
             # eligibility first, so nothing is cleared or published for an enterprise that may not close
             StepRule("deregistration.accept", working_days=0.5),
@@ -116,7 +122,8 @@ MATTERS: dict[str, Matter] = {
             StepRule("bank_account.close", _after("registration.deregister"), working_days=1.0),
             StepRule("seal_carving.cancel", _after("registration.deregister"), working_days=1.0),
             StepRule("licensing.revoke", _after("registration.deregister"), working_days=1.0),
-        ), working_days=40.0, essential="registration.deregister"),
+        ), working_days=40.0, essential="registration.deregister",
+            pivot="registration.deregister"),  # an enterprise struck off is not revived by withdrawal
     )
 }
 

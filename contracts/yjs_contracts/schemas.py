@@ -167,7 +167,7 @@ def openapi() -> dict[str, Any]:
             },
             "/v1/cases/{case_id}/withdrawal": {
                 "post": {"summary": "Withdraw a case that has not ended (撤回); each department cancels or undoes "
-                                    "its steps. 409 `registration_done` once an establishment is registered",
+                                    "its steps. 409 `withdrawal_refused` once the record shows the matter's point of no return passed; otherwise the pivot's department answers on the record (`withdrawal`)",
                          "security": bearer, "parameters": [case_id],
                          "requestBody": _body(api.WithdrawalRequest),
                          "responses": {"202": {"description": "withdrawn", **_body(api.WithdrawalAccepted)},

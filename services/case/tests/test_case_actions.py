@@ -14,7 +14,8 @@ from yjs_case.record import resumed_deadline
 from yjs_case.service import CaseService
 from yjs_contracts.calendar import CHINA, is_working_day
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import StepReport
+from yjs_contracts.api import Reason
+from yjs_contracts.events import StepReport, WithdrawalAnswered, withdrawal_answer_event
 from yjs_contracts.steps import STEP_KINDS, StepStatus
 from yjs_kit.testing import CaseRpc, publish, wait_for
 
@@ -51,8 +52,16 @@ def case_db(start_service, database_factory):
     engine.dispose()
 
 
-def test_a_withdrawal_ends_the_case_cancels_what_never_started_and_announces_it(case_db, rpc, watch, broker_uri):
-    watcher = watch("case.withdrawn")
+def answer(request, accepted, reasons=()):
+    """The pivot's department's answer to a case.withdrawal_requested."""
+    return new_event(withdrawal_answer_event("registration", accepted), WithdrawalAnswered(
+        pivot=request.data["pivot"], request_id=str(request.event_id), withdrawal_reason=request.data["reason"],
+        reasons=list(reasons), answered_at=datetime.now(timezone.utc)), case_id=request.case_id, causation=request)
+
+
+def test_a_withdrawal_the_pivot_accepts_ends_the_case_cancels_what_never_started_and_announces_it(
+        case_db, rpc, watch, broker_uri):
+    requests, watcher = watch("case.withdrawal_requested"), watch("case.withdrawn")
     case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     publish(broker_uri, report(case_id, "registration.establish", StepStatus.awaiting_review,
                                reasons=[{"code": "foreign_investor", "message": "外商投资，需人工审核"}]))
@@ -60,13 +69,20 @@ def test_a_withdrawal_ends_the_case_cancels_what_never_started_and_announces_it(
     with pytest.raises(RemoteError) as stranger:
         CaseRpc(rpc).withdraw(case_id, "mallory", "不想办了")
     assert stranger.value.exc_type == "CaseNotFound"
-    answer = CaseRpc(rpc).withdraw(case_id, "alice", "经营计划调整")
-    assert answer["status"] == "withdrawn"
+    asked = CaseRpc(rpc).withdraw(case_id, "alice", "经营计划调整")
+    # registration owns the point of no return: it decides, the case goes on meanwhile
+    assert asked["status"] == "in_progress" and asked["withdrawal"]["status"] == "requested"
+    assert CaseRpc(rpc).withdraw(case_id, "alice", "经营计划调整")["withdrawal"]["status"] == "requested"
+    [request] = requests.wait_for()  # asked once, however often the applicant presses
+    assert request.data["pivot"] == "registration.establish" and request.data["reason"] == "经营计划调整"
+    assert CaseRpc(rpc).get_case(case_id)["status"] == "in_progress"
+    publish(broker_uri, answer(request, accepted=True))
     [withdrawn] = watcher.wait_for()
+    assert len(requests.drain()) == 1
     assert withdrawn.case_id == case_id and withdrawn.data["reason"] == "经营计划调整"
     assert withdrawn.data["steps"] == ["registration.establish", "tax.register", "tax.grant_invoices"]
-    record = CaseRpc(rpc).get_case(case_id)
-    assert record["status"] == "withdrawn" and record["finished_at"]
+    record = until(rpc, case_id, lambda r: r["status"] == "withdrawn", "the withdrawal")
+    assert record["finished_at"] and record["withdrawal"]["status"] == "accepted"
     # registration holds its step until it reports; what never started is cancelled here
     assert [s["status"] for s in record["steps"]] == ["awaiting_review", "cancelled", "cancelled"]
     publish(broker_uri, report(case_id, "registration.establish", StepStatus.cancelled,
@@ -79,14 +95,35 @@ def test_a_withdrawal_ends_the_case_cancels_what_never_started_and_announces_it(
     assert again.value.exc_type == "CaseEnded"
 
 
-def test_an_establishment_already_registered_cannot_be_withdrawn(case_db, rpc, broker_uri):
+def test_an_establishment_the_record_shows_registered_is_refused_at_once(case_db, rpc, broker_uri):
     case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
     publish(broker_uri, reports(case_id)[0])
     until(rpc, case_id, lambda r: r["steps"][0]["status"] == "completed", "registration")
     with pytest.raises(RemoteError) as refused:
         CaseRpc(rpc).withdraw(case_id, "alice", "不开了")
-    assert refused.value.exc_type == "RegistrationDone" and "注销" in refused.value.value
+    assert refused.value.exc_type == "WithdrawalRefused" and "注销" in refused.value.value
     assert CaseRpc(rpc).get_case(case_id)["status"] == "in_progress"
+
+
+def test_a_withdrawal_the_pivot_refuses_is_told_on_the_record_and_the_case_goes_on(case_db, rpc, watch, broker_uri):
+    requests, withdrawals = watch("case.withdrawal_requested"), watch("case.withdrawn")
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
+    CaseRpc(rpc).withdraw(case_id, "alice", "不开了")  # the record does not know registration is done yet
+    [request] = requests.wait_for()
+    refusal = answer(request, accepted=False, reasons=[Reason(
+        code="withdrawal_refused", message="设立登记已办结，申请不能撤回", field="step:registration.establish")])
+    publish(broker_uri, refusal, refusal)  # redelivered: one entry
+    record = until(rpc, case_id, lambda r: r["withdrawal"]["status"] == "refused", "the refusal")
+    assert record["status"] != "withdrawn"
+    assert record["withdrawal"]["reason"]["code"] == "withdrawal_refused"
+    assert "设立登记已办结" in record["withdrawal"]["reason"]["message"]
+    assert [t["event_type"] for t in record["timeline"]].count("registration.withdrawal_refused") == 1
+    # an accepted answer from a department that owns no pivot of the case changes nothing
+    publish(broker_uri, new_event("tax.withdrawal_accepted", answer(request, accepted=True).data, case_id=case_id))
+    publish(broker_uri, reports(case_id)[0])
+    until(rpc, case_id, lambda r: r["steps"][0]["status"] == "completed", "registration")
+    assert CaseRpc(rpc).get_case(case_id)["status"] == "in_progress"
+    assert withdrawals.drain() == []
 
 
 def previous_working_morning() -> datetime:
@@ -229,3 +266,17 @@ def test_a_bad_rating_opens_a_follow_up_that_closes_only_with_a_response(case_db
     publish(broker_uri, *reports(good, 2))
     until(rpc, good, lambda r: r["status"] == "completed", "the second case")
     assert CaseRpc(rpc).rate(good, "alice", {"overall": 5})["follow_up_id"] is None
+
+
+def test_an_acceptance_reaching_a_case_that_ended_meanwhile_is_only_noted(case_db, rpc, watch, broker_uri):
+    requests, withdrawals = watch("case.withdrawal_requested"), watch("case.withdrawn")
+    case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
+    CaseRpc(rpc).withdraw(case_id, "alice", "不开了")
+    [request] = requests.wait_for()
+    publish(broker_uri, report(case_id, "registration.establish", StepStatus.rejected,
+                               reasons=[{"code": "name_taken", "message": "名称已被占用"}]))
+    until(rpc, case_id, lambda r: r["status"] == "rejected", "the refusal")
+    publish(broker_uri, answer(request, accepted=True))
+    record = until(rpc, case_id, lambda r: r["withdrawal"]["status"] == "accepted", "the acceptance noted")
+    assert record["status"] == "rejected"
+    assert withdrawals.drain() == []

@@ -219,3 +219,31 @@ def test_every_text_the_record_writes_is_chinese():
     # and the check itself fails on what it is for
     assert english_words("受理 establishment: 5 steps planned") == ["establishment", "steps", "planned"]
     assert record.submitted_summary("establishment", 5) == "受理企业开办申请，计划办理 5 个事项"
+
+
+def test_a_withdrawal_is_refused_here_only_when_the_record_shows_the_pivot_completed():
+    pivot = "registration.establish"
+    assert record.withdrawal_route("", {pivot: "pending"}, False) == record.AT_ONCE  # no point of no return
+    assert record.withdrawal_route(pivot, {"licensing.issue": "pending"}, False) == record.AT_ONCE
+    assert record.withdrawal_route(pivot, {pivot: "completed"}, False) == record.REFUSED_NOW
+    assert record.withdrawal_route(pivot, {pivot: "completed"}, True) == record.REFUSED_NOW
+    for lagging in ("pending", "in_progress", "awaiting_review", "awaiting_applicant"):
+        assert record.withdrawal_route(pivot, {pivot: lagging}, False) == record.ASK  # the department knows better
+        assert record.withdrawal_route(pivot, {pivot: lagging}, True) == record.ASKED  # asked once
+
+
+def test_the_withdrawal_on_the_record_is_the_last_request_and_its_answer():
+    assert record.withdrawal_state([("case.submitted", "t0", "…")]) is None
+    asked = [("case.submitted", "t0", "…"), ("case.withdrawal_requested", "t1", "申请撤回：不开了")]
+    assert record.withdrawal_state(asked)["status"] == "requested"
+    refused = record.withdrawal_state(asked + [("registration.withdrawal_refused", "t2", "撤回申请未获同意：设立登记已办结")])
+    assert refused == {"status": "refused", "requested_at": "t1", "answered_at": "t2", "reason": {
+        "code": "withdrawal_refused", "message": "撤回申请未获同意：设立登记已办结", "field": None}}
+    accepted = asked + [("registration.withdrawal_accepted", "t2", "撤回申请已获同意"), ("case.withdrawn", "t2", "撤回：不开了")]
+    assert record.withdrawal_state(accepted)["status"] == "accepted"
+    # withdrawn at once (no pivot): accepted, never requested
+    assert record.withdrawal_state([("case.withdrawn", "t1", "撤回：x")])["status"] == "accepted"
+    # refused, then asked again: requested again
+    again = asked + [("registration.withdrawal_refused", "t2", "…"), ("case.withdrawal_requested", "t3", "…")]
+    assert record.withdrawal_state(again) == {"status": "requested", "requested_at": "t3", "answered_at": None,
+                                              "reason": None}

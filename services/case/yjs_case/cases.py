@@ -298,6 +298,7 @@ def case_record(session, case_id: str, owner: str | None = None) -> dict[str, An
                    **_stalled(s)} for s in steps],
         "outputs": outputs, "reasons": case["reasons"],
         "timeline": [{"at": _iso(t["at"]), "event_type": t["event_type"], "summary": t["summary"]} for t in timeline],
+        "withdrawal": record.withdrawal_state((t["event_type"], _iso(t["at"]), t["summary"]) for t in timeline),
     }
 
 

@@ -168,6 +168,46 @@ def withdrawal_summary(reason: str) -> str:
     return f"撤回：{reason}"
 
 
+def withdrawal_request_summary(reason: str) -> str:
+    return f"申请撤回：{reason}"
+
+
+def withdrawal_refusal_summary(messages: list[str]) -> str:
+    return "撤回申请未获同意：" + "；".join(messages)
+
+
+#: how a withdrawal request goes: withdrawn at once (no point of no return in the matter's plan),
+#: refused at once (the record already shows the pivot completed), left to the pivot's department
+#: (asked, or already asked and not yet answered)
+AT_ONCE, REFUSED_NOW, ASK, ASKED = "at_once", "refused_now", "ask", "asked"
+
+
+def withdrawal_route(pivot: str, step_statuses: dict[str, str], pending: bool) -> str:
+    """The case service's part of a withdrawal. Its record lags behind the departments, so it
+    refuses only what it knows for sure (the pivot completed and announced); everything else the
+    pivot's department decides under its own lock. A request still unanswered is not asked twice."""
+    if not pivot or pivot not in step_statuses:
+        return AT_ONCE
+    if step_statuses[pivot] == StepStatus.completed:
+        return REFUSED_NOW
+    return ASKED if pending else ASK
+
+
+def withdrawal_state(timeline: Iterable[tuple[str, Any, str]]) -> dict[str, Any] | None:
+    """The withdrawal as the record shows it, from the timeline (`event_type, at, summary`,
+    oldest first): the last request and its answer; a case withdrawn at once counts accepted."""
+    state = None
+    for event_type, at, summary in timeline:
+        if event_type == "case.withdrawal_requested":
+            state = {"status": "requested", "requested_at": at, "answered_at": None, "reason": None}
+        elif event_type.endswith(".withdrawal_accepted") or (event_type == "case.withdrawn" and state is None):
+            state = {**(state or {"requested_at": at}), "status": "accepted", "answered_at": at, "reason": None}
+        elif event_type.endswith(".withdrawal_refused") and state is not None:
+            state = {**state, "status": "refused", "answered_at": at,
+                     "reason": {"code": "withdrawal_refused", "message": summary, "field": None}}
+    return state
+
+
 def rating_summary(level: str, follow_up: str | None) -> str:
     return f"好差评：{level}" + (f"，差评回访 {follow_up}" if follow_up else "")
 

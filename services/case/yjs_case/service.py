@@ -98,7 +98,9 @@ class CaseService(OperatorRpc):
         self.applicant(owner)
         with self.db.unit_of_work() as uow:
             answer = actions.withdraw(uow, case_id, owner, reason)
-        CASES_FINISHED.labels(answer.pop("matter"), "withdrawn").inc()
+        matter = answer.pop("matter")
+        if matter:  # withdrawn at once; otherwise when the pivot's department accepts
+            CASES_FINISHED.labels(matter, "withdrawn").inc()
         return answer
 
     @rpc
@@ -130,8 +132,14 @@ class CaseService(OperatorRpc):
         for department in departments:  # after the commit: a rolled-back check counts nothing
             DEADLINE_BREACHES.labels(department).inc()
 
-    @consume_events(REPORT_EVENTS | set(NOTICE_EVENTS) | set(DEAD_LETTER_EVENTS))
+    @consume_events(REPORT_EVENTS | set(NOTICE_EVENTS) | set(DEAD_LETTER_EVENTS) | actions.WITHDRAWAL_ANSWER_EVENTS)
     def on_department_event(self, event):
+        if event.event_type in actions.WITHDRAWAL_ANSWER_EVENTS:
+            with self.db.unit_of_work() as uow:
+                matter = actions.answer_withdrawal(uow, event)
+            if matter:
+                CASES_FINISHED.labels(matter, "withdrawn").inc()
+            return
         with self.db.unit_of_work() as uow:
             if event.event_type in NOTICE_EVENTS:
                 cases.note(uow, event)

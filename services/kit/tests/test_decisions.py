@@ -222,3 +222,35 @@ def test_an_undone_fact_is_never_revived():
     assert decisions.folds_into("completed", "rejected", undoes=True)
     assert not decisions.folds_into("rejected", "completed")
     assert not decisions.folds_into("rejected", "rejected", undoes=True)
+
+
+def test_a_withdrawal_is_refused_only_once_the_pivot_completed():
+    assert decisions.on_withdrawal_request(None, withdrawn=False) == decisions.ACCEPT  # before its plan came
+    for open_or_undone in ("in_progress", "awaiting_review", "awaiting_applicant", "rejected", "cancelled"):
+        assert decisions.on_withdrawal_request(open_or_undone, withdrawn=False) == decisions.ACCEPT
+    assert decisions.on_withdrawal_request("completed", withdrawn=False) == decisions.REFUSE
+    assert decisions.on_withdrawal_request(None, withdrawn=True) is None  # answered already
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["request", "pivot_turn", "review_decision"]), max_size=12))
+def test_a_withdrawal_racing_the_pivot_is_never_a_mix(arrivals):
+    """The pivot's department, under its case lock, sees requests (duplicates among them) and the
+    pivot's turn (its plan, a staff decision) in any order: either it accepted once and the pivot
+    never completed, or it refused every request, each after the pivot completed."""
+    pivot, withdrawn, answers = None, False, []
+    for arrival in arrivals:
+        if arrival == "request":
+            answer = decisions.on_withdrawal_request(pivot, withdrawn)
+            if answer is not None:
+                answers.append((answer, pivot))
+            withdrawn = withdrawn or answer == decisions.ACCEPT
+        elif pivot is None:  # its turn came, or staff decided it: it runs unless withdrawn
+            pivot = "completed" if decisions.on_turn(withdrawn) == decisions.RUN else "cancelled"
+    accepted = [a for a in answers if a[0] == decisions.ACCEPT]
+    assert len(accepted) <= 1
+    if accepted:
+        assert pivot != "completed" and answers == accepted
+    assert all(status == "completed" for answer, status in answers if answer == decisions.REFUSE)
+    if "request" in arrivals:
+        assert answers  # every case with a request has its answer

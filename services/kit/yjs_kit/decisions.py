@@ -79,3 +79,18 @@ def undone_with(plan: Iterable[tuple[str, Iterable[str]]], undone: str, ours: It
     ours, compensated = set(ours), set(compensated)
     return [(step, on_undo(started[step], step in compensated))
             for step in reversed(depends_on(plan, undone)) if step in ours and step in started]
+
+
+#: the pivot's department's answer to a withdrawal request
+ACCEPT, REFUSE = "accept", "refuse"
+
+
+def on_withdrawal_request(pivot_status: str | None, withdrawn: bool) -> str | None:
+    """A withdrawal request reaching the department that owns the matter's point of no return:
+    refused once the pivot step completed (it took effect and cannot be undone by a withdrawal),
+    accepted otherwise — not started (its plan may not even have arrived), open, refused or
+    undone — after which it never starts or completes. A case already withdrawn here was answered
+    already: no second answer."""
+    if withdrawn:
+        return None
+    return REFUSE if pivot_status == StepStatus.completed else ACCEPT

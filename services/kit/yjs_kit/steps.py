@@ -16,6 +16,9 @@ People in the loop live here too, so every department has them without code of i
   and new values): it completes only on a new decision;
 - an approval may leave materials missing (容缺受理): if they are not handed in by their due
   date the decision is withdrawn — the department undoes it (its compensator) and says so;
+- `case.withdrawal_requested`: the department owning the matter's point of no return (its
+  `pivot` step) accepts — the pivot then never starts or completes — unless the pivot completed,
+  and announces its answer; only an accepted request brings `case.withdrawn`;
 - `case.withdrawn`: the case's steps that started are cancelled, and those that finished are
   undone by the department's compensator; nothing of the case starts any more;
 - undo cascades: when a prerequisite is undone (announced rejected, `undoes`), every step of
@@ -37,7 +40,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.api import Reason, ReviewDecision, SupplementMaterial
 from yjs_contracts.calendar import add_working_days
 from yjs_contracts.envelope import Envelope, new_event
-from yjs_contracts.events import CaseWithdrawn, StepReport, SupplementProvided, event_type_for
+from yjs_contracts.events import (CaseWithdrawn, StepReport, SupplementProvided, WithdrawalAnswered,
+                                  WithdrawalRequested, event_type_for, withdrawal_answer_event)
 from yjs_contracts.plans import CHINA, MATTERS, PlanStep, parse_step_limits
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, STEP_KINDS, StepStatus
 
@@ -129,8 +133,11 @@ class Fact:
 def department_event_types(department: str) -> set[str]:
     """What a department listens to: submissions, withdrawals and supplements, and the
     completions of every step that one of its steps waits for, in any matter — and their
-    refusals, which is how an undone one is announced (undo cascades)."""
+    refusals, which is how an undone one is announced (undo cascades); and withdrawal requests,
+    when it owns some matter's point of no return (its pivot)."""
     types = {"case.submitted", *CASE_ACTIONS}
+    if any(matter.pivot and STEP_KINDS[matter.pivot].department == department for matter in MATTERS.values()):
+        types.add("case.withdrawal_requested")
     for matter in MATTERS.values():
         for rule in matter.steps:
             if STEP_KINDS[rule.step].department == department:
@@ -210,6 +217,9 @@ class StepTracker(DependencyProvider):
                              received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
             elif event.event_type == "case.withdrawn":
                 return self._withdraw(uow, event)
+            elif event.event_type == "case.withdrawal_requested":
+                self._answer_withdrawal(uow, event)
+                return []
             elif event.event_type == "case.supplement_provided":
                 reports = self._supplement(uow, event)
                 return reports + self._start_ready(uow, event.case_id, event)
@@ -594,21 +604,60 @@ class StepTracker(DependencyProvider):
             reports.append(report)
         return reports
 
+    def _answer_withdrawal(self, uow: UnitOfWork, event: Envelope) -> None:
+        """Ours to answer when the matter's pivot step is ours: under the case lock the caller
+        holds, so the pivot's own turn (its plan arriving, a staff decision, a timer) comes either
+        before — it completed, refused — or after — the case is withdrawn here and it never starts
+        or completes. Accepting marks the case withdrawn here (its plan may not have come yet);
+        what started is undone when case.withdrawn follows."""
+        request = WithdrawalRequested.model_validate(event.data)
+        if request.pivot not in self.performers:
+            return
+        steps = uow.tables["kit_steps"]
+        pivot_status = uow.session.execute(select(steps.c.status).where(
+            (steps.c.case_id == event.case_id) & (steps.c.step == request.pivot))).scalar()
+        answer = decisions.on_withdrawal_request(pivot_status, self._withdrawn(uow, event.case_id))
+        if answer is None:
+            return  # accepted already: the case's withdrawal is under way
+        reasons = []
+        if answer == decisions.ACCEPT:
+            self._mark_withdrawn(uow, event.case_id, request.matter, event.correlation_id)
+        else:
+            kind = STEP_KINDS[request.pivot]
+            reasons = [Reason(code="withdrawal_refused", field=f"step:{request.pivot}",
+                              message=f"{kind.title}已办结，申请不能撤回")]
+        uow.announce(new_event(
+            withdrawal_answer_event(self.department, answer == decisions.ACCEPT),
+            WithdrawalAnswered(pivot=request.pivot, request_id=str(event.event_id), withdrawal_reason=request.reason,
+                               reasons=reasons, answered_at=datetime.now(timezone.utc)),
+            case_id=event.case_id, causation=event))
+        log.info("withdrawal answered", pivot=request.pivot, answer=answer)
+
+    def _withdrawn(self, uow: UnitOfWork, case_id: str) -> bool:
+        stored = self._plan_row(uow, case_id)
+        return stored is not None and stored["withdrawn_at"] is not None
+
+    def _mark_withdrawn(self, uow: UnitOfWork, case_id: str, matter: str, correlation_id) -> None:
+        """Nothing of the case starts here any more; a plan still to come finds it withdrawn."""
+        plans, now = uow.tables["kit_plans"], datetime.now(timezone.utc)
+        if self._plan_row(uow, case_id) is None:
+            uow.session.execute(plans.insert().values(
+                case_id=case_id, matter=matter, application={}, plan=[], received_at=now,
+                correlation_id=correlation_id, withdrawn_at=now))
+        else:
+            uow.session.execute(update(plans).where(
+                (plans.c.case_id == case_id) & plans.c.withdrawn_at.is_(None)).values(withdrawn_at=now))
+
     def _withdraw(self, uow: UnitOfWork, event: Envelope) -> list[StepReport]:
+        """Every step of ours that started is cancelled or undone. The case may already be marked
+        withdrawn here (we owned its pivot and accepted): what started is undone all the same,
+        and a step already ended is skipped, so nothing is undone twice."""
         withdrawal = CaseWithdrawn.model_validate(event.data)
         if not any(step in self.performers for step in withdrawal.steps):
             return []
-        plans, steps = uow.tables["kit_plans"], uow.tables["kit_steps"]
-        now = datetime.now(timezone.utc)
+        steps = uow.tables["kit_steps"]
+        self._mark_withdrawn(uow, event.case_id, withdrawal.matter, event.correlation_id)
         stored = self._plan_row(uow, event.case_id)
-        if stored is None:  # withdrawn before its plan arrived here: the plan will find it withdrawn
-            uow.session.execute(plans.insert().values(
-                case_id=event.case_id, matter=withdrawal.matter, application={}, plan=[], received_at=now,
-                correlation_id=event.correlation_id, withdrawn_at=now))
-            return []
-        if stored["withdrawn_at"] is not None:
-            return []
-        uow.session.execute(update(plans).where(plans.c.case_id == event.case_id).values(withdrawn_at=now))
         self._close_reviews(uow, event.case_id)
         reason = WITHDRAWN.model_copy(update={"message": f"申请人撤回申请：{withdrawal.reason}"})
         reports = []
