@@ -32,3 +32,24 @@ def test_a_socket_number_reused_after_a_silent_close_does_not_meet_the_old_liste
     finally:
         engine.dispose()
     assert isinstance(stuck.wait(), IOClosed)  # the forgotten waiter is told, not left forever
+
+
+def test_the_broker_proxy_leaves_no_green_thread_waiting_on_a_socket_it_closed(broker_uri):
+    """Connections through the proxy, one ended and one still open when the proxy closes: no
+    listener is left on their numbers, which the next socket may be given."""
+    from eventlet.hubs import get_hub
+    from kombu import Connection
+    from yjs_kit.testing import BrokerProxy
+
+    proxy = BrokerProxy(broker_uri)
+    ended, still_open = Connection(proxy.uri), Connection(proxy.uri)
+    for connection in (ended, still_open):
+        connection.connect()
+    numbers = {sock.fileno() for sock in proxy.sockets}
+    ended.release()
+    eventlet.sleep(0.2)  # its pumps see the end of the stream; the others wait to read
+    proxy.close()
+    eventlet.sleep(0)
+    listening = {fd for bucket in get_hub().listeners.values() for fd in bucket}
+    still_open.collect()
+    assert len(numbers) == 4 and not numbers & listening

@@ -432,7 +432,7 @@ class BrokerProxy:
         self.flowing = threading.Event()  # green under eventlet's monkey patching
         self.flowing.set()
         self.sockets: list = []
-        self.pool = eventlet.GreenPool()
+        self.pumps: list = []
         self.accepter = eventlet.spawn(self._accept)
 
     def _accept(self) -> None:
@@ -442,10 +442,12 @@ class BrokerProxy:
             client, _ = self.server.accept()
             upstream = eventlet.connect(self.target)
             self.sockets += [client, upstream]
-            self.pool.spawn_n(self._pump, client, upstream, False)
-            self.pool.spawn_n(self._pump, upstream, client, True)
+            self.pumps += [eventlet.spawn(self._pump, client, upstream, False),
+                           eventlet.spawn(self._pump, upstream, client, True)]
 
     def _pump(self, source, sink, from_broker: bool) -> None:
+        import socket
+
         try:
             while True:
                 data = source.recv(65536)
@@ -457,9 +459,12 @@ class BrokerProxy:
         except OSError:
             pass
         finally:
+            # shut down, not close: the other pump, waiting on one of these, wakes to an end
+            # of stream; a socket closed under a waiting green thread would leave it waiting on
+            # a number the next socket may be given ("Second simultaneous read")
             for sock in (source, sink):
                 try:
-                    sock.close()
+                    sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
 
@@ -472,6 +477,8 @@ class BrokerProxy:
     def close(self) -> None:
         self.accepter.kill()
         self.release()
+        for pump in self.pumps:
+            pump.kill()  # its wait ends before its socket does
         for sock in self.sockets:
             try:
                 sock.close()
