@@ -28,7 +28,7 @@ from pathlib import Path
 import requests
 
 from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
-from yjs_kit.config import DEFAULT_AMQP_URI
+from yjs_kit.config import DEFAULT_AMQP_URI, SERVICES
 
 from .client import ApiClient, default_url, token_for
 from .view import case_line, case_view, dead_letters_view, log_line
@@ -167,7 +167,7 @@ def cmd_topology(args) -> int:
         from yjs_kit.broker_users import MissingPassword, apply_users, broker_for, service_users, vhost_of
 
         try:
-            changed = apply_users(service_users(SERVICES, topology), vhost_of(args.amqp_uri),
+            changed = apply_users(service_users(args.service or SERVICES, topology), vhost_of(args.amqp_uri),
                                   broker_for(args.management_url))
         except (MissingPassword, RuntimeError, OSError, requests.RequestException) as error:
             print(f"broker users not applied to {broker}: {error}", file=sys.stderr)
@@ -272,6 +272,8 @@ def parser() -> argparse.ArgumentParser:
     topology.add_argument("--management-url", default=os.environ.get("RABBITMQ_MANAGEMENT_URL"),
                           help="users through the management API, http://admin:password@host:15672"
                                " (env RABBITMQ_MANAGEMENT_URL); else through rabbitmqctl on this machine")
+    topology.add_argument("--service", action="append", choices=SERVICES,
+                          help="--users: only this service's user (repeatable; default every service)")
     topology.add_argument("--name", help="department: its user, and the prefix of its queues")
     topology.add_argument("--producer", action="append",
                           help="department: a producer whose events it may bind to (repeatable; default all)")
