@@ -184,3 +184,17 @@ def test_the_management_api_reads_and_writes_the_same_definitions(monkeypatch):
     assert calls[1][1] == "http://rabbitmq:15672/api/definitions"
     assert calls[1][2]["permissions"] == [{"user": "yjs-gateway", "vhost": "/", "configure": user.permissions.configure,
                                            "write": user.permissions.write, "read": user.permissions.read}]
+
+
+def test_passwords_come_from_the_environment_or_a_file_and_production_has_no_default(tmp_path):
+    from yjs_kit.broker_users import MissingPassword, broker_password
+
+    secret = tmp_path / "password"
+    secret.write_text("from-a-file\n")
+    assert broker_password("seal_carving", {"AMQP_PASSWORD_SEAL_CARVING": "s3"}) == "s3"
+    assert broker_password("seal_carving", {"AMQP_PASSWORD_SEAL_CARVING_FILE": str(secret)}) == "from-a-file"
+    assert broker_password("seal_carving", {}) == "yjs-local-seal_carving"
+    with pytest.raises(MissingPassword, match="AMQP_PASSWORD_SEAL_CARVING"):
+        broker_password("seal_carving", {"YJS_ENV": "production"})
+    assert uri_with_user("amqp://guest:guest@rabbitmq:5672/yjs", "yjs-tax", "p@ss/word") == \
+        "amqp://yjs-tax:p%40ss%2Fword@rabbitmq:5672/yjs"
