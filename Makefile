@@ -1,7 +1,8 @@
 # yijianshi — the commands the README promises.
 #   make up     run every service and the gateway on 127.0.0.1:8000 (SQLite, local RabbitMQ);
 #               the broker's topology is applied first (yjs up does it)
-#   make topology  only apply the broker's topology (exchanges, queues, bindings) to AMQP_URI
+#   make topology  only apply the broker's topology (exchanges, queues, bindings) and every
+#               service's own broker user (docs/adr/0012) to AMQP_URI
 #   make test   the whole suite against the real RabbitMQ and PostgreSQL
 #   make mutate the mutation score of the rules and codes (MUTANTS=all for every mutant; docs/testing.md)
 #   make migration SERVICE=x MESSAGE=…  a revision in service x's branch (SERVICE=kit: the kit's; docs/migrations.md)
@@ -31,7 +32,7 @@ up: install
 
 topology: install
 	infra/local/ensure-services.sh rabbitmq
-	$(BIN)/yjs topology apply
+	$(BIN)/yjs topology apply --users
 
 demo: install
 	infra/local/ensure-services.sh rabbitmq

@@ -28,4 +28,30 @@ def test_every_service_pod_on_kubernetes_applies_the_topology_first():
     for workload in ours:
         init = workload["spec"]["template"]["spec"].get("initContainers", [])
         assert [(c["image"], c["command"][:3]) for c in init] == [(IMAGE, APPLY)], workload["metadata"]["name"]
-        assert {e["name"] for e in init[0]["env"]} == {"AMQP_URI"}
+        # the administrator's URIs and its own service's broker password, no other secret
+        own = workload["metadata"]["name"].replace("-", "_").upper()
+        assert {e["name"] for e in init[0]["env"]} == {"AMQP_URI", "RABBITMQ_MANAGEMENT_URL", f"AMQP_PASSWORD_{own}"}
+
+
+def test_every_service_connects_as_its_own_broker_user_everywhere():
+    from urllib.parse import urlsplit
+
+    from yjs_kit.broker_users import broker_user, password_variable
+    from yjs_kit.config import SERVICES
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert "--users" in services["topology"]["entrypoint"]
+    kustomization = yaml.safe_load((ROOT / "infra" / "k8s" / "kustomization.yaml").read_text())
+    workloads = {r["metadata"]["name"]: r for name in kustomization["resources"]
+                 for r in yaml.safe_load_all((ROOT / "infra" / "k8s" / name).read_text())
+                 if r and r["kind"] == "Deployment"}
+    for service in SERVICES:
+        assert urlsplit(services[service.replace("_", "-")]["environment"]["AMQP_URI"]).username == broker_user(service)
+        pod = workloads[service.replace("_", "-")]["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        # the password is the cluster's secret, referenced; the URI takes it from the variable
+        assert env[password_variable(service)]["valueFrom"]["secretKeyRef"]["name"] == "yjs-broker-passwords"
+        assert env["AMQP_URI"]["value"] == f"amqp://{broker_user(service)}:$({password_variable(service)})@rabbitmq:5672/"
+        [init] = pod["initContainers"]
+        assert init["command"][3:6] == ["--users", "--service", service], service

@@ -9,6 +9,8 @@
     yjs dead-letters list [--json]           operators: what failed for good
     yjs dead-letters replay ID... | --all    operators: put them back on their queues
     yjs topology apply [--amqp-uri URI]      declare every exchange, queue and binding (before services start)
+        [--users]                            and every service's own broker user (docs/adr/0012)
+    yjs topology department --name N         a department system's read-only broker user
     yjs demo                                 submit the examples and print their records
     yjs bench [-n N] [--json F]              measure the whole system (see docs/benchmarks.md)
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 import requests
 
 from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
-from yjs_kit.config import DEFAULT_AMQP_URI
+from yjs_kit.config import DEFAULT_AMQP_URI, SERVICES
 
 from .client import ApiClient, default_url, token_for
 from .view import case_line, case_view, dead_letters_view, log_line
@@ -112,6 +114,7 @@ def cmd_dead_letters(args) -> int:
 
 
 def cmd_up(args) -> int:
+    from yjs_kit.broker_users import MissingPassword
     from yjs_kit.topology import TopologyConflict
 
     from .system import System, SystemConfig, local_env
@@ -135,6 +138,9 @@ def cmd_up(args) -> int:
     except TopologyConflict as conflict:
         print(f"the broker's topology could not be applied: {conflict}", file=sys.stderr)
         return 1
+    except (MissingPassword, RuntimeError) as error:  # rabbitmqctl refused, or no password in production
+        print(f"the services' broker users could not be applied: {error}", file=sys.stderr)
+        return 1
     finally:
         system.stop()
 
@@ -147,6 +153,8 @@ def cmd_topology(args) -> int:
 
     topology = installed_topology(SERVICES, retry_delays_ms())
     broker = args.amqp_uri.rsplit("@", 1)[-1]
+    if args.action == "department":
+        return _apply_department(args, broker)
     try:
         depths = apply(args.amqp_uri, topology, wait_seconds=args.wait)
     except TopologyConflict as conflict:
@@ -155,6 +163,16 @@ def cmd_topology(args) -> int:
     except (OSError, OperationalError, AMQPError) as error:
         print(f"cannot reach the broker at {broker}: {error}", file=sys.stderr)
         return 1
+    if args.users:
+        from yjs_kit.broker_users import MissingPassword, apply_users, broker_for, service_users, vhost_of
+
+        try:
+            changed = apply_users(service_users(args.service or SERVICES, topology), vhost_of(args.amqp_uri),
+                                  broker_for(args.management_url))
+        except (MissingPassword, RuntimeError, OSError, requests.RequestException) as error:
+            print(f"broker users not applied to {broker}: {error}", file=sys.stderr)
+            return 1
+        print(f"broker users on {broker}: {', '.join(changed) if changed else 'as declared already, nothing changed'}")
     print(f"topology applied to {broker}: the exchanges of {', '.join(topology.producers)}; "
           f"the inboxes {', '.join(sorted(topology.inboxes))}, each with retry queues "
           f"{', '.join(f'{d}ms' for d in topology.delays_ms)} and a parked queue")
@@ -164,6 +182,27 @@ def cmd_topology(args) -> int:
     for producer in topology.producers:
         if depths.get(unrouted_name(producer)):
             print(f"{unrouted_name(producer)} holds {depths[unrouted_name(producer)]} events no queue took")
+    return 0
+
+
+def _apply_department(args, broker: str) -> int:
+    """A department system's read-only user: it binds and reads queues `<name>.*`, publishes nowhere."""
+    from yjs_kit.broker_users import (BrokerUser, MissingPassword, apply_users, broker_for, broker_password,
+                                      department_permissions, vhost_of)
+    from yjs_kit.topology import producers
+
+    if not args.name:
+        print("yjs topology department needs --name", file=sys.stderr)
+        return 2
+    chosen = args.producer or producers()
+    try:
+        user = BrokerUser(args.name, broker_password(args.name), department_permissions(args.name, chosen))
+        changed = apply_users([user], vhost_of(args.amqp_uri), broker_for(args.management_url))
+    except (MissingPassword, RuntimeError, OSError, requests.RequestException) as error:
+        print(f"department user not applied to {broker}: {error}", file=sys.stderr)
+        return 1
+    print(f"department user {args.name} on {broker}: reads its queues {args.name}.* bound to "
+          f"{', '.join(f'{p}.events' for p in chosen)}; {', '.join(changed) or 'nothing changed'}")
     return 0
 
 
@@ -225,7 +264,19 @@ def parser() -> argparse.ArgumentParser:
     up.set_defaults(run=cmd_up)
 
     topology = commands.add_parser("topology", help="the broker's exchanges, queues and bindings, as code")
-    topology.add_argument("action", choices=["apply"])
+    topology.add_argument("action", choices=["apply", "department"],
+                          help="apply: every exchange and queue (and with --users every service's broker user);"
+                               " department: a department system's read-only user")
+    topology.add_argument("--users", action="store_true",
+                          help="also each service's own broker user and permissions (passwords: env AMQP_PASSWORD_<SERVICE>)")
+    topology.add_argument("--management-url", default=os.environ.get("RABBITMQ_MANAGEMENT_URL"),
+                          help="users through the management API, http://admin:password@host:15672"
+                               " (env RABBITMQ_MANAGEMENT_URL); else through rabbitmqctl on this machine")
+    topology.add_argument("--service", action="append", choices=SERVICES,
+                          help="--users: only this service's user (repeatable; default every service)")
+    topology.add_argument("--name", help="department: its user, and the prefix of its queues")
+    topology.add_argument("--producer", action="append",
+                          help="department: a producer whose events it may bind to (repeatable; default all)")
     topology.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI),
                           help="the broker (env AMQP_URI)")
     topology.add_argument("--wait", type=float, default=0, metavar="SECONDS",

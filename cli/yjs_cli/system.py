@@ -41,6 +41,9 @@ class SystemConfig:
     services: list[str] = field(default_factory=installed_services)
     jwt_secret: str = DEV_JWT_SECRET
     metrics_port_offset: int = 0  # several systems on one machine (tests) need distinct ports
+    # each service connects as its own broker user (docs/adr/0012), created on `amqp_uri`'s vhost
+    # by `apply_topology` as the user `amqp_uri` names; False: every service uses `amqp_uri` itself
+    broker_users: bool = True
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None  # None: lines go to `on_line`
 
@@ -67,7 +70,7 @@ class System:
         env = dict(os.environ)
         env.update(self.config.env)
         env.update({
-            "AMQP_URI": self.config.amqp_uri,
+            "AMQP_URI": self.amqp_uri_for(service),
             "JWT_SECRET": self.config.jwt_secret,
             "YJS_SERVICES": ",".join(s for s in self.config.services if s != "gateway"),
             "YJS_VAR_DIR": str(var_dir()),
@@ -82,6 +85,14 @@ class System:
         if service == "gateway":
             env["WEB_SERVER_ADDRESS"] = self.config.gateway_address
         return env
+
+    def amqp_uri_for(self, service: str) -> str:
+        if not self.config.broker_users:
+            return self.config.amqp_uri
+        from yjs_kit.broker_users import broker_password, broker_user, uri_with_user
+
+        return uri_with_user(self.config.amqp_uri, broker_user(service),
+                             broker_password(service, {**os.environ, **self.config.env}))
 
     def start_process(self, service: str, replica: int = 0) -> Process:
         command = [sys.executable, "-m", "yjs_kit.serve", service]
@@ -107,11 +118,17 @@ class System:
 
     def apply_topology(self) -> None:
         """The broker's exchanges and queues for the services this system runs, before any of
-        them starts: nothing they publish meets a missing queue."""
+        them starts: nothing they publish meets a missing queue; and each service's broker user."""
         from yjs_kit.topology import apply, installed_topology
 
-        delays = retry_delays_ms({**os.environ, **self.config.env})
-        apply(self.config.amqp_uri, installed_topology(self.config.services, delays), wait_seconds=30)
+        environ = {**os.environ, **self.config.env}
+        topology = installed_topology(self.config.services, retry_delays_ms(environ))
+        apply(self.config.amqp_uri, topology, wait_seconds=30)
+        if self.config.broker_users:
+            from yjs_kit.broker_users import apply_users, broker_for, service_users, vhost_of
+
+            apply_users(service_users(self.config.services, topology, environ), vhost_of(self.config.amqp_uri),
+                        broker_for(environ.get("RABBITMQ_MANAGEMENT_URL")))
 
     def start(self) -> "System":
         self.apply_topology()

@@ -11,7 +11,12 @@ replays dead letters (operations.py). A message that is unreadable, or whose pro
 hold (provenance.py), is dead-lettered at once: trying again cannot help. When even the dead
 letter cannot be stored (the database is down) the message waits on the broker: back through
 the longest retry queue, and after DEAD_LETTER_STORE_TRIES such rounds into `<queue>.dead`.
-These queues are declared by topology.py, at start as by `yjs topology apply`."""
+These queues are declared by topology.py, at start as by `yjs topology apply`.
+
+A message that comes back through the default exchange (a retry, a replay) is judged by the
+exchange it first arrived on, kept in a header; the header is believed only when the broker
+vouches that this service's own user published the message (its validated `user_id`): any
+service may publish through the default exchange, none may pass as another user."""
 
 from __future__ import annotations
 
@@ -22,10 +27,11 @@ import traceback
 from datetime import datetime, timezone
 from functools import partial
 from typing import Iterable
+from urllib.parse import unquote, urlsplit
 
 import eventlet
 import structlog
-from kombu import Connection
+from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
@@ -48,6 +54,10 @@ EXCHANGE_HEADER = "x-yjs-exchange"
 STORE_FAILURES_HEADER = "x-yjs-store-failures"
 # the dead letter a replayed message came from
 REPLAY_HEADER = "x-yjs-replay-of"
+
+
+def broker_user_of(amqp_uri: str) -> str:
+    return unquote(urlsplit(amqp_uri).username or "guest")  # kombu's default user
 
 
 class Failure(Exception):
@@ -166,11 +176,14 @@ class EventConsumer(Consumer):
         self.delays = list(config.get("RETRY_DELAYS_MS", [1000, 5000, 30000]))
         self.store_tries = int(config.get("DEAD_LETTER_STORE_TRIES", 20))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, serializer="json")
+        self.broker_user = broker_user_of(config["AMQP_URI"])
         # what `yjs topology apply` declares for this service, so a start after it changes nothing
         queues = inbox_queues(inbox_of(self.container.service_cls, self.method_name), self.event_types, self.delays)
-        self.queue = queues[0]
         with Connection(config["AMQP_URI"]) as connection:
             declare(connection, queues)
+        # declared: consuming must not declare it again, with the other producers' exchanges its
+        # bindings name, which a service's own broker user may not declare (docs/adr/0012)
+        self.queue = Queue(queues[0].name, durable=True, auto_delete=False, no_declare=True)
         super().setup()
 
     def handle_message(self, body, message):
@@ -181,7 +194,8 @@ class EventConsumer(Consumer):
             attempts = 0
         body = body if isinstance(body, bytes) else str(body).encode("utf-8")
         exchange = message.delivery_info.get("exchange") or None
-        if exchange is None:  # from a retry queue or a replay: judged by where it first arrived
+        if exchange is None and (message.properties or {}).get("user_id") == self.broker_user:
+            # from our own retry queue or replay: judged by where it first arrived
             exchange = headers.get(EXCHANGE_HEADER) if isinstance(headers.get(EXCHANGE_HEADER), str) else None
         try:
             event = read(body, message.content_type, message.content_encoding)
@@ -218,10 +232,15 @@ class EventConsumer(Consumer):
                                  retry=not isinstance(exc_info[1], Failure), kind="failed")
         return result, exc_info
 
+    def republish(self, body: bytes, queue: str, headers: dict, content_type: str, content_encoding: str) -> None:
+        """To one of this service's own queues, through the default exchange, signed with the
+        service's broker user (the broker refuses a `user_id` that is not the publisher's)."""
+        self.publisher.publish(body, routing_key=queue, headers=headers, content_type=content_type,
+                               content_encoding=content_encoding, user_id=self.broker_user)
+
     def _republish(self, message, body, routing_key, headers):
-        self.publisher.publish(body, routing_key=routing_key, headers=headers,
-                               content_type=message.content_type or "application/octet-stream",
-                               content_encoding=message.content_encoding or "binary")
+        self.republish(body, routing_key, headers, message.content_type or "application/octet-stream",
+                       message.content_encoding or "binary")
 
     def _end_in_failure(self, message, body, exchange, attempts, reason, retry, kind):
         service = self.container.service_name

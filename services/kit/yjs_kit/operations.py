@@ -84,7 +84,7 @@ class OperatorRpc:
             row = connection.execute(select(table).where(table.c.id == int(number)).with_for_update()).mappings().first()
             if row is None:
                 raise DeadLetterNotFound(f"{self.name}:{number}")
-            consumer = next(e for e in self.container_ref.entrypoints if hasattr(e, "publisher"))
+            consumer = next(e for e in self.container_ref.entrypoints if hasattr(e, "republish"))
             payload = row["payload"] if row["payload"] is not None else (row["body"] or "").encode("utf-8")
             # judged again by where it first arrived; rows stored before that was kept held only
             # events that had passed as their producer's
@@ -92,8 +92,7 @@ class OperatorRpc:
             headers = {ATTEMPTS_HEADER: 0, REPLAY_HEADER: int(row["id"])}
             if exchange:
                 headers[EXCHANGE_HEADER] = exchange
-            consumer.publisher.publish(payload, routing_key=row["queue"], headers=headers,
-                                       content_type=row["content_type"] or "application/json",
-                                       content_encoding="utf-8" if row["payload"] is None else "binary")
+            consumer.republish(payload, row["queue"], headers, row["content_type"] or "application/json",
+                               "utf-8" if row["payload"] is None else "binary")
             connection.execute(update(table).where(table.c.id == row["id"]).values(replayed_at=datetime.now(timezone.utc)))
         return {"dead_letter_id": f"{self.name}:{number}", "replayed": True}

@@ -128,6 +128,10 @@ class Topology:
         return cls({queue: types for s in service_classes for queue, types in service_inboxes(s).items()},
                    tuple(delays_ms))
 
+    def inboxes_of(self, service: str) -> dict[str, frozenset[str]]:
+        """A service's inbox queues (`<service>.inbox`, `<service>.<method>.inbox`) and their events."""
+        return {queue: types for queue, types in self.inboxes.items() if queue.split(".", 1)[0] == service}
+
     def unconsumed(self) -> list[str]:
         """Event types in the contracts that no service here consumes: kept on their producer's
         unrouted queue until a queue is bound to them."""
@@ -163,6 +167,24 @@ def _describe(entity: Exchange | Queue) -> str:
     return f"queue {entity.name!r} (arguments {entity.queue_arguments or {}})"
 
 
+def _ensure_exchange(connection: Connection, channel, exchange: Exchange):
+    """Declares an exchange a queue is bound to. A service's own broker user may not declare
+    another producer's exchange (docs/adr/0012): then it must already exist, as `apply` made it.
+    Returns the channel to go on with and None, or the reason the exchange is not there."""
+    try:
+        exchange.bind(channel).declare()
+        return channel, None
+    except amqp.exceptions.PreconditionFailed as refused:
+        return connection.channel(), refused.reply_text
+    except amqp.exceptions.AccessRefused:
+        channel = connection.channel()  # the broker closed the channel that was refused
+    try:
+        channel.exchange_declare(exchange.name, exchange.type, passive=True)
+        return channel, None
+    except amqp.exceptions.NotFound:
+        return connection.channel(), "missing, and this user may not declare it: apply the topology first"
+
+
 def declare(connection: Connection, entities: Iterable[Exchange | Queue]) -> dict[str, int]:
     """Declares each exchange and queue (a queue with its bindings); declaring what exists as
     declared changes nothing. Returns each queue's message count. A conflict does not stop the
@@ -171,18 +193,32 @@ def declare(connection: Connection, entities: Iterable[Exchange | Queue]) -> dic
     depths: dict[str, int] = {}
     conflicts: list[str] = []
     refused_exchanges: set[str] = set()
+    present_exchanges: set[str] = set()
     for entity in entities:
         try:
             if isinstance(entity, Exchange):
                 entity.bind(channel).declare()
+                present_exchanges.add(entity.name)
                 continue
+            for exchange in {b.exchange.name: b.exchange for b in entity.bindings}.values():
+                if exchange.name in present_exchanges | refused_exchanges:
+                    continue
+                channel, reason = _ensure_exchange(connection, channel, exchange)
+                if reason is None:
+                    present_exchanges.add(exchange.name)
+                else:
+                    refused_exchanges.add(exchange.name)
+                    conflicts.append(f"{_describe(exchange)}: {reason}")
             # a binding would redeclare a refused exchange and be refused too, blaming the queue
             waiting = sorted({b.exchange.name for b in entity.bindings} & refused_exchanges)
             if waiting:
                 conflicts.append(f"queue {entity.name!r} is not bound to {', '.join(waiting)} until that is fixed")
-                entity = Queue(entity.name, durable=entity.durable, auto_delete=entity.auto_delete,
+            if entity.bindings:  # the exchanges are there now: the bindings must not declare them again
+                entity = Queue(entity.name, exchange=entity.exchange, routing_key=entity.routing_key,
+                               durable=entity.durable, auto_delete=entity.auto_delete,
                                queue_arguments=entity.queue_arguments,
-                               bindings=[b for b in entity.bindings if b.exchange.name not in refused_exchanges])
+                               bindings=[binding(Exchange(b.exchange.name, no_declare=True), routing_key=b.routing_key)
+                                         for b in entity.bindings if b.exchange.name not in refused_exchanges])
             bound = entity.bind(channel)
             bound.declare()
             depths[entity.name] = bound.queue_declare(passive=True).message_count
