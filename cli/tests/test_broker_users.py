@@ -43,3 +43,22 @@ def test_a_department_user_reads_queues_it_binds_and_publishes_nowhere(broker_ur
             with pytest.raises(amqp.exceptions.AccessRefused):
                 refused()
             channel = connection.channel()
+
+
+def test_a_local_run_that_may_not_create_users_goes_on_with_the_shared_account(broker_uri, monkeypatch, tmp_path, capsys):
+    """`yjs up` as an ordinary user: rabbitmqctl refuses without the Erlang cookie. Locally the
+    system still starts, on AMQP_URI's account, and says so; in production it does not."""
+    from yjs_cli.system import System, SystemConfig
+
+    refusing = tmp_path / "rabbitmqctl"
+    refusing.write_text("#!/bin/sh\necho 'Only root or rabbitmq can run rabbitmqctl' >&2\nexit 1\n")
+    refusing.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    local = System(SystemConfig(amqp_uri=broker_uri, services=["tax"]))
+    local.apply_topology()
+    assert local.amqp_uri_for("tax") == broker_uri
+    assert "broker users not applied (rabbitmqctl export_definitions failed: Only root" in capsys.readouterr().err
+    production = System(SystemConfig(amqp_uri=broker_uri, services=["tax"], env={"YJS_ENV": "production",
+                                                                                 "AMQP_PASSWORD_TAX": "x" * 32}))
+    with pytest.raises(RuntimeError, match="Only root"):
+        production.apply_topology()

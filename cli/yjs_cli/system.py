@@ -127,8 +127,16 @@ class System:
         if self.config.broker_users:
             from yjs_kit.broker_users import apply_users, broker_for, service_users, vhost_of
 
-            apply_users(service_users(self.config.services, topology, environ), vhost_of(self.config.amqp_uri),
-                        broker_for(environ.get("RABBITMQ_MANAGEMENT_URL")))
+            try:
+                apply_users(service_users(self.config.services, topology, environ), vhost_of(self.config.amqp_uri),
+                            broker_for(environ.get("RABBITMQ_MANAGEMENT_URL")))
+            except (RuntimeError, OSError) as refused:  # rabbitmqctl needs root or the broker's Erlang cookie
+                if environ.get("YJS_ENV") == "production":
+                    raise
+                # a local run as an ordinary user: every service on the shared account, said loudly
+                print(f"yjs: broker users not applied ({refused}); every service uses AMQP_URI's own account. "
+                      "Run as root, or set RABBITMQ_MANAGEMENT_URL, for a user per service", file=sys.stderr)
+                self.config.broker_users = False
 
     def start(self) -> "System":
         self.apply_topology()
