@@ -74,24 +74,32 @@ def drop_database(url: str) -> None:
 
 @contextmanager
 def database_unavailable(url: str) -> Iterator[None]:
-    """An outage of one database, and only that one: it refuses new connections and the ones
-    open to it are cut; on leaving, it takes connections again."""
+    """An outage of one database, and only that one: it refuses new connections, and every
+    connection to it is cut for as long as the outage lasts — one that was starting as the door
+    closed gets in, and is cut too."""
+    import eventlet
     from sqlalchemy import text
 
     name = urlsplit(url).path.lstrip("/")
     engine = _admin_engine()
-    try:
+    cut = text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :n")
+    lasting = True
+
+    def keep_cutting() -> None:
         with engine.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            while lasting:
+                connection.execute(cut, {"n": name})
+                eventlet.sleep(0.05)
 
-            def cut() -> bool:  # a connection that was starting as the door closed gets in: cut it too
-                return connection.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                                               " WHERE datname = :n"), {"n": name}).scalar_one() == 0
-
-            cut()
-            wait_for(cut, timeout=10, interval=0.1, what=f"no connection left to {name}")
+    with engine.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        connection.execute(cut, {"n": name})
+    cutter = eventlet.spawn(keep_cutting)
+    try:
         yield
     finally:
+        lasting = False
+        cutter.wait()
         with engine.connect() as connection:
             connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         engine.dispose()
