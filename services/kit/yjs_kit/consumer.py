@@ -60,10 +60,6 @@ def broker_user_of(amqp_uri: str) -> str:
     return unquote(urlsplit(amqp_uri).username or "guest")  # kombu's default user
 
 
-class Failure(Exception):
-    """A message that can never be handled; dead-lettered without retries."""
-
-
 def find_database(container) -> Database:
     for dependency in container.dependencies:
         if isinstance(dependency, Database):
@@ -228,8 +224,7 @@ class EventConsumer(Consumer):
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
             log.error("handler failed", event_type=event_type, attempts=attempts + 1, reason=reason,
                       exc_info=exc_info)
-            self._end_in_failure(message, body, exchange, attempts, reason,
-                                 retry=not isinstance(exc_info[1], Failure), kind="failed")
+            self._end_in_failure(message, body, exchange, attempts, reason, retry=True, kind="failed")
         return result, exc_info
 
     def republish(self, body: bytes, queue: str, headers: dict, content_type: str, content_encoding: str) -> None:
