@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-import random
-import socket
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from yjs_cli.client import ApiClient, token_for
-from yjs_cli.system import System, SystemConfig
+from yjs_cli.system import GATEWAY_PORT, System, SystemConfig, free_port_offset
 from yjs_contracts import samples
 from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
-from yjs_kit.config import METRICS_PORTS
 from yjs_kit.testing import create_database, drop_database, drop_vhost, fresh_vhost
 
 E2E_ENV = {"RETRY_DELAYS_MS": "200,500", "MAX_WORKERS": "10", "DB_POOL_SIZE": "4", "LOG_LEVEL": "INFO",
@@ -21,29 +18,6 @@ E2E_ENV = {"RETRY_DELAYS_MS": "200,500", "MAX_WORKERS": "10", "DB_POOL_SIZE": "4
            "NOTICE_PERIOD_SECONDS": "6", "NOTICE_CHECK_SECONDS": "0.5",
            # 容缺 materials past due and overdue steps are looked for every fraction of a second
            "MATERIALS_CHECK_SECONDS": "0.5", "OVERDUE_CHECK_SECONDS": "1"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_metrics_offset() -> int:
-    """An offset at which every service's metrics ports (and its replicas') are free, so two
-    systems can run on one machine at once (several people's test runs)."""
-    def free(port: int) -> bool:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return True
-            except OSError:
-                return False
-
-    for offset in random.sample(range(1000, 50000, 100), 100):
-        if all(free(port + offset + 20 * replica) for port in METRICS_PORTS.values() for replica in range(3)):
-            return offset
-    raise RuntimeError("no free block of metrics ports")
 
 
 class RunningSystem:
@@ -72,8 +46,11 @@ def system(request, tmp_path_factory):
     vhost, amqp_uri = fresh_vhost()
     services = ["case", "registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration", "gateway"]
     databases = {s: create_database(f"yjs_e2e_{s}") for s in services if s != "gateway"}
-    config = SystemConfig(amqp_uri=amqp_uri, gateway_address=f"127.0.0.1:{free_port()}", database_urls=databases,
-                          services=services, replicas={"tax": 2}, metrics_port_offset=free_metrics_offset(), env=E2E_ENV)
+    replicas = {"tax": 2}
+    offset = free_port_offset(services, replicas)
+    config = SystemConfig(amqp_uri=amqp_uri, gateway_address=f"127.0.0.1:{GATEWAY_PORT + offset}",
+                          database_urls=databases, services=services, replicas=replicas,
+                          metrics_port_offset=offset, env=E2E_ENV)
     # every process's log in a file of its own, kept after the run for whoever reads a failure
     config.log_dir = tmp_path_factory.mktemp(f"logs-{request.module.__name__.rsplit('.', 1)[-1]}")
     system = System(config)

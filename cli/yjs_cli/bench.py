@@ -18,7 +18,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -44,30 +43,6 @@ EACH_CONFIRM_LIMIT = 2000  # the confirm-each ceiling is slow: at most this many
 
 def say(*parts) -> None:
     print(*parts, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_metrics_offset(services: list[str], replicas: dict[str, int]) -> int:
-    """A metrics port offset no running system (`make up`: 0, the e2e tests: 1000) uses."""
-    for offset in range(2000, 12000, 200):
-        ports = [METRICS_PORTS[s] + offset + 20 * r for s in services for r in range(replicas.get(s, 1))]
-        if all(_port_free(p) for p in ports):
-            return offset
-    raise RuntimeError("no free metrics ports")
 
 
 def parse_replicas(raw: str) -> dict[str, int]:
@@ -415,7 +390,7 @@ def _settled_scrape(ports: dict[str, int], seconds: float = 10.0) -> dict[str, d
 
 
 def bench(cases: int, concurrency: int, rate: float | None, database: str) -> BenchResult:
-    from yjs_cli.system import System, SystemConfig
+    from yjs_cli.system import GATEWAY_PORT, System, SystemConfig, free_port_offset
     from yjs_kit.testing import drop_database, drop_vhost, fresh_vhost
 
     replicas = parse_replicas(os.environ.get("YJS_BENCH_REPLICAS", ""))
@@ -435,8 +410,8 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
         from yjs_kit.testing import TEST_POSTGRES_URL
 
         machine = machine_description(TEST_POSTGRES_URL if database == "postgres" else None)
-        offset = free_metrics_offset(SERVICES, replicas)
-        config = SystemConfig(amqp_uri=amqp_uri, gateway_address=f"127.0.0.1:{free_port()}", database_urls=urls,
+        offset = free_port_offset(SERVICES, replicas)
+        config = SystemConfig(amqp_uri=amqp_uri, gateway_address=f"127.0.0.1:{GATEWAY_PORT + offset}", database_urls=urls,
                               services=list(SERVICES), replicas=replicas, metrics_port_offset=offset, env=env,
                               log_dir=tmp / "logs", jwt_secret=os.environ.get("JWT_SECRET", DEV_JWT_SECRET))
         mode = f"open loop at {rate:g} cases/s (at most {concurrency} requests in flight)" if rate else \

@@ -32,6 +32,57 @@ def installed_services() -> list[str]:
     return [s for s in SERVICES if importlib.util.find_spec(f"yjs_{s}") is not None]
 
 
+GATEWAY_PORT = 8000
+
+
+def ephemeral_ports() -> range:
+    """The ports this machine gives outgoing connections. A listener must stay out of them: a
+    connection to the broker or the database may hold the port by the time the service binds."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 65535
+    return range(low, high + 1)
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def listening_ports(offset: int, services: list[str], replicas: dict[str, int] | None = None) -> list[int]:
+    """The gateway's port and every service's metrics ports at `offset`, with room for three
+    replicas of each (tests start more)."""
+    replicas = replicas or {}
+    return [GATEWAY_PORT + offset] + [METRICS_PORTS[s] + offset + 20 * r
+                                      for s in services for r in range(max(replicas.get(s, 1), 3))]
+
+
+def port_offsets(services: list[str], replicas: dict[str, int] | None = None) -> list[int]:
+    """The offsets whose listening ports all lie outside the ephemeral range."""
+    ephemeral = ephemeral_ports()
+    return [offset for offset in range(1000, 60000, 100)
+            if all(port not in ephemeral and port < 65536 for port in listening_ports(offset, services, replicas))]
+
+
+def free_port_offset(services: list[str], replicas: dict[str, int] | None = None) -> int:
+    """An offset at which every port the system listens on is free, so several systems can run
+    on one machine at once (test runs, a benchmark beside `make up`)."""
+    import random
+
+    candidates = port_offsets(services, replicas)
+    for offset in random.sample(candidates, len(candidates)):
+        if all(_port_free(p) for p in listening_ports(offset, services, replicas)):
+            return offset
+    raise RuntimeError("no free block of ports for the gateway and the services' metrics")
+
+
 @dataclass
 class SystemConfig:
     amqp_uri: str = DEFAULT_AMQP_URI
@@ -152,7 +203,8 @@ class System:
         while time.monotonic() < deadline:
             for process in self.processes:
                 if process.popen.poll() is not None:
-                    raise RuntimeError(f"{process.service} exited with {process.popen.returncode} while starting")
+                    raise RuntimeError(f"{process.service} exited with {process.popen.returncode} while starting"
+                                       + self.last_lines(process))
             try:
                 answer = requests.get(f"{self.config.base_url}/readyz", timeout=5)
                 if answer.status_code == 200:
@@ -162,6 +214,18 @@ class System:
                 last = str(error)
             time.sleep(0.3)
         raise TimeoutError(f"the system was not ready after {timeout:.0f}s: {last}")
+
+    def last_lines(self, process: Process, count: int = 40) -> str:
+        """The end of a process's log, so a start that failed says why where it is reported (a CI
+        run keeps no log directory)."""
+        if self.config.log_dir is None:
+            return ""
+        log = self.config.log_dir / f"{process.service}-{process.replica}.log"
+        try:
+            lines = log.read_text(errors="replace").splitlines()[-count:]
+        except OSError:
+            return ""
+        return "; its log ends:\n" + "\n".join(lines)
 
     def find(self, service: str, replica: int = 0) -> Process:
         return next(p for p in self.processes if p.service == service and p.replica == replica
