@@ -61,6 +61,8 @@ def add_kit_tables(metadata: MetaData) -> None:
     Table("kit_plans", metadata,
           Column("case_id", String(40), primary_key=True),
           Column("matter", String(40), nullable=False),
+          # the applicant's subject: what the applicant hands in later is checked against it here
+          Column("owner", String(100)),
           Column("application", JSON, nullable=False),
           Column("plan", JSON, nullable=False),
           Column("received_at", DateTime(timezone=True), nullable=False),
