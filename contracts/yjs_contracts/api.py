@@ -547,6 +547,7 @@ class DeadLetter(BaseModel):
     failed_at: datetime
     replayed_at: datetime | None = None
     content_type: str | None = None
+    publisher: str | None = None  # the broker user that published it, as the broker vouched
     body: str | None = None  # the message exactly as it arrived
     body_encoding: Literal["utf-8", "base64"] | None = None
 

@@ -193,6 +193,11 @@ def test_the_general_route_files_the_group_runs_the_creditor_notice_then_takes_t
     [waiting] = watcher.wait_for(lambda e: e.case_id == "G1" and e.data["step"] == "deregistration.liquidation_report")
     assert waiting.data["status"] == "awaiting_applicant"
     assert waiting.data["reasons"][0]["code"] == "liquidation_report_required"
+    # called directly, past the gateway: the service itself refuses anyone but the case's applicant
+    for outsider, refusal in ((applicant_token("mallory"), "DeregistrationNotFound"), (None, "CallerNotVerified")):
+        with pytest.raises(RemoteError) as refused:
+            rpc("deregistration", outsider).submit_liquidation_report("G1", report)
+        assert refused.value.exc_type == refusal
     assert rpc("deregistration", applicant_token("alice")).submit_liquidation_report("G1", report) == {"case_id": "G1", "status": "accepted"}
     [accepted] = of(watcher, "G1", REPORTED)
     assert accepted.data["outputs"]["approved_on"] == report["approved_on"]

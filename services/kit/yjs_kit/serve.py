@@ -18,6 +18,7 @@ from kombu import Connection  # noqa: E402
 
 from . import logging as kit_logging  # noqa: E402
 from .auth import check_keys  # noqa: E402
+from .broker_users import own_user_problem  # noqa: E402
 from .config import SERVICES, service_config  # noqa: E402
 
 log = structlog.get_logger("yjs.serve")
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     kit_logging.configure(service, os.environ.get("LOG_LEVEL", "INFO"))
     config = service_config(service)
     check_keys(config)  # before anything else: a production process without a strong key never runs
+    problem = own_user_problem(config, service)
+    if problem:
+        raise SystemExit(f"yjs-serve {service}: {problem}")
     wait_for("broker", lambda: Connection(config["AMQP_URI"], connect_timeout=3).connect().close())
     package_dir = os.path.dirname(importlib.import_module(f"yjs_{service}").__file__)
     if os.path.isdir(os.path.join(package_dir, "migrations")):
