@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from yjs_contracts.api import DeregistrationApplication, ListingKind, Reason
-from yjs_contracts.calendar import is_working_day
+from yjs_contracts.calendar import working_day_on_or_after
 from yjs_contracts.codes import CodeError, validate_id_number
 from yjs_contracts.plans import CHINA
 
@@ -109,9 +109,7 @@ def notice_ends_at(starts_at: datetime, route: str, periods: NoticePeriods) -> d
     day (第二百零三条). With `periods.seconds` set, simply that many seconds."""
     if periods.seconds is not None:
         return starts_at + timedelta(seconds=periods.seconds)
-    last = starts_at.astimezone(CHINA).date() + timedelta(days=periods.days[route])
-    while not is_working_day(last):
-        last += timedelta(days=1)
+    last = working_day_on_or_after(starts_at.astimezone(CHINA).date() + timedelta(days=periods.days[route]))
     return datetime.combine(last + timedelta(days=1), time(0), CHINA).astimezone(timezone.utc)
 
 
