@@ -747,6 +747,39 @@ class AgentList(BaseModel):
     items: list[Agent]
 
 
+class ListingKind(StrEnum):
+    """What registration lists an enterprise on, each deciding which deregistration routes stay
+    open (经营异常名录, 严重违法失信名单, 股权冻结, 股权出质, 动产抵押, 立案调查)."""
+
+    abnormal_operation = "abnormal_operation"
+    serious_violation = "serious_violation"
+    equity_frozen = "equity_frozen"
+    equity_pledged = "equity_pledged"
+    chattel_mortgage = "chattel_mortgage"
+    under_investigation = "under_investigation"
+
+
+class ListingRequest(Strict):
+    """Registration staff list an enterprise: the kind and why; the deciding authority and the
+    date of the decision default to registration and today."""
+
+    kind: ListingKind
+    reason: Text = Field(min_length=2, max_length=200)
+    authority: PersonName | None = Field(default=None, examples=["嘉兴市南湖区市场监督管理局"])
+    decided_on: IsoDate | None = None
+
+
+class Listing(BaseModel):
+    listing_id: str
+    kind: ListingKind
+    kind_text: str
+    authority: str
+    decided_on: date
+    reason: str
+    listed_by: str
+    listed_at: datetime
+
+
 class EnterpriseHistoryEntry(BaseModel):
     at: datetime
     case_id: str
@@ -774,5 +807,5 @@ class EnterpriseRecord(BaseModel):
     bank_accounts: list[dict[str, Any]]
     permits: list[dict[str, Any]]
     agents: list[Agent]
-    listings: list[dict[str, Any]]
+    listings: list[Listing]  # current ones; a removed listing no longer shows
     history: list[EnterpriseHistoryEntry]

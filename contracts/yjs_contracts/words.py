@@ -25,6 +25,11 @@ DEPARTMENT_TITLES = {
     "licensing": "行业主管部门", "deregistration": "注销受理", "case": "受理中心",
 }
 
+#: each listing kind as the register names it
+LISTING_TITLES = {"abnormal_operation": "经营异常名录", "serious_violation": "严重违法失信名单",
+                  "equity_frozen": "股权冻结", "equity_pledged": "股权出质", "chattel_mortgage": "动产抵押",
+                  "under_investigation": "立案调查"}
+
 #: each seal type as the public security filing names it
 SEAL_TITLES = {"official": "公章", "finance": "财务专用章", "invoice": "发票专用章", "contract": "合同专用章",
                "legal_representative": "法定代表人名章"}
