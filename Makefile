@@ -18,11 +18,11 @@ PACKAGES += $(wildcard services/licensing services/deregistration)
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (eventlet, under nameko, does not support 3.13): install python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps $(foreach p,$(PACKAGES),-e $(p))
 	@touch $@
 
