@@ -3,7 +3,8 @@
 #               the broker's topology is applied first (yjs up does it)
 #   make topology  only apply the broker's topology (exchanges, queues, bindings) and every
 #               service's own broker user (docs/adr/0012) to AMQP_URI
-#   make test   the whole suite against the real RabbitMQ and PostgreSQL
+#   make test   the whole suite against the real RabbitMQ and PostgreSQL, and the deploy files' checks
+#               (promtool, amtool, docker-compose, kubectl kustomize, kubernetes-validate; ensure-tools.sh)
 #   make mutate the mutation score of the rules and codes (MUTANTS=all for every mutant; docs/testing.md)
 #   make migration SERVICE=x MESSAGE=…  a revision in service x's branch (SERVICE=kit: the kit's; docs/migrations.md)
 SHELL := /bin/bash
@@ -40,6 +41,7 @@ demo: install
 
 test: install
 	infra/local/ensure-services.sh rabbitmq postgres
+	infra/local/ensure-tools.sh $(BIN)
 	$(BIN)/pytest
 
 test-fast: install
