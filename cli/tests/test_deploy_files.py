@@ -175,6 +175,9 @@ def test_probes_wait_longer_than_the_gateways_rpc_timeout():
         [container] = pod(workloads(resources)[name])["containers"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe].get("timeoutSeconds", 1) >= 5, (name, probe)
+    check = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["gateway"]["healthcheck"]
+    assert float(re.search(r"readyz', timeout=(\d+)", check["test"][-1]).group(1)) > rpc_timeout
+    assert int(check["timeout"].rstrip("s")) > rpc_timeout
 
 
 def test_network_policies_deny_by_default_and_open_only_what_the_system_uses():
