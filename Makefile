@@ -3,7 +3,8 @@
 #               the broker's topology is applied first (yjs up does it)
 #   make topology  only apply the broker's topology (exchanges, queues, bindings) and every
 #               service's own broker user (docs/adr/0012) to AMQP_URI
-#   make test   the whole suite against the real RabbitMQ and PostgreSQL
+#   make test   the whole suite against the real RabbitMQ and PostgreSQL, and the deploy files' checks
+#               (promtool, amtool, docker-compose, kubectl kustomize, kubernetes-validate; ensure-tools.sh)
 #   make mutate the mutation score of the rules and codes (MUTANTS=all for every mutant; docs/testing.md)
 #   make migration SERVICE=x MESSAGE=…  a revision in service x's branch (SERVICE=kit: the kit's; docs/migrations.md)
 SHELL := /bin/bash
@@ -18,11 +19,11 @@ PACKAGES += $(wildcard services/licensing services/deregistration)
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (eventlet, under nameko, does not support 3.13): install python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps $(foreach p,$(PACKAGES),-e $(p))
 	@touch $@
 
@@ -40,6 +41,7 @@ demo: install
 
 test: install
 	infra/local/ensure-services.sh rabbitmq postgres
+	infra/local/ensure-tools.sh $(BIN)
 	$(BIN)/pytest
 
 test-fast: install

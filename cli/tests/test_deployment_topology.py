@@ -1,12 +1,29 @@
 """Every way of deploying the system applies the broker's topology before a service starts."""
 
+import shutil
+import subprocess
+import sys
+from functools import lru_cache
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLY = ["yjs", "topology", "apply"]
-IMAGE = "yijianshi:dev"
+IMAGE = "yijianshi:dev"  # kustomization.yaml's images: the default name and tag
+
+
+@lru_cache(maxsize=None)
+def k8s_resources() -> tuple[dict, ...]:
+    """infra/k8s as kubectl renders it (make install brings kubectl, requirements-dev.txt)."""
+    kubectl = Path(sys.executable).parent / "kubectl"
+    kubectl = str(kubectl) if kubectl.exists() else shutil.which("kubectl")
+    if not kubectl:
+        pytest.fail("kubectl is missing: make install brings it (requirements-dev.txt)")
+    out = subprocess.run([kubectl, "kustomize", str(ROOT / "infra" / "k8s")], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    return tuple(r for r in yaml.safe_load_all(out) if r)
 
 
 def test_compose_starts_every_service_after_the_topology_job_succeeded():
@@ -19,10 +36,7 @@ def test_compose_starts_every_service_after_the_topology_job_succeeded():
 
 
 def test_every_service_pod_on_kubernetes_applies_the_topology_first():
-    kustomization = yaml.safe_load((ROOT / "infra" / "k8s" / "kustomization.yaml").read_text())
-    resources = [r for name in kustomization["resources"]
-                 for r in yaml.safe_load_all((ROOT / "infra" / "k8s" / name).read_text()) if r]
-    workloads = [r for r in resources if r["kind"] in ("Deployment", "StatefulSet")]
+    workloads = [r for r in k8s_resources() if r["kind"] in ("Deployment", "StatefulSet")]
     ours = [w for w in workloads if any(c["image"] == IMAGE for c in w["spec"]["template"]["spec"]["containers"])]
     assert len(ours) == 8
     for workload in ours:
@@ -41,10 +55,7 @@ def test_every_service_connects_as_its_own_broker_user_everywhere():
 
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     assert "--users" in services["topology"]["entrypoint"]
-    kustomization = yaml.safe_load((ROOT / "infra" / "k8s" / "kustomization.yaml").read_text())
-    workloads = {r["metadata"]["name"]: r for name in kustomization["resources"]
-                 for r in yaml.safe_load_all((ROOT / "infra" / "k8s" / name).read_text())
-                 if r and r["kind"] == "Deployment"}
+    workloads = {r["metadata"]["name"]: r for r in k8s_resources() if r["kind"] == "Deployment"}
     for service in SERVICES:
         assert urlsplit(services[service.replace("_", "-")]["environment"]["AMQP_URI"]).username == broker_user(service)
         pod = workloads[service.replace("_", "-")]["spec"]["template"]["spec"]

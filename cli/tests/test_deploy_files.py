@@ -1,0 +1,336 @@
+"""The deploy files a cluster, compose and Prometheus accept: rendered and checked by the tools that
+will read them (kubectl's kustomize, the Kubernetes schema, docker-compose, promtool, amtool), and
+held to what running it for real needs. The tools come with `make install` and
+infra/local/ensure-tools.sh (`make test` runs it); a missing one fails here, never skips."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+from functools import lru_cache
+from http.server import HTTPServer
+from importlib import util
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "infra" / "k8s"
+PROMETHEUS = ROOT / "infra" / "prometheus"
+ALERTMANAGER = ROOT / "infra" / "alertmanager"
+OURS = ["gateway", "case", "registration", "seal-carving", "tax", "bank-account", "licensing", "deregistration"]
+DEPARTMENTS = OURS[2:]
+# the kube-apiserver releases validated against: the oldest supported by the manifests, the newest
+KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]
+
+
+def tool(name: str) -> str:
+    """A deploy-check tool from the venv's bin (make install, ensure-tools.sh) or PATH."""
+    local = Path(sys.executable).parent / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is missing: run infra/local/ensure-tools.sh (make test does)")
+    return found
+
+
+def run(*args: str, cwd: Path = ROOT) -> str:
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"{' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@lru_cache(maxsize=None)
+def rendered(directory: str = "infra/k8s") -> tuple[dict, ...]:
+    return tuple(r for r in yaml.safe_load_all(run(tool("kubectl"), "kustomize", directory)) if r)
+
+
+def workloads(resources) -> dict[str, dict]:
+    return {r["metadata"]["name"]: r for r in resources if r["kind"] in ("Deployment", "StatefulSet")}
+
+
+def pod(workload: dict) -> dict:
+    return workload["spec"]["template"]["spec"]
+
+
+def env(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+# --- Kubernetes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("directory, version", [("infra/k8s", v) for v in KUBERNETES_VERSIONS]
+                         # Tilt's overlay only makes the services' root filesystems writable
+                         + [("infra/k8s-dev", KUBERNETES_VERSIONS[-1])])
+def test_the_rendered_manifests_pass_the_kubernetes_schema(directory, version):
+    import kubernetes_validate
+
+    for resource in rendered(directory):
+        kubernetes_validate.validate(resource, version, strict=True)
+
+
+def test_the_image_name_and_tag_are_kustomize_parameters(tmp_path):
+    default = {c["image"] for w in workloads(rendered()).values() if w["metadata"]["name"] in OURS
+               for c in pod(w)["containers"] + pod(w).get("initContainers", [])}
+    assert default == {"yijianshi:dev"}
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": [os.path.relpath(K8S, overlay)],
+        "images": [{"name": "yijianshi", "newName": "registry.example.cn/yjs/yijianshi", "newTag": "1.4.2"}]}))
+    images = {w["metadata"]["name"]: {c["image"] for c in pod(w)["containers"] + pod(w).get("initContainers", [])}
+              for w in workloads(rendered(str(overlay))).values()}
+    for name in OURS:
+        assert images[name] == {"registry.example.cn/yjs/yijianshi:1.4.2"}, name
+
+
+def test_every_third_party_image_is_pinned_to_a_version():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    images = {c["image"] for w in workloads(rendered()).values()
+              for c in pod(w)["containers"] + pod(w).get("initContainers", [])}
+    images |= {s["image"] for s in compose.values()}
+    dockerfile = (ROOT / "infra" / "docker" / "Dockerfile").read_text()
+    images |= set(re.findall(r"^FROM (\S+)", dockerfile, re.M))
+    third_party = {i for i in images if not i.startswith("yijianshi:")}
+    assert {i.split("/")[-1].split(":")[0] for i in third_party} >= {
+        "prometheus", "alertmanager", "grafana", "rabbitmq", "postgres", "postgres-exporter", "python"}
+    for image in third_party:
+        name, _, tag = image.rpartition(":")
+        # a release number, major.minor at least: never a floating tag or none
+        assert name and re.match(r"v?\d+\.\d+", tag), image
+
+
+def test_metrics_listen_beyond_the_loopback_in_every_container():
+    for name, workload in workloads(rendered()).items():
+        if name in OURS:
+            [container] = pod(workload)["containers"]
+            assert env(container)["METRICS_HOST"]["value"] == "0.0.0.0", name
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name in OURS:
+        assert compose[name]["environment"]["METRICS_HOST"] == "0.0.0.0", name
+    assert re.search(r"^ENV METRICS_HOST=0\.0\.0\.0", (ROOT / "infra/docker/Dockerfile").read_text(), re.M)
+
+
+def test_gateway_and_case_run_twice_the_departments_scale_on_cpu():
+    resources = rendered()
+    deployments = workloads(resources)
+    assert deployments["gateway"]["spec"]["replicas"] == 2
+    assert deployments["case"]["spec"]["replicas"] == 2
+    hpas = {r["spec"]["scaleTargetRef"]["name"]: r for r in resources if r["kind"] == "HorizontalPodAutoscaler"}
+    assert set(hpas) == set(DEPARTMENTS)
+    for name, hpa in hpas.items():
+        assert hpa["spec"]["minReplicas"] >= 2 and hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
+        assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+        # the autoscaler owns the count: an apply must not reset it
+        assert "replicas" not in deployments[name]["spec"], name
+
+
+def test_every_workload_of_more_than_one_replica_has_a_disruption_budget():
+    resources = rendered()
+    minimum = {r["spec"]["scaleTargetRef"]["name"]: r["spec"]["minReplicas"]
+               for r in resources if r["kind"] == "HorizontalPodAutoscaler"}
+    budgets = [r["spec"]["selector"]["matchLabels"] for r in resources if r["kind"] == "PodDisruptionBudget"]
+    several = [w for name, w in workloads(resources).items() if minimum.get(name, w["spec"].get("replicas", 1)) > 1]
+    assert len(several) == 8
+    for workload in several:
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert any(all(labels.get(k) == v for k, v in budget.items()) for budget in budgets), workload["metadata"]["name"]
+
+
+def test_every_pod_runs_confined():
+    # the broker's and the database's images write beside themselves at start
+    writable_root = {"rabbitmq", "postgres"}
+    for name, workload in workloads(rendered()).items():
+        spec = pod(workload)
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        for container in spec["containers"] + spec.get("initContainers", []):
+            context = container.get("securityContext", {})
+            assert context.get("allowPrivilegeEscalation") is False, (name, container["name"])
+            if name not in writable_root:
+                assert context.get("readOnlyRootFilesystem") is True, (name, container["name"])
+                assert context["capabilities"]["drop"] == ["ALL"], (name, container["name"])
+        if name in OURS:
+            mounts = {m["mountPath"] for c in spec["containers"] for m in c.get("volumeMounts", [])}
+            assert {"/tmp", "/app/var"} <= mounts, name
+
+
+def test_probes_wait_longer_than_the_gateways_rpc_timeout():
+    resources = rendered()
+    [config] = [r for r in resources if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "yjs-config"]
+    rpc_timeout = float(config["data"]["RPC_TIMEOUT_SECONDS"])
+    [gateway] = pod(workloads(resources)["gateway"])["containers"]
+    assert env(gateway)["RPC_TIMEOUT_SECONDS"]["valueFrom"]["configMapKeyRef"]["key"] == "RPC_TIMEOUT_SECONDS"
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert gateway[probe]["timeoutSeconds"] > rpc_timeout, probe
+    for name in OURS:
+        [container] = pod(workloads(resources)[name])["containers"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[probe].get("timeoutSeconds", 1) >= 5, (name, probe)
+    check = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["gateway"]["healthcheck"]
+    assert float(re.search(r"readyz', timeout=(\d+)", check["test"][-1]).group(1)) > rpc_timeout
+    assert int(check["timeout"].rstrip("s")) > rpc_timeout
+
+
+def test_network_policies_deny_by_default_and_open_only_what_the_system_uses():
+    policies = {r["metadata"]["name"]: r["spec"] for r in rendered() if r["kind"] == "NetworkPolicy"}
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+    def selected(spec, name):
+        selector = spec["podSelector"]
+        if "matchLabels" in selector:
+            return selector["matchLabels"].get("app.kubernetes.io/name") == name
+        return any(name in e["values"] for e in selector.get("matchExpressions", []))
+
+    def allows(direction, name, peer, port):
+        for spec in policies.values():
+            if direction.capitalize() not in spec.get("policyTypes", []) or not selected(spec, name):
+                continue
+            for rule in spec.get(direction, []):
+                ports = [p["port"] for p in rule.get("ports", [])]
+                peers = rule.get("from" if direction == "ingress" else "to")
+                if (not ports or port in ports) and (peers is None or any(
+                        p.get("podSelector") == {} or selected(p, peer) for p in peers)):
+                    return True
+        return False
+
+    for name in OURS:
+        assert allows("egress", name, "rabbitmq", 5672) and allows("ingress", "rabbitmq", name, 5672), name
+        assert allows("ingress", name, "prometheus", "metrics"), name
+        assert allows("egress", name, "postgres", 5432) == (name != "gateway"), name
+        assert allows("ingress", "postgres", name, 5432) == (name != "gateway"), name
+    assert allows("ingress", "gateway", "anyone", "http")
+    assert not any(allows("ingress", name, "anyone", "metrics") for name in OURS)
+    assert allows("ingress", "rabbitmq", "prometheus", 15692)
+    assert allows("ingress", "alertmanager", "prometheus", 9093)
+
+
+def test_no_secret_is_committed_every_one_referenced_is_made_by_create_secrets(tmp_path):
+    resources = rendered()
+    assert not [r for r in resources if r["kind"] == "Secret"]
+    assert "guest:guest" not in json.dumps(resources)
+    referenced = {(e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+                  for w in workloads(resources).values()
+                  for c in pod(w)["containers"] + pod(w).get("initContainers", [])
+                  for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
+    # create-secrets.sh against a kubectl that records what it is asked to create
+    calls = tmp_path / "calls"
+    fake = tmp_path / "kubectl"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {calls}\ncase "$*" in *" get "*) exit 1 ;; esac\n')
+    fake.chmod(0o755)
+    result = subprocess.run(["bash", str(K8S / "create-secrets.sh")], env={**os.environ, "KUBECTL": str(fake)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    made = set()
+    for line in calls.read_text().splitlines():
+        words = line.split()
+        if words[2:5] == ["create", "secret", "generic"]:
+            assert words[:2] == ["-n", "yijianshi"]
+            made |= {(words[5], w.split("=", 2)[1]) for w in words[6:] if w.startswith("--from-literal=")}
+    assert referenced <= made, referenced - made
+    # the topology's administrator URIs carry the administrator's password
+    values = {w.split("=", 2)[1]: w.split("=", 2)[2] for line in calls.read_text().splitlines()
+              for w in line.split() if w.startswith("--from-literal=")}
+    password = values["RABBITMQ_DEFAULT_PASS"]
+    assert len(password) >= 32 and values["AMQP_URI"] == f"amqp://yjs-admin:{password}@rabbitmq:5672/"
+    assert values["RABBITMQ_MANAGEMENT_URL"] == f"http://yjs-admin:{password}@rabbitmq:15672"
+
+
+def test_prometheus_on_kubernetes_scrapes_each_service_through_its_headless_service():
+    resources = rendered()
+    headless = {r["metadata"]["name"]: r for r in resources if r["kind"] == "Service"
+                and r["spec"].get("clusterIP") == "None"}
+    config = yaml.safe_load((PROMETHEUS / "prometheus.k8s.yml").read_text())
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    for name in OURS:
+        [sd] = jobs[name.replace("-", "_")]["dns_sd_configs"]
+        [service] = sd["names"]
+        assert headless[service]["spec"]["selector"] == {"app.kubernetes.io/name": name}
+        [port] = headless[service]["spec"]["ports"]
+        assert port["port"] == sd["port"]
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    [configmap] = [r for r in resources if r["kind"] == "ConfigMap" and r["metadata"]["name"].startswith("prometheus-config")]
+    assert configmap["data"]["alerts.yml"] == (PROMETHEUS / "alerts.yml").read_text()
+
+
+# --- compose ---------------------------------------------------------------------------------
+
+
+def test_docker_compose_accepts_the_compose_file():
+    run(tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q")
+
+
+def test_compose_sends_alerts_to_alertmanager_and_scrapes_postgres():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert {"alertmanager", "alert-webhook", "postgres-exporter", "prometheus"} <= set(services)
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    targets = {t for j in config["scrape_configs"] for s in j.get("static_configs", []) for t in s["targets"]}
+    assert "postgres-exporter:9187" in targets
+    families = {f for j in config["scrape_configs"] for f in j.get("params", {}).get("family", [])}
+    assert {"queue_coarse_metrics", "queue_consumer_count"} <= families
+
+
+# --- Prometheus and Alertmanager -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", ["prometheus.yml", "prometheus.local.yml", "prometheus.k8s.yml"])
+def test_promtool_accepts_the_prometheus_config(config):
+    run(tool("promtool"), "check", "config", config, cwd=PROMETHEUS)
+
+
+def test_promtool_accepts_the_rules_and_their_tests_pass():
+    run(tool("promtool"), "check", "rules", "alerts.yml", cwd=PROMETHEUS)
+    run(tool("promtool"), "test", "rules", "alerts.test.yml", cwd=PROMETHEUS)
+
+
+def test_amtool_accepts_the_alertmanager_config():
+    run(tool("amtool"), "check-config", "alertmanager.yml", cwd=ALERTMANAGER)
+
+
+def test_every_alert_has_a_runbook_and_a_unit_test():
+    rules = [r for g in yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())["groups"] for r in g["rules"]]
+    tests = yaml.safe_load((PROMETHEUS / "alerts.test.yml").read_text())["tests"]
+    tested = {t["alertname"] for test in tests for t in test.get("alert_rule_test", [])
+              if any(t.get("exp_alerts") or [])}
+    runbooks = ROOT / "docs" / "runbooks"
+    for rule in rules:
+        name = rule["alert"]
+        assert rule["annotations"]["runbook_url"] == f"docs/runbooks/{name}.md", name
+        text = (runbooks / f"{name}.md").read_text()
+        assert "## What you see" in text and "## What you do" in text, name
+        assert name in tested, f"{name} has no promtool test in which it fires"
+    assert {p.stem for p in runbooks.glob("Yjs*.md")} == {r["alert"] for r in rules}
+
+
+def test_the_default_receiver_logs_each_alert_as_a_line(capsys):
+    spec = util.spec_from_file_location("webhook_log", ALERTMANAGER / "webhook_log.py")
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    server = HTTPServer(("127.0.0.1", 0), module.Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        body = {"version": "4", "status": "firing", "alerts": [
+            {"status": "firing", "labels": {"alertname": "YjsInboxNoConsumer", "severity": "critical",
+                                            "queue": "tax.inbox"},
+             "annotations": {"summary": "tax.inbox has no consumer",
+                             "runbook_url": "docs/runbooks/YjsInboxNoConsumer.md"},
+             "startsAt": "2026-12-02T08:00:00Z"}]}
+        request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}/", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        assert urllib.request.urlopen(request, timeout=10).status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+    [line] = capsys.readouterr().out.splitlines()
+    logged = json.loads(line)
+    assert logged["alert"] == "YjsInboxNoConsumer" and logged["status"] == "firing"
+    assert logged["runbook_url"] == "docs/runbooks/YjsInboxNoConsumer.md" and logged["labels"]["queue"] == "tax.inbox"

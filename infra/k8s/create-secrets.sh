@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The secrets infra/k8s refers to and never commits, made once per cluster with random values:
+#   infra/k8s/create-secrets.sh [namespace]        (default yijianshi; kubectl's current context)
+# A secret that already exists is left as it is, so a rerun changes nothing. To rotate one, delete
+# it and rerun, then restart the pods that read it (README "Running it for real").
+#   yjs-secrets           JWT_SECRET, POSTGRES_USER, POSTGRES_PASSWORD
+#   yjs-broker-admin      the broker's administrator: RABBITMQ_DEFAULT_USER/PASS for the broker,
+#                         AMQP_URI and RABBITMQ_MANAGEMENT_URL for the topology init containers
+#   yjs-broker-passwords  AMQP_PASSWORD_<SERVICE>, each service's own broker user (docs/adr/0012)
+# With External Secrets or a vault instead, make the same names and keys there.
+set -euo pipefail
+
+NAMESPACE="${1:-yijianshi}"
+KUBECTL="${KUBECTL:-kubectl}"
+
+# hex: URL-safe, since the pods build AMQP_URI and DATABASE_URL from these values
+random() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+
+exists() { "$KUBECTL" -n "$NAMESPACE" get secret "$1" >/dev/null 2>&1; }
+
+create() {
+  local name="$1"; shift
+  if exists "$name"; then echo "$name: exists, left as it is"; return 0; fi
+  "$KUBECTL" -n "$NAMESPACE" create secret generic "$name" "$@" >/dev/null
+  echo "$name: created"
+}
+
+"$KUBECTL" get namespace "$NAMESPACE" >/dev/null 2>&1 || "$KUBECTL" create namespace "$NAMESPACE"
+
+create yjs-secrets \
+  --from-literal=JWT_SECRET="$(random)$(random)" \
+  --from-literal=POSTGRES_USER=postgres \
+  --from-literal=POSTGRES_PASSWORD="$(random)"
+
+admin_password="$(random)"
+create yjs-broker-admin \
+  --from-literal=RABBITMQ_DEFAULT_USER=yjs-admin \
+  --from-literal=RABBITMQ_DEFAULT_PASS="$admin_password" \
+  --from-literal=AMQP_URI="amqp://yjs-admin:${admin_password}@rabbitmq:5672/" \
+  --from-literal=RABBITMQ_MANAGEMENT_URL="http://yjs-admin:${admin_password}@rabbitmq:15672"
+
+passwords=()
+for service in GATEWAY CASE REGISTRATION SEAL_CARVING TAX BANK_ACCOUNT LICENSING DEREGISTRATION; do
+  passwords+=(--from-literal="AMQP_PASSWORD_${service}=$(random)")
+done
+create yjs-broker-passwords "${passwords[@]}"
