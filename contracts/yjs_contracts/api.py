@@ -255,23 +255,31 @@ class EstablishmentApplication(Strict):
     @field_validator("shareholders")
     @classmethod
     def _distinct_shareholders(cls, shareholders: list[Shareholder]) -> list[Shareholder]:
-        seen: dict[str, int] = {}
-        for i, s in enumerate(shareholders):
-            key = s.id_number or s.uscc or ""
-            if key in seen:
-                raise ValueError(f"shareholders {seen[key]} and {i} are the same investor")
-            seen[key] = i
-        return shareholders
+        return distinct_shareholders(shareholders)
 
     @field_validator("officers")
     @classmethod
     def _one_per_unique_role(cls, officers: list[Officer]) -> list[Officer]:
-        # a company has one chairman, one executive director, one manager; directors and
-        # supervisors may be several
-        for role in (OfficerRole.executive_director, OfficerRole.chairman, OfficerRole.manager):
-            if sum(o.role == role for o in officers) > 1:
-                raise ValueError(f"more than one {role.value}")
-        return officers
+        return one_per_unique_role(officers)
+
+
+def distinct_shareholders(shareholders: list[Shareholder]) -> list[Shareholder]:
+    seen: dict[str, int] = {}
+    for i, s in enumerate(shareholders):
+        key = s.id_number or s.uscc or ""
+        if key in seen:
+            raise ValueError(f"shareholders {seen[key]} and {i} are the same investor")
+        seen[key] = i
+    return shareholders
+
+
+def one_per_unique_role(officers: list[Officer]) -> list[Officer]:
+    # a company has one chairman, one executive director, one manager; directors and
+    # supervisors may be several
+    for role in (OfficerRole.executive_director, OfficerRole.chairman, OfficerRole.manager):
+        if sum(o.role == role for o in officers) > 1:
+            raise ValueError(f"more than one {role.value}")
+    return officers
 
 
 class LicensingApplication(Strict):
@@ -279,6 +287,59 @@ class LicensingApplication(Strict):
 
     uscc: Uscc
     business_scope: list[ScopeItem] = Field(min_length=1, max_length=50)
+    commitments: list[ScopeItem] = Field(default_factory=list, max_length=50)
+
+
+class NameChange(Strict):
+    name: Line = Field(min_length=4, max_length=60)
+    name_parts: NameParts
+
+
+class EnterpriseChanges(Strict):
+    """变更事项: any non-empty subset; `shareholders` and `officers` are the full lists after the
+    change. Each part is checked as in an establishment; what needs the register (a name taken,
+    a capital reduced, the legal representative among the officers) registration checks."""
+
+    name: NameChange | None = None
+    domicile: Domicile | None = None
+    legal_representative: LegalRepresentative | None = None
+    registered_capital: Amount | None = None
+    business_scope: list[ScopeItem] | None = Field(default=None, min_length=1, max_length=50)
+    shareholders: list[Shareholder] | None = Field(default=None, min_length=1, max_length=50)
+    officers: list[Officer] | None = Field(default=None, min_length=1, max_length=20)
+
+    @field_validator("shareholders")
+    @classmethod
+    def _distinct_shareholders(cls, shareholders: list[Shareholder] | None) -> list[Shareholder] | None:
+        return None if shareholders is None else distinct_shareholders(shareholders)
+
+    @field_validator("officers")
+    @classmethod
+    def _one_per_unique_role(cls, officers: list[Officer] | None) -> list[Officer] | None:
+        return None if officers is None else one_per_unique_role(officers)
+
+    @model_validator(mode="after")
+    def _something(self) -> "EnterpriseChanges":
+        if not self.fields():
+            raise ValueError("a change names at least one of " + ", ".join(CHANGE_FIELDS))
+        return self
+
+    def fields(self) -> list[str]:
+        """What changes, in the order the form lists it."""
+        return [f for f in CHANGE_FIELDS if getattr(self, f) is not None]
+
+
+CHANGE_FIELDS = ("name", "domicile", "legal_representative", "registered_capital", "business_scope",
+                 "shareholders", "officers")
+
+
+class ChangeApplication(Strict):
+    """变更登记: what changes about an existing enterprise; the departments follow (seals, tax,
+    bank, permits). A capital reduction (减资) says why."""
+
+    uscc: Uscc
+    changes: EnterpriseChanges
+    capital_reduction_reason: Text | None = Field(default=None, min_length=2, max_length=500)
     commitments: list[ScopeItem] = Field(default_factory=list, max_length=50)
 
 
@@ -375,6 +436,7 @@ APPLICATION_MODELS: dict[str, type[Strict]] = {
     "establishment": EstablishmentApplication,
     "licensing": LicensingApplication,
     "deregistration": DeregistrationApplication,
+    "change": ChangeApplication,
 }
 
 #: matters about an enterprise that exists: only its legal representative or an agent it

@@ -226,6 +226,102 @@ class SealsCancelled(BaseModel):
     cancelled_at: datetime
 
 
+class RevokedPermit(BaseModel):
+    permit_number: str
+    name: str
+    items: list[str]
+
+
+class ChangedField(BaseModel):
+    """One 变更事项 as registered: the value before and after (people by name, amounts as text)."""
+
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class EnterpriseChanged(BaseModel):
+    """变更登记: the change is on the register, the licence reissued under the same code; the
+    enterprise as it now stands, for the departments that follow."""
+
+    uscc: Uscc
+    licence_number: str
+    enterprise_name: str
+    changed_fields: list[ChangedField]
+    legal_representative: str  # the name, after the change
+    domicile: dict[str, Any]
+    business_scope: list[str]
+    changed_at: datetime
+
+
+class RecarvedSeal(CarvedSeal):
+    replaces: str  # the filing code of the seal it replaces, now cancelled
+
+
+class SealsRecarved(BaseModel):
+    """印章重刻: each seal bearing what changed is carved anew (still free) and filed under a
+    new 印章编码; the old filings are cancelled. None held: nothing to re-carve."""
+
+    seals: list[RecarvedSeal]
+    cancelled: list[CancelledSeal]
+    fee: Decimal = Decimal("0.00")
+
+
+class TaxpayerUpdated(BaseModel):
+    """税务登记信息变更: the taxpayer record follows the register; a domicile under another
+    bureau moves the taxpayer there. `taxpayer` False: not a taxpayer here, nothing to update."""
+
+    uscc: str
+    taxpayer: bool
+    enterprise_name: str
+    tax_authority: str | None
+    previous_tax_authority: str | None = None
+    updated: list[str]
+    updated_at: datetime
+
+
+class AccountUpdated(BaseModel):
+    """账户信息变更: the account's name, legal representative and specimen seals (预留印鉴) after the
+    change; `account_number` None when the enterprise holds no account here."""
+
+    account_number: str | None
+    bank: str | None = None
+    branch: str | None = None
+    account_name: str
+    legal_representative: str
+    specimen_seals: list[str] = Field(default_factory=list)
+    updated_at: datetime
+
+
+class AmendedPermit(BaseModel):
+    """A permit reissued under the enterprise's new name or address (许可变更): same number, new issue date."""
+
+    permit_number: str
+    name: str
+    items: list[str]
+    enterprise_name: str
+    address: str | None = None
+    valid_from: date
+    valid_until: date | None = None
+
+
+class AmendmentRefused(BaseModel):
+    permit_number: str
+    name: str
+    reasons: list[Reason]
+
+
+class LicencesAmended(BaseModel):
+    """许可变更秒办: every permit the enterprise holds, reissued at once; permits whose items left
+    the scope are cancelled. `refused` non-empty: the step took effect only in part."""
+
+    uscc: str
+    permits: list[AmendedPermit] = Field(default_factory=list)
+    cancelled: list[RevokedPermit] = Field(default_factory=list)
+    refused: list[AmendmentRefused] = Field(default_factory=list)
+    amended_at: datetime
+
+
 class TaxArrears(BaseModel):
     """tax.arrears_recorded / tax.arrears_settled: what an enterprise owes now (欠税). `revision`
     grows with every change, so a consumer keeps the latest whatever order events arrive in."""
@@ -304,12 +400,6 @@ class LicencesIssued(BaseModel):
     not_required: list[PermitNotRequired] = Field(default_factory=list)
     awaiting_review: list[PermitAwaitingReview] = Field(default_factory=list)
     refused: list[PermitRefused] = Field(default_factory=list)
-
-
-class RevokedPermit(BaseModel):
-    permit_number: str
-    name: str
-    items: list[str]
 
 
 class LicencesRevoked(BaseModel):
@@ -398,6 +488,11 @@ STEP_OUTPUTS: dict[str, type[BaseModel]] = {
     "seal_carving.cancel": SealsCancelled,
     "licensing.issue": LicencesIssued,
     "licensing.revoke": LicencesRevoked,
+    "registration.change": EnterpriseChanged,
+    "seal_carving.recarve": SealsRecarved,
+    "tax.update": TaxpayerUpdated,
+    "bank_account.update": AccountUpdated,
+    "licensing.amend": LicencesAmended,
 }
 
 #: every event type with its data model

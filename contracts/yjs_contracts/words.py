@@ -50,7 +50,20 @@ OUTPUT_LABELS = {
     "cleared_at": "清税时间", "deregistration": "注销登记", "deregistered_at": "注销时间",
     "bank_account_closure": "销户", "closed_at": "销户时间", "seal_cancellation": "印章缴销",
     "cancelled_at": "缴销时间", "licence_revocation": "许可注销", "revoked_permits": "注销的许可",
+    "change": "变更登记", "changed_fields": "变更事项", "old": "变更前", "new": "变更后",
+    "legal_representative": "法定代表人", "domicile": "住所", "address": "地址", "division_code": "行政区划代码",
+    "business_scope": "经营范围", "registered_capital": "注册资本（元）", "shareholders": "股东",
+    "officers": "主要人员", "changed_at": "变更时间", "seal_recarving": "印章重刻", "replaces": "替换印章编码",
+    "cancelled": "注销的印章", "tax_update": "税务信息变更", "taxpayer": "纳税人",
+    "previous_tax_authority": "原主管税务机关", "updated": "变更内容", "updated_at": "变更时间",
+    "bank_account_update": "账户信息变更", "account_name": "账户名称", "licence_amendment": "许可变更",
+    "amended_at": "变更时间", "subscribed_amount": "认缴出资额（元）", "role": "职务",
 }
+
+#: each change a 变更登记 may register, as the form names it
+CHANGE_FIELD_TITLES = {"name": "名称", "domicile": "住所", "legal_representative": "法定代表人",
+                       "registered_capital": "注册资本", "business_scope": "经营范围", "shareholders": "股东",
+                       "officers": "主要人员"}
 
 #: enumerated values in outputs
 VALUE_WORDS = {
