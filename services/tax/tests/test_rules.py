@@ -87,3 +87,12 @@ def test_arrears_add_up_and_only_a_positive_amount_is_recorded():
     for amount in (Decimal("0"), Decimal("-3")):
         with pytest.raises(ValueError, match="positive"):
             rules.arrears_after(Decimal("0"), amount)
+
+
+def test_a_change_moves_the_taxpayer_only_when_the_domicile_leaves_its_bureau():
+    here = rules.tax_authority("330402")
+    assert rules.authority_after_change(here, False, "330106") == here
+    assert rules.authority_after_change(here, True, "330402") == here  # moved within its district
+    assert rules.authority_after_change(here, True, "330106") == rules.tax_authority("330106") != here
+    assert rules.updated_items(["name", "domicile"], True) == ["name", "domicile", "tax_authority"]
+    assert rules.updated_items(["registered_capital"], False) == ["registered_capital"]

@@ -63,3 +63,14 @@ clearances = Table(
     Column("outstanding", Numeric(18, 2), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
+
+# 税务登记信息变更: one per change case, with what the taxpayer record took from it
+taxpayer_changes = Table(
+    "taxpayer_changes", metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("changed_fields", JSON, nullable=False),  # [{"field", "old", "new"}] as registered
+    Column("previous_tax_authority", String(60)),
+    Column("tax_authority", String(60)),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)

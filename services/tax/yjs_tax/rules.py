@@ -103,3 +103,15 @@ def arrears_after(outstanding: Decimal, amount: Decimal) -> Decimal:
     if amount <= 0:
         raise ValueError(f"an arrears amount must be positive, got {amount}")
     return (outstanding + amount).quantize(Decimal("0.01"))
+
+
+def authority_after_change(current: str, domicile_changed: bool, division_code: str) -> str:
+    """企业变更纳入税务环节: a domicile under another bureau moves the taxpayer there (跨区迁移);
+    otherwise it stays where it is."""
+    return tax_authority(division_code) if domicile_changed else current
+
+
+def updated_items(changed: list[str], moved: bool) -> list[str]:
+    """What the taxpayer record takes from a change: every registered change, in the form's
+    order, and the move to another bureau when there is one."""
+    return [*changed, *(["tax_authority"] if moved else [])]
