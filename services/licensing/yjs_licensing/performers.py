@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from yjs_contracts import catalogue
 from yjs_contracts.api import EstablishmentApplication, LicensingApplication
-from yjs_contracts.events import (EnterpriseRegistered, LicencesIssued, LicencesRevoked, PermitAwaitingReview,
+from yjs_contracts.events import (EnterpriseChanged, EnterpriseRegistered, LicencesIssued, LicencesRevoked, PermitAwaitingReview,
                                   PermitNotRequired, PermitRefused, StepReport, step_report)
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
@@ -125,10 +125,23 @@ def revoke(work: StepWork) -> StepReport:
     return step_report(work.step, StepStatus.completed, LicencesRevoked(uscc=uscc, permits=cancelled, revoked_at=now))
 
 
+def amend(work: StepWork) -> StepReport:
+    """许可变更 once the change is registered: every permit the enterprise holds follows it at
+    once; a permit that must be asked for anew is listed refused, and the step took effect in part."""
+    changed = EnterpriseChanged.model_validate(work.facts["registration.change"])
+    amended = permits.amend_all(work.uow, work.case_id, changed, datetime.now(timezone.utc))
+    return step_report(work.step, StepStatus.completed, amended,
+                       reasons=[r for refused in amended.refused for r in refused.reasons])
+
+
+def unamend(work: StepWork) -> None:
+    permits.unamend(work.uow, work.case_id)
+
+
 UNDO_REASONS = {"withdrawn": "申请人撤回申请", "refused": "部门审查不予许可", "materials_not_supplied": "容缺材料未按期补齐",
                 "prerequisite_undone": "所依据的登记已撤销"}
 
-PERFORMERS = {"licensing.issue": issue, "licensing.revoke": revoke}
-COMPENSATORS = {"licensing.issue": withdraw}
+PERFORMERS = {"licensing.issue": issue, "licensing.revoke": revoke, "licensing.amend": amend}
+COMPENSATORS = {"licensing.issue": withdraw, "licensing.amend": unamend}
 #: what a staff refusal means where a step may take effect in part
 REFUSERS = {"licensing.issue": refuse}
