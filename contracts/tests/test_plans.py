@@ -165,3 +165,16 @@ def test_a_change_starts_only_the_departments_holding_what_changed():
     # a new legal representative: his 名章 and the bank's specimen seals, not the permits
     assert set(plan(legal_representative={"name": "y"})) == {
         "registration.change", "seal_carving.recarve", "tax.update", "bank_account.update"}
+
+
+def test_a_natural_persons_transfer_and_a_capital_reduction_come_before_the_register():
+    person = {"transferor_kind": "natural_person"}
+    plan = steps(plan_for("change", {"uscc": "91350100M000100Y43", "equity_transfers": [person],
+                                     "capital_reduction_reason": "减资", "changes": {
+                                         "registered_capital": "1.00", "shareholders": []}}))
+    assert plan["registration.change"] == ["tax.equity_transfer", "deregistration.reduction_notice"]
+    assert plan["tax.equity_transfer"] == plan["deregistration.reduction_notice"] == []
+    # an entity's transfer is not tax's to confirm, and a capital raised is not announced
+    plain = steps(plan_for("change", {"uscc": "91350100M000100Y43", "equity_transfers": [{"transferor_kind": "entity"}],
+                                      "changes": {"registered_capital": "1.00", "shareholders": []}}))
+    assert plain["registration.change"] == [] and "tax.equity_transfer" not in plain

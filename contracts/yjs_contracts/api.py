@@ -333,14 +333,43 @@ CHANGE_FIELDS = ("name", "domicile", "legal_representative", "registered_capital
                  "shareholders", "officers")
 
 
+class EquityTransfer(Strict):
+    """股权转让 behind a change of shareholders: who transfers how much subscribed capital to whom,
+    at what price. A natural person's transfer is registered only once tax confirms the
+    individual income tax on it settled (个人股东股权转让完税): `tax_receipt` is the 完税凭证号."""
+
+    transferor_kind: Literal["natural_person", "entity"]
+    transferor_name: Line = Field(min_length=1, max_length=100)
+    transferor_id_number: IdNumber | None = None
+    transferee_name: Line = Field(min_length=1, max_length=100)
+    amount: Amount
+    price: Amount
+    tax_receipt: Line | None = Field(default=None, min_length=4, max_length=40)
+
+    @model_validator(mode="after")
+    def _identified(self) -> "EquityTransfer":
+        if self.transferor_kind == "natural_person" and not self.transferor_id_number:
+            raise ValueError("a natural_person transferor needs a transferor_id_number")
+        return self
+
+
 class ChangeApplication(Strict):
     """变更登记: what changes about an existing enterprise; the departments follow (seals, tax,
-    bank, permits). A capital reduction (减资) says why."""
+    bank, permits). A capital reduction (减资) says why, and is announced to creditors first."""
 
     uscc: Uscc
     changes: EnterpriseChanges
     capital_reduction_reason: Text | None = Field(default=None, min_length=2, max_length=500)
+    equity_transfers: list[EquityTransfer] = Field(default_factory=list, max_length=50)
     commitments: list[ScopeItem] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _transfers_change_shareholders(self) -> "ChangeApplication":
+        if self.equity_transfers and self.changes.shareholders is None:
+            raise ValueError("equity_transfers need changes.shareholders: the full list after the transfer")
+        if self.capital_reduction_reason and self.changes.registered_capital is None:
+            raise ValueError("a capital_reduction_reason needs changes.registered_capital")
+        return self
 
 
 class RevocationRequest(Strict):
@@ -379,12 +408,13 @@ class DeregistrationApplication(Strict):
 
 
 class NoticeSummary(BaseModel):
-    """An open public notice of a deregistration (注销公告 or 债权人公告)."""
+    """An open public notice: a deregistration's (注销公告 or 债权人公告) or a capital reduction's
+    (减资公告, route `reduction`)."""
 
     notice_id: str
     uscc: str
     enterprise_name: str
-    route: Literal["simple", "general"]
+    route: Literal["simple", "general", "reduction"]
     starts_at: datetime
     ends_at: datetime
 

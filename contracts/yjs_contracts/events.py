@@ -165,10 +165,11 @@ class DeregistrationAccepted(BaseModel):
 
 class NoticePublished(BaseModel):
     """注销公告 (simple route: 20 days, objections open to anyone) or 债权人公告 (general route:
-    at least 45 days, after the 清算组 is filed); the outputs of the notice step while it runs."""
+    at least 45 days, after the 清算组 is filed), or a 减资公告 (route `reduction`, 45 days); the
+    outputs of the notice step while it runs."""
 
     notice_id: str
-    route: Literal["simple", "general"]
+    route: Literal["simple", "general", "reduction"]
     starts_at: datetime
     ends_at: datetime
     liquidation_group_filed_at: datetime | None = None  # 清算组备案, general route
@@ -265,6 +266,32 @@ class SealsRecarved(BaseModel):
     seals: list[RecarvedSeal]
     cancelled: list[CancelledSeal]
     fee: Decimal = Decimal("0.00")
+
+
+class TransferTaxSettled(BaseModel):
+    transferor_name: str
+    amount: Decimal
+    price: Decimal
+    tax_receipt: str
+
+
+class EquityTransferTaxConfirmed(BaseModel):
+    """个人股东股权转让完税: tax confirms the individual income tax on each natural person's transfer settled."""
+
+    uscc: str
+    transfers: list[TransferTaxSettled]
+    confirmed_at: datetime
+
+
+class ReductionNoticeEnded(BaseModel):
+    """减资公告 ran its period (45 days); creditors' `objections` (异议), if any, go to registration
+    staff before the reduction is registered."""
+
+    notice_id: str
+    starts_at: datetime
+    ends_at: datetime
+    ended_at: datetime
+    objections: list[dict[str, Any]] = Field(default_factory=list)  # {"objection_id", "name", "reason"}
 
 
 class TaxpayerUpdated(BaseModel):
@@ -489,6 +516,8 @@ STEP_OUTPUTS: dict[str, type[BaseModel]] = {
     "licensing.issue": LicencesIssued,
     "licensing.revoke": LicencesRevoked,
     "registration.change": EnterpriseChanged,
+    "tax.equity_transfer": EquityTransferTaxConfirmed,
+    "deregistration.reduction_notice": ReductionNoticeEnded,
     "seal_carving.recarve": SealsRecarved,
     "tax.update": TaxpayerUpdated,
     "bank_account.update": AccountUpdated,

@@ -72,6 +72,17 @@ def permit_holder_changes(application: dict[str, Any], options: PlanOptions) -> 
     return bool(_changes(application).keys() & {"name", "domicile", "business_scope"})
 
 
+def natural_person_transfers(application: dict[str, Any], options: PlanOptions) -> bool:
+    """个人股东股权转让: tax confirms the income tax on it before registration records it."""
+    return any(t.get("transferor_kind") == "natural_person" for t in application.get("equity_transfers") or [])
+
+
+def capital_reduction(application: dict[str, Any], options: PlanOptions) -> bool:
+    """减资: announced to creditors (45 days, 公司法 art. 224) before registration records it; a
+    reduction is one that says why (registration refuses one that does not)."""
+    return bool(application.get("capital_reduction_reason")) and "registered_capital" in _changes(application)
+
+
 @dataclass(frozen=True)
 class After:
     step: str
@@ -139,7 +150,11 @@ MATTERS: dict[str, Matter] = {
         ), working_days=40.0, essential="registration.deregister",
             pivot="registration.deregister"),  # an enterprise struck off is not revived by withdrawal
         Matter("change", "变更登记", (
-            StepRule("registration.change", working_days=0.5),
+            StepRule("tax.equity_transfer", when=natural_person_transfers, working_days=0.5),
+            # the notice runs 45 calendar days inside its limit
+            StepRule("deregistration.reduction_notice", when=capital_reduction, working_days=35.0),
+            StepRule("registration.change", _after("tax.equity_transfer", "deregistration.reduction_notice"),
+                     working_days=0.5),
             # the departments follow what the register now says, each only where it holds something changed
             StepRule("seal_carving.recarve", _after("registration.change"), name_or_legal_representative_changes, 0.5),
             StepRule("tax.update", _after("registration.change"), working_days=0.5),  # 企业变更纳入税务环节

@@ -58,6 +58,9 @@ OUTPUT_LABELS = {
     "previous_tax_authority": "原主管税务机关", "updated": "变更内容", "updated_at": "变更时间",
     "bank_account_update": "账户信息变更", "account_name": "账户名称", "licence_amendment": "许可变更",
     "amended_at": "变更时间", "subscribed_amount": "认缴出资额（元）", "role": "职务",
+    "equity_transfer_tax": "股权转让完税确认", "transfers": "股权转让", "transferor_name": "转让人",
+    "amount": "转让出资额（元）", "price": "转让价格（元）", "tax_receipt": "完税凭证号", "confirmed_at": "确认时间",
+    "reduction_notice": "减资公告", "objections": "异议", "objection_id": "异议编号",
 }
 
 #: each change a 变更登记 may register, as the form names it
@@ -72,7 +75,7 @@ VALUE_WORDS = {
     "small_scale": "小规模纳税人", "general": "一般纳税人", "ordinary": "普票", "special": "专票",
     "basic_deposit": "基本存款账户", "simple": "简易注销", "filing": "备案", "commitment": "告知承诺",
     "approval": "审批", "valid": "有效", "revoked": "已撤销", "superseded": "已换发",
-    "cancelled": "已注销",
+    "cancelled": "已注销", "reduction": "减资公告",
 }
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")

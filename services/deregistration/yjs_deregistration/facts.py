@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.envelope import Envelope
 from yjs_contracts.events import EnterpriseDeregistered, EnterpriseRegistered, StepReport, TaxArrears
@@ -16,6 +16,7 @@ from .models import deregistrations, enterprises, tax_arrears
 from .rules import Standing
 
 EVENT_TYPES = frozenset({"registration.enterprise_registered", "registration.enterprise_deregistered",
+                         "registration.enterprise_changed",
                          "tax.arrears_recorded", "tax.arrears_settled"})
 
 
@@ -38,6 +39,11 @@ def learn(uow: UnitOfWork, event: Envelope) -> None:
             uscc=closed.uscc, name=closed.enterprise_name, status="deregistered", learned_at=now)
         uow.session.execute(statement.on_conflict_do_update(
             index_elements=["uscc"], set_={"status": "deregistered", "learned_at": now}))
+    elif event.event_type == "registration.enterprise_changed":
+        report = StepReport.model_validate(event.data)
+        if report.status == "completed":  # the next notice names the enterprise by its new name
+            uow.session.execute(update(enterprises).where(enterprises.c.uscc == report.outputs["uscc"]).values(
+                name=report.outputs["enterprise_name"], learned_at=now))
     elif event.event_type in ("tax.arrears_recorded", "tax.arrears_settled"):
         owed = TaxArrears.model_validate(event.data)
         statement = _insert(uow, tax_arrears).values(

@@ -97,3 +97,10 @@ def test_unknown_scope_items_and_an_enterprise_off_the_register_are_refused():
     assert codes(changes.enterprise_reasons(None)) == [("enterprise_unknown", "application.uscc")]
     assert codes(changes.enterprise_reasons("deregistered")) == [("enterprise_not_registered", "application.uscc")]
     assert changes.enterprise_reasons("registered") == []
+
+
+def test_creditors_objections_to_a_reduction_go_to_registration_staff():
+    assert changes.objection_reasons(None) == [] == changes.objection_reasons({"objections": []})
+    [reason] = changes.objection_reasons({"objections": [{"objection_id": "YY1", "name": "某某供应链有限公司",
+                                                          "reason": "货款 12 万元未清偿"}]})
+    assert reason.code == "creditor_objection" and "某某供应链有限公司" in reason.message

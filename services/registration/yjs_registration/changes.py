@@ -165,3 +165,11 @@ def _people_reasons(new: Registered, kind: EnterpriseType) -> list[Reason]:
                 for i, (role, name, number) in enumerate(officers)
                 if role == OfficerRole.supervisor and number in others]
     return reasons
+
+
+def objection_reasons(notice: Mapping[str, Any] | None) -> list[Reason]:
+    """Creditors objected to a capital reduction while its notice ran: registration staff weigh
+    each before the reduction is registered (人工审核)."""
+    return [Reason(code="creditor_objection", field="step:deregistration.reduction_notice",
+                   message=f"减资公告期内收到异议（异议人：{o['name']}）：{o['reason']}")
+            for o in (notice or {}).get("objections", [])]

@@ -112,6 +112,9 @@ def change(work: StepWork) -> StepReport:
             reasons.append(rules.name_taken_reason("changes.name.name"))
     if reasons:
         return step_report(work.step, StepStatus.rejected, reasons=reasons)
+    review = [] if work.approved else changes.objection_reasons(work.facts.get("deregistration.reduction_notice"))
+    if review:
+        return step_report(work.step, StepStatus.awaiting_review, reasons=review)
     changed, new = changes.changed_fields(current, app), changes.after(current, app)
     work.session.execute(update(enterprises).where(enterprises.c.uscc == app.uscc).values(
         name=new.name, name_key=rules.name_key(new.name), domicile=new.domicile,

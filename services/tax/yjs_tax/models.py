@@ -74,3 +74,13 @@ taxpayer_changes = Table(
     Column("tax_authority", String(60)),
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
+
+# 个人股东股权转让完税: one decision per change case with natural persons' transfers
+equity_transfer_checks = Table(
+    "equity_transfer_checks", metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("transfers", JSON, nullable=False),
+    Column("outcome", String(20), nullable=False),  # confirmed, unsettled
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)

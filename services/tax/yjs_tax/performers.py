@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
-from yjs_contracts.api import DeregistrationApplication, EstablishmentApplication, SealType, TaxpayerType
-from yjs_contracts.events import (EnterpriseChanged, EnterpriseRegistered, InvoicesGranted, SealsCarved, StepReport,
-                                  TaxCleared, TaxpayerRegistered, TaxpayerUpdated, step_report)
+from yjs_contracts.api import ChangeApplication, DeregistrationApplication, EstablishmentApplication, SealType, TaxpayerType
+from yjs_contracts.events import (EnterpriseChanged, EnterpriseRegistered, EquityTransferTaxConfirmed, InvoicesGranted,
+                                  SealsCarved, StepReport, TaxCleared, TaxpayerRegistered, TaxpayerUpdated,
+                                  TransferTaxSettled, step_report)
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
 from . import arrears, rules
-from .models import clearances, invoice_grants, taxpayer_changes, taxpayers
+from .models import clearances, equity_transfer_checks, invoice_grants, taxpayer_changes, taxpayers
 
 
 def register(work: StepWork) -> StepReport:
@@ -162,7 +163,25 @@ def undo_update(work: StepWork) -> None:
     work.session.execute(update(taxpayers).where(taxpayers.c.uscc == row["uscc"]).values(**values))
 
 
+def confirm_equity_transfer(work: StepWork) -> StepReport:
+    """个人股东股权转让完税, before registration records the change: confirmed when every natural
+    person's transfer shows its tax settled; refused, with each one missing, otherwise."""
+    app = ChangeApplication.model_validate(work.application)
+    reasons = rules.equity_transfer_reasons(app.equity_transfers)
+    now = datetime.now(timezone.utc)
+    natural = [t for t in app.equity_transfers if t.transferor_kind == "natural_person"]
+    work.session.execute(equity_transfer_checks.insert().values(
+        case_id=work.case_id, uscc=app.uscc, transfers=[t.model_dump(mode="json") for t in natural],
+        outcome="unsettled" if reasons else "confirmed", decided_at=now))
+    if reasons:
+        return step_report(work.step, StepStatus.rejected, reasons=reasons)
+    return step_report(work.step, StepStatus.completed, EquityTransferTaxConfirmed(
+        uscc=app.uscc, confirmed_at=now, transfers=[TransferTaxSettled(
+            transferor_name=t.transferor_name, amount=t.amount, price=t.price, tax_receipt=t.tax_receipt)
+            for t in natural]))
+
+
 PERFORMERS = {"tax.register": register, "tax.grant_invoices": grant_invoices, "tax.clear": clear,
-              "tax.update": update_taxpayer}
+              "tax.update": update_taxpayer, "tax.equity_transfer": confirm_equity_transfer}
 COMPENSATORS = {"tax.register": cancel_registration, "tax.grant_invoices": revoke_grant, "tax.clear": undo_clearance,
                 "tax.update": undo_update}
