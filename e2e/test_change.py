@@ -1,13 +1,17 @@
 """变更登记 end to end: a rename with a new legal representative that the seals, tax, the bank
 and a food-business permit follow and that moves the enterprise's authority; a rename to a
 name taken that leaves everything as it was; a move out of the city that moves the taxpayer
-and leaves a permit to be asked for anew (partly done)."""
+and leaves a permit to be asked for anew (partly done); a capital reduction held by its public
+notice, a creditor's objection weighed by registration staff; an equity transfer held until tax
+confirms its income tax settled."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
 
+import requests
+from yjs_cli.client import ApiClient, token_for
 from yjs_contracts import samples
 from yjs_kit.testing import wait_for
 
@@ -148,3 +152,69 @@ def test_a_move_out_of_the_city_moves_the_taxpayer_and_leaves_the_permit_to_ask_
     assert any(r["code"] == "permit_outside_jurisdiction" for r in case["reasons"])
     record = record_of(legal, uscc, lambda r: r["taxpayer"]["tax_authority"] != opened["outputs"]["tax"]["tax_authority"])
     assert record["domicile"]["division_code"] == "330106"
+
+
+def step_status(record, name):
+    return next(s["status"] for s in record["steps"] if s["step"] == name)
+
+
+def shareholders(*holders):
+    return [{"kind": "natural_person", "name": name, "id_number": number, "subscribed_amount": amount,
+             "contribution_form": "currency", "contribution_deadline": "2030-12-31"} for name, number, amount in holders]
+
+
+def test_a_capital_reduction_waits_for_its_notice_and_an_objection_goes_to_registration_staff(system, fresh_application):
+    uscc = established(system, fresh_application, seals=(), bank_account=False)["outputs"]["uscc"]
+    legal = system.client("e2e-zhangwei")
+    body = change(uscc, new_legal_representative=False, registered_capital="500000.00",
+                  shareholders=shareholders(("张伟", samples.LEGAL_REPRESENTATIVE_ID, "500000.00")))
+    body["application"]["capital_reduction_reason"] = "经营规模调整，股东会决议减资"
+    case_id = legal.submit(body).json()["case_id"]
+    listed = wait_for(lambda: requests.get(system.base_url + "/v1/notices", params={"uscc": uscc}, timeout=10)
+                      .json()["items"], timeout=30, what="the 减资公告")
+    [notice] = listed
+    assert notice["route"] == "reduction" and notice["notice_id"].startswith("JZGG")
+    objection = {"name": "嘉兴某供应链有限公司", "contact": "0573-88880000", "reason": "该企业尚欠我司货款 12 万元未清偿"}
+    answer = requests.post(f"{system.base_url}/v1/notices/{notice['notice_id']}/objections", json=objection, timeout=10)
+    assert answer.status_code == 202, answer.text
+    # held: the register does not record the reduction while the notice runs, nor before staff decide
+    assert step_status(legal.case(case_id), "registration.change") == "pending"
+    registrar = ApiClient(system.base_url, token_for("registrar-li", "department", "registration"))
+
+    def waiting():
+        items = registrar.request("GET", "/v1/departments/registration/reviews", params={"case_id": case_id}).json()["items"]
+        return items or None
+    [review] = wait_for(waiting, timeout=30, what="the registrar's review")
+    assert [r["code"] for r in review["reasons"]] == ["creditor_objection"]
+    assert system.query("registration", "SELECT registered_capital FROM enterprises WHERE uscc = :u", u=uscc)[0][0] == 1000000
+    decided = registrar.request("POST", f"/v1/departments/registration/reviews/{review['review_id']}/decision",
+                                json={"decision": "approve", "comment": "已提供债务清偿担保"})
+    assert decided.status_code == 200, decided.text
+    case = legal.wait_until_final(case_id, timeout=30)
+    assert case["status"] == "completed", case
+    assert {f["field"]: f["new"] for f in case["outputs"]["change"]["changed_fields"]}["registered_capital"] == "500000.00"
+    assert case["outputs"]["reduction_notice"]["objections"][0]["name"] == objection["name"]
+    assert record_of(legal, uscc, lambda r: r["registered_capital"] == "500000.00")
+
+
+def test_an_equity_transfer_waits_for_tax_to_confirm_its_income_tax_settled(system, fresh_application):
+    uscc = established(system, fresh_application, seals=(), bank_account=False)["outputs"]["uscc"]
+    legal = system.client("e2e-zhangwei")
+    buyer = samples.person(45, date(1991, 3, 3))
+    body = change(uscc, new_legal_representative=False, shareholders=shareholders(
+        ("张伟", samples.LEGAL_REPRESENTATIVE_ID, "600000.00"), ("王芳", buyer, "400000.00")))
+    transfer = {"transferor_kind": "natural_person", "transferor_name": "张伟",
+                "transferor_id_number": samples.LEGAL_REPRESENTATIVE_ID, "transferee_name": "王芳",
+                "amount": "400000.00", "price": "480000.00"}
+    body["application"]["equity_transfers"] = [transfer]
+    refused = legal.wait_until_final(legal.submit(body).json()["case_id"], timeout=60)
+    assert refused["status"] == "rejected", refused
+    assert [r["code"] for r in refused["reasons"]] == ["equity_transfer_tax_unsettled"]
+    assert step_status(refused, "registration.change") == "cancelled"
+    assert len(system.query("registration", "SELECT shareholders FROM enterprises WHERE uscc = :u", u=uscc)[0][0]) == 1
+    body["application"]["equity_transfers"] = [{**transfer, "tax_receipt": "(2026)浙税完证0001"}]
+    done = legal.wait_until_final(legal.submit(body).json()["case_id"], timeout=60)
+    assert done["status"] == "completed", done
+    assert done["outputs"]["equity_transfer_tax"]["transfers"][0]["tax_receipt"] == "(2026)浙税完证0001"
+    shares = {f["field"]: f["new"] for f in done["outputs"]["change"]["changed_fields"]}["shareholders"]
+    assert [s["name"] for s in shares] == ["张伟", "王芳"]
