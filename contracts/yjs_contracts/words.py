@@ -76,6 +76,10 @@ VALUE_WORDS = {
     "basic_deposit": "基本存款账户", "simple": "简易注销", "filing": "备案", "commitment": "告知承诺",
     "approval": "审批", "valid": "有效", "revoked": "已撤销", "superseded": "已换发",
     "cancelled": "已注销", "reduction": "减资公告",
+    # what a change (变更登记) changed, and the officers' roles
+    "name": "名称", "domicile": "住所", "registered_capital": "注册资本", "business_scope": "经营范围",
+    "shareholders": "股东", "officers": "主要人员", "tax_authority": "主管税务机关",
+    "executive_director": "执行董事", "director": "董事", "chairman": "董事长", "supervisor": "监事", "manager": "经理",
 }
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
