@@ -1,7 +1,8 @@
 """变更登记 end to end: a rename with a new legal representative that the seals, tax, the bank
 and a food-business permit follow and that moves the enterprise's authority; a rename to a
 name taken that leaves everything as it was; a move out of the city that moves the taxpayer
-and leaves a permit to be asked for anew (partly done); a capital reduction held by its public
+and leaves a permit to be asked for anew (partly done) while a permit its new scope needs is
+filed at once; a capital reduction held by its public
 notice, a creditor's objection weighed by registration staff; an equity transfer held until tax
 confirms its income tax settled."""
 
@@ -140,7 +141,8 @@ def test_a_move_out_of_the_city_moves_the_taxpayer_and_leaves_the_permit_to_ask_
     uscc = opened["outputs"]["uscc"]
     legal = system.client("e2e-zhangwei")
     body = change(uscc, new_legal_representative=False,
-                  domicile={"address": "浙江省杭州市西湖区文三路1号", "division_code": "330106"})
+                  domicile={"address": "浙江省杭州市西湖区文三路1号", "division_code": "330106"},
+                  business_scope=["软件开发", "餐饮服务", "第二类医疗器械销售"])
     case = legal.wait_until_final(legal.submit(body).json()["case_id"], timeout=60)
     assert case["status"] == "partially_completed", case
     steps = {s["step"]: s["status"] for s in case["steps"]}
@@ -150,6 +152,9 @@ def test_a_move_out_of_the_city_moves_the_taxpayer_and_leaves_the_permit_to_ask_
     [refused] = case["outputs"]["licence_amendment"]["refused"]
     assert refused["reasons"][0]["code"] == "permit_outside_jurisdiction"
     assert any(r["code"] == "permit_outside_jurisdiction" for r in case["reasons"])
+    # a licensed item the change adds is handled by its mode at once (备案), where the enterprise now is
+    [filed] = case["outputs"]["licence_amendment"]["issued"]
+    assert filed["items"] == ["第二类医疗器械销售"] and filed["mode"] == "filing" and filed["permit_number"][2:8] == "330106"
     record = record_of(legal, uscc, lambda r: r["taxpayer"]["tax_authority"] != opened["outputs"]["tax"]["tax_authority"])
     assert record["domicile"]["division_code"] == "330106"
 

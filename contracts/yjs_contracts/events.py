@@ -333,18 +333,21 @@ class AmendedPermit(BaseModel):
 
 
 class AmendmentRefused(BaseModel):
-    permit_number: str
+    permit_number: str  # empty for a permit the new scope asked for and staff refused
     name: str
     reasons: list[Reason]
 
 
 class LicencesAmended(BaseModel):
     """许可变更秒办: every permit the enterprise holds, reissued at once; permits whose items left
-    the scope are cancelled. `refused` non-empty: the step took effect only in part."""
+    the scope are cancelled; licensed items the change adds are handled by their modes (`issued`,
+    or `awaiting_review` with licensing's staff). `refused` non-empty: the step took effect only in part."""
 
     uscc: str
     permits: list[AmendedPermit] = Field(default_factory=list)
     cancelled: list[RevokedPermit] = Field(default_factory=list)
+    issued: list["IssuedPermit"] = Field(default_factory=list)
+    awaiting_review: list["PermitAwaitingReview"] = Field(default_factory=list)
     refused: list[AmendmentRefused] = Field(default_factory=list)
     amended_at: datetime
 

@@ -128,6 +128,12 @@ def _cancel(uow: UnitOfWork, which, reason: str, now: datetime) -> list[RevokedP
     return [RevokedPermit(permit_number=r.permit_number, name=r.name, items=r._mapping["items"]) for r in rows]
 
 
+def held(session, uscc: str) -> list[list[str]]:
+    """The items of every valid permit the enterprise holds."""
+    return [row.items for row in session.execute(select(permits.c["items"].label("items")).where(
+        (permits.c.uscc == uscc) & (permits.c.status == "valid"))).all()]
+
+
 def amend_all(uow: UnitOfWork, case_id: str, changed: EnterpriseChanged, now: datetime) -> LicencesAmended:
     """许可变更秒办: every valid permit of the enterprise, by rules.amendment — reissued under the
     new name and address with its number kept and today as its issue date, cancelled when its
@@ -137,8 +143,12 @@ def amend_all(uow: UnitOfWork, case_id: str, changed: EnterpriseChanged, now: da
     division = changed.domicile.get("division_code") or changed.uscc[2:8]
     rows = uow.session.execute(select(permits).where((permits.c.uscc == changed.uscc) & (permits.c.status == "valid"))
                                .order_by(permits.c.issued_at, permits.c.permit_number).with_for_update()).mappings().all()
+    done = set(uow.session.execute(select(permit_amendments.c.permit_number).where(
+        permit_amendments.c.case_id == case_id)).scalars())
     amended, cancelled, refused = [], [], []
     for row in rows:
+        if row["permit_number"] in done or row["case_id"] == case_id:
+            continue  # amended by this case already (a rerun after review), or issued by it
         action, reasons = rules.amendment(row["permit_number"], row["items"], fields, changed.business_scope, division)
         if reasons:
             refused.append(AmendmentRefused(permit_number=row["permit_number"], name=row["name"], reasons=reasons))
