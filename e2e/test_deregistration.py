@@ -1,7 +1,7 @@
 """注销一件事 end to end: an enterprise established through the API closes through it. The
-simplified route's public notice, an objection that ends it, unpaid tax, the general route's
-creditor notice and liquidation report, a restart during a notice, and refusals — each
-department's own records show the outcome."""
+simplified route's public notice, an objection that ends it, unpaid tax, a listing that bars the
+simplified route, the general route's creditor notice and liquidation report, a restart during a
+notice, and refusals — each department's own records show the outcome."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc, make_uscc
-from yjs_cli.client import token_for
+from yjs_cli.client import ApiClient, token_for
 from yjs_kit.caller import CALLER_CONTEXT
 from yjs_kit.testing import wait_for
 
@@ -168,6 +168,53 @@ def test_unpaid_tax_refuses_the_deregistration_and_the_case_says_why(system, fre
     assert system.query("tax", "SELECT status FROM taxpayers WHERE uscc = :u", u=uscc) == [("registered",)]
     assert system.query("tax", "SELECT count(*) FROM clearances WHERE case_id = :c", c=case_id) == [(0,)]
     assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
+
+
+def listed_kinds(system, uscc):
+    """The listings in force as deregistration learned them from registration's announcement."""
+    rows = system.query("deregistration", "SELECT kinds FROM listings WHERE uscc = :u", u=uscc)
+    return rows[0][0] if rows else None
+
+
+def test_a_listed_enterprise_is_refused_the_simple_route_until_registration_removes_the_listing(
+        system, fresh_application):
+    client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-listed")
+    uscc = established["outputs"]["uscc"]
+    path = f"/v1/enterprises/{uscc}/listings"
+    body = {"kind": "abnormal_operation", "reason": "通过登记的住所或者经营场所无法联系"}
+    registrar = ApiClient(system.base_url, token_for("e2e-registrar", "department", "registration"))
+    # only registration's staff list an enterprise: not the enterprise itself, not another department
+    for other in (client, ApiClient(system.base_url, token_for("e2e-tax-clerk", "department", "tax"))):
+        refused = other.request("POST", path, json=body)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    unknown = registrar.request("POST", f"/v1/enterprises/{make_uscc('330402', 987653)}/listings", json=body)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    invalid = registrar.request("POST", path, json={"kind": "blacklisted", "reason": "无"})
+    assert invalid.status_code == 422
+    assert {d["field"] for d in invalid.json()["error"]["details"]} == {"kind", "reason"}
+    listed = registrar.request("POST", path, json=body)
+    assert listed.status_code == 201, listed.text
+    listing = listed.json()
+    assert listing["kind_text"] == "经营异常名录" and listing["authority"].endswith("市场监督管理局")
+    shown = client.request("GET", f"/v1/enterprises/{uscc}").json()["listings"]
+    assert [(entry["listing_id"], entry["kind"], entry["reason"]) for entry in shown] == [
+        (listing["listing_id"], "abnormal_operation", body["reason"])]
+    wait_for(lambda: listed_kinds(system, uscc) == ["abnormal_operation"], what="the listing announced to deregistration")
+
+    record = client.wait_until_final(deregister(client, uscc))
+    assert record["status"] == "rejected"
+    [reason] = record["reasons"]
+    assert (reason["code"], reason["field"]) == ("abnormal_operation", "application.route")
+    assert "经营异常名录" in reason["message"] and "简易注销" in reason["message"]
+    assert {s["status"] for s in record["steps"] if s["step"] != "deregistration.accept"} == {"cancelled"}
+
+    removed = registrar.request("DELETE", f"{path}/{listing['listing_id']}")
+    assert removed.status_code == 204
+    assert registrar.request("DELETE", f"{path}/{listing['listing_id']}").status_code == 404
+    assert client.request("GET", f"/v1/enterprises/{uscc}").json()["listings"] == []
+    wait_for(lambda: listed_kinds(system, uscc) == [], what="the removal announced to deregistration")
+    notice = running_notice(system, client, deregister(client, uscc))
+    assert notice["uscc"] == uscc and notice["route"] == "simple"
 
 
 def test_the_general_route_files_the_group_runs_the_creditor_notice_and_waits_for_the_report(

@@ -122,6 +122,8 @@ class System:
         env.update(self.config.env)
         env.update({
             "AMQP_URI": self.amqp_uri_for(service),
+            # consumers then require each event's publisher to be its producer's own user
+            "YJS_BROKER_USERS": "1" if self.config.broker_users else "0",
             "JWT_SECRET": self.config.jwt_secret,
             "YJS_SERVICES": ",".join(s for s in self.config.services if s != "gateway"),
             "YJS_VAR_DIR": str(var_dir()),

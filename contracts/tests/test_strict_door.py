@@ -1,12 +1,14 @@
 """The door is strict: what a clerk, a seal or a department could not take is refused with every
 offending field named, and what is accepted is exactly what the standards allow."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from yjs_contracts import samples
 from yjs_contracts.api import InvalidApplication, RatingRequest, parse_submission
 from yjs_contracts.codes import text_problem
+from yjs_contracts.words import english_words
 from pydantic import ValidationError
 
 
@@ -130,3 +132,46 @@ def test_a_joint_stock_companys_promoters_may_have_paid_already():
     assert parsed.shareholders[0].contribution_deadline.isoformat() == last_month
     app["enterprise"]["type"] = "limited_liability_company"
     assert set(refused(app)) == {"application.shareholders.0.contribution_deadline"}
+
+
+def _machine_words(reason: str) -> list[str]:
+    """What a reason may quote as the API fixes it: field names, enumerated values, formats."""
+    return [*re.findall(r"'([a-z_]+)'", reason), *re.findall(r"（([a-z_]+)）", reason),
+            "YYYY-MM-DD", "ISO", "JSON", "CHN", "true", "false", "application.enterprise.registered_capital",
+            "application"]
+
+
+def test_every_reason_the_door_gives_is_chinese():
+    # each kind of mistake pydantic or the contracts' own validators can find, once
+    app = samples.establishment_application()
+    app["enterprise"]["name"] = 5
+    app["enterprise"]["type"] = "llc"
+    app["enterprise"]["registered_capital"] = "abc"
+    app["enterprise"]["business_scope"] = []
+    app["enterprise"]["surprise"] = 1
+    app["enterprise"]["domicile"]["division_code"] = "33040"
+    app["legal_representative"]["id_number"] = "11010519491231002Y"
+    app["legal_representative"]["mobile"] = "123"
+    app["shareholders"][0]["contribution_deadline"] = "2030-13-01"
+    app["shareholders"][0]["nationality"] = "ZZZ"
+    app["shareholders"].append({**app["shareholders"][0], "contribution_deadline": "2030-12-31", "nationality": "CHN"})
+    app["shareholders"].append({**app["shareholders"][1], "id_number": None, "kind": "natural_person"})
+    app["officers"].append(dict(app["officers"][0]))
+    app["seals"] = ["official", "zz"]
+    app["tax"] = "x"
+    app["contacts"] = {}
+    reasons = refused(app)
+    reasons.update(refused({"route": 1}, matter="deregistration"))
+    with pytest.raises(InvalidApplication) as unknown:
+        parse_submission({"matter": "opening", "application": {}})
+    reasons.update({d.field: d.reason for d in unknown.value.details})
+    assert len(reasons) >= 15, reasons
+    english = {field: english_words(reason, _machine_words(reason)) for field, reason in reasons.items()}
+    assert {field: words for field, words in english.items() if words} == {}, reasons
+
+
+def test_a_pattern_the_door_checks_is_said_in_words():
+    app = samples.establishment_application()
+    app["legal_representative"]["id_number"] = "1101051949123100"
+    assert refused(app) == {"application.legal_representative.id_number":
+                            "应为 18 位公民身份号码：17 位数字和一位校验位（数字或 X）"}

@@ -14,12 +14,23 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from .codes import ISO3166_ALPHA3, MOBILE_PATTERN, CodeError, text_problem, validate_uscc
 from .plans import CHINA
 from .steps import StepStatus
+from .words import DECISION_WORDS, MATTER_TITLES, OFFICER_ROLE_WORDS, validation_reason
 
 # ASCII digits only: pydantic's \d is Unicode-aware and would let full-width digits in
 # the check digit itself is a registration rule, refused with a reason; an x is taken as X
 ID_NUMBER_SHAPE = r"^[0-9]{17}[0-9Xx]$"
 USCC_SHAPE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 DIVISION_SHAPE = r"^[0-9]{6}$"
+SUPPLEMENT_FIELD_SHAPE = r"^application(\.[A-Za-z0-9_]+)+$"
+#: what a text refused by its pattern should look like, as the reason says it
+SHAPE_WORDS = {
+    ID_NUMBER_SHAPE: "应为 18 位公民身份号码：17 位数字和一位校验位（数字或 X）",
+    USCC_SHAPE: "应为 18 位统一社会信用代码（数字和除 I、O、Z、S、V 外的大写字母）",
+    DIVISION_SHAPE: "应为 6 位行政区划代码",
+    MOBILE_PATTERN: "应为 11 位大陆手机号码",
+    r"^[A-Z]{3}$": "应为 ISO 3166 三字母国家代码，如 CHN",
+    SUPPLEMENT_FIELD_SHAPE: "应为 application. 开头的字段路径，如 application.enterprise.registered_capital",
+}
 
 #: Under a trillion yuan: larger is a typing error, and it keeps every amount exact in 14 digits.
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -35,7 +46,7 @@ def _amount_text(value: Any) -> Any:
     if isinstance(value, Decimal):  # built in code, not read from a body
         return value
     if not isinstance(value, str) or not _AMOUNT_TEXT.fullmatch(value):
-        raise ValueError('a decimal string of yuan with at most two places, e.g. "1000000.00"')
+        raise ValueError('应为以元计、至多两位小数的数字文本，如 "1000000.00"')
     return Decimal(value)
 
 
@@ -44,7 +55,7 @@ def _date_text(value: Any) -> Any:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
-        raise ValueError("a date as YYYY-MM-DD")
+        raise ValueError("应为 YYYY-MM-DD 格式的日期")
     return value
 
 
@@ -81,19 +92,19 @@ def _upper_x(value: str) -> str:
 
 def _nationality(value: str) -> str:
     if value not in ISO3166_ALPHA3:
-        raise ValueError("not an ISO 3166 alpha-3 country code")
+        raise ValueError("不是 ISO 3166 三字母国家代码")
     return value
 
 
 def _deadline(value: date, info: ValidationInfo) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValueError(f"a date between {EARLIEST_DATE} and {LATEST_DATE}")
+        raise ValueError(f"应为 {EARLIEST_DATE} 至 {LATEST_DATE} 之间的日期")
     # only when an application is accepted (parse_submission passes today): a department that
     # reads the stored application later must not refuse what was accepted. A 股份有限公司's
     # promoters pay in full before registration: their date is when they paid, past or today.
     context = info.context or {}
     if context.get("today") is not None and value < context["today"] and not context.get("paid_before_registration"):
-        raise ValueError("the deadline has already passed")
+        raise ValueError("期限已过")
     return value
 
 
@@ -205,9 +216,9 @@ class Shareholder(Strict):
     @model_validator(mode="after")
     def _identified(self) -> "Shareholder":
         if self.kind == "natural_person" and not self.id_number:
-            raise ValueError("a natural_person shareholder needs an id_number")
+            raise ValueError("自然人股东须填写公民身份号码（id_number）")
         if self.kind == "entity" and not self.uscc:
-            raise ValueError("an entity shareholder needs a uscc")
+            raise ValueError("非自然人股东须填写统一社会信用代码（uscc）")
         return self
 
 
@@ -268,7 +279,7 @@ def distinct_shareholders(shareholders: list[Shareholder]) -> list[Shareholder]:
     for i, s in enumerate(shareholders):
         key = s.id_number or s.uscc or ""
         if key in seen:
-            raise ValueError(f"shareholders {seen[key]} and {i} are the same investor")
+            raise ValueError(f"第 {seen[key]} 与第 {i} 位股东是同一出资人")
         seen[key] = i
     return shareholders
 
@@ -278,7 +289,7 @@ def one_per_unique_role(officers: list[Officer]) -> list[Officer]:
     # supervisors may be several
     for role in (OfficerRole.executive_director, OfficerRole.chairman, OfficerRole.manager):
         if sum(o.role == role for o in officers) > 1:
-            raise ValueError(f"more than one {role.value}")
+            raise ValueError(f"{OFFICER_ROLE_WORDS[role.value]}只能有一名")
     return officers
 
 
@@ -453,7 +464,7 @@ class LiquidationReport(Strict):
     @classmethod
     def _not_in_the_future(cls, approved_on: date) -> date:
         if approved_on > datetime.now(CHINA).date():
-            raise ValueError("the investors cannot have approved it in the future")
+            raise ValueError("投资人确认日期不能晚于今天")
         return approved_on
 
 
@@ -508,7 +519,7 @@ def validation_details(error: ValidationError, prefix: str = "") -> list[ErrorDe
         # a key the client made up is echoed back, but never at any length
         path = ".".join(str(part)[:100] for part in item["loc"])[:300]
         field = ".".join(p for p in (prefix, path) if p)
-        details.append(ErrorDetail(field=field or prefix or "body", reason=item["msg"]))
+        details.append(ErrorDetail(field=field or prefix or "body", reason=validation_reason(item, SHAPE_WORDS)))
     return details
 
 
@@ -520,8 +531,8 @@ def parse_submission(body: Any) -> tuple[str, Strict]:
         raise InvalidApplication(validation_details(error)) from None
     model = APPLICATION_MODELS.get(submission.matter)
     if model is None:
-        known = ", ".join(sorted(APPLICATION_MODELS))
-        raise InvalidApplication([ErrorDetail(field="matter", reason=f"unknown matter; known: {known}")])
+        known = "、".join(f"'{m}'（{MATTER_TITLES.get(m, m)}）" for m in sorted(APPLICATION_MODELS))
+        raise InvalidApplication([ErrorDetail(field="matter", reason=f"未知事项；可办理：{known}")])
     try:
         # today: a deadline already past is refused at acceptance, never again afterwards
         enterprise = submission.application.get("enterprise")
@@ -628,6 +639,7 @@ class DeadLetter(BaseModel):
     failed_at: datetime
     replayed_at: datetime | None = None
     content_type: str | None = None
+    publisher: str | None = None  # the broker user that published it, as the broker vouched
     body: str | None = None  # the message exactly as it arrived
     body_encoding: Literal["utf-8", "base64"] | None = None
 
@@ -646,7 +658,7 @@ class Health(BaseModel):
 class SupplementField(Strict):
     """A corrected or added value, at the path a reason named (`application.…`)."""
 
-    field: str = Field(pattern=r"^application(\.[A-Za-z0-9_]+)+$", max_length=300, examples=["application.enterprise.registered_capital"])
+    field: str = Field(pattern=SUPPLEMENT_FIELD_SHAPE, max_length=300, examples=["application.enterprise.registered_capital"])
     value: Any
 
 
@@ -750,16 +762,16 @@ class ReviewDecision(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "ReviewDecision":
         if self.decision != "approve" and not self.reasons:
-            raise ValueError(f"a decision to {self.decision.replace('_', ' ')} names its reasons")
+            raise ValueError(f"{DECISION_WORDS[self.decision]}须写明理由")
         if self.decision == "request_corrections" and any(not r.field for r in self.reasons):
-            raise ValueError("each correction names the field or material to correct")
+            raise ValueError("每项补正须写明要更正的字段或材料")
         if self.missing_materials and self.decision != "approve":
-            raise ValueError("only an approval can accept with materials missing (容缺受理)")
+            raise ValueError("只有通过的决定才能容缺受理")
         if self.materials_due is not None:
             if not self.missing_materials:
-                raise ValueError("materials_due needs missing_materials")
+                raise ValueError("有补交期限（materials_due）须列明所缺材料（missing_materials）")
             if self.materials_due.tzinfo is None:
-                raise ValueError("materials_due needs a timezone")
+                raise ValueError("补交期限（materials_due）须带时区")
         return self
 
 
@@ -827,6 +839,39 @@ class AgentList(BaseModel):
     items: list[Agent]
 
 
+class ListingKind(StrEnum):
+    """What registration lists an enterprise on, each deciding which deregistration routes stay
+    open (经营异常名录, 严重违法失信名单, 股权冻结, 股权出质, 动产抵押, 立案调查)."""
+
+    abnormal_operation = "abnormal_operation"
+    serious_violation = "serious_violation"
+    equity_frozen = "equity_frozen"
+    equity_pledged = "equity_pledged"
+    chattel_mortgage = "chattel_mortgage"
+    under_investigation = "under_investigation"
+
+
+class ListingRequest(Strict):
+    """Registration staff list an enterprise: the kind and why; the deciding authority and the
+    date of the decision default to registration and today."""
+
+    kind: ListingKind
+    reason: Text = Field(min_length=2, max_length=200)
+    authority: PersonName | None = Field(default=None, examples=["嘉兴市南湖区市场监督管理局"])
+    decided_on: IsoDate | None = None
+
+
+class Listing(BaseModel):
+    listing_id: str
+    kind: ListingKind
+    kind_text: str
+    authority: str
+    decided_on: date
+    reason: str
+    listed_by: str
+    listed_at: datetime
+
+
 class EnterpriseHistoryEntry(BaseModel):
     at: datetime
     case_id: str
@@ -854,5 +899,5 @@ class EnterpriseRecord(BaseModel):
     bank_accounts: list[dict[str, Any]]
     permits: list[dict[str, Any]]
     agents: list[Agent]
-    listings: list[dict[str, Any]]
+    listings: list[Listing]  # current ones; a removed listing no longer shows
     history: list[EnterpriseHistoryEntry]

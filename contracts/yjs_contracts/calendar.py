@@ -1,11 +1,17 @@
 """Working days on China's official calendar (statutory holidays and 调休 make-up days).
 
-The `chinese_calendar` package knows the years the State Council has published; past them the
-calendar falls back to Monday–Friday, which is what a deadline can honestly promise then."""
+The `chinese_calendar` package knows the years the State Council had published when it was
+released; operators load later years from the State Council's notice (`HOLIDAYS_FILE`, read by
+`load_schedule` and put in force by `use_schedule`). A day in a year neither knows falls back to
+Monday–Friday, and a deadline there is reported to whoever `on_unknown_year` registered."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -14,12 +20,132 @@ CHINA = ZoneInfo("Asia/Shanghai")
 WORKDAY_START = time(9, 0)
 WORKDAY_HOURS = 7  # 9:00–12:00 and 13:00–17:00, counted as one 7-hour span
 
+#: the two kinds of entry in a State Council notice: a day off, and a weekend day worked
+DAY_OFF, MAKE_UP_DAY = "放假", "调休"
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The days a State Council notice moves: `days_off` (放假, weekdays among them) and
+    `make_up_days` (调休, the weekend days worked), for the `years` the notice covers."""
+
+    days_off: frozenset[date] = frozenset()
+    make_up_days: frozenset[date] = frozenset()
+    years: frozenset[int] = frozenset()
+    names: dict[date, str] = field(default_factory=dict, compare=False)
+
+
+class ScheduleError(ValueError):
+    """A schedule file that cannot be trusted: the file, the line and the field are named."""
+
+    def __init__(self, source: str, line: int, field_name: str, problem: str):
+        super().__init__(f"{source} 第 {line} 行 {field_name}：{problem}")
+        self.source, self.line, self.field, self.problem = source, line, field_name, problem
+
+
+def parse_schedule(text: str, source: str = "HOLIDAYS_FILE") -> Schedule:
+    """One entry a line, `日期 类别 名称` separated by spaces or tabs: `2027-01-01 放假 元旦`,
+    `2027-02-20 调休 春节`. `#` starts a comment; blank lines are skipped. Every problem names
+    its line and field; the first one found is raised."""
+    days_off: set[date] = set()
+    make_up_days: set[date] = set()
+    names: dict[date, str] = {}
+    seen: dict[date, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 3:
+            raise ScheduleError(source, number, "line", f"应为“日期 类别 名称”三项，实为 {len(parts)} 项")
+        day_text, kind, name = parts
+        if not _DATE.fullmatch(day_text):
+            raise ScheduleError(source, number, "date", f"应为 YYYY-MM-DD，实为 {day_text}")
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError:
+            raise ScheduleError(source, number, "date", f"没有这一天：{day_text}") from None
+        if day in seen:
+            raise ScheduleError(source, number, "date", f"{day_text} 已在第 {seen[day]} 行列出")
+        if kind == DAY_OFF:
+            days_off.add(day)
+        elif kind == MAKE_UP_DAY:
+            if day.weekday() < 5:
+                raise ScheduleError(source, number, "kind", f"{day_text} 是工作日，调休上班日应为周六或周日")
+            make_up_days.add(day)
+        else:
+            raise ScheduleError(source, number, "kind", f"应为 {DAY_OFF} 或 {MAKE_UP_DAY}，实为 {kind}")
+        seen[day], names[day] = number, name
+    if not seen:
+        raise ScheduleError(source, 1, "line", "文件中没有任何日期")
+    return Schedule(frozenset(days_off), frozenset(make_up_days), frozenset(d.year for d in seen), names)
+
+
+def load_schedule(path: str | Path) -> Schedule:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScheduleError(str(path), 0, "file", f"无法读取：{error}") from None
+    return parse_schedule(text, str(path))
+
+
+_schedule = Schedule()
+_unknown_year_listeners: list[Callable[[int], None]] = []
+
+
+def use_schedule(schedule: Schedule) -> None:
+    """Put a loaded schedule in force for this process (once, at start)."""
+    global _schedule
+    _schedule = schedule
+
+
+def on_unknown_year(listener: Callable[[int], None]) -> None:
+    """Call `listener(year)` for every deadline that falls in a year the calendar does not know."""
+    _unknown_year_listeners.append(listener)
+
+
+def _package_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+        return True
+    except NotImplementedError:
+        return False
+
+
+def knows_year(year: int) -> bool:
+    """Whether the holidays and 调休 days of `year` are known (the package or the loaded file)."""
+    return year in _schedule.years or _package_knows(year)
+
+
+def _note_deadline(start: date, end: date) -> None:
+    """A deadline counted through a year nobody knows: told once per year it touched."""
+    for year in range(start.year, end.year + 1):
+        if not knows_year(year):
+            for listener in _unknown_year_listeners:
+                listener(year)
+
 
 def is_working_day(day: date) -> bool:
+    # the notice loaded by the operator first: it is the later word on the days it names
+    if day in _schedule.make_up_days:
+        return True
+    if day in _schedule.days_off:
+        return False
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
         return day.weekday() < 5
+
+
+def working_day_on_or_after(day: date) -> date:
+    """The day itself if it is a working day, or the next one: where a period whose last day
+    is a day off ends (a deadline, so reported when its year is unknown)."""
+    last = day
+    while not is_working_day(last):
+        last += timedelta(days=1)
+    _note_deadline(day, last)
+    return last
 
 
 def add_working_days(start: datetime, days: float) -> datetime:
@@ -64,6 +190,7 @@ def add_working_time(start: datetime, working_time: timedelta) -> datetime:
                 available = closes - begin
                 if remaining <= available:
                     moment = begin + remaining
+                    _note_deadline(start.date(), moment.date())
                     return moment.astimezone(start.tzinfo) if start.tzinfo is not None else moment
                 remaining -= available
         cursor = (cursor + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)

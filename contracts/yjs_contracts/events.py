@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from .api import CaseStatus, Reason, SealType, SupplementField, SupplementMaterial
+from .api import CaseStatus, ListingKind, Reason, SealType, SupplementField, SupplementMaterial
 from .codes import validate_uscc
 from .catalogue import VERSION as CATALOGUE_VERSION, PermitMode
 from .plans import MATTERS, PlanStep
@@ -362,6 +362,22 @@ class TaxArrears(BaseModel):
     as_of: datetime
 
 
+class ListedEntry(BaseModel):
+    listing_id: str
+    kind: ListingKind
+
+
+class EnterpriseListings(BaseModel):
+    """registration.listings_changed: the enterprise's listings now in force, all of them.
+    `revision` grows with every change, so a consumer keeps the latest whatever order events
+    arrive in."""
+
+    uscc: str
+    listings: list[ListedEntry]
+    revision: int
+    as_of: datetime
+
+
 class PermitPart(BaseModel):
     """One permit item inside an issued permit: the permit itself, or one of those a
     comprehensive permit merges, with the mode it was decided in."""
@@ -538,6 +554,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "case.step_overdue": StepOverdue,
     "tax.arrears_recorded": TaxArrears,
     "tax.arrears_settled": TaxArrears,
+    "registration.listings_changed": EnterpriseListings,
     **{event: StepReport for kind in STEP_KINDS.values() for event in kind.events},
     **NOTICE_EVENTS,
     **DEAD_LETTER_EVENTS,

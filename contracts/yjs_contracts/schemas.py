@@ -54,6 +54,8 @@ API_MODELS: dict[str, type[BaseModel]] = {
     "Agent": api.Agent,
     "AgentList": api.AgentList,
     "EnterpriseRecord": api.EnterpriseRecord,
+    "ListingRequest": api.ListingRequest,
+    "Listing": api.Listing,
 }
 
 
@@ -265,6 +267,20 @@ def openapi() -> dict[str, Any]:
                            "parameters": [uscc, {"name": "agent_id", "in": "path", "required": True,
                                                  "schema": {"type": "string"}}],
                            "responses": {"204": {"description": "withdrawn"}, "401": error, "403": error,
+                                         "404": error}},
+            },
+            "/v1/enterprises/{uscc}/listings": {
+                "post": {"summary": "List an enterprise (经营异常名录, 严重违法失信名单, 股权冻结, 股权出质, 动产抵押, "
+                                    "立案调查; registration staff only)", "security": bearer,
+                         "parameters": [uscc], "requestBody": _body(api.ListingRequest),
+                         "responses": {"201": {"description": "listed", **_body(api.Listing)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/enterprises/{uscc}/listings/{listing_id}": {
+                "delete": {"summary": "Remove a listing (registration staff only)", "security": bearer,
+                           "parameters": [uscc, {"name": "listing_id", "in": "path", "required": True,
+                                                 "schema": {"type": "string"}}],
+                           "responses": {"204": {"description": "removed"}, "401": error, "403": error,
                                          "404": error}},
             },
             "/v1/dead-letters": {

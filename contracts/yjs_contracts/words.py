@@ -25,6 +25,11 @@ DEPARTMENT_TITLES = {
     "licensing": "行业主管部门", "deregistration": "注销受理", "case": "受理中心",
 }
 
+#: each listing kind as the register names it
+LISTING_TITLES = {"abnormal_operation": "经营异常名录", "serious_violation": "严重违法失信名单",
+                  "equity_frozen": "股权冻结", "equity_pledged": "股权出质", "chattel_mortgage": "动产抵押",
+                  "under_investigation": "立案调查"}
+
 #: each seal type as the public security filing names it
 SEAL_TITLES = {"official": "公章", "finance": "财务专用章", "invoice": "发票专用章", "contract": "合同专用章",
                "legal_representative": "法定代表人名章"}
@@ -81,6 +86,60 @@ VALUE_WORDS = {
     "shareholders": "股东", "officers": "主要人员", "tax_authority": "主管税务机关",
     "executive_director": "执行董事", "director": "董事", "chairman": "董事长", "supervisor": "监事", "manager": "经理",
 }
+
+OFFICER_ROLE_WORDS = {"executive_director": "执行董事", "director": "董事", "chairman": "董事长",
+                      "supervisor": "监事", "manager": "经理"}
+
+DECISION_WORDS = {"approve": "通过", "refuse": "不予通过", "request_corrections": "要求补正"}
+
+
+def _choices(expected: str) -> str:
+    return expected.replace("' or '", "'、'").replace(", ", "、")
+
+
+#: pydantic's error types as a clerk would say them; the placeholders are the error's context
+_VALIDATION_WORDS = {
+    "missing": "必填",
+    "extra_forbidden": "不是可填写的字段",
+    "string_type": "应为文本", "string_sub_type": "应为文本", "string_unicode": "应为有效的文本",
+    "string_too_short": "至少 {min_length} 个字符", "string_too_long": "至多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不符",
+    "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
+    "float_type": "应为数字", "float_parsing": "应为数字", "decimal_type": "应为数字", "decimal_parsing": "应为数字",
+    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
+    "dict_type": "应为 JSON 对象", "model_type": "应为 JSON 对象", "model_attributes_type": "应为 JSON 对象",
+    "list_type": "应为数组", "tuple_type": "应为数组", "set_type": "应为数组",
+    "too_short": "至少 {min_length} 项", "too_long": "至多 {max_length} 项",
+    "literal_error": "应为以下之一：{expected}", "enum": "应为以下之一：{expected}",
+    "date_type": "应为 YYYY-MM-DD 格式的日期", "date_parsing": "应为 YYYY-MM-DD 格式的日期",
+    "date_from_datetime_parsing": "应为 YYYY-MM-DD 格式的日期", "date_from_datetime_inexact": "应为日期，不带时间",
+    "datetime_type": "应为 ISO 8601 格式的时间", "datetime_parsing": "应为 ISO 8601 格式的时间",
+    "datetime_from_date_parsing": "应为 ISO 8601 格式的时间", "timezone_aware": "须带时区",
+    "greater_than": "应大于 {gt}", "greater_than_equal": "应不小于 {ge}", "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}", "multiple_of": "应为 {multiple_of} 的倍数",
+    "uuid_type": "应为 UUID", "uuid_parsing": "应为 UUID", "json_invalid": "不是有效的 JSON",
+    "union_tag_invalid": "类型应为以下之一：{expected_tags}", "union_tag_not_found": "须写明类型（{discriminator}）",
+}
+
+
+def validation_reason(error: dict[str, Any], shapes: dict[str, str] | None = None) -> str:
+    """One pydantic error as the reason a person reads: the project's own validators already
+    speak Chinese (their message is kept); pydantic's own checks are said here, and a text that
+    does not match its pattern as `shapes` describes that pattern."""
+    context = error.get("ctx") or {}
+    if error["type"] in ("value_error", "assertion_error") and "error" in context:
+        return str(context["error"])
+    if error["type"] == "string_pattern_mismatch" and context.get("pattern") in (shapes or {}):
+        return (shapes or {})[context["pattern"]]
+    words = _VALIDATION_WORDS.get(error["type"])
+    if words is None:
+        return f"不符合要求（{error['type']}）"
+    values = {key: _choices(str(value)) for key, value in context.items()}
+    try:
+        return words.format(**values)
+    except (KeyError, IndexError):
+        return words.split("{", 1)[0].rstrip("：（ ") or "不符合要求"
+
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 

@@ -1,4 +1,5 @@
-"""Deregistration on the real broker and database: what it learns from registration and tax,
+"""Deregistration on the real broker and database: what it learns from registration (the
+register and its listings) and tax,
 its eligibility decision, notices that end by a timer (once, with two replicas), objections,
 the liquidation report, and a case that ends otherwise."""
 
@@ -13,11 +14,11 @@ from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import (CaseFinished, CaseSubmitted, CaseWithdrawn, EnterpriseDeregistered,
-                                  EnterpriseRegistered, TaxArrears, step_report)
+                                  EnterpriseListings, EnterpriseRegistered, ListedEntry, TaxArrears, step_report)
 from yjs_contracts.steps import StepStatus
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
-from yjs_deregistration.models import enterprises, metadata, notices, tax_arrears
+from yjs_deregistration.models import enterprises, listings, metadata, notices, tax_arrears
 from yjs_deregistration.notices import end_notice
 from yjs_kit.department import find_tracker
 from yjs_kit.db import make_engine
@@ -64,6 +65,12 @@ def arrears(uscc: str, outstanding: str, revision: int):
     event_type = "tax.arrears_recorded" if outstanding != "0.00" else "tax.arrears_settled"
     return new_event(event_type, TaxArrears(uscc=uscc, outstanding=outstanding, revision=revision,
                                             as_of=datetime.now(timezone.utc)), case_id=None)
+
+
+def listings_changed(uscc: str, revision: int, *kinds: str):
+    entries = [ListedEntry(listing_id=f"L{revision}{i}", kind=kind) for i, kind in enumerate(kinds)]
+    return new_event("registration.listings_changed", EnterpriseListings(
+        uscc=uscc, listings=entries, revision=revision, as_of=datetime.now(timezone.utc)), case_id=None)
 
 
 def case_rejected(case_id: str):
@@ -142,6 +149,30 @@ def test_unknown_closed_closing_and_owing_enterprises_are_refused_with_reasons(s
     assert all(e.event_type != UPDATED for e in watcher.drain() if e.case_id in ("U1", "X1", "O1", "B2"))
 
 
+def test_listings_as_registration_last_announced_them_bar_the_routes_the_law_closes(start_service, broker_uri, watch):
+    container = start_service(DeregistrationService)
+    watcher = watch(*ALL)
+    (listed, listed_known), (pledged, pledged_known), (frozen, frozen_known) = registered(6), registered(7), registered(8)
+    # registration's announcements arrive out of order: the highest revision wins; a removal
+    # announces the listings left
+    publish(broker_uri, listed_known, pledged_known, frozen_known,
+            listings_changed(listed, 2, "abnormal_operation", "serious_violation"),
+            listings_changed(listed, 1, "abnormal_operation"), listings_changed(listed, 3, "serious_violation"),
+            listings_changed(pledged, 1, "equity_pledged"), listings_changed(frozen, 1, "equity_frozen"))
+    wait_for(lambda: learned(container, listings, listed, "revision") == 3
+             and learned(container, listings, pledged, "revision") == 1
+             and learned(container, listings, frozen, "revision") == 1
+             and learned(container, enterprises, frozen, "status") == "registered", what="the listings learned")
+    publish(broker_uri, submitted("L1", application(listed)), submitted("L2", application(pledged)),
+            submitted("L3", application(pledged, "general")), submitted("L4", application(frozen, "general")))
+    of(watcher, "L3", ACCEPTED)
+    refused = {case_id: of(watcher, case_id, REFUSED)[0].data["reasons"] for case_id in ("L1", "L2", "L4")}
+    assert {case_id: [(r["code"], r["field"]) for r in found] for case_id, found in refused.items()} == {
+        "L1": [("serious_violation", "application.route")], "L2": [("equity_pledged", "application.route")],
+        "L4": [("equity_frozen", "application.uscc")]}
+    assert "严重违法失信名单" in refused["L1"][0]["message"]
+
+
 def test_an_objection_ends_a_simple_notice_at_once_and_a_closed_notice_takes_no_more(start_service, broker_uri,
                                                                                      watch, rpc):
     container = start_service(DeregistrationService)
@@ -193,6 +224,11 @@ def test_the_general_route_files_the_group_runs_the_creditor_notice_then_takes_t
     [waiting] = watcher.wait_for(lambda e: e.case_id == "G1" and e.data["step"] == "deregistration.liquidation_report")
     assert waiting.data["status"] == "awaiting_applicant"
     assert waiting.data["reasons"][0]["code"] == "liquidation_report_required"
+    # called directly, past the gateway: the service itself refuses anyone but the case's applicant
+    for outsider, refusal in ((applicant_token("mallory"), "DeregistrationNotFound"), (None, "CallerNotVerified")):
+        with pytest.raises(RemoteError) as refused:
+            rpc("deregistration", outsider).submit_liquidation_report("G1", report)
+        assert refused.value.exc_type == refusal
     assert rpc("deregistration", applicant_token("alice")).submit_liquidation_report("G1", report) == {"case_id": "G1", "status": "accepted"}
     [accepted] = of(watcher, "G1", REPORTED)
     assert accepted.data["outputs"]["approved_on"] == report["approved_on"]

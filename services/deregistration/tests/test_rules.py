@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from yjs_contracts.api import DeregistrationApplication
+from yjs_contracts.words import english_words
 from yjs_deregistration import rules
 from yjs_deregistration.config import NoticePeriods, notice_periods
 from yjs_deregistration.rules import Standing
@@ -45,6 +46,36 @@ def test_unpaid_tax_as_tax_announced_it_refuses_either_route():
         app = application(route, group=[("张伟", "11010519491231002X")])
         [reason] = rules.eligibility_reasons(app, owing)
         assert reason.code == "unpaid_tax" and "1234.50" in reason.message
+
+
+EVERY_LISTING = ("abnormal_operation", "serious_violation", "equity_frozen", "equity_pledged", "chattel_mortgage",
+                 "under_investigation")
+
+
+@pytest.mark.parametrize("kind", EVERY_LISTING)
+def test_every_listing_bars_the_simple_route_with_its_kind_as_the_code(kind):
+    [reason] = rules.eligibility_reasons(application(), Standing(status="registered", listings=(kind,)))
+    assert (reason.code, reason.field) == (kind, "application.route")
+    assert "不适用简易注销" in reason.message and not english_words(reason.message)
+
+
+def test_only_frozen_equity_and_an_open_investigation_bar_the_general_route():
+    group = [("张伟", "11010519491231002X")]
+    barred = {kind for kind in EVERY_LISTING
+              if rules.eligibility_reasons(application("general", group=group),
+                                           Standing(status="registered", listings=(kind,)))}
+    assert barred == {"equity_frozen", "under_investigation"}
+    reasons = rules.listing_reasons("general", EVERY_LISTING)
+    assert codes(reasons) == [("equity_frozen", "application.uscc"), ("under_investigation", "application.uscc")]
+    assert all("不得办理注销登记" in r.message for r in reasons)
+
+
+def test_listings_are_told_once_each_beside_every_other_reason():
+    listed = Standing(status="registered", listings=("chattel_mortgage", "abnormal_operation", "abnormal_operation"))
+    assert codes(rules.eligibility_reasons(application(investors_agree=False), listed)) == [
+        ("abnormal_operation", "application.route"), ("chattel_mortgage", "application.route"),
+        ("commitment_missing", "application.commitments.investors_agree")]
+    assert rules.listing_reasons("simple", ()) == []
 
 
 def test_the_simple_route_needs_both_commitments():

@@ -1,5 +1,6 @@
 """What deregistration learns from other departments' events, kept in its own tables: the
-register (registration), what enterprises owe (tax). Eligibility reads only these."""
+register and its listings (registration), what enterprises owe (tax). Eligibility reads only
+these."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.envelope import Envelope
-from yjs_contracts.events import EnterpriseDeregistered, EnterpriseRegistered, StepReport, TaxArrears
+from yjs_contracts.events import (EnterpriseDeregistered, EnterpriseListings, EnterpriseRegistered, StepReport,
+                                  TaxArrears)
 from yjs_kit.uow import UnitOfWork
 
-from .models import deregistrations, enterprises, tax_arrears
+from .models import deregistrations, enterprises, listings, tax_arrears
 from .rules import Standing
 
 EVENT_TYPES = frozenset({"registration.enterprise_registered", "registration.enterprise_deregistered",
-                         "registration.enterprise_changed",
+                         "registration.enterprise_changed", "registration.listings_changed",
                          "tax.arrears_recorded", "tax.arrears_settled"})
 
 
@@ -25,8 +27,8 @@ def _insert(uow: UnitOfWork, table):
 
 
 def learn(uow: UnitOfWork, event: Envelope) -> None:
-    """Order-tolerant: a registration never undoes a deregistration, and arrears keep their
-    highest revision, whatever order the events arrive in."""
+    """Order-tolerant: a registration never undoes a deregistration, and arrears and listings
+    keep their highest revision, whatever order the events arrive in."""
     now = datetime.now(timezone.utc)
     if event.event_type == "registration.enterprise_registered":
         registered = EnterpriseRegistered.model_validate(StepReport.model_validate(event.data).outputs)
@@ -44,6 +46,16 @@ def learn(uow: UnitOfWork, event: Envelope) -> None:
         if report.status == "completed":  # the next notice names the enterprise by its new name
             uow.session.execute(update(enterprises).where(enterprises.c.uscc == report.outputs["uscc"]).values(
                 name=report.outputs["enterprise_name"], learned_at=now))
+    elif event.event_type == "registration.listings_changed":
+        listed = EnterpriseListings.model_validate(event.data)
+        statement = _insert(uow, listings).values(
+            uscc=listed.uscc, kinds=sorted({entry.kind.value for entry in listed.listings}),
+            revision=listed.revision, as_of=listed.as_of)
+        uow.session.execute(statement.on_conflict_do_update(
+            index_elements=["uscc"],
+            set_={"kinds": statement.excluded.kinds, "revision": statement.excluded.revision,
+                  "as_of": statement.excluded.as_of},
+            where=listings.c.revision < statement.excluded.revision))
     elif event.event_type in ("tax.arrears_recorded", "tax.arrears_settled"):
         owed = TaxArrears.model_validate(event.data)
         statement = _insert(uow, tax_arrears).values(
@@ -60,8 +72,10 @@ def standing(session, uscc: str) -> tuple[Standing, str | None]:
     enterprise = session.execute(select(enterprises.c.name, enterprises.c.status)
                                  .where(enterprises.c.uscc == uscc)).first()
     owed = session.execute(select(tax_arrears.c.outstanding).where(tax_arrears.c.uscc == uscc)).scalar()
+    listed = session.execute(select(listings.c.kinds).where(listings.c.uscc == uscc)).scalar()
     running = session.execute(select(deregistrations.c.case_id).where(
         (deregistrations.c.uscc == uscc) & deregistrations.c.finished_at.is_(None))).scalar()
     return (Standing(status=enterprise.status if enterprise else None,
-                     outstanding_tax=owed or Decimal("0.00"), running_case=running),
+                     outstanding_tax=owed or Decimal("0.00"), running_case=running,
+                     listings=tuple(listed or ())),
             enterprise.name if enterprise else None)

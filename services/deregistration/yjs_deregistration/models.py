@@ -26,6 +26,16 @@ tax_arrears = Table(
     Column("as_of", DateTime(timezone=True), nullable=False),
 )
 
+# the listings in force as registration announced them (registration.listings_changed): the
+# kinds only, which is all eligibility reads; the highest revision wins
+listings = Table(
+    "listings", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("kinds", JSON, nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
+
 deregistrations = Table(
     "deregistrations", metadata,
     Column("case_id", String(40), primary_key=True),

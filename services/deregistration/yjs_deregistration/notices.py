@@ -129,12 +129,13 @@ def _record_objection(uow: UnitOfWork, notice_id: str, objection: Objection, now
 
 
 def submit_liquidation_report(uow: UnitOfWork, steps: StepTracker, case_id: str,
-                              filed: LiquidationReport) -> dict[str, Any]:
-    """清算报告 of a 一般注销, once the creditor notice has ended. Its step is completed now if it
-    is waiting for the report, or as soon as it starts."""
+                              filed: LiquidationReport, applicant: str) -> dict[str, Any]:
+    """清算报告 of a 一般注销, filed by the case's own applicant once the creditor notice has
+    ended. Its step is completed now if it is waiting for the report, or as soon as it starts."""
     uow.lock(case_id)  # the same lock the step tracker holds while it starts the step
     row = uow.session.execute(select(deregistrations).where(deregistrations.c.case_id == case_id)).mappings().first()
-    if row is None:
+    # someone else's case is answered as no case at all: nothing of it is told
+    if row is None or steps.applicant_of(uow, case_id) != applicant:
         raise DeregistrationNotFound(f"no deregistration in case {case_id}")
     notice = uow.session.execute(select(notices.c.status).where(notices.c.case_id == case_id)).first()
     if row["route"] != "general":

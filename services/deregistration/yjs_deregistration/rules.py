@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Iterable
 
-from yjs_contracts.api import DeregistrationApplication, Reason
-from yjs_contracts.calendar import is_working_day
+from yjs_contracts.api import DeregistrationApplication, ListingKind, Reason
+from yjs_contracts.calendar import working_day_on_or_after
 from yjs_contracts.codes import CodeError, validate_id_number
 from yjs_contracts.plans import CHINA
 
@@ -24,6 +25,7 @@ class Standing:
     status: str | None  # "registered", "deregistered"; None: not on the register
     outstanding_tax: Decimal = Decimal("0.00")  # 欠税, as tax last announced it
     running_case: str | None = None  # a deregistration of it still in progress
+    listings: tuple[str, ...] = ()  # the kinds of listing in force (ListingKind), as registration announced them
 
 
 def _reason(code: str, message: str, field: str) -> Reason:
@@ -69,9 +71,35 @@ def route_reasons(app: DeregistrationApplication) -> list[Reason]:
     return reasons
 
 
+#: what each listing is, as a refusal says it
+LISTING_SITUATIONS = {
+    ListingKind.abnormal_operation: "该企业被列入经营异常名录",
+    ListingKind.serious_violation: "该企业被列入严重违法失信名单",
+    ListingKind.equity_frozen: "该企业存在股权（投资权益）被冻结的情形",
+    ListingKind.equity_pledged: "该企业存在股权出质的情形",
+    ListingKind.chattel_mortgage: "该企业存在尚未注销的动产抵押",
+    ListingKind.under_investigation: "该企业正在被立案调查",
+}
+#: the listings that bar each route: 简易注销 is closed to every listed enterprise (市场主体登记
+#: 管理条例 第三十三条); frozen equity and an open investigation bar the general route too, since
+#: the enterprise may not be struck off while they last
+BARRING_LISTINGS = {
+    "simple": frozenset(ListingKind),
+    "general": frozenset({ListingKind.equity_frozen, ListingKind.under_investigation}),
+}
+
+
+def listing_reasons(route: str, listed: Iterable[str]) -> list[Reason]:
+    """One reason per kind of listing in force that bars the route; the code is the kind."""
+    kinds = sorted(set(listed) & BARRING_LISTINGS[route])
+    if route == "simple":
+        return [_reason(kind, f"{LISTING_SITUATIONS[kind]}，不适用简易注销程序", "route") for kind in kinds]
+    return [_reason(kind, f"{LISTING_SITUATIONS[kind]}，依法不得办理注销登记", "uscc") for kind in kinds]
+
+
 def eligibility_reasons(app: DeregistrationApplication, standing: Standing) -> list[Reason]:
     """Every reason the application cannot be accepted, all at once (一次性告知)."""
-    return standing_reasons(standing) + route_reasons(app)
+    return standing_reasons(standing) + listing_reasons(app.route, standing.listings) + route_reasons(app)
 
 
 def notice_ends_at(starts_at: datetime, route: str, periods: NoticePeriods) -> datetime:
@@ -81,9 +109,7 @@ def notice_ends_at(starts_at: datetime, route: str, periods: NoticePeriods) -> d
     day (第二百零三条). With `periods.seconds` set, simply that many seconds."""
     if periods.seconds is not None:
         return starts_at + timedelta(seconds=periods.seconds)
-    last = starts_at.astimezone(CHINA).date() + timedelta(days=periods.days[route])
-    while not is_working_day(last):
-        last += timedelta(days=1)
+    last = working_day_on_or_after(starts_at.astimezone(CHINA).date() + timedelta(days=periods.days[route]))
     return datetime.combine(last + timedelta(days=1), time(0), CHINA).astimezone(timezone.utc)
 
 

@@ -65,10 +65,11 @@ class DeregistrationService(DepartmentRpc):
 
     @rpc
     def submit_liquidation_report(self, case_id: str, report: dict) -> dict:
-        # a verified applicant; that the case is theirs the gateway learned from the case service
-        self.rpc_caller.require("applicant")
+        # the verified applicant, who must be the case's own: checked here, whoever calls
+        applicant = self.rpc_caller.require("applicant").subject
         with self.db.unit_of_work() as uow:
-            return notices.submit_liquidation_report(uow, self.steps, case_id, LiquidationReport.model_validate(report))
+            return notices.submit_liquidation_report(uow, self.steps, case_id, LiquidationReport.model_validate(report),
+                                                     applicant)
 
 
 SERVICE = DeregistrationService

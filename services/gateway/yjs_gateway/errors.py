@@ -57,6 +57,7 @@ REMOTE_ERRORS = {
     "FollowUpClosed": (409, "follow_up_closed"),
     "EnterpriseNotFound": (404, "not_found"),
     "AgentNotFound": (404, "not_found"),
+    "ListingNotFound": (404, "not_found"),
     "NotAuthorizedForEnterprise": (403, "not_authorized_for_enterprise"),
     "EnterpriseNotActive": (409, "enterprise_not_active"),
     "FieldNotRequested": (422, "field_not_requested"),

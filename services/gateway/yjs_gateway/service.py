@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug import Response
 from pydantic import ValidationError
 from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment, CaseStatus, ErrorDetail,
-                               FollowUpResponse, InvalidApplication, LiquidationReport, Objection, RatingRequest,
+                               FollowUpResponse, InvalidApplication, LiquidationReport, ListingRequest, Objection, RatingRequest,
                                ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest, parse_submission,
                                validation_details)
 from yjs_contracts.codes import is_valid_uscc
@@ -124,13 +124,13 @@ class Gateway:
         return json_response(201, self.backends["case"].call(
             "rate", case_id, caller.subject, body.model_dump(mode="json")))
 
-    def staff_of(self, request, department: str) -> Caller:
-        """A department's staff, and no one else, work its review queue."""
+    def staff_of(self, request, department: str, work: str = "work its reviews") -> Caller:
+        """A department's staff, and no one else, work its review queue (or its register)."""
         if department not in DEPARTMENTS:
             raise not_found("department")
         caller = self.caller(request, "department")
         if caller.department != department:
-            raise forbidden(f"only {department} staff work its reviews")
+            raise forbidden(f"only {department} staff {work}")
         return caller
 
     @route("GET", "/v1/departments/<string:department>/reviews")
@@ -237,6 +237,21 @@ class Gateway:
     def withdraw_agent(self, request, uscc, agent_id):
         self.caller(request, "applicant")
         self.backend("registration").call("withdraw_agent", self.enterprise_uscc(uscc), agent_id)
+        return Response(status=204)
+
+    @route("POST", "/v1/enterprises/<string:uscc>/listings")
+    def add_listing(self, request, uscc):
+        """列入经营异常名录、严重违法失信名单 …: registration staff only."""
+        self.staff_of(request, "registration", "list an enterprise")
+        listing = parse_body(ListingRequest, json_body(request))
+        answer = self.backend("registration").call(
+            "add_listing", self.enterprise_uscc(uscc), listing.model_dump(mode="json"))
+        return json_response(201, answer, {"Location": f"/v1/enterprises/{uscc}/listings/{answer['listing_id']}"})
+
+    @route("DELETE", "/v1/enterprises/<string:uscc>/listings/<string:listing_id>")
+    def remove_listing(self, request, uscc, listing_id):
+        self.staff_of(request, "registration", "remove a listing")
+        self.backend("registration").call("remove_listing", self.enterprise_uscc(uscc), listing_id)
         return Response(status=204)
 
     @route("GET", "/healthz")

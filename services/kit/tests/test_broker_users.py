@@ -14,9 +14,10 @@ from sqlalchemy import MetaData, select
 from yjs_contracts.envelope import new_event
 from yjs_kit.broker_users import (ManagementApi, Rabbitmqctl, apply_users, department_permissions,
                                   service_permissions, service_users, uri_with_user, vhost_of)
-from yjs_kit.consumer import EXCHANGE_HEADER, consume_events, find_database
+from yjs_kit.consumer import EXCHANGE_HEADER, PUBLISHER_HEADER, consume_events, find_database
+from yjs_kit.operations import OperatorRpc
 from yjs_kit.tables import add_kit_tables
-from yjs_kit.testing import FAST_RETRIES_MS, publish, queue_depths, rabbitmqctl, wait_for
+from yjs_kit.testing import FAST_RETRIES_MS, operator_token, publish, queue_depths, rabbitmqctl, wait_for
 from yjs_kit.topology import Topology, apply, inbox_queue_name, inbox_queues
 from yjs_kit.uow import Database
 
@@ -24,11 +25,12 @@ metadata = MetaData()
 add_kit_tables(metadata)
 tries: Counter = Counter()
 applied: list[str] = []
+failing: set[str] = set()  # cases whose events fail every try while they are here
 
 
-class Tax:
-    """Stands for a department: consumes, fails once on demand, announces through its outbox,
-    serves RPC and calls another service by RPC."""
+class Tax(OperatorRpc):
+    """Stands for a department: consumes, fails once (or always) on demand, announces through its
+    outbox, serves RPC and calls another service by RPC; operators replay its dead letters."""
 
     name = "tax"
     db = Database(metadata)
@@ -39,6 +41,8 @@ class Tax:
         tries[event.case_id] += 1
         if event.data.get("fail_once") and tries[event.case_id] == 1:
             raise RuntimeError("fails the first time")
+        if event.case_id in failing:
+            raise RuntimeError("fails until the test lets it")
         with self.db.unit_of_work() as uow:
             if not uow.first_time(event, "tax"):
                 return
@@ -201,3 +205,97 @@ def test_passwords_come_from_the_environment_or_a_file_and_production_has_no_def
         broker_password("seal_carving", {"YJS_ENV": "production"})
     assert uri_with_user("amqp://guest:guest@rabbitmq:5672/yjs", "yjs-tax", "p@ss/word") == \
         "amqp://yjs-tax:p%40ss%2Fword@rabbitmq:5672/yjs"
+
+
+def test_with_a_user_per_service_only_the_producers_user_is_believed(own_users, start_service, broker_uri, rpc):
+    """guest may publish on any exchange; with BROKER_USERS its events are dead-lettered as
+    `provenance`, and the first publisher survives a retry and a replay."""
+    topology, users, uris, _ = own_users
+    tries.clear()
+    applied.clear()
+    failing.clear()
+    vhost = vhost_of(broker_uri)
+    strict = {"BROKER_USERS": True, "BROKER_USER_PREFIX": f"{vhost}-"}
+    start_service(Registration, migrate=False, AMQP_URI=uris["registration"], **strict)
+    tax = start_service(Tax, migrate=False, AMQP_URI=uris["tax"], **strict)
+    database = find_database(tax)
+    table = database.metadata.tables["kit_dead_letters"]
+
+    def dead_letters():
+        with database.engine.connect() as connection:
+            return connection.execute(select(table.c.id, table.c.case_id, table.c.kind, table.c.publisher,
+                                             table.c.replayed_at).order_by(table.c.id)).all()
+
+    # guest's forgery, as its relay would publish it (user_id guest) and with no user_id at all
+    publish(broker_uri, registered("F1"))
+    forged = registered("F2")
+    with Connection(broker_uri) as connection:
+        connection.channel().basic_publish(
+            amqp.Message(json.dumps(forged.model_dump(mode="json")), content_type="application/json"),
+            exchange="registration.events", routing_key="enterprise_registered")
+    stored = wait_for(lambda: (lambda rows: rows if len(rows) == 2 else None)(dead_letters()),
+                      what="both forgeries dead-lettered")
+    assert sorted((r.case_id, r.kind, r.publisher) for r in stored) == [("F1", "provenance", "guest"),
+                                                                         ("F2", "provenance", None)]
+    # nor may guest name registration's user: the broker refuses it
+    with Connection(broker_uri) as connection:
+        channel = connection.channel()
+        with pytest.raises(amqp.exceptions.PreconditionFailed):
+            channel.basic_publish(amqp.Message(json.dumps(forged.model_dump(mode="json")),
+                                               content_type="application/json", user_id=f"{vhost}-registration"),
+                                  exchange="registration.events", routing_key="enterprise_registered")
+            channel.basic_qos(0, 1, False)  # a round trip: the refusal closes the channel by then
+
+    # registration's own event, retried through tax's retry queue, still counts as registration's
+    publish(uris["registration"], registered("R1", fail_once=True))
+    wait_for(lambda: "R1" in applied, what="applied after one retry")
+    assert tries["R1"] == 2
+
+    # a replay goes out as tax's own user: it is judged by the first publisher, not by tax
+    failing.add("R2")
+    publish(uris["registration"], registered("R2"))
+    wait_for(lambda: any(r.case_id == "R2" for r in dead_letters()), timeout=20, what="R2 dead-lettered")
+    failing.clear()
+    operator = rpc("tax", operator_token())
+    listed = {d["case_id"]: d for d in operator.dead_letters()}
+    assert listed["R2"]["publisher"] == f"{vhost}-registration" and listed["R2"]["kind"] == "failed"
+    assert listed["F1"]["publisher"] == "guest"
+    for case_id in ("R2", "F1"):
+        operator.replay_dead_letter(int(listed[case_id]["dead_letter_id"].split(":")[1]))
+    wait_for(lambda: "R2" in applied, what="the replayed event of registration applied")
+    again = wait_for(lambda: [r for r in dead_letters() if r.case_id == "F1" and r.replayed_at is None],
+                     what="guest's forgery dead-lettered again")
+    assert [(r.kind, r.publisher) for r in again] == [("provenance", "guest")]
+    assert sorted(applied) == ["R1", "R2"]
+    outbox = database.metadata.tables["kit_outbox"]
+    with database.engine.connect() as connection:
+        announced = connection.execute(select(outbox.c.routing_key, outbox.c.body)
+                                       .where(outbox.c.routing_key == "event_dead_lettered")).all()
+    # R2's failure stalled its case; the forgeries said nothing believable of theirs
+    assert [json.loads(r.body)["case_id"] for r in announced] == ["R2"]
+
+
+def test_a_publisher_header_is_believed_only_from_the_services_own_user(own_users, start_service, broker_uri):
+    """registration may publish into tax's inbox through the default exchange, but naming
+    registration as the first publisher of a case event does not pass."""
+    topology, users, uris, _ = own_users
+    applied.clear()
+    vhost = vhost_of(broker_uri)
+    tax = start_service(Tax, migrate=False, AMQP_URI=uris["tax"], BROKER_USERS=True,
+                        BROKER_USER_PREFIX=f"{vhost}-")
+    forged = new_event("case.submitted", {"plan": []}, case_id="H1")
+    with Connection(uris["registration"]) as connection:
+        connection.channel().basic_publish(
+            amqp.Message(json.dumps(forged.model_dump(mode="json")), content_type="application/json",
+                         user_id=f"{vhost}-registration",
+                         application_headers={EXCHANGE_HEADER: "case.events", PUBLISHER_HEADER: f"{vhost}-case"}),
+            exchange="", routing_key=inbox_queue_name("tax"))
+    table = find_database(tax).metadata.tables["kit_dead_letters"]
+
+    def dead_letters():
+        with find_database(tax).engine.connect() as connection:
+            return connection.execute(select(table.c.case_id, table.c.kind, table.c.exchange, table.c.publisher)).all()
+
+    assert wait_for(dead_letters, what="the forged event dead-lettered") == [
+        ("H1", "provenance", None, f"{vhost}-registration")]
+    assert applied == []

@@ -57,3 +57,28 @@ def test_a_completed_steps_outputs_must_match_their_contract():
     report = {"step": "registration.establish", "status": "completed", "outputs": outputs}
     event = new_event("registration.enterprise_registered", report, case_id="C1")
     assert refusal(check, event, "registration.events") == "invalid"
+
+
+def test_with_a_user_per_service_an_event_is_trusted_only_from_its_producers_user():
+    from yjs_kit.broker_users import broker_user
+
+    event = new_event("registration.enterprise_registered", {"uscc": "x"}, case_id="C1")
+    check(event, "registration.events", "guest")  # all on one account: the publisher says nothing
+    check(event, "registration.events", "yjs-registration", broker_user)
+    for publisher in ("guest", None, "yjs-tax", "yjs-registration2"):
+        assert refusal(check, event, "registration.events", publisher, broker_user) == "provenance"
+
+
+def test_production_runs_each_service_as_its_own_broker_user():
+    from yjs_kit.broker_users import own_user_problem
+    from yjs_kit.config import broker_users_on
+
+    assert broker_users_on({}) is False and broker_users_on({"YJS_BROKER_USERS": "1"}) is True
+    assert broker_users_on({"YJS_ENV": "production"}) is True
+    own = "amqp://yjs-tax:pw@rabbitmq:5672/"
+    assert own_user_problem({"AMQP_URI": own, "BROKER_USERS": True, "YJS_ENV": "production"}, "tax") is None
+    assert own_user_problem({"AMQP_URI": "amqp://guest:guest@rabbitmq/", "BROKER_USERS": False}, "tax") is None
+    assert "may not be off" in own_user_problem(
+        {"AMQP_URI": own, "BROKER_USERS": False, "YJS_ENV": "production"}, "tax")
+    assert "'yjs-tax', not 'guest'" in own_user_problem(
+        {"AMQP_URI": "amqp://guest:guest@rabbitmq/", "BROKER_USERS": True}, "tax")

@@ -152,7 +152,7 @@ def test_a_message_outlives_a_database_outage_and_is_applied_after_it(start_serv
         publish(broker_uri, event(7))
         # one try, one per retry delay, and then — as the dead letter cannot be stored either —
         # the message is requeued, not acked, and tried again
-        wait_for(lambda: tries[7] >= len(FAST_RETRIES_MS) + 2, timeout=20, what="a try after the last retry")
+        wait_for(lambda: tries[7] >= len(FAST_RETRIES_MS) + 2, timeout=60, what="a try after the last retry")
     wait_until_consumed(broker_uri, "probe.inbox")
     assert seen == [7]
     wait_for_row(url, "SELECT event_id FROM kit_inbox WHERE consumer = 'probe'", what="the event marked applied")

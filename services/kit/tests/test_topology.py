@@ -75,6 +75,7 @@ def test_a_consumer_declares_at_start_exactly_its_part_of_the_topology(broker_ur
     applied = broker_state(second_broker_uri)
     retry = next(q for q in applied["queues"] if q["name"] == "listener.inbox.retry.100ms")
     assert retry["durable"] and retry["arguments"] == {
+        "x-queue-type": "quorum", "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish",
         "x-message-ttl": 100, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "listener.inbox"}
     assert listener_part(consumer_declared) == listener_part(applied)
     apply(broker_uri, TOPOLOGY)  # where the consumer runs: nothing refused, nothing of its own added
@@ -95,6 +96,8 @@ def test_what_the_broker_holds_otherwise_is_reported_and_the_rest_is_still_decla
     with Connection(broker_uri) as connection:
         Queue("listener.inbox.retry.300ms", durable=True, queue_arguments={"x-message-ttl": 999}).bind(
             connection.channel()).declare()
+        # holding a message, so it is kept as it is (an empty one would be replaced)
+        connection.Producer().publish({"n": 0}, exchange="", routing_key="listener.inbox.retry.300ms")
         Exchange("tax.events", type="topic", durable=True).bind(connection.channel()).declare()  # no alternate
     with pytest.raises(TopologyConflict) as conflict:
         apply(broker_uri, TOPOLOGY)
@@ -157,3 +160,49 @@ def test_each_consuming_entrypoint_has_its_own_inbox_and_receives_every_one_of_i
     assert mine(broker_state(broker_uri)) == mine(broker_state(second_broker_uri))
     assert {"two_inboxes.for_tax_office.inbox.retry.100ms", "two_inboxes.for_tax_office.inbox.dead",
             "two_inboxes.inbox.retry.300ms", "two_inboxes.inbox.dead"} < set(queue_depths(broker_uri))
+
+
+def queue_types(amqp_uri: str) -> dict[str, str]:
+    listed = subprocess.run(["rabbitmqctl", "list_queues", "-p", _vhost(amqp_uri), "name", "type", "--silent",
+                             "--formatter", "json"], capture_output=True, text=True, check=True).stdout
+    return {q["name"]: q["type"] for q in json.loads(listed)}
+
+
+def test_every_queue_the_topology_declares_is_a_quorum_queue(broker_uri):
+    apply(broker_uri, TOPOLOGY)
+    types = queue_types(broker_uri)
+    assert {"listener.inbox", "listener.inbox.dead", "listener.inbox.retry.100ms", "registration.events.unrouted"} \
+        <= set(types)
+    assert set(types.values()) == {"quorum"}, types
+
+
+def test_a_message_a_worker_keeps_dying_on_is_parked_by_the_broker_not_dropped(broker_uri):
+    # a worker killed while it holds a message returns it to the queue; past the delivery limit
+    # the broker moves it to the parked queue (at least once), where an operator finds it
+    from yjs_kit.topology import DELIVERY_LIMIT
+
+    apply(broker_uri, TOPOLOGY)
+    with Connection(broker_uri) as connection:
+        connection.Producer().publish({"n": 1}, exchange="registration.events", routing_key="enterprise_registered",
+                                      headers={"x-test": "poison"})
+        channel = connection.channel()
+        for _ in range(DELIVERY_LIMIT + 1):
+            message = wait_for(lambda: channel.basic_get("listener.inbox"), timeout=10, what="the message again")
+            channel.basic_reject(message.delivery_tag, requeue=True)
+    parked = wait_for(lambda: queue_depths(broker_uri).get("listener.inbox.dead") or None, timeout=10,
+                      what="the message parked")
+    assert parked == 1 and queue_depths(broker_uri)["listener.inbox"] == 0
+
+
+def test_an_empty_classic_queue_from_before_is_replaced_and_one_holding_messages_is_kept(broker_uri):
+    with Connection(broker_uri) as connection:
+        channel = connection.channel()
+        for name in ("listener.inbox.retry.100ms", "listener.inbox.dead"):
+            Queue(name, durable=True).bind(channel).declare()
+        connection.Producer().publish({"n": 1}, exchange="", routing_key="listener.inbox.dead")
+    with pytest.raises(TopologyConflict) as conflict:
+        apply(broker_uri, TOPOLOGY)
+    assert "queue 'listener.inbox.dead'" in str(conflict.value) and "holds 1 messages" in str(conflict.value)
+    types = queue_types(broker_uri)
+    assert types["listener.inbox.retry.100ms"] == "quorum" and types["listener.inbox.dead"] == "classic"
+    assert queue_depths(broker_uri)["listener.inbox.dead"] == 1  # nothing it held was lost

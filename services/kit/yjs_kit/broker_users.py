@@ -26,8 +26,31 @@ DEFAULT_EXCHANGE = "amq.default"  # the name RabbitMQ checks permissions on for 
 HASHING_ALGORITHM = "rabbit_password_hashing_sha256"
 
 
-def broker_user(service: str) -> str:
-    return f"yjs-{service}"
+#: how the services' users are named; tests name theirs after their vhost (users are the broker's)
+USER_PREFIX = "yjs-"
+
+
+def broker_user(service: str, prefix: str = USER_PREFIX) -> str:
+    return f"{prefix}{service}"
+
+
+def broker_user_of(amqp_uri: str) -> str:
+    """The user a connection to this URI authenticates as: the only `user_id` the broker lets it set."""
+    return unquote(urlsplit(amqp_uri).username or "guest")  # kombu's default user
+
+
+def own_user_problem(config: Mapping, service: str) -> str | None:
+    """Why this service may not start with these broker settings, or None. Production runs with a
+    user per service (consumers then require an event's publisher to be its producer's user); with
+    that on, the service must connect as its own user, or every event it publishes is refused."""
+    if config.get("YJS_ENV") == "production" and not config.get("BROKER_USERS"):
+        return "production runs each service as its own broker user: YJS_BROKER_USERS may not be off"
+    if config.get("BROKER_USERS"):
+        wanted = broker_user(service, config.get("BROKER_USER_PREFIX", USER_PREFIX))
+        if broker_user_of(config["AMQP_URI"]) != wanted:
+            return f"YJS_BROKER_USERS is on, so AMQP_URI must name the user {wanted!r}, not " \
+                   f"{broker_user_of(config['AMQP_URI'])!r}"
+    return None
 
 
 def password_variable(user: str) -> str:

@@ -26,11 +26,23 @@ def retry_delays_ms(environ: Mapping[str, str] = os.environ) -> list[int]:
     return [int(x) for x in raw.split(",") if x.strip()]
 
 
+def broker_users_on(environ: Mapping[str, str] = os.environ) -> bool:
+    """`YJS_BROKER_USERS`: every service connects as its own broker user `yjs-<service>`
+    (`yjs topology apply --users`; `yjs up`, compose and Kubernetes set it), so a consumer requires
+    an event's publisher to be its producer's user. Off, all share AMQP_URI's account and the
+    publisher says nothing. Production has no choice: on."""
+    raw = environ.get("YJS_BROKER_USERS")
+    if raw is None or not raw.strip():
+        return environ.get("YJS_ENV") == "production"
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 def service_config(service: str, **overrides) -> dict:
     """The nameko config of one service process."""
     env = os.environ
     config = {
         "AMQP_URI": env.get("AMQP_URI", DEFAULT_AMQP_URI),
+        "BROKER_USERS": broker_users_on(env),
         "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(service),
         "METRICS_PORT": int(env.get("METRICS_PORT", METRICS_PORTS.get(service, 9199))),
         "METRICS_HOST": env.get("METRICS_HOST", "127.0.0.1"),

@@ -14,9 +14,12 @@ the longest retry queue, and after DEAD_LETTER_STORE_TRIES such rounds into `<qu
 These queues are declared by topology.py, at start as by `yjs topology apply`.
 
 A message that comes back through the default exchange (a retry, a replay) is judged by the
-exchange it first arrived on, kept in a header; the header is believed only when the broker
-vouches that this service's own user published the message (its validated `user_id`): any
-service may publish through the default exchange, none may pass as another user."""
+exchange it first arrived on and the broker user that first published it, kept in headers; the
+headers are believed only when the broker vouches that this service's own user published the
+message (its validated `user_id`): any service may publish through the default exchange, none may
+pass as another user. When every service has its own broker user (BROKER_USERS), an event must
+have been published by its producer's user: an account with rights on every exchange (guest)
+cannot pass as a department."""
 
 from __future__ import annotations
 
@@ -27,7 +30,6 @@ import traceback
 from datetime import datetime, timezone
 from functools import partial
 from typing import Iterable
-from urllib.parse import unquote, urlsplit
 
 import eventlet
 import structlog
@@ -40,6 +42,7 @@ from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EVENT_MODELS, DeadLetterCleared, EventDeadLettered
 
 from . import metrics
+from .broker_users import USER_PREFIX, broker_user, broker_user_of
 from .outbox import outbox_row
 from .provenance import Refused, check, read
 from .topology import declare, inbox_of, inbox_queues, parked_queue_name, retry_queue_name
@@ -54,10 +57,8 @@ EXCHANGE_HEADER = "x-yjs-exchange"
 STORE_FAILURES_HEADER = "x-yjs-store-failures"
 # the dead letter a replayed message came from
 REPLAY_HEADER = "x-yjs-replay-of"
-
-
-def broker_user_of(amqp_uri: str) -> str:
-    return unquote(urlsplit(amqp_uri).username or "guest")  # kombu's default user
+# the broker user that first published it (its `user_id` then): retries and replays are ours
+PUBLISHER_HEADER = "x-yjs-publisher"
 
 
 def find_database(container) -> Database:
@@ -98,10 +99,12 @@ def body_for_listing(payload: bytes | None, content_type: str | None) -> tuple[s
 
 def store_dead_letter(database: Database, queue: str, body: bytes, reason: str, attempts: int, *,
                       kind: str = "failed", content_type: str | None = None, exchange: str | None = None,
-                      service: str | None = None) -> int:
+                      service: str | None = None, publisher: str | None = None) -> int:
     """Stores the raw body as bytes and only sanitised text in the indexed columns, so that no
     content can make storing fail. A department announces, in the same transaction, that an event
-    about a case is dead-lettered: the case shows its steps as stalled. Returns the number."""
+    about a case is dead-lettered: the case shows its steps as stalled — unless its provenance
+    failed: what it says of its case is not believed, or a forger could hold up anyone's case.
+    Returns the number."""
     fields = _peek(body)
     table = database.metadata.tables["kit_dead_letters"]
     case_id = _column(fields.get("case_id"), 40)
@@ -109,11 +112,12 @@ def store_dead_letter(database: Database, queue: str, body: bytes, reason: str, 
     reason = _UNSTORABLE.sub("", reason.replace("\n", " ").replace("\t", " "))[:4000] or kind
     with database.engine.begin() as connection:
         number = connection.execute(insert(table).values(
-            queue=queue, kind=kind, exchange=_column(exchange, 200), content_type=_column(content_type, 100),
+            queue=queue, kind=kind, exchange=_column(exchange, 200), publisher=_column(publisher, 100),
+            content_type=_column(content_type, 100),
             event_type=event_type, event_id=_column(fields.get("event_id"), 36), case_id=case_id, payload=body,
             reason=reason, attempts=attempts, failed_at=datetime.now(timezone.utc)).returning(table.c.id)).scalar_one()
         announced = f"{service}.event_dead_lettered"
-        if case_id and announced in EVENT_MODELS:
+        if case_id and announced in EVENT_MODELS and kind != "provenance":
             connection.execute(insert(database.metadata.tables["kit_outbox"]).values(**outbox_row(new_event(
                 announced, EventDeadLettered(dead_letter_id=f"{service}:{number}", event_type=event_type,
                                              event_id=_column(fields.get("event_id"), 36), kind=kind,
@@ -173,6 +177,9 @@ class EventConsumer(Consumer):
         self.store_tries = int(config.get("DEAD_LETTER_STORE_TRIES", 20))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, serializer="json")
         self.broker_user = broker_user_of(config["AMQP_URI"])
+        # a user per service: an event must come from its producer's; else nothing says who sent it
+        prefix = config.get("BROKER_USER_PREFIX", USER_PREFIX)
+        self.user_of = partial(broker_user, prefix=prefix) if config.get("BROKER_USERS") else None
         # what `yjs topology apply` declares for this service, so a start after it changes nothing
         queues = inbox_queues(inbox_of(self.container.service_cls, self.method_name), self.event_types, self.delays)
         with Connection(config["AMQP_URI"]) as connection:
@@ -190,26 +197,30 @@ class EventConsumer(Consumer):
             attempts = 0
         body = body if isinstance(body, bytes) else str(body).encode("utf-8")
         exchange = message.delivery_info.get("exchange") or None
-        if exchange is None and (message.properties or {}).get("user_id") == self.broker_user:
-            # from our own retry queue or replay: judged by where it first arrived
+        publisher = (message.properties or {}).get("user_id")  # validated by the broker when present
+        if exchange is None and publisher == self.broker_user:
+            # from our own retry queue or replay: judged by where it first arrived, and who sent it
             exchange = headers.get(EXCHANGE_HEADER) if isinstance(headers.get(EXCHANGE_HEADER), str) else None
+            publisher = headers.get(PUBLISHER_HEADER) if isinstance(headers.get(PUBLISHER_HEADER), str) else None
+        origin = (exchange, publisher)
         try:
             event = read(body, message.content_type, message.content_encoding)
-            check(event, exchange)
+            check(event, exchange, publisher, self.user_of)
         except Refused as refused:
             event_type = _column(_peek(body).get("event_type"), 100) or "?"
             metrics.EVENTS_REFUSED.labels(self.container.service_name, event_type, refused.kind).inc()
-            log.warning("message refused", kind=refused.kind, reason=str(refused), exchange=exchange)
-            self._end_in_failure(message, body, exchange, attempts, str(refused), retry=False, kind=refused.kind)
+            log.warning("message refused", kind=refused.kind, reason=str(refused), exchange=exchange,
+                        publisher=publisher)
+            self._end_in_failure(message, body, origin, attempts, str(refused), retry=False, kind=refused.kind)
             return
-        handle_result = partial(self.handle_result, message, body, exchange, attempts, event.event_type)
+        handle_result = partial(self.handle_result, message, body, origin, attempts, event.event_type)
         try:
             self.container.spawn_worker(self, (event,), {}, context_data=self.unpack_message_headers(message),
                                         handle_result=handle_result)
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
-    def handle_result(self, message, body, exchange, attempts, event_type, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message, body, origin, attempts, event_type, worker_ctx, result=None, exc_info=None):
         service = self.container.service_name
         if exc_info is None:
             metrics.EVENTS_CONSUMED.labels(service, event_type, "applied").inc()
@@ -224,7 +235,7 @@ class EventConsumer(Consumer):
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
             log.error("handler failed", event_type=event_type, attempts=attempts + 1, reason=reason,
                       exc_info=exc_info)
-            self._end_in_failure(message, body, exchange, attempts, reason, retry=True, kind="failed")
+            self._end_in_failure(message, body, origin, attempts, reason, retry=True, kind="failed")
         return result, exc_info
 
     def republish(self, body: bytes, queue: str, headers: dict, content_type: str, content_encoding: str) -> None:
@@ -237,10 +248,16 @@ class EventConsumer(Consumer):
         self.republish(body, routing_key, headers, message.content_type or "application/octet-stream",
                        message.content_encoding or "binary")
 
-    def _end_in_failure(self, message, body, exchange, attempts, reason, retry, kind):
+    @staticmethod
+    def _origin_headers(origin) -> dict:
+        exchange, publisher = origin
+        return {**({EXCHANGE_HEADER: exchange} if exchange else {}),
+                **({PUBLISHER_HEADER: publisher} if publisher else {})}
+
+    def _end_in_failure(self, message, body, origin, attempts, reason, retry, kind):
         service = self.container.service_name
         event_type = _column(_peek(body).get("event_type"), 100) or "?"
-        kept = {EXCHANGE_HEADER: exchange} if exchange else {}
+        kept = self._origin_headers(origin)
         if (message.headers or {}).get(REPLAY_HEADER) is not None:  # cleared when a later try succeeds
             kept[REPLAY_HEADER] = message.headers[REPLAY_HEADER]
         try:
@@ -250,7 +267,7 @@ class EventConsumer(Consumer):
                 metrics.HANDLER_RETRIES.labels(service, event_type).inc()
                 metrics.EVENTS_CONSUMED.labels(service, event_type, "retried").inc()
             else:
-                self._store(message, body, exchange, attempts, reason, kind, event_type)
+                self._store(message, body, origin, attempts, reason, kind, event_type)
         except Exception as error:  # noqa: BLE001 - the broker is away too: keep the message
             log.error("could not retry or dead-letter; message requeued", error=repr(error))
             eventlet.sleep(1)  # not a tight loop while the outage lasts
@@ -258,18 +275,20 @@ class EventConsumer(Consumer):
             return
         self.queue_consumer.ack_message(message)
 
-    def _store(self, message, body, exchange, attempts, reason, kind, event_type):
+    def _store(self, message, body, origin, attempts, reason, kind, event_type):
         service = self.container.service_name
+        exchange, publisher = origin
         try:
             store_dead_letter(find_database(self.container), self.queue.name, body, reason, attempts + 1,
-                              kind=kind, content_type=message.content_type, exchange=exchange, service=service)
+                              kind=kind, content_type=message.content_type, exchange=exchange, service=service,
+                              publisher=publisher)
         except Exception as error:  # noqa: BLE001 - the database is down: the message waits on the broker
             headers = message.headers or {}
             try:
                 failures = int(headers.get(STORE_FAILURES_HEADER, 0)) + 1
             except (TypeError, ValueError):
                 failures = 1
-            kept = {EXCHANGE_HEADER: exchange} if exchange else {}
+            kept = self._origin_headers(origin)
             if failures >= self.store_tries or not self.delays:
                 self._republish(message, body, parked_queue_name(self.queue.name),
                                 {**kept, ATTEMPTS_HEADER: attempts, STORE_FAILURES_HEADER: failures,

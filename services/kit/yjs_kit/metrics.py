@@ -34,6 +34,14 @@ DB_STATEMENTS = Counter("yjs_db_statements_total", "SQL statements sent to the s
 HANDLER_RETRIES = Counter("yjs_handler_retries_total", "Messages sent back for another try",
                           ["service", "event_type"])
 
+DEADLINES_IN_UNKNOWN_YEAR = Counter(
+    "yjs_deadlines_in_unknown_year_total",
+    "Deadlines counted through a year whose holidays and 调休 days the calendar does not know (Monday–Friday assumed)",
+    ["service", "year"])
+CALENDAR_LAST_KNOWN_YEAR = Gauge("yjs_calendar_last_known_year",
+                                 "The last year whose holidays the working calendar knows (package or HOLIDAYS_FILE)",
+                                 ["service"])
+
 _started_ports: set[int] = set()
 
 

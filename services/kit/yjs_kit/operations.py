@@ -10,7 +10,8 @@ from nameko.rpc import rpc
 from sqlalchemy import select, update
 
 from .caller import CallerIdentity
-from .consumer import ATTEMPTS_HEADER, EXCHANGE_HEADER, REPLAY_HEADER, body_for_listing, find_database
+from .consumer import (ATTEMPTS_HEADER, EXCHANGE_HEADER, PUBLISHER_HEADER, REPLAY_HEADER, body_for_listing,
+                       find_database)
 from .db import ping
 
 
@@ -70,7 +71,8 @@ class OperatorRpc:
             "case_id": row["case_id"], "reason": row["reason"], "attempts": row["attempts"],
             "failed_at": row["failed_at"].isoformat(),
             "replayed_at": row["replayed_at"].isoformat() if row["replayed_at"] else None,
-            "content_type": row["content_type"], "body": body, "body_encoding": encoding,
+            "content_type": row["content_type"], "publisher": row["publisher"], "body": body,
+            "body_encoding": encoding,
         }
 
     @rpc
@@ -92,6 +94,8 @@ class OperatorRpc:
             headers = {ATTEMPTS_HEADER: 0, REPLAY_HEADER: int(row["id"])}
             if exchange:
                 headers[EXCHANGE_HEADER] = exchange
+            if row["publisher"]:  # the replay goes out as this service's user; its first sender is judged
+                headers[PUBLISHER_HEADER] = row["publisher"]
             consumer.republish(payload, row["queue"], headers, row["content_type"] or "application/json",
                                "utf-8" if row["payload"] is None else "binary")
             connection.execute(update(table).where(table.c.id == row["id"]).values(replayed_at=datetime.now(timezone.utc)))

@@ -24,6 +24,7 @@ from kombu import Connection
 from sqlalchemy import Engine, MetaData, and_, delete, func, or_, select, update
 
 from . import metrics
+from .broker_users import broker_user_of
 from .db import is_postgres
 from .provenance import producer_of_exchange
 from .topology import event_exchange
@@ -52,6 +53,9 @@ class ConfirmingPublisher:
         self._unconfirmed: dict[int, str] = {}
         self._refused: dict[str, str] = {}
         self._next_tag = 1
+        # every message names its publisher: the broker refuses a `user_id` that is not the
+        # connection's own, so a consumer knows which broker user sent an event (docs/adr/0012)
+        self.user_id = broker_user_of(amqp_uri)
 
     def _open(self):
         if self._connection is None:
@@ -106,7 +110,7 @@ class ConfirmingPublisher:
                                          arguments=event_exchange(producer).arguments if producer else None)
                 self._declared.add(exchange)
             message = amqp.Message(body, content_type="application/json", content_encoding="utf-8",
-                                   delivery_mode=2, message_id=message_id)
+                                   delivery_mode=2, message_id=message_id, user_id=self.user_id)
             self._unconfirmed[self._next_tag] = message_id
             self._next_tag += 1
             channel.basic_publish(message, exchange=exchange, routing_key=routing_key, mandatory=mandatory)

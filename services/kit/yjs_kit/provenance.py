@@ -1,10 +1,12 @@
 """Reading a delivered message and deciding whether to trust it, as pure rules: the body must be
-a JSON envelope, its producer the exchange it arrived on, a step report's step one of that
-producer's department, and a completed step's outputs what the contracts say they are."""
+a JSON envelope, its producer the exchange it arrived on, its publisher (when each service has
+its own broker user) that producer's user, a step report's step one of that producer's
+department, and a completed step's outputs what the contracts say they are."""
 
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 from pydantic import ValidationError
 from yjs_contracts.envelope import Envelope
@@ -46,14 +48,20 @@ def producer_of_exchange(exchange: str | None) -> str | None:
     return None
 
 
-def check(event: Envelope, exchange: str | None) -> None:
-    """Raises Refused("provenance") unless the event came from where it says it did, and
-    Refused("invalid") unless a completed step's outputs are what its contract defines."""
+def check(event: Envelope, exchange: str | None, publisher: str | None = None,
+          user_of: Callable[[str], str] | None = None) -> None:
+    """Raises Refused("provenance") unless the event came from where it says it did — and, given
+    `user_of` (a producer's broker user), unless `publisher`, the broker user that published it
+    first, is its producer's — and Refused("invalid") unless a completed step's outputs are what
+    its contract defines."""
     producer = producer_of_exchange(exchange)
     if producer is None:
         raise Refused("provenance", f"arrived on {exchange or 'the default exchange'!r}, not a producer's exchange")
     if event.producer != producer or event.source != producer:
         raise Refused("provenance", f"{event.event_type} from producer {event.producer!r} arrived on {exchange!r}")
+    if user_of is not None and publisher != user_of(producer):
+        raise Refused("provenance", f"{event.event_type} on {exchange!r} published by "
+                                    f"{publisher or 'an unnamed user'!r}, not {user_of(producer)!r}")
     if EVENT_MODELS.get(event.event_type) is not StepReport or "step" not in event.data:
         return  # a body that is no report at all fails in its handler, which validates it
     step = event.data.get("step")

@@ -16,8 +16,12 @@ import time  # noqa: E402
 import structlog  # noqa: E402
 from kombu import Connection  # noqa: E402
 
+from yjs_contracts.calendar import ScheduleError  # noqa: E402
+
+from . import holidays  # noqa: E402
 from . import logging as kit_logging  # noqa: E402
 from .auth import check_keys  # noqa: E402
+from .broker_users import own_user_problem  # noqa: E402
 from .config import SERVICES, service_config  # noqa: E402
 
 log = structlog.get_logger("yjs.serve")
@@ -49,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     kit_logging.configure(service, os.environ.get("LOG_LEVEL", "INFO"))
     config = service_config(service)
     check_keys(config)  # before anything else: a production process without a strong key never runs
+    problem = own_user_problem(config, service)
+    if problem:
+        raise SystemExit(f"yjs-serve {service}: {problem}")
+    try:
+        holidays.configure(service)  # a schedule that cannot be trusted stops the start, naming its line
+    except ScheduleError as error:
+        raise SystemExit(f"{holidays.HOLIDAYS_FILE}: {error}") from None
     wait_for("broker", lambda: Connection(config["AMQP_URI"], connect_timeout=3).connect().close())
     package_dir = os.path.dirname(importlib.import_module(f"yjs_{service}").__file__)
     if os.path.isdir(os.path.join(package_dir, "migrations")):

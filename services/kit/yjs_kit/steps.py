@@ -213,7 +213,8 @@ class StepTracker(DependencyProvider):
                 if not any(step["step"] in self.performers for step in plan):
                     return []  # not ours: keep nothing
                 self._upsert(uow, tables["kit_plans"], ["case_id"], case_id=event.case_id,
-                             matter=event.data["matter"], application=event.data["application"], plan=plan,
+                             matter=event.data["matter"], owner=event.data.get("owner"),
+                             application=event.data["application"], plan=plan,
                              received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
             elif event.event_type == "case.withdrawn":
                 return self._withdraw(uow, event)
@@ -265,6 +266,12 @@ class StepTracker(DependencyProvider):
         return [report, *undone] + self._start_ready(uow, case_id, cause)
 
     # -- starting steps ---------------------------------------------------------------------
+
+    def applicant_of(self, uow: UnitOfWork, case_id: str) -> str | None:
+        """The subject of the case's applicant, as the case service announced it with the plan;
+        None when no plan of the case reached this department."""
+        stored = self._plan_row(uow, case_id)
+        return stored["owner"] if stored is not None else None
 
     def _plan_row(self, uow: UnitOfWork, case_id: str):
         plans = uow.tables["kit_plans"]

@@ -46,6 +46,8 @@ def add_kit_tables(metadata: MetaData) -> None:
           Column("payload", LargeBinary),
           Column("content_type", String(100)),
           Column("exchange", String(200)),
+          # the broker user that first published it: a replay is judged again by it, not by the operator's
+          Column("publisher", String(100)),
           # failed (its handler, after every retry), unreadable, provenance, invalid
           Column("kind", String(20), nullable=False, server_default="failed"),
           Column("reason", Text, nullable=False),
@@ -59,6 +61,8 @@ def add_kit_tables(metadata: MetaData) -> None:
     Table("kit_plans", metadata,
           Column("case_id", String(40), primary_key=True),
           Column("matter", String(40), nullable=False),
+          # the applicant's subject: what the applicant hands in later is checked against it here
+          Column("owner", String(100)),
           Column("application", JSON, nullable=False),
           Column("plan", JSON, nullable=False),
           Column("received_at", DateTime(timezone=True), nullable=False),

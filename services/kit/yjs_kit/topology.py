@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 import amqp
+import structlog
 from kombu import Connection, Exchange, Queue, binding
 from kombu.exceptions import OperationalError
 from yjs_contracts.events import EVENT_MODELS
+
+log = structlog.get_logger(__name__)
 
 
 def inbox_queue_name(service: str, method: str | None = None) -> str:
@@ -53,13 +56,26 @@ def event_exchange(producer: str) -> Exchange:
 
 def unrouted_queue(producer: str) -> Queue:
     exchange = Exchange(unrouted_name(producer), type="fanout", durable=True, auto_delete=False)
-    return Queue(unrouted_name(producer), exchange=exchange, durable=True, auto_delete=False)
+    return Queue(unrouted_name(producer), exchange=exchange, durable=True, auto_delete=False,
+                 queue_arguments=dict(QUORUM))
+
+
+#: Every queue the product owns is a quorum queue: replicated on a cluster's nodes (Raft), so the
+#: loss of one broker's disk loses nothing. A message it dead-letters (a retry's TTL, the delivery
+#: limit) is moved at least once: RabbitMQ's default for quorum queues is at most once.
+QUORUM = {"x-queue-type": "quorum"}
+DEAD_LETTER_AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+#: the broker's own backstop for a message no consumer gets past (a worker that dies on it each
+#: time, before the kit's retries can count): after this many deliveries it is parked, not dropped
+DELIVERY_LIMIT = 20
 
 
 def inbox_queue(name: str, event_types: Iterable[str]) -> Queue:
     bindings = [binding(event_exchange(t.split(".", 1)[0]), routing_key=t.split(".", 1)[1])
                 for t in sorted(set(event_types))]
-    return Queue(name, bindings=bindings, durable=True, auto_delete=False)
+    return Queue(name, bindings=bindings, durable=True, auto_delete=False, queue_arguments={
+        **QUORUM, **DEAD_LETTER_AT_LEAST_ONCE, "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": parked_queue_name(name)})
 
 
 def inbox_queues(name: str, event_types: Iterable[str], delays_ms: Iterable[int]) -> list[Queue]:
@@ -67,9 +83,11 @@ def inbox_queues(name: str, event_types: Iterable[str], delays_ms: Iterable[int]
     queue per delay whose TTL dead-letters a message back to the inbox, and its parked queue."""
     inbox = inbox_queue(name, event_types)
     retries = [Queue(retry_queue_name(inbox.name, delay), durable=True, auto_delete=False, queue_arguments={
+        **QUORUM, **DEAD_LETTER_AT_LEAST_ONCE,
         "x-message-ttl": delay, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": inbox.name,
     }) for delay in delays_ms]
-    return [inbox, *retries, Queue(parked_queue_name(inbox.name), durable=True, auto_delete=False)]
+    parked = Queue(parked_queue_name(inbox.name), durable=True, auto_delete=False, queue_arguments=dict(QUORUM))
+    return [inbox, *retries, parked]
 
 
 def producers() -> list[str]:
@@ -185,10 +203,32 @@ def _ensure_exchange(connection: Connection, channel, exchange: Exchange):
         return connection.channel(), "missing, and this user may not declare it: apply the topology first"
 
 
+def _replace_if_empty(connection: Connection, channel, queue: Queue):
+    """A queue declared otherwise (a classic queue from before quorum queues, another retry
+    delay) that holds nothing and has no consumer is deleted and declared as the topology says.
+    One that holds messages is left: they carry their publisher's `user_id`, which nobody else
+    may publish again (docs/adr/0012), so its consumers must drain it. Returns the channel, the
+    new queue's depth, and what stopped it."""
+    found = channel.queue_declare(queue.name, passive=True)
+    if found.message_count or found.consumer_count:
+        return channel, 0, (f"it holds {found.message_count} messages and has {found.consumer_count} consumers: "
+                            "drain it and stop its service first (docs/migrations.md, quorum queues)")
+    try:
+        channel.queue_delete(queue.name, if_unused=True, if_empty=True)
+    except amqp.exceptions.PreconditionFailed:  # a message or a consumer arrived in between
+        return connection.channel(), 0, "it was not empty or unused any more: apply again"
+    bound = queue.bind(channel)
+    bound.declare()
+    log.warning("queue replaced", queue=queue.name, type=queue.queue_arguments.get("x-queue-type", "classic"))
+    return channel, bound.queue_declare(passive=True).message_count, None
+
+
 def declare(connection: Connection, entities: Iterable[Exchange | Queue]) -> dict[str, int]:
     """Declares each exchange and queue (a queue with its bindings); declaring what exists as
     declared changes nothing. Returns each queue's message count. A conflict does not stop the
-    others: every one is reported at the end, in one TopologyConflict."""
+    others: every one is reported at the end, in one TopologyConflict. A queue declared otherwise
+    that is empty and unused is replaced: nothing is lost, and the alternative is an operator
+    deleting it by hand."""
     channel = connection.channel()
     depths: dict[str, int] = {}
     conflicts: list[str] = []
@@ -223,10 +263,17 @@ def declare(connection: Connection, entities: Iterable[Exchange | Queue]) -> dic
             bound.declare()
             depths[entity.name] = bound.queue_declare(passive=True).message_count
         except amqp.exceptions.PreconditionFailed as refused:
+            channel = connection.channel()  # the broker closed the channel that was refused
             if isinstance(entity, Exchange):
                 refused_exchanges.add(entity.name)
+            else:
+                channel, depth, problem = _replace_if_empty(connection, channel, entity)
+                if problem is None:
+                    depths[entity.name] = depth
+                    continue
+                conflicts.append(f"{_describe(entity)}: {refused.reply_text}; {problem}")
+                continue
             conflicts.append(f"{_describe(entity)}: {refused.reply_text}")
-            channel = connection.channel()  # the broker closed the channel that was refused
     if conflicts:
         raise TopologyConflict(
             "the broker holds these with other properties than the topology declares, and keeps them as they are:\n  "

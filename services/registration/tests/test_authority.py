@@ -55,12 +55,15 @@ def report(case_id, step, status, outputs, minutes, event_type=None):
             "event_type": event_type or f"{step.split('.')[0]}.x"}
 
 
-def test_the_record_folds_seals_taxpayer_accounts_permits_and_undoes_in_any_order():
-    enterprise = {"uscc": "91330402MA0000001X", "name": "嘉兴锦程数字科技有限公司", "type": "limited_liability_company",
+ENTERPRISE = {"uscc": "91330402MA0000001X", "name": "嘉兴锦程数字科技有限公司", "type": "limited_liability_company",
                   "status": "registered", "licence_number": "330402000000001", "legal_representative": "张伟",
                   "domicile": {"address": "浙江省嘉兴市南湖区广益路1号", "division_code": "330402"},
                   "division_code": "330402", "registered_capital": "1000000.00", "business_scope": ["餐饮服务"],
                   "established_on": date(2026, 12, 1), "deregistered_at": None}
+
+
+def test_the_record_folds_seals_taxpayer_accounts_permits_and_undoes_in_any_order():
+    enterprise = ENTERPRISE
     cases = [{"case_id": "C1", "matter": "establishment", "at": at(0)},
              {"case_id": "C2", "matter": "licensing", "at": at(30)}]
     seal = {"type": "official", "name": "公章", "filing_code": "F1"}
@@ -83,3 +86,29 @@ def test_the_record_folds_seals_taxpayer_accounts_permits_and_undoes_in_any_orde
     assert [h["case_id"] for h in view["history"]] == ["C1", "C2"]
     assert view["history"][0]["summary"] == "企业开办：设立登记已办结，公章刻制已办结，新办纳税人已办结，基本存款账户开立已撤销"
     assert view["history"][1]["summary"] == "行业准营：行业准营已办结"
+
+
+def listing(listing_id, kind, removed=False):
+    return {"listing_id": listing_id, "uscc": ENTERPRISE["uscc"], "kind": kind, "authority": "嘉兴市南湖区市场监督管理局",
+            "decided_on": date(2026, 11, 30), "reason": "通过登记的住所无法联系", "listed_by": "registrar-1",
+            "listed_at": at(5), "removed_by": "registrar-1" if removed else None, "removed_at": at(6) if removed else None}
+
+
+def test_the_record_shows_the_listings_in_force_in_chinese():
+    view = authority.enterprise_view(ENTERPRISE, [], [], [], TODAY,
+                                     [listing("L1", "equity_pledged", removed=True), listing("L2", "abnormal_operation")])
+    assert [(entry["listing_id"], entry["kind"], entry["kind_text"]) for entry in view["listings"]] == [
+        ("L2", "abnormal_operation", "经营异常名录")]
+    assert view["listings"][0]["decided_on"] == "2026-11-30"
+    assert authority.enterprise_view(ENTERPRISE, [], [], [], TODAY)["listings"] == []
+
+
+def test_only_registration_staff_list_and_the_regulator_of_the_division_decides_by_default():
+    assert authority.may_list({"role": "department", "department": "registration"})
+    assert not authority.may_list({"role": "department", "department": "tax"})
+    assert not authority.may_list({"role": "operator"})
+    assert not authority.may_list({"role": "applicant", "id_number": LEGAL})
+    assert authority.listing_authority("330402") == "嘉兴市南湖区市场监督管理局"
+    assert authority.listing_problems(TODAY, TODAY) == []
+    [late] = authority.listing_problems(TODAY + timedelta(days=1), TODAY)
+    assert late.field == "decided_on"

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable, Mapping
 
+from yjs_contracts import divisions
 from yjs_contracts.api import ENTERPRISE_MATTERS, ErrorDetail
 from yjs_contracts.steps import STEP_KINDS
-from yjs_contracts.words import MATTER_TITLES, STEP_STATUS_WORDS
+from yjs_contracts.words import LISTING_TITLES, MATTER_TITLES, STEP_STATUS_WORDS
 
 LEGAL_REPRESENTATIVE = "legal_representative"
 INVESTOR = "investor"
@@ -110,6 +111,29 @@ def as_authorisation(row: Mapping[str, Any]) -> Authorisation:
                          withdrawn=row["withdrawn_at"] is not None)
 
 
+def may_list(viewer: Mapping[str, Any]) -> bool:
+    """Only registration's own staff list an enterprise or remove a listing."""
+    return viewer.get("role") == "department" and viewer.get("department") == "registration"
+
+
+def listing_authority(division_code: str) -> str:
+    """The deciding authority when staff name none: the market regulator of the enterprise's
+    division (嘉兴市南湖区市场监督管理局)."""
+    return f"{divisions.local_name(division_code) or ''}市场监督管理局"
+
+
+def listing_problems(decided_on: date, today: date) -> list[ErrorDetail]:
+    if decided_on > today:
+        return [ErrorDetail(field="decided_on", reason="决定日期不能晚于今天")]
+    return []
+
+
+def listing_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"listing_id": row["listing_id"], "kind": row["kind"], "kind_text": LISTING_TITLES[row["kind"]],
+            "authority": row["authority"], "decided_on": row["decided_on"].isoformat(), "reason": row["reason"],
+            "listed_by": row["listed_by"], "listed_at": row["listed_at"].isoformat()}
+
+
 def latest_reports(reports: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, Any]]:
     """Per case and step, the report that came last (an undo follows what it undoes)."""
     latest: dict[tuple[str, str], Mapping[str, Any]] = {}
@@ -124,7 +148,8 @@ NOTICE_TYPES = frozenset({"licensing.permit_revoked"})
 
 
 def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]],
-                    reports: list[Mapping[str, Any]], agents: list[Mapping[str, Any]], today: date) -> dict[str, Any]:
+                    reports: list[Mapping[str, Any]], agents: list[Mapping[str, Any]], today: date,
+                    listings: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The enterprise as the departments know it, folded from their reports about its cases."""
     latest = latest_reports(reports)
     completed = sorted((r for r in latest.values() if r["status"] == "completed"), key=lambda r: r["occurred_at"])
@@ -198,7 +223,7 @@ def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]
         "deregistered_at": enterprise["deregistered_at"].isoformat() if enterprise["deregistered_at"] else None,
         "seals": list(seals.values()), "taxpayer": taxpayer, "bank_accounts": list(accounts.values()),
         "permits": list(permits.values()), "agents": [agent_view(a, today) for a in agents],
-        "listings": [],
+        "listings": [listing_view(row) for row in listings if row["removed_at"] is None],
         "history": history(cases, latest),
     }
 

@@ -12,14 +12,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.api import ChangeApplication, ENTERPRISE_MATTERS, EstablishmentApplication, InvalidApplication
 from yjs_contracts.codes import CodeError, validate_id_number
 from yjs_contracts.api import ErrorDetail
-from yjs_contracts.envelope import Envelope
-from yjs_contracts.events import NOTICE_EVENTS, StepReport
+from yjs_contracts.envelope import Envelope, new_event
+from yjs_contracts.events import NOTICE_EVENTS, EnterpriseListings, ListedEntry, StepReport
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import REPORT_EVENTS
+from yjs_kit.caller import CallerForbidden
 from yjs_kit.uow import UnitOfWork
 
 from . import authority
-from .models import agents, department_reports, enterprise_cases, enterprises, principals
+from .models import agents, department_reports, enterprise_cases, enterprises, listings, principals
 
 
 class EnterpriseNotFound(LookupError):
@@ -31,6 +32,10 @@ class NotAuthorizedForEnterprise(Exception):
 
 
 class AgentNotFound(LookupError):
+    pass
+
+
+class ListingNotFound(LookupError):
     pass
 
 
@@ -188,6 +193,62 @@ def withdraw_agent(uow: UnitOfWork, uscc: str, agent_id: str, caller: Mapping[st
         raise AgentNotFound(f"no such agent {agent_id}")
 
 
+def _listings(uow: UnitOfWork, uscc: str):
+    return uow.session.execute(select(listings).where(listings.c.uscc == uscc).order_by(listings.c.listing_id)
+                               ).mappings().all()
+
+
+def _announce_listings(uow: UnitOfWork, uscc: str, now: datetime) -> None:
+    """Every change announces the listings in force, whole: deregistration keeps the latest."""
+    current = [ListedEntry(listing_id=row["listing_id"], kind=row["kind"])
+               for row in _listings(uow, uscc) if row["removed_at"] is None]
+    state = EnterpriseListings(uscc=uscc, listings=current, revision=uow.next_number(f"listings:{uscc}"), as_of=now)
+    uow.announce(new_event("registration.listings_changed", state, case_id=None))
+
+
+def _as_registration_staff(caller: Mapping[str, Any]) -> None:
+    if not authority.may_list(caller):
+        raise CallerForbidden("only registration staff list an enterprise or remove a listing")
+
+
+def add_listing(uow: UnitOfWork, uscc: str, caller: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """列入: registration staff list an enterprise on the register."""
+    _as_registration_staff(caller)
+    uow.lock(f"enterprise:{uscc}")
+    enterprise = _enterprise(uow, uscc)
+    if enterprise is None:
+        raise EnterpriseNotFound(f"no such enterprise {uscc}")
+    if enterprise["status"] != "registered":
+        raise EnterpriseNotActive(f"enterprise {uscc} is {enterprise['status']}")
+    day = today()
+    decided_on = date.fromisoformat(str(body["decided_on"])) if body.get("decided_on") else day
+    details = authority.listing_problems(decided_on, day)
+    if details:
+        raise InvalidApplication(details)
+    now = datetime.now(timezone.utc)
+    listing_id = f"L{uow.next_number('listing'):08d}"
+    uow.session.execute(listings.insert().values(
+        listing_id=listing_id, uscc=uscc, kind=str(body["kind"]),
+        authority=body.get("authority") or authority.listing_authority(enterprise["division_code"]),
+        decided_on=decided_on, reason=body["reason"], listed_by=caller["sub"], listed_at=now))
+    _announce_listings(uow, uscc, now)
+    row = uow.session.execute(select(listings).where(listings.c.listing_id == listing_id)).mappings().one()
+    return {"uscc": uscc, **authority.listing_view(row)}
+
+
+def remove_listing(uow: UnitOfWork, uscc: str, listing_id: str, caller: Mapping[str, Any]) -> None:
+    """移出: the listing no longer counts; its row stays for the record's history."""
+    _as_registration_staff(caller)
+    uow.lock(f"enterprise:{uscc}")
+    now = datetime.now(timezone.utc)
+    done = uow.session.execute(update(listings).where(
+        (listings.c.uscc == uscc) & (listings.c.listing_id == listing_id) & listings.c.removed_at.is_(None)).values(
+        removed_at=now, removed_by=caller["sub"]).returning(listings.c.listing_id))
+    if done.first() is None:
+        raise ListingNotFound(f"no such listing {listing_id}")
+    _announce_listings(uow, uscc, now)
+
+
 def enterprise_record(uow: UnitOfWork, uscc: str, viewer: Mapping[str, Any]) -> dict[str, Any]:
     """The record, for its legal representative, its agents, staff and operators; for anyone
     else the enterprise does not exist."""
@@ -202,7 +263,8 @@ def enterprise_record(uow: UnitOfWork, uscc: str, viewer: Mapping[str, Any]) -> 
     case_ids = [c["case_id"] for c in cases]
     reports = uow.session.execute(select(department_reports).where(
         department_reports.c.case_id.in_(case_ids))).mappings().all() if case_ids else []
-    return authority.enterprise_view(enterprise, list(cases), [_aware(r) for r in reports], list(agent_rows), day)
+    return authority.enterprise_view(enterprise, list(cases), [_aware(r) for r in reports], list(agent_rows), day,
+                                     _listings(uow, uscc))
 
 
 def _aware(row) -> dict[str, Any]:

@@ -75,6 +75,23 @@ agents = Table(
     Index("ix_agents_person", "uscc", "id_number"),
 )
 
+# 经营异常名录, 严重违法失信名单, 股权冻结 …: what the register lists an enterprise on, by whose
+# decision, when and why. A removal keeps the row (the record says what was listed when); the
+# listings in force are announced whole with a growing revision (registration.listings_changed).
+listings = Table(
+    "listings", metadata,
+    Column("listing_id", String(20), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("kind", String(30), nullable=False),
+    Column("authority", String(50), nullable=False),
+    Column("decided_on", Date, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("listed_by", String(100), nullable=False),  # the staff member's subject
+    Column("listed_at", DateTime(timezone=True), nullable=False),
+    Column("removed_by", String(100)),
+    Column("removed_at", DateTime(timezone=True)),
+)
+
 # Which enterprise each case is about: from the establishment that registered it, from a later
 # matter's application, or from any department report that names the USCC.
 enterprise_cases = Table(

@@ -1,8 +1,9 @@
 """Registration's entrypoints: it reacts to case plans and announces each registration and
 deregistration; it keeps every department's reports for the enterprise record; and it answers,
-by RPC, who may act for an enterprise, its agents, and the record itself."""
+by RPC, who may act for an enterprise, its agents, its listings, and the record itself."""
 
 from nameko.rpc import rpc
+from yjs_contracts.api import ListingRequest
 from yjs_contracts.events import NOTICE_EVENTS
 from yjs_contracts.steps import REPORT_EVENTS
 from yjs_kit.consumer import consume_events
@@ -60,6 +61,18 @@ class RegistrationService(DepartmentRpc):
         caller = self.rpc_caller.require("applicant")
         with self.db.unit_of_work() as uow:
             enterprise.withdraw_agent(uow, uscc, agent_id, caller.claims())
+
+    @rpc
+    def add_listing(self, uscc: str, body: dict) -> dict:
+        caller = self.rpc_caller.require("department")
+        with self.db.unit_of_work() as uow:
+            return enterprise.add_listing(uow, uscc, caller.claims(), ListingRequest.model_validate(body).model_dump())
+
+    @rpc
+    def remove_listing(self, uscc: str, listing_id: str) -> None:
+        caller = self.rpc_caller.require("department")
+        with self.db.unit_of_work() as uow:
+            enterprise.remove_listing(uow, uscc, listing_id, caller.claims())
 
     @rpc
     def enterprise_record(self, uscc: str) -> dict:
