@@ -4,7 +4,7 @@ name taken that leaves everything as it was; a move out of the city that moves t
 and leaves a permit to be asked for anew (partly done) while a permit its new scope needs is
 filed at once; a capital reduction held by its public
 notice, a creditor's objection weighed by registration staff; an equity transfer held until tax
-confirms its income tax settled."""
+confirms its income tax settled; a licensed item the change adds waiting for licensing's staff."""
 
 from __future__ import annotations
 
@@ -223,3 +223,26 @@ def test_an_equity_transfer_waits_for_tax_to_confirm_its_income_tax_settled(syst
     assert done["outputs"]["equity_transfer_tax"]["transfers"][0]["tax_receipt"] == "(2026)浙税完证0001"
     shares = {f["field"]: f["new"] for f in done["outputs"]["change"]["changed_fields"]}["shareholders"]
     assert [s["name"] for s in shares] == ["张伟", "王芳"]
+
+
+def test_a_licensed_item_the_change_adds_that_needs_approval_waits_for_licensing_staff(system, fresh_application):
+    uscc = established(system, fresh_application, seals=(), bank_account=False)["outputs"]["uscc"]
+    legal = system.client("e2e-zhangwei")
+    body = change(uscc, new_legal_representative=False, business_scope=["软件开发", "药品零售"])
+    case_id = legal.submit(body).json()["case_id"]
+    staff = ApiClient(system.base_url, token_for("licensing-staff", "department", "licensing"))
+
+    def waiting():
+        items = staff.request("GET", "/v1/departments/licensing/reviews", params={"case_id": case_id}).json()["items"]
+        return items or None
+    [review] = wait_for(waiting, timeout=30, what="licensing's review")
+    assert review["step"] == "licensing.amend"
+    assert step_status(legal.case(case_id), "registration.change") == "completed"  # the change stands meanwhile
+    decided = staff.request("POST", f"/v1/departments/licensing/reviews/{review['review_id']}/decision",
+                            json={"decision": "approve", "comment": "现场核查合格"})
+    assert decided.status_code == 200, decided.text
+    case = legal.wait_until_final(case_id, timeout=30)
+    assert case["status"] == "completed", case
+    issued = case["outputs"]["licence_amendment"]["issued"]
+    assert issued and all("药品零售" in p["items"] for p in issued)
+    assert record_of(legal, uscc, lambda r: r["business_scope"] == ["软件开发", "药品零售"])
