@@ -117,3 +117,34 @@ def test_a_case_in_a_list_reads_in_chinese():
     line = case_line(item)
     assert line.startswith("YJS202612020000001  企业注销（deregistration）  待补正（awaiting_applicant）")
     assert english_words(line, machine_words(item, MACHINE_KEYS)) == []
+
+
+def test_a_change_reads_in_chinese_too():
+    changed = {"uscc": USCC, "licence_number": "330402000000001", "enterprise_name": "嘉兴新禾餐饮管理有限公司",
+               "changed_fields": [
+                   {"field": "name", "old": "嘉兴红船数字科技有限公司", "new": "嘉兴新禾餐饮管理有限公司"},
+                   {"field": "legal_representative", "old": "张伟", "new": "陈静"},
+                   {"field": "officers", "old": [{"role": "executive_director", "name": "张伟"}],
+                    "new": [{"role": "executive_director", "name": "陈静"}, {"role": "supervisor", "name": "李娜"}]}],
+               "legal_representative": "陈静", "domicile": {"address": "浙江省嘉兴市南湖区广益路1号", "division_code": "330402"},
+               "business_scope": ["餐饮服务"], "changed_at": AT.isoformat()}
+    steps = [
+        ("registration.change", "completed", [], changed),
+        ("seal_carving.recarve", "completed", ["registration.change"], {"seals": [
+            {"type": "official", "name": "嘉兴新禾餐饮管理有限公司", "filing_code": "3304020000011",
+             "replaces": "3304020000001"}], "cancelled": [{"type": "official", "filing_code": "3304020000001"}],
+            "fee": "0.00"}),
+        ("tax.update", "completed", ["registration.change"], {
+            "uscc": USCC, "taxpayer": True, "enterprise_name": "嘉兴新禾餐饮管理有限公司",
+            "tax_authority": "国家税务总局嘉兴市南湖区税务局", "previous_tax_authority": None,
+            "updated": ["name", "legal_representative", "officers"], "updated_at": AT.isoformat()}),
+    ]
+    case = {"case_id": "YJS202612020000002", "matter": "change", "status": "completed", "submitted_at": AT.isoformat(),
+            "finished_at": AT.isoformat(), "reasons": [],
+            "steps": [{"step": step, "department": step.split(".")[0], "status": status, "after": after,
+                       "deadline": None, "outputs": outputs, "reasons": []} for step, status, after, outputs in steps],
+            "outputs": record.combined_outputs((step, status, outputs) for step, status, _, outputs in steps),
+            "timeline": [{"at": AT.isoformat(), "event_type": "seal_carving.seals_recarved",
+                          "summary": record.summary("seal_carving.recarve", "completed", steps[1][3], [])}]}
+    assert english_in(case) == [], case_view(case)
+    assert "印章重刻已办结：重刻印章 1 枚" in case_view(case)

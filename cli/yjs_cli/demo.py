@@ -1,5 +1,6 @@
 """`yjs demo`: submit every application in examples/ and print their records — the
-establishments first, then the deregistration of the enterprise just established. Uses the
+establishments first, then the change (变更登记) of the first enterprise established, then the
+deregistration of the enterprise established last. Uses the
 running system, or starts one for the demo when none answers.
 
 While a case runs, the demo acts through the API as the people in the loop, printing what it
@@ -30,18 +31,24 @@ DECISIONS = {"approve": "审核通过", "refuse": "不予通过", "request_corre
 
 def fresh_name(body: dict, n: int) -> dict:
     """A name not yet taken, so the demo can run again on the same register."""
-    enterprise = body.get("application", {}).get("enterprise")
-    if enterprise:
-        parts = enterprise["name_parts"]
+    application = body.get("application", {})
+    named = application.get("enterprise") or (application.get("changes") or {}).get("name")
+    if named:
+        parts = named["name_parts"]
         parts["trade_name"] = samples.unique_trade_name(n)[-2:] + parts["trade_name"][:2]
-        enterprise["name"] = parts["region"] + parts["trade_name"] + parts["industry"] + parts["form"]
+        named["name"] = parts["region"] + parts["trade_name"] + parts["industry"] + parts["form"]
     return body
 
 
-def closing(body: dict, established: list[str]) -> dict:
-    """A deregistration closes the enterprise the demo established last."""
-    if body.get("matter") == "deregistration" and established:
-        body["application"]["uscc"] = established[-1]
+#: the order of the demo: what is changed or closed must first be opened
+ORDER = {"change": 1, "deregistration": 2}
+
+
+def about(body: dict, established: list[str]) -> dict:
+    """A change is of the enterprise the demo established first (its new legal representative
+    then acts for it); a deregistration closes the one established last."""
+    if body.get("matter") in ORDER and established:
+        body["application"]["uscc"] = established[0 if body["matter"] == "change" else -1]
     return body
 
 
@@ -94,9 +101,8 @@ def _running(url: str) -> bool:
 
 
 def run_demo(args) -> int:
-    # what is closed must first be opened: deregistrations after the establishments
     examples = sorted((p for p in Path(args.examples).glob("*.json") if not p.name.endswith(".demo.json")),
-                      key=lambda p: (p.name.startswith("deregistration"), p.name))
+                      key=lambda p: (ORDER.get(p.stem.split("-")[0], 0), p.name))
     if not examples:
         print(f"{args.examples} 中没有示例", file=sys.stderr)
         return 1
@@ -115,7 +121,7 @@ def run_demo(args) -> int:
         established: list[str] = []
         for n, path in enumerate(examples):
             body = fresh_name(json.loads(path.read_text(encoding="utf-8")), run * len(examples) + n)
-            answer = client.submit(closing(body, established))
+            answer = client.submit(about(body, established))
             print(f"\n=== {path.name}: {answer.status_code}")
             if answer.status_code != 202:
                 print(answer.text)

@@ -52,3 +52,23 @@ def test_an_entity_shareholders_code_is_checked_by_both_check_characters():
     [detail] = error.value.details
     assert detail.field == "application.shareholders.0.uscc"
     assert "主体标识码 M000100Y5 的校验码应为 4，实为 5" in detail.reason
+
+
+def test_a_change_names_something_and_each_part_is_checked_like_its_establishment_counterpart():
+    from yjs_contracts.api import ChangeApplication, InvalidApplication, parse_submission
+    uscc = "91350100M000100Y43"
+    matter, app = parse_submission({"matter": "change", "application": samples.change_application(uscc, "新禾")})
+    assert matter == "change" and isinstance(app, ChangeApplication)
+    assert app.changes.fields() == ["name", "legal_representative", "officers"]
+    for changes, field in (({}, "application.changes"),
+                           ({"registered_capital": 2000000}, "application.changes.registered_capital"),
+                           ({"business_scope": []}, "application.changes.business_scope"),
+                           ({"legal_representative": {"name": "陈静", "id_number": "123", "mobile": "136"}},
+                            "application.changes.legal_representative.id_number"),
+                           ({"officers": [{"role": "manager", "name": "a", "id_number": samples.person(1)},
+                                          {"role": "manager", "name": "b", "id_number": samples.person(2)}]},
+                            "application.changes.officers"),
+                           ({"colour": "red"}, "application.changes.colour")):
+        with pytest.raises(InvalidApplication) as refused:
+            parse_submission({"matter": "change", "application": {"uscc": uscc, "changes": changes}})
+        assert any(d.field == field for d in refused.value.details), refused.value.details

@@ -140,9 +140,41 @@ def test_a_pivot_is_a_step_of_its_matter_that_every_plan_holds():
     from yjs_contracts.steps import department_of
     assert {name: matter.pivot for name, matter in MATTERS.items()} == {
         "establishment": "registration.establish", "licensing": "licensing.issue",
-        "deregistration": "registration.deregister"}
+        "deregistration": "registration.deregister", "change": "registration.change"}
     for matter in MATTERS.values():
         rule = next(r for r in matter.steps if r.step == matter.pivot)
         assert rule.when(samples.establishment_application(), PlanOptions()) and rule.when({}, PlanOptions())
         for accepted in (True, False):
             assert withdrawal_answer_event(department_of(matter.pivot), accepted) in EVENT_MODELS
+
+
+def test_a_change_starts_only_the_departments_holding_what_changed():
+    def plan(**changes):
+        return steps(plan_for("change", {"uscc": "91350100M000100Y43", "changes": changes}))
+
+    assert plan(name={"name": "x"}, legal_representative={"name": "y"}) == {
+        "registration.change": [], "seal_carving.recarve": ["registration.change"],
+        "tax.update": ["registration.change"],
+        "bank_account.update": ["registration.change", "seal_carving.recarve"],
+        "licensing.amend": ["registration.change"]}
+    # the capital is the register's and tax's alone
+    assert plan(registered_capital="2000000.00") == {"registration.change": [], "tax.update": ["registration.change"]}
+    # a move reaches the permits (their premises) but not the seals or the bank
+    assert plan(domicile={"address": "a", "division_code": "330402"}) == {
+        "registration.change": [], "tax.update": ["registration.change"], "licensing.amend": ["registration.change"]}
+    # a new legal representative: his 名章 and the bank's specimen seals, not the permits
+    assert set(plan(legal_representative={"name": "y"})) == {
+        "registration.change", "seal_carving.recarve", "tax.update", "bank_account.update"}
+
+
+def test_a_natural_persons_transfer_and_a_capital_reduction_come_before_the_register():
+    person = {"transferor_kind": "natural_person"}
+    plan = steps(plan_for("change", {"uscc": "91350100M000100Y43", "equity_transfers": [person],
+                                     "capital_reduction_reason": "减资", "changes": {
+                                         "registered_capital": "1.00", "shareholders": []}}))
+    assert plan["registration.change"] == ["tax.equity_transfer", "deregistration.reduction_notice"]
+    assert plan["tax.equity_transfer"] == plan["deregistration.reduction_notice"] == []
+    # an entity's transfer is not tax's to confirm, and a capital raised is not announced
+    plain = steps(plan_for("change", {"uscc": "91350100M000100Y43", "equity_transfers": [{"transferor_kind": "entity"}],
+                                      "changes": {"registered_capital": "1.00", "shareholders": []}}))
+    assert plain["registration.change"] == [] and "tax.equity_transfer" not in plain

@@ -266,23 +266,31 @@ class EstablishmentApplication(Strict):
     @field_validator("shareholders")
     @classmethod
     def _distinct_shareholders(cls, shareholders: list[Shareholder]) -> list[Shareholder]:
-        seen: dict[str, int] = {}
-        for i, s in enumerate(shareholders):
-            key = s.id_number or s.uscc or ""
-            if key in seen:
-                raise ValueError(f"第 {seen[key]} 与第 {i} 位股东是同一出资人")
-            seen[key] = i
-        return shareholders
+        return distinct_shareholders(shareholders)
 
     @field_validator("officers")
     @classmethod
     def _one_per_unique_role(cls, officers: list[Officer]) -> list[Officer]:
-        # a company has one chairman, one executive director, one manager; directors and
-        # supervisors may be several
-        for role in (OfficerRole.executive_director, OfficerRole.chairman, OfficerRole.manager):
-            if sum(o.role == role for o in officers) > 1:
-                raise ValueError(f"{OFFICER_ROLE_WORDS[role.value]}只能有一名")
-        return officers
+        return one_per_unique_role(officers)
+
+
+def distinct_shareholders(shareholders: list[Shareholder]) -> list[Shareholder]:
+    seen: dict[str, int] = {}
+    for i, s in enumerate(shareholders):
+        key = s.id_number or s.uscc or ""
+        if key in seen:
+            raise ValueError(f"第 {seen[key]} 与第 {i} 位股东是同一出资人")
+        seen[key] = i
+    return shareholders
+
+
+def one_per_unique_role(officers: list[Officer]) -> list[Officer]:
+    # a company has one chairman, one executive director, one manager; directors and
+    # supervisors may be several
+    for role in (OfficerRole.executive_director, OfficerRole.chairman, OfficerRole.manager):
+        if sum(o.role == role for o in officers) > 1:
+            raise ValueError(f"{OFFICER_ROLE_WORDS[role.value]}只能有一名")
+    return officers
 
 
 class LicensingApplication(Strict):
@@ -291,6 +299,88 @@ class LicensingApplication(Strict):
     uscc: Uscc
     business_scope: list[ScopeItem] = Field(min_length=1, max_length=50)
     commitments: list[ScopeItem] = Field(default_factory=list, max_length=50)
+
+
+class NameChange(Strict):
+    name: Line = Field(min_length=4, max_length=60)
+    name_parts: NameParts
+
+
+class EnterpriseChanges(Strict):
+    """变更事项: any non-empty subset; `shareholders` and `officers` are the full lists after the
+    change. Each part is checked as in an establishment; what needs the register (a name taken,
+    a capital reduced, the legal representative among the officers) registration checks."""
+
+    name: NameChange | None = None
+    domicile: Domicile | None = None
+    legal_representative: LegalRepresentative | None = None
+    registered_capital: Amount | None = None
+    business_scope: list[ScopeItem] | None = Field(default=None, min_length=1, max_length=50)
+    shareholders: list[Shareholder] | None = Field(default=None, min_length=1, max_length=50)
+    officers: list[Officer] | None = Field(default=None, min_length=1, max_length=20)
+
+    @field_validator("shareholders")
+    @classmethod
+    def _distinct_shareholders(cls, shareholders: list[Shareholder] | None) -> list[Shareholder] | None:
+        return None if shareholders is None else distinct_shareholders(shareholders)
+
+    @field_validator("officers")
+    @classmethod
+    def _one_per_unique_role(cls, officers: list[Officer] | None) -> list[Officer] | None:
+        return None if officers is None else one_per_unique_role(officers)
+
+    @model_validator(mode="after")
+    def _something(self) -> "EnterpriseChanges":
+        if not self.fields():
+            raise ValueError("a change names at least one of " + ", ".join(CHANGE_FIELDS))
+        return self
+
+    def fields(self) -> list[str]:
+        """What changes, in the order the form lists it."""
+        return [f for f in CHANGE_FIELDS if getattr(self, f) is not None]
+
+
+CHANGE_FIELDS = ("name", "domicile", "legal_representative", "registered_capital", "business_scope",
+                 "shareholders", "officers")
+
+
+class EquityTransfer(Strict):
+    """股权转让 behind a change of shareholders: who transfers how much subscribed capital to whom,
+    at what price. A natural person's transfer is registered only once tax confirms the
+    individual income tax on it settled (个人股东股权转让完税): `tax_receipt` is the 完税凭证号."""
+
+    transferor_kind: Literal["natural_person", "entity"]
+    transferor_name: Line = Field(min_length=1, max_length=100)
+    transferor_id_number: IdNumber | None = None
+    transferee_name: Line = Field(min_length=1, max_length=100)
+    amount: Amount
+    price: Amount
+    tax_receipt: Line | None = Field(default=None, min_length=4, max_length=40)
+
+    @model_validator(mode="after")
+    def _identified(self) -> "EquityTransfer":
+        if self.transferor_kind == "natural_person" and not self.transferor_id_number:
+            raise ValueError("a natural_person transferor needs a transferor_id_number")
+        return self
+
+
+class ChangeApplication(Strict):
+    """变更登记: what changes about an existing enterprise; the departments follow (seals, tax,
+    bank, permits). A capital reduction (减资) says why, and is announced to creditors first."""
+
+    uscc: Uscc
+    changes: EnterpriseChanges
+    capital_reduction_reason: Text | None = Field(default=None, min_length=2, max_length=500)
+    equity_transfers: list[EquityTransfer] = Field(default_factory=list, max_length=50)
+    commitments: list[ScopeItem] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _transfers_change_shareholders(self) -> "ChangeApplication":
+        if self.equity_transfers and self.changes.shareholders is None:
+            raise ValueError("equity_transfers need changes.shareholders: the full list after the transfer")
+        if self.capital_reduction_reason and self.changes.registered_capital is None:
+            raise ValueError("a capital_reduction_reason needs changes.registered_capital")
+        return self
 
 
 class RevocationRequest(Strict):
@@ -329,12 +419,13 @@ class DeregistrationApplication(Strict):
 
 
 class NoticeSummary(BaseModel):
-    """An open public notice of a deregistration (注销公告 or 债权人公告)."""
+    """An open public notice: a deregistration's (注销公告 or 债权人公告) or a capital reduction's
+    (减资公告, route `reduction`)."""
 
     notice_id: str
     uscc: str
     enterprise_name: str
-    route: Literal["simple", "general"]
+    route: Literal["simple", "general", "reduction"]
     starts_at: datetime
     ends_at: datetime
 
@@ -386,6 +477,7 @@ APPLICATION_MODELS: dict[str, type[Strict]] = {
     "establishment": EstablishmentApplication,
     "licensing": LicensingApplication,
     "deregistration": DeregistrationApplication,
+    "change": ChangeApplication,
 }
 
 #: matters about an enterprise that exists: only its legal representative or an agent it

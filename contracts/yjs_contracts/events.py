@@ -165,10 +165,11 @@ class DeregistrationAccepted(BaseModel):
 
 class NoticePublished(BaseModel):
     """注销公告 (simple route: 20 days, objections open to anyone) or 债权人公告 (general route:
-    at least 45 days, after the 清算组 is filed); the outputs of the notice step while it runs."""
+    at least 45 days, after the 清算组 is filed), or a 减资公告 (route `reduction`, 45 days); the
+    outputs of the notice step while it runs."""
 
     notice_id: str
-    route: Literal["simple", "general"]
+    route: Literal["simple", "general", "reduction"]
     starts_at: datetime
     ends_at: datetime
     liquidation_group_filed_at: datetime | None = None  # 清算组备案, general route
@@ -224,6 +225,131 @@ class SealsCancelled(BaseModel):
 
     seals: list[CancelledSeal]
     cancelled_at: datetime
+
+
+class RevokedPermit(BaseModel):
+    permit_number: str
+    name: str
+    items: list[str]
+
+
+class ChangedField(BaseModel):
+    """One 变更事项 as registered: the value before and after (people by name, amounts as text)."""
+
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class EnterpriseChanged(BaseModel):
+    """变更登记: the change is on the register, the licence reissued under the same code; the
+    enterprise as it now stands, for the departments that follow."""
+
+    uscc: Uscc
+    licence_number: str
+    enterprise_name: str
+    changed_fields: list[ChangedField]
+    legal_representative: str  # the name, after the change
+    domicile: dict[str, Any]
+    business_scope: list[str]
+    changed_at: datetime
+
+
+class RecarvedSeal(CarvedSeal):
+    replaces: str  # the filing code of the seal it replaces, now cancelled
+
+
+class SealsRecarved(BaseModel):
+    """印章重刻: each seal bearing what changed is carved anew (still free) and filed under a
+    new 印章编码; the old filings are cancelled. None held: nothing to re-carve."""
+
+    seals: list[RecarvedSeal]
+    cancelled: list[CancelledSeal]
+    fee: Decimal = Decimal("0.00")
+
+
+class TransferTaxSettled(BaseModel):
+    transferor_name: str
+    amount: Decimal
+    price: Decimal
+    tax_receipt: str
+
+
+class EquityTransferTaxConfirmed(BaseModel):
+    """个人股东股权转让完税: tax confirms the individual income tax on each natural person's transfer settled."""
+
+    uscc: str
+    transfers: list[TransferTaxSettled]
+    confirmed_at: datetime
+
+
+class ReductionNoticeEnded(BaseModel):
+    """减资公告 ran its period (45 days); creditors' `objections` (异议), if any, go to registration
+    staff before the reduction is registered."""
+
+    notice_id: str
+    starts_at: datetime
+    ends_at: datetime
+    ended_at: datetime
+    objections: list[dict[str, Any]] = Field(default_factory=list)  # {"objection_id", "name", "reason"}
+
+
+class TaxpayerUpdated(BaseModel):
+    """税务登记信息变更: the taxpayer record follows the register; a domicile under another
+    bureau moves the taxpayer there. `taxpayer` False: not a taxpayer here, nothing to update."""
+
+    uscc: str
+    taxpayer: bool
+    enterprise_name: str
+    tax_authority: str | None
+    previous_tax_authority: str | None = None
+    updated: list[str]
+    updated_at: datetime
+
+
+class AccountUpdated(BaseModel):
+    """账户信息变更: the account's name, legal representative and specimen seals (预留印鉴) after the
+    change; `account_number` None when the enterprise holds no account here."""
+
+    account_number: str | None
+    bank: str | None = None
+    branch: str | None = None
+    account_name: str
+    legal_representative: str
+    specimen_seals: list[str] = Field(default_factory=list)
+    updated_at: datetime
+
+
+class AmendedPermit(BaseModel):
+    """A permit reissued under the enterprise's new name or address (许可变更): same number, new issue date."""
+
+    permit_number: str
+    name: str
+    items: list[str]
+    enterprise_name: str
+    address: str | None = None
+    valid_from: date
+    valid_until: date | None = None
+
+
+class AmendmentRefused(BaseModel):
+    permit_number: str  # empty for a permit the new scope asked for and staff refused
+    name: str
+    reasons: list[Reason]
+
+
+class LicencesAmended(BaseModel):
+    """许可变更秒办: every permit the enterprise holds, reissued at once; permits whose items left
+    the scope are cancelled; licensed items the change adds are handled by their modes (`issued`,
+    or `awaiting_review` with licensing's staff). `refused` non-empty: the step took effect only in part."""
+
+    uscc: str
+    permits: list[AmendedPermit] = Field(default_factory=list)
+    cancelled: list[RevokedPermit] = Field(default_factory=list)
+    issued: list["IssuedPermit"] = Field(default_factory=list)
+    awaiting_review: list["PermitAwaitingReview"] = Field(default_factory=list)
+    refused: list[AmendmentRefused] = Field(default_factory=list)
+    amended_at: datetime
 
 
 class TaxArrears(BaseModel):
@@ -322,12 +448,6 @@ class LicencesIssued(BaseModel):
     refused: list[PermitRefused] = Field(default_factory=list)
 
 
-class RevokedPermit(BaseModel):
-    permit_number: str
-    name: str
-    items: list[str]
-
-
 class LicencesRevoked(BaseModel):
     """许可注销 on deregistration: every permit the enterprise still held."""
 
@@ -414,6 +534,13 @@ STEP_OUTPUTS: dict[str, type[BaseModel]] = {
     "seal_carving.cancel": SealsCancelled,
     "licensing.issue": LicencesIssued,
     "licensing.revoke": LicencesRevoked,
+    "registration.change": EnterpriseChanged,
+    "tax.equity_transfer": EquityTransferTaxConfirmed,
+    "deregistration.reduction_notice": ReductionNoticeEnded,
+    "seal_carving.recarve": SealsRecarved,
+    "tax.update": TaxpayerUpdated,
+    "bank_account.update": AccountUpdated,
+    "licensing.amend": LicencesAmended,
 }
 
 #: every event type with its data model

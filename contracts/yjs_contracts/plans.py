@@ -58,6 +58,31 @@ def general_route(application: dict[str, Any], options: PlanOptions) -> bool:
     return application.get("route") == "general"
 
 
+def _changes(application: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in (application.get("changes") or {}).items() if v is not None}
+
+
+def name_or_legal_representative_changes(application: dict[str, Any], options: PlanOptions) -> bool:
+    """The seals bear the name (公章, 专用章) or the person (法定代表人名章); the bank keeps both."""
+    return bool(_changes(application).keys() & {"name", "legal_representative"})
+
+
+def permit_holder_changes(application: dict[str, Any], options: PlanOptions) -> bool:
+    """Permits name the enterprise and its premises, and cover scope items."""
+    return bool(_changes(application).keys() & {"name", "domicile", "business_scope"})
+
+
+def natural_person_transfers(application: dict[str, Any], options: PlanOptions) -> bool:
+    """个人股东股权转让: tax confirms the income tax on it before registration records it."""
+    return any(t.get("transferor_kind") == "natural_person" for t in application.get("equity_transfers") or [])
+
+
+def capital_reduction(application: dict[str, Any], options: PlanOptions) -> bool:
+    """减资: announced to creditors (45 days, 公司法 art. 224) before registration records it; a
+    reduction is one that says why (registration refuses one that does not)."""
+    return bool(application.get("capital_reduction_reason")) and "registered_capital" in _changes(application)
+
+
 @dataclass(frozen=True)
 class After:
     step: str
@@ -124,6 +149,21 @@ MATTERS: dict[str, Matter] = {
             StepRule("licensing.revoke", _after("registration.deregister"), working_days=1.0),
         ), working_days=40.0, essential="registration.deregister",
             pivot="registration.deregister"),  # an enterprise struck off is not revived by withdrawal
+        Matter("change", "变更登记", (
+            StepRule("tax.equity_transfer", when=natural_person_transfers, working_days=0.5),
+            # the notice runs 45 calendar days inside its limit
+            StepRule("deregistration.reduction_notice", when=capital_reduction, working_days=35.0),
+            StepRule("registration.change", _after("tax.equity_transfer", "deregistration.reduction_notice"),
+                     working_days=0.5),
+            # the departments follow what the register now says, each only where it holds something changed
+            StepRule("seal_carving.recarve", _after("registration.change"), name_or_legal_representative_changes, 0.5),
+            StepRule("tax.update", _after("registration.change"), working_days=0.5),  # 企业变更纳入税务环节
+            # the specimen seals (预留印鉴) are the re-carved ones
+            StepRule("bank_account.update", _after("registration.change", "seal_carving.recarve"),
+                     name_or_legal_representative_changes, 1.0),
+            StepRule("licensing.amend", _after("registration.change"), permit_holder_changes, 0.5),  # 许可变更秒办
+        ), working_days=1.0, essential="registration.change",
+            pivot="registration.change"),  # a change registered is changed back by another change
     )
 }
 

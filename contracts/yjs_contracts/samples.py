@@ -82,3 +82,23 @@ def deregistration_application(uscc: str, route: str = "simple") -> dict[str, An
         "commitments": {"debts_settled": route == "simple", "investors_agree": True},
         "liquidation_group": [{"name": "张伟", "id_number": person(11)}] if route == "general" else [],
     }
+
+
+#: the legal representative a sample change brings in (陈静), a director after the change
+NEW_LEGAL_REPRESENTATIVE_ID = person(44, date(1988, 8, 8))
+
+
+def change_application(uscc: str, trade_name: str | None = None, *, new_legal_representative: bool = True,
+                       **changes: Any) -> dict[str, Any]:
+    """变更 of a sample enterprise: a new name under `trade_name` (嘉兴<字号>餐饮管理有限公司), and a
+    new legal representative 陈静 who becomes the executive director; `changes` adds others."""
+    body: dict[str, Any] = dict(changes)
+    if trade_name:
+        body["name"] = {"name": f"嘉兴{trade_name}餐饮管理有限公司", "name_parts": {
+            "region": "嘉兴", "trade_name": trade_name, "industry": "餐饮管理", "form": "有限公司"}}
+    if new_legal_representative:
+        new = NEW_LEGAL_REPRESENTATIVE_ID
+        body["legal_representative"] = {"name": "陈静", "id_number": new, "mobile": "13600000000"}
+        body["officers"] = [{"role": "executive_director", "name": "陈静", "id_number": new},
+                            {"role": "supervisor", "name": "李娜", "id_number": person(22, date(1990, 2, 28))}]
+    return {"uscc": uscc, "changes": body}

@@ -76,6 +76,19 @@ STEP_KINDS: dict[str, StepKind] = {
                  "seal_carving.seal_cancellation_refused", ("seal_cancellation",), "公章缴销"),
         StepKind("licensing.revoke", "licensing.licences_revoked",
                  "licensing.revocation_refused", ("licence_revocation",), "许可注销"),
+        StepKind("tax.equity_transfer", "tax.equity_transfer_tax_confirmed",
+                 "tax.equity_transfer_tax_unsettled", ("equity_transfer_tax",), "股权转让完税确认"),
+        StepKind("deregistration.reduction_notice", "deregistration.reduction_notice_ended",
+                 "deregistration.reduction_notice_refused", ("reduction_notice",), "减资公告"),
+        StepKind("registration.change", "registration.enterprise_changed",
+                 "registration.change_refused", ("change",), "变更登记"),
+        StepKind("seal_carving.recarve", "seal_carving.seals_recarved",
+                 "seal_carving.recarving_refused", ("seal_recarving",), "印章重刻"),
+        StepKind("tax.update", "tax.taxpayer_updated", "tax.taxpayer_update_refused", ("tax_update",), "税务信息变更"),
+        StepKind("bank_account.update", "bank_account.account_updated",
+                 "bank_account.account_update_refused", ("bank_account_update",), "账户信息变更"),
+        StepKind("licensing.amend", "licensing.licences_amended",
+                 "licensing.amendment_refused", ("licence_amendment",), "许可变更"),
     )
 }
 

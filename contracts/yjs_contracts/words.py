@@ -55,7 +55,23 @@ OUTPUT_LABELS = {
     "cleared_at": "清税时间", "deregistration": "注销登记", "deregistered_at": "注销时间",
     "bank_account_closure": "销户", "closed_at": "销户时间", "seal_cancellation": "印章缴销",
     "cancelled_at": "缴销时间", "licence_revocation": "许可注销", "revoked_permits": "注销的许可",
+    "change": "变更登记", "changed_fields": "变更事项", "old": "变更前", "new": "变更后",
+    "legal_representative": "法定代表人", "domicile": "住所", "address": "地址", "division_code": "行政区划代码",
+    "business_scope": "经营范围", "registered_capital": "注册资本（元）", "shareholders": "股东",
+    "officers": "主要人员", "changed_at": "变更时间", "seal_recarving": "印章重刻", "replaces": "替换印章编码",
+    "cancelled": "注销的印章", "tax_update": "税务信息变更", "taxpayer": "纳税人",
+    "previous_tax_authority": "原主管税务机关", "updated": "变更内容", "updated_at": "变更时间",
+    "bank_account_update": "账户信息变更", "account_name": "账户名称", "licence_amendment": "许可变更",
+    "amended_at": "变更时间", "subscribed_amount": "认缴出资额（元）", "role": "职务",
+    "equity_transfer_tax": "股权转让完税确认", "transfers": "股权转让", "transferor_name": "转让人",
+    "amount": "转让出资额（元）", "price": "转让价格（元）", "tax_receipt": "完税凭证号", "confirmed_at": "确认时间",
+    "reduction_notice": "减资公告", "objections": "异议", "objection_id": "异议编号",
 }
+
+#: each change a 变更登记 may register, as the form names it
+CHANGE_FIELD_TITLES = {"name": "名称", "domicile": "住所", "legal_representative": "法定代表人",
+                       "registered_capital": "注册资本", "business_scope": "经营范围", "shareholders": "股东",
+                       "officers": "主要人员"}
 
 #: enumerated values in outputs
 VALUE_WORDS = {
@@ -64,7 +80,11 @@ VALUE_WORDS = {
     "small_scale": "小规模纳税人", "general": "一般纳税人", "ordinary": "普票", "special": "专票",
     "basic_deposit": "基本存款账户", "simple": "简易注销", "filing": "备案", "commitment": "告知承诺",
     "approval": "审批", "valid": "有效", "revoked": "已撤销", "superseded": "已换发",
-    "cancelled": "已注销",
+    "cancelled": "已注销", "reduction": "减资公告",
+    # what a change (变更登记) changed, and the officers' roles
+    "name": "名称", "domicile": "住所", "registered_capital": "注册资本", "business_scope": "经营范围",
+    "shareholders": "股东", "officers": "主要人员", "tax_authority": "主管税务机关",
+    "executive_director": "执行董事", "director": "董事", "chairman": "董事长", "supervisor": "监事", "manager": "经理",
 }
 
 OFFICER_ROLE_WORDS = {"executive_director": "执行董事", "director": "董事", "chairman": "董事长",

@@ -66,3 +66,11 @@ def test_a_watch_listed_legal_representative_is_for_staff_to_review():
 def test_no_review_when_the_legal_representative_is_not_watched():
     assert rules.review_reasons(application()) == []
     assert rules.review_reasons(application(), {"11010519491231002X"}) == []
+
+
+def test_the_specimen_seals_follow_the_recarved_ones_and_keep_their_order():
+    recarved = {"seals": [{"type": "legal_representative", "name": "陈静", "filing_code": "3304020000009",
+                           "replaces": "3304020000005"}], "cancelled": [], "fee": "0.00"}
+    assert rules.specimen_seals_after(["3304020000002", "3304020000005"], recarved) == [
+        "3304020000002", "3304020000009"]
+    assert rules.specimen_seals_after(["3304020000002"], None) == ["3304020000002"]

@@ -6,12 +6,13 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 from yjs_contracts.api import DeregistrationApplication, EstablishmentApplication
-from yjs_contracts.events import AccountClosed, AccountOpened, EnterpriseRegistered, StepReport, step_report
+from yjs_contracts.events import (AccountClosed, AccountOpened, AccountUpdated, EnterpriseChanged, EnterpriseRegistered,
+                                  StepReport, step_report)
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
 from . import rules
-from .models import accounts
+from .models import account_updates, accounts
 
 
 def open_account(work: StepWork) -> StepReport:
@@ -61,5 +62,39 @@ def undo_opening(work: StepWork) -> None:
                                  undo_reason=work.undo_reason))
 
 
-PERFORMERS = {"bank_account.open": open_account, "bank_account.close": close_account}
-COMPENSATORS = {"bank_account.open": undo_opening}
+def update_account(work: StepWork) -> StepReport:
+    """账户信息变更 once the change is registered and the seals re-carved: the account stands in
+    the new name and legal representative, its 预留印鉴 the re-carved seals. No open account
+    here: nothing to update."""
+    changed = EnterpriseChanged.model_validate(work.facts["registration.change"])
+    account = work.session.execute(select(accounts).where(
+        (accounts.c.uscc == changed.uscc) & (accounts.c.status == "open")).with_for_update()).mappings().first()
+    now = datetime.now(timezone.utc)
+    if account is None:
+        return step_report(work.step, StepStatus.completed, AccountUpdated(
+            account_number=None, account_name=changed.enterprise_name,
+            legal_representative=changed.legal_representative, updated_at=now))
+    seals = rules.specimen_seals_after(account["specimen_seals"], work.facts.get("seal_carving.recarve"))
+    after = {"account_name": changed.enterprise_name, "legal_representative": changed.legal_representative,
+             "specimen_seals": seals}
+    work.session.execute(account_updates.insert().values(
+        case_id=work.case_id, account_number=account["account_number"], after=after, updated_at=now,
+        before={k: account[k] for k in after}))
+    work.session.execute(update(accounts).where(accounts.c.account_number == account["account_number"]).values(**after))
+    return step_report(work.step, StepStatus.completed, AccountUpdated(
+        account_number=account["account_number"], bank=account["bank"], branch=account["branch"], updated_at=now,
+        **after))
+
+
+def undo_update(work: StepWork) -> None:
+    """A change undone: the account stands as it did before it."""
+    row = work.session.execute(select(account_updates).where(account_updates.c.case_id == work.case_id)
+                               ).mappings().first()
+    if row is not None:
+        work.session.execute(update(accounts).where(accounts.c.account_number == row["account_number"]).values(
+            **row["before"]))
+
+
+PERFORMERS = {"bank_account.open": open_account, "bank_account.close": close_account,
+              "bank_account.update": update_account}
+COMPENSATORS = {"bank_account.open": undo_opening, "bank_account.update": undo_update}

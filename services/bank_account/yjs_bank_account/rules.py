@@ -7,7 +7,7 @@ import os
 from typing import Any, Iterable, Mapping
 
 from yjs_contracts.api import EstablishmentApplication, Reason, SealType
-from yjs_contracts.events import SealsCarved
+from yjs_contracts.events import SealsCarved, SealsRecarved
 
 ACCOUNT_TYPE = "basic_deposit"  # 基本存款账户
 
@@ -81,3 +81,12 @@ def review_reasons(app: EstablishmentApplication, watched: Iterable[str] = ()) -
 def account_exists_reason() -> Reason:
     return Reason(code="basic_account_exists", message="一个单位只能开立一个基本存款账户，该企业已开立",
                   field="registration.uscc")
+
+
+def specimen_seals_after(current: list[str], recarved: Mapping[str, Any] | None) -> list[str]:
+    """预留印鉴 after a change: each specimen seal that was re-carved is replaced by its new
+    filing, the others stay as they are, in their order."""
+    if not recarved:
+        return list(current)
+    replaced = {seal.replaces: seal.filing_code for seal in SealsRecarved.model_validate(recarved).seals}
+    return [replaced.get(code, code) for code in current]

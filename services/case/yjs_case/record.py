@@ -137,7 +137,8 @@ def summary(step: str, status: str, outputs: dict[str, Any], reasons: list[dict[
     if status == StepStatus.completed:
         shown = "，".join(f"{OUTPUT_LABELS[k]} {outputs[k]}" for k in SUMMARY_OUTPUTS if k in outputs)
         if "seals" in outputs:
-            shown = ("缴销" if step == "seal_carving.cancel" else "备案") + f"印章 {len(outputs['seals'])} 枚"
+            shown = {"seal_carving.cancel": "缴销", "seal_carving.recarve": "重刻"}.get(step, "备案") \
+                + f"印章 {len(outputs['seals'])} 枚"
         return f"{title}已办结" + (f"：{shown}" if shown else "")
     word = STEP_STATUS_WORDS.get(status, status)
     if reasons:

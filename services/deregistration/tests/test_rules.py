@@ -114,7 +114,7 @@ def test_notice_periods_in_seconds_for_tests_and_demos_and_never_shorter_than_th
     start = datetime(2026, 11, 2, 15, 30, tzinfo=timezone.utc)
     fast = notice_periods({"NOTICE_PERIOD_SECONDS": "3"})
     assert rules.notice_ends_at(start, "general", fast) == datetime(2026, 11, 2, 15, 30, 3, tzinfo=timezone.utc)
-    assert notice_periods({}).days == {"simple": 20, "general": 45}
+    assert notice_periods({}).days == {"simple": 20, "general": 45, "reduction": 45}
     assert notice_periods({"NOTICE_DAYS_GENERAL": "60"}).days["general"] == 60
     with pytest.raises(ValueError, match="legal 45"):
         notice_periods({"NOTICE_DAYS_GENERAL": "30"})
@@ -126,3 +126,9 @@ def test_ids_and_the_objection_reason():
     assert rules.objection_id(day, 12) == "YY20261129000012"
     reason = rules.objection_reason("某供应链公司", "尚欠货款未付")
     assert reason.code == "objection_raised" and "某供应链公司" in reason.message and "尚欠货款未付" in reason.message
+
+
+def test_a_capital_reduction_is_announced_under_its_own_numbers():
+    from datetime import date
+    assert rules.notice_id(date(2026, 12, 2), 7, "reduction") == "JZGG20261202000007"
+    assert rules.notice_id(date(2026, 12, 2), 7) == "ZXGG20261202000007"

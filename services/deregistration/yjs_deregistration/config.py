@@ -4,6 +4,7 @@ seconds instead.
 
     NOTICE_DAYS_SIMPLE      20   a region may lengthen, never shorten
     NOTICE_DAYS_GENERAL     45
+    NOTICE_DAYS_REDUCTION   45   a capital reduction's 减资公告 (公司法 art. 224)
     NOTICE_PERIOD_SECONDS   -    every notice runs this many seconds (tests, `make demo`)
 
 How often each replica looks for notices whose period is over: NOTICE_CHECK_SECONDS (1).
@@ -15,8 +16,8 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-#: the legal periods in calendar days (市场监管总局 简易注销 20 日; 公司法 债权人公告 45 日)
-LEGAL_DAYS = {"simple": 20, "general": 45}
+#: the legal periods in calendar days (市场监管总局 简易注销 20 日; 公司法 债权人公告 and 减资公告 45 日)
+LEGAL_DAYS = {"simple": 20, "general": 45, "reduction": 45}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.envelope import Envelope
 from yjs_contracts.events import (EnterpriseDeregistered, EnterpriseListings, EnterpriseRegistered, StepReport,
@@ -18,7 +18,8 @@ from .models import deregistrations, enterprises, listings, tax_arrears
 from .rules import Standing
 
 EVENT_TYPES = frozenset({"registration.enterprise_registered", "registration.enterprise_deregistered",
-                         "registration.listings_changed", "tax.arrears_recorded", "tax.arrears_settled"})
+                         "registration.enterprise_changed", "registration.listings_changed",
+                         "tax.arrears_recorded", "tax.arrears_settled"})
 
 
 def _insert(uow: UnitOfWork, table):
@@ -40,6 +41,11 @@ def learn(uow: UnitOfWork, event: Envelope) -> None:
             uscc=closed.uscc, name=closed.enterprise_name, status="deregistered", learned_at=now)
         uow.session.execute(statement.on_conflict_do_update(
             index_elements=["uscc"], set_={"status": "deregistered", "learned_at": now}))
+    elif event.event_type == "registration.enterprise_changed":
+        report = StepReport.model_validate(event.data)
+        if report.status == "completed":  # the next notice names the enterprise by its new name
+            uow.session.execute(update(enterprises).where(enterprises.c.uscc == report.outputs["uscc"]).values(
+                name=report.outputs["enterprise_name"], learned_at=now))
     elif event.event_type == "registration.listings_changed":
         listed = EnterpriseListings.model_validate(event.data)
         statement = _insert(uow, listings).values(

@@ -58,10 +58,11 @@ deregistrations = Table(
 notices = Table(
     "notices", metadata,
     Column("notice_id", String(30), primary_key=True),
-    Column("case_id", String(40), ForeignKey("deregistrations.case_id"), nullable=False, unique=True),
+    # a deregistration's case, or a capital reduction's (变更登记: no deregistration row)
+    Column("case_id", String(40), nullable=False, unique=True),
     Column("uscc", String(18), nullable=False),
     Column("enterprise_name", String(60), nullable=False),
-    Column("route", String(10), nullable=False),
+    Column("route", String(10), nullable=False),  # simple, general, reduction
     Column("status", String(20), nullable=False),  # running, ended, objected, cancelled
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("ends_at", DateTime(timezone=True), nullable=False),

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from yjs_contracts.api import LiquidationReport, Objection
 from yjs_contracts.envelope import Envelope
-from yjs_contracts.events import LiquidationReportAccepted, NoticePeriodEnded, step_report
+from yjs_contracts.events import LiquidationReportAccepted, NoticePeriodEnded, ReductionNoticeEnded, step_report
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import CaseClosed, StepTracker
@@ -23,6 +23,11 @@ from . import rules
 from .models import deregistrations, notices, objections
 
 NOTICE, REPORT = "deregistration.notice", "deregistration.liquidation_report"
+REDUCTION = "deregistration.reduction_notice"  # 减资公告 of a change
+
+
+def notice_step(route: str) -> str:
+    return REDUCTION if route == "reduction" else NOTICE
 NOTICE_TIMER = "end_due_notices"
 
 
@@ -68,12 +73,19 @@ def end_notice(uow: UnitOfWork, steps: StepTracker, notice_id: str, now: datetim
         return None
     # ended before the report: the liquidation report step it makes ready may start at once
     uow.session.execute(update(notices).where(notices.c.notice_id == notice_id).values(status="ended", closed_at=now))
-    filed = notice["liquidation_group_filed_at"]
-    outputs = NoticePeriodEnded(
-        notice_id=notice_id, route=notice["route"], starts_at=_aware(notice["starts_at"]),
-        ends_at=_aware(notice["ends_at"]), liquidation_group_filed_at=filed and _aware(filed), ended_at=now)
+    if notice["route"] == "reduction":  # the creditors' objections go on to registration staff
+        raised = uow.session.execute(select(objections.c.objection_id, objections.c.name, objections.c.reason).where(
+            objections.c.notice_id == notice_id).order_by(objections.c.objection_id)).mappings().all()
+        report = step_report(REDUCTION, StepStatus.completed, ReductionNoticeEnded(
+            notice_id=notice_id, starts_at=_aware(notice["starts_at"]), ends_at=_aware(notice["ends_at"]), ended_at=now,
+            objections=[dict(o) for o in raised]))
+    else:
+        filed = notice["liquidation_group_filed_at"]
+        report = step_report(NOTICE, StepStatus.completed, NoticePeriodEnded(
+            notice_id=notice_id, route=notice["route"], starts_at=_aware(notice["starts_at"]),
+            ends_at=_aware(notice["ends_at"]), liquidation_group_filed_at=filed and _aware(filed), ended_at=now))
     try:
-        steps.report(uow, case_id, step_report(NOTICE, StepStatus.completed, outputs))
+        steps.report(uow, case_id, report)
     except CaseClosed:  # withdrawn: the notice is taken down, nothing announced
         uow.session.execute(update(notices).where(notices.c.notice_id == notice_id).values(status="cancelled"))
         return None
@@ -89,10 +101,12 @@ def raise_objection(uow: UnitOfWork, steps: StepTracker, notice_id: str, objecti
         raise NoticeNotFound(f"no such notice {notice_id}")
     uow.lock(case_id)  # the case's lock first, as every handler of the case takes it
     notice = uow.session.execute(select(notices).where(notices.c.notice_id == notice_id)).mappings().one()
-    if notice["route"] != "simple":
+    if notice["route"] == "general":
         raise ObjectionsNotAccepted("一般注销的债权人公告期间，债权人应向清算组申报债权，不受理异议")
     if notice["status"] != "running" or _aware(notice["ends_at"]) <= now:
         raise NoticeClosed(f"公告 {notice_id} 已结束，不再受理异议")
+    if notice["route"] == "reduction":  # recorded; the notice runs on, and registration staff weigh it at its end
+        return _record_objection(uow, notice_id, objection, now)
     report = step_report(NOTICE, StepStatus.rejected, reasons=[rules.objection_reason(objection.name, objection.reason)])
     try:
         steps.report(uow, case_id, report)
@@ -100,12 +114,17 @@ def raise_objection(uow: UnitOfWork, steps: StepTracker, notice_id: str, objecti
         raise NoticeClosed(f"公告 {notice_id} 已撤回，不再受理异议") from None
     uow.session.execute(update(notices).where(notices.c.notice_id == notice_id).values(
         status="objected", closed_at=now))
+    answer = _record_objection(uow, notice_id, objection, now)
+    uow.session.execute(update(deregistrations).where(deregistrations.c.case_id == notice["case_id"]).values(
+        status="objected", finished_at=now))
+    return answer
+
+
+def _record_objection(uow: UnitOfWork, notice_id: str, objection: Objection, now: datetime) -> dict[str, Any]:
     day = now.astimezone(CHINA).date()
     objection_id = rules.objection_id(day, uow.next_number(f"objection:{day:%Y%m%d}"))
     uow.session.execute(objections.insert().values(
         objection_id=objection_id, notice_id=notice_id, raised_at=now, **objection.model_dump()))
-    uow.session.execute(update(deregistrations).where(deregistrations.c.case_id == notice["case_id"]).values(
-        status="objected", finished_at=now))
     return {"objection_id": objection_id, "notice_id": notice_id, "status": "accepted"}
 
 
@@ -151,17 +170,18 @@ def case_finished(uow: UnitOfWork, steps: StepTracker, event: Envelope) -> None:
     (another department refused) is taken down and a report no longer awaited."""
     row = uow.session.execute(select(deregistrations.c.finished_at).where(
         deregistrations.c.case_id == event.case_id)).first()
-    if row is None:
-        return  # not a deregistration we accepted or refused
+    route = uow.session.execute(select(notices.c.route).where(notices.c.case_id == event.case_id)).scalar()
+    if row is None and route != "reduction":
+        return  # not a deregistration we accepted or refused, nor a reduction we announced
     uow.lock(event.case_id)
-    if row.finished_at is None:
+    if row is not None and row.finished_at is None:
         uow.session.execute(update(deregistrations).where(deregistrations.c.case_id == event.case_id).values(
             # a case.completed may say it was only partly done (partially_completed)
             status=event.data.get("status") or CASE_ENDS[event.event_type], finished_at=event.occurred_at))
     withdrawn = uow.session.execute(update(notices).where(
         (notices.c.case_id == event.case_id) & (notices.c.status == "running")).values(
         status="cancelled", closed_at=event.occurred_at)).rowcount
-    ended = [step_report(NOTICE, StepStatus.cancelled)] if withdrawn else []
+    ended = [step_report(notice_step(route), StepStatus.cancelled)] if withdrawn else []
     kit_steps = uow.tables["kit_steps"]
     waiting = uow.session.execute(select(kit_steps.c.status).where(
         (kit_steps.c.case_id == event.case_id) & (kit_steps.c.step == REPORT))).scalar()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
-from yjs_contracts.api import DeregistrationApplication
+from yjs_contracts.api import ChangeApplication, DeregistrationApplication
 from yjs_contracts.events import (DeregistrationAccepted, LiquidationReportAccepted, NoticePublished, StepReport,
                                   step_report)
 from yjs_contracts.plans import CHINA
@@ -53,6 +53,23 @@ def publish_notice(work: StepWork) -> StepReport:
     return step_report(work.step, StepStatus.in_progress, published)
 
 
+def publish_reduction_notice(work: StepWork) -> StepReport:
+    """减资公告 of a change reducing the capital, on the same public list: creditors may object
+    while it runs (45 days); when it ends, registration records the reduction, its staff first
+    weighing any objection (notices.end_notice)."""
+    app = ChangeApplication.model_validate(work.application)
+    _, name = facts.standing(work.session, app.uscc)
+    now = datetime.now(timezone.utc)
+    day = now.astimezone(CHINA).date()
+    published = NoticePublished(
+        notice_id=rules.notice_id(day, work.uow.next_number(f"notice:{day:%Y%m%d}"), "reduction"), route="reduction",
+        starts_at=now, ends_at=rules.notice_ends_at(now, "reduction", config.notice_periods()))
+    work.session.execute(notices.insert().values(
+        **published.model_dump(), case_id=work.case_id, uscc=app.uscc, enterprise_name=name or app.uscc,
+        status="running"))
+    return step_report(work.step, StepStatus.in_progress, published)
+
+
 def await_liquidation_report(work: StepWork) -> StepReport:
     """一般注销, after the creditors' claim period: the applicant files the liquidation report
     (notices.submit_liquidation_report); already filed, it is accepted at once."""
@@ -77,10 +94,12 @@ def take_down(work: StepWork) -> None:
                          .values(status="cancelled", closed_at=datetime.now(timezone.utc)))
 
 
-COMPENSATORS = {"deregistration.accept": release, "deregistration.notice": take_down}
+COMPENSATORS = {"deregistration.accept": release, "deregistration.notice": take_down,
+                "deregistration.reduction_notice": take_down}
 
 PERFORMERS = {
     "deregistration.accept": accept,
     "deregistration.notice": publish_notice,
     "deregistration.liquidation_report": await_liquidation_report,
+    "deregistration.reduction_notice": publish_reduction_notice,
 }

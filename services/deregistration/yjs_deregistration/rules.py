@@ -113,9 +113,10 @@ def notice_ends_at(starts_at: datetime, route: str, periods: NoticePeriods) -> d
     return datetime.combine(last + timedelta(days=1), time(0), CHINA).astimezone(timezone.utc)
 
 
-def notice_id(day: date, serial: int) -> str:
-    """公告编号: ZXGG (注销公告), the publication date and its serial that day."""
-    return f"ZXGG{day:%Y%m%d}{serial:06d}"
+def notice_id(day: date, serial: int, route: str = "simple") -> str:
+    """公告编号: ZXGG (注销公告) or JZGG (减资公告), the publication date and its serial that day."""
+    return f"{'JZGG' if route == 'reduction' else 'ZXGG'}{day:%Y%m%d}{serial:06d}"
+
 
 
 def objection_id(day: date, serial: int) -> str:

@@ -68,6 +68,10 @@ def deregistration(uscc):
     return {"matter": "deregistration", "application": samples.deregistration_application(uscc)}
 
 
+def change(uscc):
+    return {"matter": "change", "application": samples.change_application(uscc, "新禾")}
+
+
 def cases_of(system, token):
     return system("GET", "/v1/cases", token).json()["items"]
 
@@ -75,7 +79,7 @@ def cases_of(system, token):
 def test_a_stranger_cannot_submit_for_someone_elses_enterprise_and_nothing_is_stored(system, enterprise):
     uscc, _ = enterprise
     stranger = person("mallory", STRANGER)
-    for body in (deregistration(uscc), licensing(uscc)):
+    for body in (deregistration(uscc), licensing(uscc), change(uscc)):
         answer = system("POST", "/v1/cases", stranger, json=body)
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "not_authorized_for_enterprise"
     unverified = person("张伟")  # the right name, but no verified ID number in the token

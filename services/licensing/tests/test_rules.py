@@ -181,3 +181,15 @@ def test_grants_are_values_that_cannot_be_changed():
         grant.items = ()
     with pytest.raises(dataclasses.FrozenInstanceError):
         grant.parts[0].mode = PermitMode.approval
+
+
+def test_a_permit_follows_a_change_of_name_or_address_and_ends_with_its_scope():
+    number = rules.permit_number("JY", "330402", 1)
+    amend = rules.amendment
+    assert amend(number, ["餐饮服务"], {"name"}, ["餐饮服务"], "330402") == (rules.AMEND, [])
+    assert amend(number, ["餐饮服务"], {"domicile"}, ["餐饮服务"], "330411") == (rules.AMEND, [])  # same city
+    action, [reason] = amend(number, ["餐饮服务"], {"domicile"}, ["餐饮服务"], "330106")
+    assert reason.code == "permit_outside_jurisdiction" and reason.field == "application.changes.domicile"
+    assert amend(number, ["餐饮服务"], {"business_scope", "name"}, ["软件开发"], "330402") == (rules.CANCEL, [])
+    assert amend(number, ["餐饮服务", "食品销售"], {"business_scope"}, ["食品销售"], "330402") == (rules.KEEP, [])
+    assert amend(number, ["餐饮服务"], {"registered_capital"}, ["餐饮服务"], "330402") == (rules.KEEP, [])

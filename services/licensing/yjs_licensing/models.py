@@ -51,4 +51,19 @@ permits = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Column("revocation_reason", String(1000)),
     Column("revoked_by", String(200)),
+    # 许可变更: the enterprise name and address the permit was last reissued under (None: as issued)
+    Column("enterprise_name", String(60)),
+    Column("address", String(200)),
+    Column("amended_at", DateTime(timezone=True)),
+)
+
+# 许可变更: each permit a change case reissued or cancelled, and the permit as it was before,
+# so an undone change restores it
+permit_amendments = Table(
+    "permit_amendments", metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("permit_number", String(20), primary_key=True),
+    Column("action", String(20), nullable=False),  # amend, cancel
+    Column("before", JSON, nullable=False),
+    Column("amended_at", DateTime(timezone=True), nullable=False),
 )

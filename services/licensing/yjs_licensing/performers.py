@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from yjs_contracts import catalogue
-from yjs_contracts.api import EstablishmentApplication, LicensingApplication
-from yjs_contracts.events import (EnterpriseRegistered, LicencesIssued, LicencesRevoked, PermitAwaitingReview,
+from yjs_contracts.api import ChangeApplication, EstablishmentApplication, LicensingApplication
+from yjs_contracts.events import (AmendmentRefused, EnterpriseChanged, EnterpriseRegistered, LicencesIssued, LicencesRevoked, PermitAwaitingReview,
                                   PermitNotRequired, PermitRefused, StepReport, step_report)
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
@@ -125,10 +125,67 @@ def revoke(work: StepWork) -> StepReport:
     return step_report(work.step, StepStatus.completed, LicencesRevoked(uscc=uscc, permits=cancelled, revoked_at=now))
 
 
+def added_scope(work: StepWork, changed: EnterpriseChanged) -> Request:
+    """The licensed items a change adds to the scope that no valid permit covers yet: decided by
+    their modes as in a licensing matter, with the change's commitments."""
+    app = ChangeApplication.model_validate(work.application)
+    version = register.catalogue_version(work.uow, work.case_id, work.matter)
+    held = {item for permit in permits.held(work.session, changed.uscc) for item in permit}
+    added = [item for item in changed.business_scope if item not in held] \
+        if any(f.field == "business_scope" for f in changed.changed_fields) else []
+    return Request(version, catalogue.edition(version), changed.uscc,
+                   changed.domicile.get("division_code") or changed.uscc[2:8], added, app.commitments,
+                   "application.changes.business_scope")
+
+
+def amend(work: StepWork) -> StepReport:
+    """许可变更 once the change is registered: every permit the enterprise holds follows it at
+    once (a permit that must be asked for anew is listed refused: the step took effect in part),
+    and licensed items the change adds to the scope are handled by their modes — at once by
+    filing or commitment, by licensing's staff where approval is needed."""
+    changed = EnterpriseChanged.model_validate(work.facts["registration.change"])
+    now = datetime.now(timezone.utc)
+    amended = permits.amend_all(work.uow, work.case_id, changed, now)  # a rerun after review changes nothing
+    request = added_scope(work, changed)
+    decision = _decision(work, request)
+    for grant in decision.review if work.approved else decision.issue:
+        if work.approved and grant.whole is not None:  # 换发, as when a licensing case is approved
+            permits.supersede(work.uow, work.case_id, grant.whole.industry.code, now)
+        permits.issue(work.uow, work.case_id, request.uscc, request.division, grant.whole or grant, now)
+    waiting = [] if work.approved else decision.review
+    outputs = amended.model_copy(update={
+        "issued": permits.of_case(work.session, work.case_id, valid_only=True),
+        "awaiting_review": [PermitAwaitingReview(**_described(g)) for g in waiting]})
+    reasons = [r for refused in amended.refused for r in refused.reasons]
+    if waiting:
+        return step_report(work.step, StepStatus.awaiting_review, outputs, reasons=reasons + decision.reasons)
+    return step_report(work.step, StepStatus.completed, outputs, reasons=reasons)
+
+
+def refuse_added(work: StepWork) -> StepReport:
+    """Staff refused a permit the change's new scope needs: the amendments stand, the refused
+    permits are listed and the step took effect in part."""
+    changed = EnterpriseChanged.model_validate(work.facts["registration.change"])
+    amended = permits.amend_all(work.uow, work.case_id, changed, datetime.now(timezone.utc))
+    decision = _decision(work, added_scope(work, changed))
+    reasons = list(work.review.reasons) if work.review else []
+    outputs = amended.model_copy(update={
+        "issued": permits.of_case(work.session, work.case_id, valid_only=True),
+        "refused": [*amended.refused, *(AmendmentRefused(permit_number="", name=g.name, reasons=reasons)
+                                        for g in decision.review)]})
+    return step_report(work.step, StepStatus.completed, outputs, reasons=reasons)
+
+
+def unamend(work: StepWork) -> None:
+    """The change undone: the permits stand as before it, and those its new scope got end."""
+    permits.unamend(work.uow, work.case_id)
+    withdraw(work)
+
+
 UNDO_REASONS = {"withdrawn": "申请人撤回申请", "refused": "部门审查不予许可", "materials_not_supplied": "容缺材料未按期补齐",
                 "prerequisite_undone": "所依据的登记已撤销"}
 
-PERFORMERS = {"licensing.issue": issue, "licensing.revoke": revoke}
-COMPENSATORS = {"licensing.issue": withdraw}
+PERFORMERS = {"licensing.issue": issue, "licensing.revoke": revoke, "licensing.amend": amend}
+COMPENSATORS = {"licensing.issue": withdraw, "licensing.amend": unamend}
 #: what a staff refusal means where a step may take effect in part
-REFUSERS = {"licensing.issue": refuse}
+REFUSERS = {"licensing.issue": refuse, "licensing.amend": refuse_added}

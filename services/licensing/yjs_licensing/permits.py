@@ -9,11 +9,13 @@ from sqlalchemy import exists, select, update
 from yjs_contracts.api import PermitRevocation
 from yjs_contracts.catalogue import PermitMode
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import IssuedPermit, PermitPart, PermitRevoked, RevokedPermit
+from yjs_contracts.events import (AmendedPermit, AmendmentRefused, EnterpriseChanged, IssuedPermit, LicencesAmended,
+                                  PermitPart, PermitRevoked, RevokedPermit)
+from yjs_contracts.plans import CHINA
 from yjs_kit.uow import UnitOfWork
 
 from . import rules
-from .models import applications, permits
+from .models import applications, permit_amendments, permits
 
 
 class PermitNotFound(LookupError):
@@ -124,3 +126,59 @@ def _cancel(uow: UnitOfWork, which, reason: str, now: datetime) -> list[RevokedP
     for row in rows:
         _restate(uow, row.case_id, row.permit_number, status="cancelled", revoked_at=now, revocation_reason=reason)
     return [RevokedPermit(permit_number=r.permit_number, name=r.name, items=r._mapping["items"]) for r in rows]
+
+
+def held(session, uscc: str) -> list[list[str]]:
+    """The items of every valid permit the enterprise holds."""
+    return [row.items for row in session.execute(select(permits.c["items"].label("items")).where(
+        (permits.c.uscc == uscc) & (permits.c.status == "valid"))).all()]
+
+
+def amend_all(uow: UnitOfWork, case_id: str, changed: EnterpriseChanged, now: datetime) -> LicencesAmended:
+    """许可变更秒办: every valid permit of the enterprise, by rules.amendment — reissued under the
+    new name and address with its number kept and today as its issue date, cancelled when its
+    items left the scope, or refused where it must be asked for anew. Each kept as it was before."""
+    fields = {f.field for f in changed.changed_fields}
+    address = changed.domicile.get("address")
+    division = changed.domicile.get("division_code") or changed.uscc[2:8]
+    rows = uow.session.execute(select(permits).where((permits.c.uscc == changed.uscc) & (permits.c.status == "valid"))
+                               .order_by(permits.c.issued_at, permits.c.permit_number).with_for_update()).mappings().all()
+    done = set(uow.session.execute(select(permit_amendments.c.permit_number).where(
+        permit_amendments.c.case_id == case_id)).scalars())
+    amended, cancelled, refused = [], [], []
+    for row in rows:
+        if row["permit_number"] in done or row["case_id"] == case_id:
+            continue  # amended by this case already (a rerun after review), or issued by it
+        action, reasons = rules.amendment(row["permit_number"], row["items"], fields, changed.business_scope, division)
+        if reasons:
+            refused.append(AmendmentRefused(permit_number=row["permit_number"], name=row["name"], reasons=reasons))
+            continue
+        if action == rules.KEEP:
+            continue
+        before = {k: row[k] for k in ("valid_from", "enterprise_name", "address", "amended_at", "status")}
+        uow.session.execute(permit_amendments.insert().values(
+            case_id=case_id, permit_number=row["permit_number"], action=action, amended_at=now,
+            before={k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in before.items()}))
+        if action == rules.CANCEL:
+            uow.session.execute(update(permits).where(permits.c.permit_number == row["permit_number"]).values(
+                status="cancelled", revoked_at=now, revocation_reason="经营范围变更，许可事项不再经营"))
+            cancelled.append(RevokedPermit(permit_number=row["permit_number"], name=row["name"], items=row["items"]))
+            continue
+        values = {"valid_from": now.astimezone(CHINA).date(), "enterprise_name": changed.enterprise_name,
+                  "address": address, "amended_at": now}
+        uow.session.execute(update(permits).where(permits.c.permit_number == row["permit_number"]).values(**values))
+        amended.append(AmendedPermit(permit_number=row["permit_number"], name=row["name"], items=row["items"],
+                                     enterprise_name=changed.enterprise_name, address=address,
+                                     valid_from=values["valid_from"], valid_until=row["valid_until"]))
+    return LicencesAmended(uscc=changed.uscc, permits=amended, cancelled=cancelled, refused=refused, amended_at=now)
+
+
+def unamend(uow: UnitOfWork, case_id: str) -> None:
+    """A change undone: each permit it reissued or cancelled stands as it did before."""
+    for row in uow.session.execute(select(permit_amendments).where(permit_amendments.c.case_id == case_id)
+                                   ).mappings().all():
+        before = dict(row["before"])
+        before["valid_from"] = datetime.fromisoformat(before["valid_from"]).date()
+        before["amended_at"] = datetime.fromisoformat(before["amended_at"]) if before["amended_at"] else None
+        uow.session.execute(update(permits).where(permits.c.permit_number == row["permit_number"]).values(
+            **before, **({"revoked_at": None, "revocation_reason": None} if row["action"] == rules.CANCEL else {})))

@@ -46,6 +46,11 @@ def learn(uow: UnitOfWork, event: Envelope) -> None:
             uow.session.execute(update(enterprises).where(
                 (enterprises.c.case_id == event.case_id) & (enterprises.c.status == "registered")).values(
                 status="revoked", deregistered_at=event.occurred_at))
+    elif event.event_type == "registration.enterprise_changed":
+        report = StepReport.model_validate(event.data)
+        if report.status == StepStatus.completed:  # 变更登记: the next licensing uses the new name
+            uow.session.execute(update(enterprises).where(enterprises.c.uscc == report.outputs["uscc"]).values(
+                name=report.outputs["enterprise_name"]))
     elif event.event_type == "registration.enterprise_deregistered":
         report = StepReport.model_validate(event.data)
         uscc = report.outputs.get("uscc") or _case_uscc(uow, event.case_id)

@@ -227,3 +227,22 @@ def terms(grant: Grant, issued_at: datetime) -> Terms:
     checks = [add_working_days(local, p.permit.check_days).date()
               for p in grant.parts if p.mode == PermitMode.commitment and p.permit.check_days]
     return Terms(today, min(ends) if ends else None, min(checks) if checks else None)
+
+
+AMEND, CANCEL, KEEP = "amend", "cancel", "keep"
+
+
+def amendment(permit_number: str, items: list[str], changed: set[str], scope: list[str],
+              division: str) -> tuple[str, list[Reason]]:
+    """许可变更 of one permit after a change: cancelled when every item it covers left the scope;
+    refused when the domicile left the city of the division that issued it (a new permit is
+    asked for there); otherwise reissued under the new name or address at once (秒办), or kept
+    as it is when neither changed. The issuing division is inside the permit number."""
+    if "business_scope" in changed and not set(items) & set(scope):
+        return CANCEL, []
+    issued_in = permit_number[2:8]
+    if "domicile" in changed and division[:4] != issued_in[:4]:
+        return AMEND, [Reason(code="permit_outside_jurisdiction", field="application.changes.domicile",
+                              message=f"住所迁出发证机关辖区（{issued_in}），许可证 {permit_number} "
+                                      "须向新住所地主管部门重新申请")]
+    return (AMEND, []) if changed & {"name", "domicile"} else (KEEP, [])

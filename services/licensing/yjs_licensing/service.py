@@ -20,7 +20,8 @@ class LicensingService(DepartmentRpc):
     metrics = MetricsServer()
 
     @consume_events(department_event_types("licensing") | {"registration.enterprise_registered",
-                                                           "registration.enterprise_deregistered"})
+                                                           "registration.enterprise_deregistered",
+                                                           "registration.enterprise_changed"})
     def on_event(self, event):
         with self.db.unit_of_work() as uow:  # known before any step that needs it runs
             register.learn(uow, event)

@@ -185,6 +185,27 @@ def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]
             for permit in outputs.get("permits", []):
                 if permit["permit_number"] in permits:
                     permits[permit["permit_number"]]["status"] = "cancelled"
+        # 变更登记: each department's record follows the change
+        elif step == "seal_carving.recarve":
+            for seal in outputs.get("cancelled", []):
+                if seal["filing_code"] in seals:
+                    seals[seal["filing_code"]]["status"] = "cancelled"
+            for seal in outputs.get("seals", []):
+                seals[seal["filing_code"]] = {**seal, "status": "filed"}
+        elif step == "tax.update" and taxpayer is not None and outputs.get("taxpayer"):
+            taxpayer.update(enterprise_name=outputs["enterprise_name"], tax_authority=outputs["tax_authority"])
+        elif step == "bank_account.update":
+            account = accounts.get(outputs.get("account_number") or "")
+            if account is not None:
+                account.update(account_name=outputs["account_name"], specimen_seals=outputs["specimen_seals"],
+                               legal_representative=outputs["legal_representative"])
+        elif step == "licensing.amend":
+            for permit in outputs.get("permits", []):
+                if permit["permit_number"] in permits:
+                    permits[permit["permit_number"]].update(permit)
+            for permit in outputs.get("cancelled", []):
+                if permit["permit_number"] in permits:
+                    permits[permit["permit_number"]]["status"] = "cancelled"
     for notice in (r for r in reports if r["event_type"] in NOTICE_TYPES):
         permit = permits.get(notice["outputs"].get("permit_number"))
         if permit is not None:

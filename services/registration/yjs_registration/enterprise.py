@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from yjs_contracts.api import ENTERPRISE_MATTERS, EstablishmentApplication, InvalidApplication
+from yjs_contracts.api import ChangeApplication, ENTERPRISE_MATTERS, EstablishmentApplication, InvalidApplication
 from yjs_contracts.codes import CodeError, validate_id_number
 from yjs_contracts.api import ErrorDetail
 from yjs_contracts.envelope import Envelope, new_event
@@ -63,6 +63,31 @@ def keep_principals(uow: UnitOfWork, uscc: str, case_id: str, app: Establishment
                                     id_number=id_number, name=name, since=now)
     _insert_ignoring_duplicates(uow, enterprise_cases, ["case_id"], case_id=case_id, uscc=uscc,
                                 matter="establishment", at=now)
+
+
+def legal_representative_id(uow: UnitOfWork, uscc: str) -> str | None:
+    return uow.session.execute(select(principals.c.id_number).where(
+        (principals.c.uscc == uscc) & (principals.c.role == authority.LEGAL_REPRESENTATIVE))).scalar()
+
+
+def move_authority(uow: UnitOfWork, uscc: str, app: ChangeApplication, now: datetime) -> None:
+    """A change registered: a new legal representative takes the old one's place, and every
+    authorisation the old one gave ends then (they must be given again); new investors replace
+    the old ones."""
+    people = []
+    if app.changes.legal_representative:
+        legal = app.changes.legal_representative
+        people.append((authority.LEGAL_REPRESENTATIVE, [(legal.name, legal.id_number)]))
+        uow.session.execute(update(agents).where((agents.c.uscc == uscc) & agents.c.withdrawn_at.is_(None)).values(
+            withdrawn_at=now))
+    if app.changes.shareholders is not None:
+        people.append((authority.INVESTOR, [(s.name, s.id_number) for s in app.changes.shareholders
+                                            if s.kind == "natural_person" and s.id_number]))
+    for role, holders in people:
+        uow.session.execute(delete(principals).where((principals.c.uscc == uscc) & (principals.c.role == role)))
+        for name, id_number in holders:
+            _insert_ignoring_duplicates(uow, principals, ["uscc", "role", "id_number"], uscc=uscc, role=role,
+                                        id_number=id_number, name=name, since=now)
 
 
 def keep_report(uow: UnitOfWork, event: Envelope) -> None:

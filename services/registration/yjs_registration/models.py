@@ -20,6 +20,10 @@ enterprises = Table(
     Column("legal_representative", String(50), nullable=False),
     Column("domicile", JSON),  # {"address", "division_code"}
     Column("business_scope", JSON),
+    # the full lists as registered, so a change is checked against the enterprise after it
+    Column("shareholders", JSON),
+    Column("officers", JSON),
+    Column("changed_at", DateTime(timezone=True)),  # the last 变更登记
     Column("status", String(20), nullable=False),
     Column("established_on", Date, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, select, update
-from yjs_contracts.api import DeregistrationApplication, EstablishmentApplication
+from yjs_contracts.api import ChangeApplication, DeregistrationApplication, EstablishmentApplication
 from yjs_contracts.codes import make_uscc
-from yjs_contracts.events import EnterpriseDeregistered, EnterpriseRegistered, StepReport, step_report
+from yjs_contracts.events import (EnterpriseChanged, EnterpriseDeregistered, EnterpriseRegistered, StepReport,
+                                  step_report)
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
-from . import rules
-from .enterprise import keep_principals
+from . import changes, rules
+from .enterprise import keep_principals, legal_representative_id, move_authority
 from .models import enterprises, name_reservations
 
 
@@ -50,7 +51,8 @@ def establish(work: StepWork) -> StepReport:
         type=app.enterprise.type.value, division_code=division,
         registered_capital=app.enterprise.registered_capital, legal_representative=app.legal_representative.name,
         domicile=app.enterprise.domicile.model_dump(mode="json"), business_scope=list(app.enterprise.business_scope),
-        status="registered", established_on=today, registered_at=now))
+        shareholders=[s.model_dump(mode="json") for s in app.shareholders],
+        officers=[o.model_dump(mode="json") for o in app.officers], status="registered", established_on=today, registered_at=now))
     # from registration on, the legal representative acts for the enterprise, whoever filed it
     keep_principals(work.uow, uscc, work.case_id, app, now)
     return step_report(work.step, StepStatus.completed, EnterpriseRegistered(
@@ -83,5 +85,50 @@ def deregister(work: StepWork) -> StepReport:
         deregistered_at=now))
 
 
-PERFORMERS = {"registration.establish": establish, "registration.deregister": deregister}
+def change(work: StepWork) -> StepReport:
+    """变更登记: every part checked as in an establishment against the enterprise after the change,
+    a new name against every other enterprise; then the register says what it now is, under the
+    same code and licence number. A new legal representative holds the enterprise's authority
+    from now on, and every authorisation the old one gave ends (电子营业执照)."""
+    app = ChangeApplication.model_validate(work.application)
+    now = datetime.now(timezone.utc)
+    if app.changes.name:  # two cases after one name: one at a time
+        work.uow.lock(f"enterprise-name:{rules.name_key(app.changes.name.name)}")
+    row = work.session.execute(select(enterprises).where(enterprises.c.uscc == app.uscc)
+                               .with_for_update()).mappings().first()
+    reasons = changes.enterprise_reasons(row["status"] if row else None)
+    if reasons:
+        return step_report(work.step, StepStatus.rejected, reasons=reasons)
+    current = changes.registered(row, legal_representative_id(work.uow, app.uscc))
+    reasons = changes.change_reasons(current, app, now.astimezone(CHINA).date())
+    if app.changes.name:
+        key = rules.name_key(app.changes.name.name)
+        taken = work.session.execute(select(enterprises.c.uscc).where(
+            (enterprises.c.name_key == key) & (enterprises.c.status == "registered")
+            & (enterprises.c.uscc != app.uscc))).first()
+        reserved = work.session.execute(select(name_reservations.c.case_id).where(
+            name_reservations.c.name_key == key)).first()
+        if taken or reserved:
+            reasons.append(rules.name_taken_reason("changes.name.name"))
+    if reasons:
+        return step_report(work.step, StepStatus.rejected, reasons=reasons)
+    review = [] if work.approved else changes.objection_reasons(work.facts.get("deregistration.reduction_notice"))
+    if review:
+        return step_report(work.step, StepStatus.awaiting_review, reasons=review)
+    changed, new = changes.changed_fields(current, app), changes.after(current, app)
+    work.session.execute(update(enterprises).where(enterprises.c.uscc == app.uscc).values(
+        name=new.name, name_key=rules.name_key(new.name), domicile=new.domicile,
+        registered_capital=new.registered_capital, legal_representative=new.legal_representative,
+        business_scope=list(new.business_scope), changed_at=now,
+        shareholders=None if new.shareholders is None else list(new.shareholders),
+        officers=None if new.officers is None else list(new.officers)))
+    move_authority(work.uow, app.uscc, app, now)
+    return step_report(work.step, StepStatus.completed, EnterpriseChanged(
+        uscc=app.uscc, licence_number=row["licence_number"], enterprise_name=new.name, changed_fields=changed,
+        legal_representative=new.legal_representative, domicile=new.domicile,
+        business_scope=list(new.business_scope), changed_at=now))
+
+
+PERFORMERS = {"registration.establish": establish, "registration.deregister": deregister,
+              "registration.change": change}
 COMPENSATORS = {"registration.establish": undo_establishment}

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Mapping
 
 from yjs_contracts import catalogue, divisions
-from yjs_contracts.api import EstablishmentApplication, EnterpriseType, OfficerRole, Reason
+from yjs_contracts.api import EstablishmentApplication, EnterpriseType, NameParts, OfficerRole, Reason
 from yjs_contracts.codes import CodeError, birth_date_of, validate_id_number
 
 #: words that need the State Council's approval (refused here) or offend public order
@@ -45,34 +45,40 @@ def _reason(code: str, message: str, field: str) -> Reason:
 
 
 def name_reasons(app: EstablishmentApplication) -> list[Reason]:
-    enterprise, parts = app.enterprise, app.enterprise.name_parts
-    reasons = []
-    if enterprise.name != parts.region + parts.trade_name + parts.industry + parts.form:
-        reasons.append(_reason("name_structure", "名称应由行政区划、字号、行业表述、组织形式依次组成",
-                               "enterprise.name"))
-    if len(parts.trade_name) < 2 or not CJK.match(parts.trade_name):
-        reasons.append(_reason("trade_name_too_short", "字号应当由两个以上汉字组成",
-                               "enterprise.name_parts.trade_name"))
-    form = _PARTNERSHIP_KIND_SUFFIX.sub("", parts.form) if enterprise.type == EnterpriseType.partnership else parts.form
-    if form not in FORMS[enterprise.type]:
-        reasons.append(_reason("name_form_mismatch", f"组织形式“{parts.form}”与企业类型不符",
-                               "enterprise.name_parts.form"))
-    if enterprise.type == EnterpriseType.partnership and not any(k in enterprise.name for k in PARTNERSHIP_KINDS):
-        reasons.append(_reason("partnership_kind_missing",
-                               "合伙企业名称应在组织形式后标明“普通合伙”“有限合伙”或“特殊普通合伙”字样",
-                               "enterprise.name"))
-    for word in PROHIBITED_WORDS:
-        if word in enterprise.name:
-            reasons.append(_reason("prohibited_word", f"名称含有禁限用字词“{word}”", "enterprise.name"))
-    return reasons + region_reasons(app)
+    enterprise = app.enterprise
+    return name_rule_reasons(enterprise.name, enterprise.name_parts, enterprise.type,
+                             enterprise.domicile.division_code, "enterprise")
 
 
 def region_reasons(app: EstablishmentApplication) -> list[Reason]:
+    return _region_reasons(app.enterprise.name_parts.region, app.enterprise.domicile.division_code, "enterprise")
+
+
+def name_rule_reasons(name: str, parts: NameParts, kind: EnterpriseType, division: str, at: str) -> list[Reason]:
+    """The name rules, wherever a name is asked for: `at` is where the form holds it
+    (`enterprise` in an establishment, `changes.name` in a change)."""
+    reasons = []
+    if name != parts.region + parts.trade_name + parts.industry + parts.form:
+        reasons.append(_reason("name_structure", "名称应由行政区划、字号、行业表述、组织形式依次组成", f"{at}.name"))
+    if len(parts.trade_name) < 2 or not CJK.match(parts.trade_name):
+        reasons.append(_reason("trade_name_too_short", "字号应当由两个以上汉字组成", f"{at}.name_parts.trade_name"))
+    form = _PARTNERSHIP_KIND_SUFFIX.sub("", parts.form) if kind == EnterpriseType.partnership else parts.form
+    if form not in FORMS[kind]:
+        reasons.append(_reason("name_form_mismatch", f"组织形式“{parts.form}”与企业类型不符", f"{at}.name_parts.form"))
+    if kind == EnterpriseType.partnership and not any(k in name for k in PARTNERSHIP_KINDS):
+        reasons.append(_reason("partnership_kind_missing",
+                               "合伙企业名称应在组织形式后标明“普通合伙”“有限合伙”或“特殊普通合伙”字样", f"{at}.name"))
+    for word in PROHIBITED_WORDS:
+        if word in name:
+            reasons.append(_reason("prohibited_word", f"名称含有禁限用字词“{word}”", f"{at}.name"))
+    return reasons + _region_reasons(parts.region, division, at)
+
+
+def _region_reasons(region: str, division: str, at: str) -> list[Reason]:
     """The name's 行政区划 is the domicile's province, city or county (a district with its city).
     A name may not leave it out here: the form has no route for the names that may (those the
     State Administration registers). A region the table cannot place, for a domicile it does not
     fully know, is let through: only what the table knows is refused."""
-    region, division = app.enterprise.name_parts.region, app.enterprise.domicile.division_code
     if region in divisions.region_names(division):
         return []
     if not (divisions.knows(division) or divisions.is_place_name(region)):
@@ -80,7 +86,7 @@ def region_reasons(app: EstablishmentApplication) -> list[Reason]:
     place = divisions.place_name(division)
     return [_reason("name_region_mismatch",
                     f"名称中的行政区划“{region}”不是住所所在地（{division}{' ' + place if place else ''}）的行政区划",
-                    "enterprise.name_parts.region")]
+                    f"{at}.name_parts.region")]
 
 
 def name_key(name: str) -> str:
@@ -230,8 +236,8 @@ def review_reasons(app: EstablishmentApplication, capital_threshold: Decimal = D
     return reasons
 
 
-def name_taken_reason() -> Reason:
-    return _reason("name_taken", "同一登记机关辖区内已有相同名称的企业", "enterprise.name")
+def name_taken_reason(field: str = "enterprise.name") -> Reason:
+    return _reason("name_taken", "同一登记机关辖区内已有相同名称的企业", field)
 
 
 def deregistration_reasons(status: str | None) -> list[Reason]:

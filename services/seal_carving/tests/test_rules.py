@@ -54,3 +54,14 @@ def test_a_filing_code_out_of_shape_is_a_fault(division, serial):
 
 def test_seals_are_free():
     assert rules.FEE == 0 and str(rules.FEE) == "0.00"
+
+
+def test_a_change_recarves_the_seals_bearing_what_changed_and_only_those_held():
+    from yjs_seal_carving.rules import seals_to_recarve
+    held = ["official", "finance", "invoice", "contract", "legal_representative"]
+    assert seals_to_recarve(held, {"name"}) == [SealType.official, SealType.finance, SealType.invoice,
+                                                 SealType.contract]
+    assert seals_to_recarve(held, {"legal_representative", "officers"}) == [SealType.legal_representative]
+    assert seals_to_recarve(held, {"name", "legal_representative"}) == [SealType(t) for t in held]
+    assert seals_to_recarve(["official"], {"legal_representative"}) == []
+    assert seals_to_recarve(held, {"domicile", "registered_capital"}) == []

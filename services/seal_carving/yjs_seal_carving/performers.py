@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 from yjs_contracts.api import DeregistrationApplication
-from yjs_contracts.events import CancelledSeal, CarvedSeal, SealsCancelled, SealsCarved, StepReport, step_report
+from yjs_contracts.events import (CancelledSeal, CarvedSeal, EnterpriseChanged, RecarvedSeal, SealsCancelled,
+                                  SealsCarved, SealsRecarved, StepReport, step_report)
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
@@ -69,5 +70,43 @@ def void(work: StepWork) -> None:
         status="voided", cancelled_at=now))
 
 
-PERFORMERS = {"seal_carving.carve": carve, "seal_carving.cancel": cancel}
-COMPENSATORS = {"seal_carving.carve": void}
+def recarve(work: StepWork) -> StepReport:
+    """印章重刻 after a change: each filed seal bearing the old name (or the old legal
+    representative) is carved anew, free, under a new 印章编码 where the enterprise now is; the
+    old filing is cancelled. An enterprise holding no such seal has nothing to re-carve."""
+    changed = EnterpriseChanged.model_validate(work.facts["registration.change"])
+    uscc, name = changed.uscc, changed.enterprise_name
+    division = changed.domicile.get("division_code") or uscc[2:8]
+    now = datetime.now(timezone.utc)
+    filed = {row.type: row.filing_code for row in work.session.execute(
+        select(seals.c.type, seals.c.filing_code).where((seals.c.uscc == uscc) & (seals.c.status == "filed"))
+        .order_by(seals.c.filed_at, seals.c.filing_code).with_for_update()).all()}
+    chosen = rules.seals_to_recarve(list(filed), {f.field for f in changed.changed_fields})
+    work.session.execute(seal_orders.insert().values(
+        case_id=work.case_id, uscc=uscc, enterprise_name=name, division_code=division, status="carved",
+        fee=rules.FEE, ordered_at=now))
+    recarved, cancelled = [], []
+    for seal_type in chosen:
+        old = filed[seal_type.value]
+        work.session.execute(update(seals).where(seals.c.filing_code == old).values(
+            status="cancelled", cancelled_at=now, cancellation_case_id=work.case_id))
+        code = rules.filing_code(division, work.uow.next_number(f"seal:{division}"))
+        text = rules.seal_name(seal_type, name, uscc, changed.legal_representative)
+        work.session.execute(seals.insert().values(
+            filing_code=code, type=seal_type.value, name=text, uscc=uscc, case_id=work.case_id, status="filed",
+            filed_at=now))
+        recarved.append(RecarvedSeal(type=seal_type, name=text, filing_code=code, replaces=old))
+        cancelled.append(CancelledSeal(type=seal_type, filing_code=old))
+    return step_report(work.step, StepStatus.completed, SealsRecarved(seals=recarved, cancelled=cancelled, fee=rules.FEE))
+
+
+def unrecarve(work: StepWork) -> None:
+    """A re-carving undone: the new filings are voided and the seals they replaced stand again."""
+    void(work)
+    work.session.execute(update(seals).where(
+        (seals.c.cancellation_case_id == work.case_id) & (seals.c.status == "cancelled")).values(
+        status="filed", cancelled_at=None, cancellation_case_id=None))
+
+
+PERFORMERS = {"seal_carving.carve": carve, "seal_carving.cancel": cancel, "seal_carving.recarve": recarve}
+COMPENSATORS = {"seal_carving.carve": void, "seal_carving.recarve": unrecarve}

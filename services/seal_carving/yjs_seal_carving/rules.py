@@ -68,3 +68,14 @@ def filing_code(division_code: str, serial: int) -> str:
 
 def is_filing_code(code: str) -> bool:
     return bool(re.fullmatch(r"\d{13}", code)) and code[6:] != "0" * SERIAL_DIGITS
+
+
+def seals_to_recarve(filed: list[str], changed: set[str]) -> list[SealType]:
+    """印章重刻 after a change: a new name re-carves every seal bearing it (all but the 名章); a
+    new legal representative his 法定代表人名章. Only seals the enterprise holds, in the order filed."""
+    bearing = set()
+    if "name" in changed:
+        bearing |= {t for t in SealType if t != SealType.legal_representative}
+    if "legal_representative" in changed:
+        bearing.add(SealType.legal_representative)
+    return [SealType(t) for t in dict.fromkeys(filed) if t in {b.value for b in bearing}]

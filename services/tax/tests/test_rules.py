@@ -87,3 +87,25 @@ def test_arrears_add_up_and_only_a_positive_amount_is_recorded():
     for amount in (Decimal("0"), Decimal("-3")):
         with pytest.raises(ValueError, match="positive"):
             rules.arrears_after(Decimal("0"), amount)
+
+
+def test_a_change_moves_the_taxpayer_only_when_the_domicile_leaves_its_bureau():
+    here = rules.tax_authority("330402")
+    assert rules.authority_after_change(here, False, "330106") == here
+    assert rules.authority_after_change(here, True, "330402") == here  # moved within its district
+    assert rules.authority_after_change(here, True, "330106") == rules.tax_authority("330106") != here
+    assert rules.updated_items(["name", "domicile"], True) == ["name", "domicile", "tax_authority"]
+    assert rules.updated_items(["registered_capital"], False) == ["registered_capital"]
+
+
+def test_a_natural_persons_equity_transfer_waits_for_its_income_tax_and_an_entitys_does_not():
+    from yjs_contracts.api import EquityTransfer
+    person = dict(transferor_kind="natural_person", transferor_name="张伟", transferor_id_number=samples.person(11),
+                  transferee_name="陈静", amount="500000.00", price="600000.00")
+    entity = dict(transferor_kind="entity", transferor_name="某某投资有限公司", transferee_name="陈静",
+                  amount="100000.00", price="100000.00")
+    unsettled = [EquityTransfer.model_validate(entity), EquityTransfer.model_validate(person)]
+    [reason] = rules.equity_transfer_reasons(unsettled)
+    assert (reason.code, reason.field) == ("equity_transfer_tax_unsettled", "application.equity_transfers.1.tax_receipt")
+    settled = EquityTransfer.model_validate({**person, "tax_receipt": "(2026)浙税完0001"})
+    assert rules.equity_transfer_reasons([settled]) == []

@@ -63,3 +63,24 @@ clearances = Table(
     Column("outstanding", Numeric(18, 2), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
+
+# 税务登记信息变更: one per change case, with what the taxpayer record took from it
+taxpayer_changes = Table(
+    "taxpayer_changes", metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("changed_fields", JSON, nullable=False),  # [{"field", "old", "new"}] as registered
+    Column("previous_tax_authority", String(60)),
+    Column("tax_authority", String(60)),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# 个人股东股权转让完税: one decision per change case with natural persons' transfers
+equity_transfer_checks = Table(
+    "equity_transfer_checks", metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("transfers", JSON, nullable=False),
+    Column("outcome", String(20), nullable=False),  # confirmed, unsettled
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)

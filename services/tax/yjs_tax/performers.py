@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
-from yjs_contracts.api import DeregistrationApplication, EstablishmentApplication, SealType, TaxpayerType
-from yjs_contracts.events import (EnterpriseRegistered, InvoicesGranted, SealsCarved, StepReport, TaxCleared,
-                                  TaxpayerRegistered, step_report)
+from yjs_contracts.api import ChangeApplication, DeregistrationApplication, EstablishmentApplication, SealType, TaxpayerType
+from yjs_contracts.events import (EnterpriseChanged, EnterpriseRegistered, EquityTransferTaxConfirmed, InvoicesGranted,
+                                  SealsCarved, StepReport, TaxCleared, TaxpayerRegistered, TaxpayerUpdated,
+                                  TransferTaxSettled, step_report)
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
 from . import arrears, rules
-from .models import clearances, invoice_grants, taxpayers
+from .models import clearances, equity_transfer_checks, invoice_grants, taxpayer_changes, taxpayers
 
 
 def register(work: StepWork) -> StepReport:
@@ -125,5 +126,62 @@ def revoke_grant(work: StepWork) -> None:
         status="revoked", revoked_at=datetime.now(timezone.utc), undo_reason=work.undo_reason))
 
 
-PERFORMERS = {"tax.register": register, "tax.grant_invoices": grant_invoices, "tax.clear": clear}
-COMPENSATORS = {"tax.register": cancel_registration, "tax.grant_invoices": revoke_grant, "tax.clear": undo_clearance}
+def update_taxpayer(work: StepWork) -> StepReport:
+    """税务登记信息变更 (企业变更纳入税务环节): the taxpayer record takes every registered change,
+    nothing asked again; a domicile under another bureau moves the taxpayer. An enterprise that
+    is no taxpayer here has nothing to update."""
+    changed = EnterpriseChanged.model_validate(work.facts["registration.change"])
+    now = datetime.now(timezone.utc)
+    taxpayer = work.session.execute(select(taxpayers).where(taxpayers.c.uscc == changed.uscc)
+                                    .with_for_update()).mappings().first()
+    fields = [f.field for f in changed.changed_fields]
+    previous = taxpayer["tax_authority"] if taxpayer else None
+    authority = previous
+    if taxpayer is not None:
+        authority = rules.authority_after_change(previous, "domicile" in fields,
+                                                 changed.domicile.get("division_code") or changed.uscc[2:8])
+        work.session.execute(update(taxpayers).where(taxpayers.c.uscc == changed.uscc).values(
+            enterprise_name=changed.enterprise_name, tax_authority=authority))
+    work.session.execute(taxpayer_changes.insert().values(
+        case_id=work.case_id, uscc=changed.uscc, changed_fields=[f.model_dump(mode="json") for f in changed.changed_fields],
+        previous_tax_authority=previous, tax_authority=authority, changed_at=now))
+    moved = authority != previous
+    return step_report(work.step, StepStatus.completed, TaxpayerUpdated(
+        uscc=changed.uscc, taxpayer=taxpayer is not None, enterprise_name=changed.enterprise_name,
+        tax_authority=authority, previous_tax_authority=previous if moved else None,
+        updated=rules.updated_items(fields, moved) if taxpayer is not None else [], updated_at=now))
+
+
+def undo_update(work: StepWork) -> None:
+    """A change undone: the taxpayer returns to the name and bureau it had before it."""
+    row = work.session.execute(select(taxpayer_changes).where(taxpayer_changes.c.case_id == work.case_id)
+                               ).mappings().first()
+    if row is None or row["previous_tax_authority"] is None:
+        return
+    old_name = next((f["old"] for f in row["changed_fields"] if f["field"] == "name"), None)
+    values = {"tax_authority": row["previous_tax_authority"]} | ({"enterprise_name": old_name} if old_name else {})
+    work.session.execute(update(taxpayers).where(taxpayers.c.uscc == row["uscc"]).values(**values))
+
+
+def confirm_equity_transfer(work: StepWork) -> StepReport:
+    """个人股东股权转让完税, before registration records the change: confirmed when every natural
+    person's transfer shows its tax settled; refused, with each one missing, otherwise."""
+    app = ChangeApplication.model_validate(work.application)
+    reasons = rules.equity_transfer_reasons(app.equity_transfers)
+    now = datetime.now(timezone.utc)
+    natural = [t for t in app.equity_transfers if t.transferor_kind == "natural_person"]
+    work.session.execute(equity_transfer_checks.insert().values(
+        case_id=work.case_id, uscc=app.uscc, transfers=[t.model_dump(mode="json") for t in natural],
+        outcome="unsettled" if reasons else "confirmed", decided_at=now))
+    if reasons:
+        return step_report(work.step, StepStatus.rejected, reasons=reasons)
+    return step_report(work.step, StepStatus.completed, EquityTransferTaxConfirmed(
+        uscc=app.uscc, confirmed_at=now, transfers=[TransferTaxSettled(
+            transferor_name=t.transferor_name, amount=t.amount, price=t.price, tax_receipt=t.tax_receipt)
+            for t in natural]))
+
+
+PERFORMERS = {"tax.register": register, "tax.grant_invoices": grant_invoices, "tax.clear": clear,
+              "tax.update": update_taxpayer, "tax.equity_transfer": confirm_equity_transfer}
+COMPENSATORS = {"tax.register": cancel_registration, "tax.grant_invoices": revoke_grant, "tax.clear": undo_clearance,
+                "tax.update": undo_update}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from yjs_contracts import divisions
-from yjs_contracts.api import EnterpriseType, EstablishmentApplication, InvoiceKind, Reason, TaxpayerType
+from yjs_contracts.api import EnterpriseType, EquityTransfer, EstablishmentApplication, InvoiceKind, Reason, TaxpayerType
 
 APP = "application"
 
@@ -103,3 +103,23 @@ def arrears_after(outstanding: Decimal, amount: Decimal) -> Decimal:
     if amount <= 0:
         raise ValueError(f"an arrears amount must be positive, got {amount}")
     return (outstanding + amount).quantize(Decimal("0.01"))
+
+
+def authority_after_change(current: str, domicile_changed: bool, division_code: str) -> str:
+    """企业变更纳入税务环节: a domicile under another bureau moves the taxpayer there (跨区迁移);
+    otherwise it stays where it is."""
+    return tax_authority(division_code) if domicile_changed else current
+
+
+def updated_items(changed: list[str], moved: bool) -> list[str]:
+    """What the taxpayer record takes from a change: every registered change, in the form's
+    order, and the move to another bureau when there is one."""
+    return [*changed, *(["tax_authority"] if moved else [])]
+
+
+def equity_transfer_reasons(transfers: list[EquityTransfer]) -> list[Reason]:
+    """个人股东股权转让完税: each natural person's transfer is registered only once the individual
+    income tax on it is settled, shown by its 完税凭证号; every one missing, all at once."""
+    return [Reason(code="equity_transfer_tax_unsettled", field=f"{APP}.equity_transfers.{i}.tax_receipt",
+                   message=f"自然人股东{t.transferor_name}股权转让的个人所得税尚未完税，请完税后再申请变更登记")
+            for i, t in enumerate(transfers) if t.transferor_kind == "natural_person" and not t.tax_receipt]

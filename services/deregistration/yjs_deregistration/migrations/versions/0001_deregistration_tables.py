@@ -63,7 +63,6 @@ def upgrade() -> None:
     sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('liquidation_group_filed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['deregistrations.case_id'], ),
     sa.PrimaryKeyConstraint('notice_id'),
     sa.UniqueConstraint('case_id')
     )

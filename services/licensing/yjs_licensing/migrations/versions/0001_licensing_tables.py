@@ -62,7 +62,18 @@ def upgrade() -> None:
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revocation_reason', sa.String(length=1000), nullable=True),
     sa.Column('revoked_by', sa.String(length=200), nullable=True),
+    sa.Column('enterprise_name', sa.String(length=60), nullable=True),
+    sa.Column('address', sa.String(length=200), nullable=True),
+    sa.Column('amended_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('permit_number')
+    )
+    op.create_table('permit_amendments',
+    sa.Column('case_id', sa.String(length=40), nullable=False),
+    sa.Column('permit_number', sa.String(length=20), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=False),
+    sa.Column('amended_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('case_id', 'permit_number')
     )
     with op.batch_alter_table('permits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_permits_case_id'), ['case_id'], unique=False)
@@ -80,6 +91,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_permits_status'))
         batch_op.drop_index(batch_op.f('ix_permits_case_id'))
 
+    op.drop_table('permit_amendments')
     op.drop_table('permits')
     op.drop_table('enterprises')
     with op.batch_alter_table('applications', schema=None) as batch_op:
