@@ -12,7 +12,6 @@ from typing import Any, Mapping
 
 from yjs_contracts import catalogue
 from yjs_contracts.api import ChangeApplication, EnterpriseType, Officer, OfficerRole, Reason, Shareholder
-from yjs_contracts.codes import CodeError, validate_id_number
 from yjs_contracts.events import ChangedField
 
 from . import rules
@@ -136,13 +135,7 @@ def _id_number_reasons(legal, shareholders: list[Shareholder] | None, officers: 
                for i, s in enumerate(shareholders or []) if s.id_number]
     people += [(f"changes.officers.{i}.id_number", f"{ROLE_TITLES[o.role]}{o.name}", o.id_number)
                for i, o in enumerate(officers or [])]
-    reasons = []
-    for field, who, number in people:
-        try:
-            validate_id_number(number)
-        except CodeError as error:
-            reasons.append(_reason("invalid_id_number", f"{who}的{error}", field))
-    return reasons
+    return rules.people_id_number_reasons(people)
 
 
 def _people_reasons(new: Registered, kind: EnterpriseType) -> list[Reason]:

@@ -112,6 +112,11 @@ def id_number_reasons(app: EstablishmentApplication) -> list[Reason]:
         contact = getattr(app.contacts, role)
         if contact is not None and contact.id_number:
             people.append((f"contacts.{role}.id_number", f"{title}{contact.name}", contact.id_number))
+    return people_id_number_reasons(people)
+
+
+def people_id_number_reasons(people: list[tuple[str, str, str]]) -> list[Reason]:
+    """(field, who, number) -> a reason for each number that is not a valid 公民身份号码."""
     reasons = []
     for field, who, number in people:
         try:
