@@ -36,7 +36,6 @@ from typing import Any, Callable
 import structlog
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.api import Reason, ReviewDecision, SupplementMaterial
 from yjs_contracts.calendar import add_working_days
 from yjs_contracts.envelope import Envelope, new_event
@@ -212,9 +211,9 @@ class StepTracker(DependencyProvider):
                 plan = event.data["plan"]
                 if not any(step["step"] in self.performers for step in plan):
                     return []  # not ours: keep nothing
-                self._upsert(uow, tables["kit_plans"], ["case_id"], case_id=event.case_id,
-                             matter=event.data["matter"], application=event.data["application"], plan=plan,
-                             received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
+                uow.upsert(tables["kit_plans"], ["case_id"], case_id=event.case_id,
+                           matter=event.data["matter"], application=event.data["application"], plan=plan,
+                           received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
             elif event.event_type == "case.withdrawn":
                 return self._withdraw(uow, event)
             elif event.event_type == "case.withdrawal_requested":
@@ -241,8 +240,8 @@ class StepTracker(DependencyProvider):
         if kept is not None and not decisions.folds_into(kept["status"], report.status, report.undoes):
             return False
         outputs = kept["outputs"] if kept is not None and report.undoes else report.outputs
-        self._upsert(uow, table, ["case_id", "step"], case_id=case_id, step=report.step,
-                     status=report.status.value, outputs=outputs)
+        uow.upsert(table, ["case_id", "step"], case_id=case_id, step=report.step,
+                   status=report.status.value, outputs=outputs)
         return True
 
     # -- the one way a later outcome of a step is concluded ---------------------------------
@@ -339,8 +338,8 @@ class StepTracker(DependencyProvider):
         uow.session.execute(update(tables["kit_steps"]).where(
             (tables["kit_steps"].c.case_id == case_id) & (tables["kit_steps"].c.step == report.step)
         ).values(status=report.status.value, finished_at=now if final else None))
-        self._upsert(uow, tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
-                     status=report.status.value, outputs=report.outputs)
+        uow.upsert(tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
+                   status=report.status.value, outputs=report.outputs)
         uow.announce(new_event(event_type_for(report), report, case_id=case_id, causation=cause,
                                correlation_id=None if cause else stored["correlation_id"]))
 
@@ -675,11 +674,3 @@ class StepTracker(DependencyProvider):
             self._conclude(uow, stored, report, event)
             reports.append(report)
         return reports + self._start_ready(uow, event.case_id, event)
-
-    @staticmethod
-    def _upsert(uow: UnitOfWork, table, keys: list[str], **values) -> None:
-        dialect = postgresql if uow.postgres else sqlite
-        statement = dialect.insert(table).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={k: v for k, v in values.items() if k not in keys})
-        uow.session.execute(statement)
