@@ -201,6 +201,8 @@ class StepTracker(DependencyProvider):
         return self
 
     def handle(self, event: Envelope) -> list[StepReport]:
+        if not decisions.concerns(event.event_type, event.data, self.performers):
+            return []  # a plan, withdrawal or request with no step of ours: no transaction at all
         database = find_database(self.container)
         with database.unit_of_work() as uow:
             if event.case_id is None or not uow.first_time(event, "steps"):
@@ -209,8 +211,6 @@ class StepTracker(DependencyProvider):
             tables = uow.tables
             if event.event_type == "case.submitted":
                 plan = event.data["plan"]
-                if not any(step["step"] in self.performers for step in plan):
-                    return []  # not ours: keep nothing
                 uow.upsert(tables["kit_plans"], ["case_id"], case_id=event.case_id,
                            matter=event.data["matter"], application=event.data["application"], plan=plan,
                            received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
