@@ -205,9 +205,8 @@ class StepTracker(DependencyProvider):
             return []  # a plan, withdrawal or request with no step of ours: no transaction at all
         database = find_database(self.container)
         with database.unit_of_work() as uow:
-            if event.case_id is None or not uow.first_time(event, "steps"):
+            if event.case_id is None or not uow.first_time(event, "steps", lock=event.case_id):
                 return []
-            uow.lock(event.case_id)
             tables = uow.tables
             if event.event_type == "case.submitted":
                 plan = event.data["plan"]

@@ -25,6 +25,12 @@ from .outbox import OutboxRelay, outbox_row
 # Both PostgreSQL and SQLite (3.35+) speak this upsert and RETURNING.
 MARK_APPLIED = text("INSERT INTO kit_inbox (consumer, event_id, applied_at) VALUES (:consumer, :event_id, :applied_at)"
                     " ON CONFLICT DO NOTHING").bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
+# the mark and the case's lock in one round trip: the lock first, so a duplicate delivered to
+# another replica waits for the first to commit and then finds its mark
+MARK_APPLIED_LOCKED = text("WITH locked AS (SELECT pg_advisory_xact_lock(hashtext(:key)))"
+                           " INSERT INTO kit_inbox (consumer, event_id, applied_at)"
+                           " SELECT :consumer, :event_id, :applied_at FROM locked ON CONFLICT DO NOTHING"
+                           ).bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
 NEXT_NUMBER = text("INSERT INTO kit_counters (name, value) VALUES (:name, 1)"
                    " ON CONFLICT (name) DO UPDATE SET value = kit_counters.value + 1 RETURNING value")
 
@@ -65,11 +71,14 @@ class UnitOfWork:
         self.session.execute(insert(self.tables["kit_outbox"]).values(**outbox_row(event)))
         self.announced.append(event)
 
-    def first_time(self, event: Envelope, consumer: str) -> bool:
+    def first_time(self, event: Envelope, consumer: str, lock: str | None = None) -> bool:
         """Records (consumer, event_id); the primary key, not a read, refuses a duplicate, so
-        two replicas handling the same redelivered event cannot both pass."""
-        return self.session.execute(MARK_APPLIED, {
-            "consumer": consumer, "event_id": str(event.event_id), "applied_at": datetime.now(timezone.utc)}).rowcount == 1
+        two replicas handling the same redelivered event cannot both pass. With `lock`, also
+        takes `lock(lock)` (before the mark), whether or not the event is new."""
+        values = {"consumer": consumer, "event_id": str(event.event_id), "applied_at": datetime.now(timezone.utc)}
+        if lock is not None and self.postgres:
+            return self.session.execute(MARK_APPLIED_LOCKED, {**values, "key": lock}).rowcount == 1
+        return self.session.execute(MARK_APPLIED, values).rowcount == 1
 
     def upsert(self, table: Table, keys: list[str], *, update: bool = True, **values) -> int:
         """Insert a row, or on a conflict on `keys` update its other columns (`update=False`:
