@@ -124,11 +124,12 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
         (case_steps.c.case_id == event.case_id) & (case_steps.c.step == report.step)).values(**values))
     statuses = {s["step"]: s["status"] for s in steps}
     statuses[report.step] = report.status.value
-    for ready in record.now_in_progress(steps, statuses):
+    ready = record.now_in_progress(steps, statuses)
+    if ready:  # one statement for every step this report made ready
         uow.session.execute(update(case_steps).where(
-            (case_steps.c.case_id == event.case_id) & (case_steps.c.step == ready)).values(
+            (case_steps.c.case_id == event.case_id) & case_steps.c.step.in_(ready)).values(
             status=StepStatus.in_progress.value, started_at=event.occurred_at))
-        statuses[ready] = StepStatus.in_progress.value
+        statuses.update((step, StepStatus.in_progress.value) for step in ready)
     blocked_reasons = {}
     for never in record.blocked(steps, statuses):  # waits for what was refused: it will never start
         blocked_reasons[never] = [record.blocked_reason(never, steps, statuses)]
