@@ -33,6 +33,8 @@ MARK_APPLIED_LOCKED = text("WITH locked AS (SELECT pg_advisory_xact_lock(hashtex
                            ).bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
 NEXT_NUMBER = text("INSERT INTO kit_counters (name, value) VALUES (:name, 1)"
                    " ON CONFLICT (name) DO UPDATE SET value = kit_counters.value + 1 RETURNING value")
+NEXT_NUMBERS = text("INSERT INTO kit_counters (name, value) VALUES (:name, :count)"
+                    " ON CONFLICT (name) DO UPDATE SET value = kit_counters.value + :count RETURNING value")
 
 
 @lru_cache(maxsize=None)
@@ -85,6 +87,14 @@ class UnitOfWork:
         leave it as it is). Returns how many rows were written."""
         statement = upsert_statement(table, tuple(keys), tuple(values), update)
         return self.session.execute(statement, values).rowcount
+
+    def next_numbers(self, name: str, count: int) -> list[int]:
+        """`count` consecutive values of a named counter, in one statement: what `count` calls
+        of next_number would give."""
+        if count <= 0:
+            return []
+        last = self.session.execute(NEXT_NUMBERS, {"name": name, "count": count}).scalar_one()
+        return list(range(last - count + 1, last + 1))
 
     def lock(self, key: str) -> None:
         """Serialise work on one key (a case) across replicas until commit. SQLite's
