@@ -89,9 +89,8 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
 def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     """Apply a department's report to its step and the case. Returns what changed, for the
     metrics: {"matter", "step", "department", "status", "case_status", ...} or None."""
-    if event.event_type not in REPORT_EVENTS or not uow.first_time(event, "fold"):
+    if event.event_type not in REPORT_EVENTS or not uow.first_time(event, "fold", lock=event.case_id):
         return None
-    uow.lock(event.case_id)
     case = uow.session.execute(select(cases).where(cases.c.case_id == event.case_id)).mappings().first()
     if case is None:
         raise CaseNotFound(event.case_id)  # retried, then dead-lettered: an operator must look
@@ -125,11 +124,12 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
         (case_steps.c.case_id == event.case_id) & (case_steps.c.step == report.step)).values(**values))
     statuses = {s["step"]: s["status"] for s in steps}
     statuses[report.step] = report.status.value
-    for ready in record.now_in_progress(steps, statuses):
+    ready = record.now_in_progress(steps, statuses)
+    if ready:  # one statement for every step this report made ready
         uow.session.execute(update(case_steps).where(
-            (case_steps.c.case_id == event.case_id) & (case_steps.c.step == ready)).values(
+            (case_steps.c.case_id == event.case_id) & case_steps.c.step.in_(ready)).values(
             status=StepStatus.in_progress.value, started_at=event.occurred_at))
-        statuses[ready] = StepStatus.in_progress.value
+        statuses.update((step, StepStatus.in_progress.value) for step in ready)
     blocked_reasons = {}
     for never in record.blocked(steps, statuses):  # waits for what was refused: it will never start
         blocked_reasons[never] = [record.blocked_reason(never, steps, statuses)]
@@ -222,9 +222,8 @@ class StepNotReported(Exception):
 def note(uow: UnitOfWork, event: Envelope) -> None:
     """A notice about a step that already reported (events.NOTICE_EVENTS): the timeline shows it,
     and outputs it restates replace the step's, and the case's combined outputs once finished."""
-    if event.event_type not in NOTICE_EVENTS or not uow.first_time(event, "note"):
+    if event.event_type not in NOTICE_EVENTS or not uow.first_time(event, "note", lock=event.case_id):
         return
-    uow.lock(event.case_id)
     case = uow.session.execute(select(cases).where(cases.c.case_id == event.case_id)).mappings().first()
     if case is None:
         raise CaseNotFound(event.case_id)
@@ -249,9 +248,8 @@ def note(uow: UnitOfWork, event: Envelope) -> None:
 def stall(uow: UnitOfWork, event: Envelope) -> None:
     """A department dead-lettered an event of the case (its steps not yet ended stall, with the
     reason), or a replay of it was handled (they go on)."""
-    if event.event_type not in DEAD_LETTER_EVENTS or not uow.first_time(event, "stall"):
+    if event.event_type not in DEAD_LETTER_EVENTS or not uow.first_time(event, "stall", lock=event.case_id):
         return
-    uow.lock(event.case_id)
     if uow.session.execute(select(cases.c.case_id).where(cases.c.case_id == event.case_id)).first() is None:
         raise CaseNotFound(event.case_id)
     department = event.source

@@ -90,6 +90,20 @@ def test_the_steps_that_wait_for_a_registration_are_all_it_made_possible():
         "seal_carving.cancel", "licensing.revoke"]
 
 
+def test_a_department_knows_from_the_event_alone_when_a_case_is_none_of_its_business():
+    plan = [{"step": step, "after": after} for step, after in ESTABLISHMENT]
+    tax, deregistration = {"tax.register", "tax.grant_invoices"}, {"deregistration.accept"}
+    assert decisions.concerns("case.submitted", {"plan": plan}, tax)
+    assert not decisions.concerns("case.submitted", {"plan": plan}, deregistration)
+    assert decisions.concerns("case.withdrawn", {"steps": [s for s, _ in ESTABLISHMENT]}, tax)
+    assert not decisions.concerns("case.withdrawn", {"steps": [s for s, _ in ESTABLISHMENT]}, deregistration)
+    assert decisions.concerns("case.withdrawal_requested", {"pivot": "registration.establish"}, {"registration.establish"})
+    assert not decisions.concerns("case.withdrawal_requested", {"pivot": "registration.establish"}, tax)
+    # anything else may concern it: a report, a supplement (what it means is read under the case's lock)
+    assert decisions.concerns("registration.enterprise_registered", {}, deregistration)
+    assert decisions.concerns("case.supplement_provided", {}, deregistration)
+
+
 def test_a_withdrawal_undoes_what_holds_something_and_skips_what_ended_without_an_outcome():
     assert decisions.on_undo("rejected", True) == decisions.SKIP
     assert decisions.on_undo("not_required", False) == decisions.SKIP

@@ -26,6 +26,21 @@ def folds_into(current: str, reported: str, undoes: bool = False) -> bool:
     return StepStatus(current) not in FINAL_STEP_STATUSES
 
 
+def concerns(event_type: str, data: Mapping, ours: Iterable[str]) -> bool:
+    """Whether an event may concern a department with steps `ours`, from the event alone: a plan
+    without a step of ours, a withdrawal of a case we have no step in, or a withdrawal request
+    whose point of no return is not ours, needs nothing from us (not even a transaction). Any
+    other event may."""
+    ours = set(ours)
+    if event_type == "case.submitted":
+        return any(step["step"] in ours for step in data.get("plan") or ())
+    if event_type == "case.withdrawn":
+        return any(step in ours for step in data.get("steps") or ())
+    if event_type == "case.withdrawal_requested":
+        return data.get("pivot") in ours
+    return True
+
+
 def turn_came(plan: Iterable[tuple[str, Iterable[str]]], ours: Iterable[str], facts: Mapping[str, str],
               started: Iterable[str]) -> list[str]:
     """Our steps, in plan order, whose every prerequisite has completed and that never started:

@@ -243,20 +243,20 @@ class OutboxRelay:
                 eventlet.sleep(min(0.2 * 2 ** failures, 5.0))
 
     def _claim(self) -> list:
+        """Lease the oldest unsent rows, in one statement: the rows chosen and leased at once."""
         now = datetime.now(timezone.utc)
         o = self.outbox.c
+        due = (select(o.id).where(o.sent_at.is_(None), o.parked_at.is_(None),
+                                  or_(o.claimed_until.is_(None), o.claimed_until < now))
+               .order_by(o.id).limit(BATCH))
+        if is_postgres(self.engine):
+            due = due.with_for_update(skip_locked=True)  # replicas share the outbox
         with self.engine.begin() as connection:
-            query = (select(o.id, o.exchange, o.routing_key, o.body, o.event_id, o.attempts)
-                     .where(o.sent_at.is_(None), o.parked_at.is_(None),
-                            or_(o.claimed_until.is_(None), o.claimed_until < now))
-                     .order_by(o.id).limit(BATCH))
-            if is_postgres(self.engine):
-                query = query.with_for_update(skip_locked=True)  # replicas share the outbox
-            rows = connection.execute(query).all()
-            if rows:
-                connection.execute(update(self.outbox).where(o.id.in_([r.id for r in rows]))
-                                   .values(claimed_until=now + LEASE))
-        return rows
+            rows = connection.execute(update(self.outbox).where(o.id.in_(due.scalar_subquery()))
+                                      .values(claimed_until=now + LEASE)
+                                      .returning(o.id, o.exchange, o.routing_key, o.body, o.event_id, o.attempts)
+                                      ).all()
+        return sorted(rows, key=lambda r: r.id)  # RETURNING promises no order; events go out in theirs
 
     def relay_once(self) -> int:
         """Publish one batch of unsent events; returns how many were claimed."""

@@ -35,8 +35,7 @@ from typing import Any, Callable
 
 import structlog
 from nameko.extensions import DependencyProvider
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, String, select, text, update
 from yjs_contracts.api import Reason, ReviewDecision, SupplementMaterial
 from yjs_contracts.calendar import add_working_days
 from yjs_contracts.envelope import Envelope, new_event
@@ -57,6 +56,11 @@ CASE_ACTIONS = frozenset({"case.withdrawn", "case.supplement_provided"})
 WITHDRAWN = Reason(code="case_withdrawn", message="申请人撤回申请")
 PREREQUISITE_UNDONE = "prerequisite_undone"
 LAPSED_TIMER = "withdraw_lapsed_acceptances"
+# what the tracker knows of a case besides its plan, in one round trip: the facts of the steps
+# (ours and those we wait for) and our steps started, with their status
+PROGRESS = text("SELECT 'fact' AS kind, step, status, outputs FROM kit_step_facts WHERE case_id = :case_id"
+                " UNION ALL SELECT 'step', step, status, NULL FROM kit_steps WHERE case_id = :case_id"
+                ).columns(kind=String, step=String, status=String, outputs=JSON)
 
 
 @dataclass(frozen=True)
@@ -202,20 +206,21 @@ class StepTracker(DependencyProvider):
         return self
 
     def handle(self, event: Envelope) -> list[StepReport]:
+        if not decisions.concerns(event.event_type, event.data, self.performers):
+            return []  # a plan, withdrawal or request with no step of ours: no transaction at all
         database = find_database(self.container)
         with database.unit_of_work() as uow:
-            if event.case_id is None or not uow.first_time(event, "steps"):
+            if event.case_id is None or not uow.first_time(event, "steps", lock=event.case_id):
                 return []
-            uow.lock(event.case_id)
             tables = uow.tables
             if event.event_type == "case.submitted":
                 plan = event.data["plan"]
                 if not any(step["step"] in self.performers for step in plan):
                     return []  # not ours: keep nothing
-                self._upsert(uow, tables["kit_plans"], ["case_id"], case_id=event.case_id,
-                             matter=event.data["matter"], owner=event.data.get("owner"),
-                             application=event.data["application"], plan=plan,
-                             received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
+                uow.upsert(tables["kit_plans"], ["case_id"], case_id=event.case_id,
+                           matter=event.data["matter"], owner=event.data.get("owner"),
+                           application=event.data["application"], plan=plan,
+                           received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
             elif event.event_type == "case.withdrawn":
                 return self._withdraw(uow, event)
             elif event.event_type == "case.withdrawal_requested":
@@ -226,24 +231,27 @@ class StepTracker(DependencyProvider):
                 return reports + self._start_ready(uow, event.case_id, event)
             elif event.event_type in REPORT_EVENTS:
                 report = StepReport.model_validate(event.data)
-                if self._keep_fact(uow, event.case_id, report) and decisions.cascades(report.status, report.undoes):
+                progress = self._progress(uow, event.case_id)
+                if self._keep_fact(uow, event.case_id, report, progress[0]) and decisions.cascades(
+                        report.status, report.undoes):  # what it undoes changes the steps: read again
                     stored = self._plan_row(uow, event.case_id)
                     return self._undo_built_on(uow, stored, report, event) + self._start_ready(
                         uow, event.case_id, event)
+                return self._start_ready(uow, event.case_id, event, progress)
             return self._start_ready(uow, event.case_id, event)
 
-    def _keep_fact(self, uow: UnitOfWork, case_id: str, report: StepReport) -> bool:
+    def _keep_fact(self, uow: UnitOfWork, case_id: str, report: StepReport, facts: dict[str, Fact]) -> bool:
         """Keep another department's report of a step we wait for, unless the step had already
         ended (a late or repeated report, a completion arriving after its undo). An undo keeps
-        what the step had produced, for the compensators of what was built on it."""
-        table = uow.tables["kit_step_facts"]
-        kept = uow.session.execute(select(table).where(
-            (table.c.case_id == case_id) & (table.c.step == report.step))).mappings().first()
-        if kept is not None and not decisions.folds_into(kept["status"], report.status, report.undoes):
+        what the step had produced, for the compensators of what was built on it. `facts` (the
+        case's, as read under its lock) is kept up to date."""
+        kept = facts.get(report.step)
+        if kept is not None and not decisions.folds_into(kept.status, report.status, report.undoes):
             return False
-        outputs = kept["outputs"] if kept is not None and report.undoes else report.outputs
-        self._upsert(uow, table, ["case_id", "step"], case_id=case_id, step=report.step,
-                     status=report.status.value, outputs=outputs)
+        outputs = kept.outputs if kept is not None and report.undoes else report.outputs
+        uow.upsert(uow.tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
+                   status=report.status.value, outputs=outputs)
+        facts[report.step] = Fact(report.status.value, outputs)
         return True
 
     # -- the one way a later outcome of a step is concluded ---------------------------------
@@ -282,16 +290,26 @@ class StepTracker(DependencyProvider):
         return {row.step: Fact(row.status, row.outputs) for row in uow.session.execute(
             select(facts_table).where(facts_table.c.case_id == case_id)).all()}
 
-    def _start_ready(self, uow: UnitOfWork, case_id: str, cause: Envelope | None) -> list[StepReport]:
-        tables = uow.tables
+    def _progress(self, uow: UnitOfWork, case_id: str) -> tuple[dict[str, Fact], dict[str, str]]:
+        """The case's facts (step -> Fact) and our steps started (step -> status)."""
+        facts, started = {}, {}
+        for row in uow.session.execute(PROGRESS, {"case_id": case_id}):
+            if row.kind == "fact":
+                facts[row.step] = Fact(row.status, row.outputs)
+            else:
+                started[row.step] = row.status
+        return facts, started
+
+    def _start_ready(self, uow: UnitOfWork, case_id: str, cause: Envelope | None,
+                     progress: tuple[dict[str, Fact], dict[str, str]] | None = None) -> list[StepReport]:
+        """`progress`: the case's facts and steps started as already read in this unit of work."""
         stored = self._plan_row(uow, case_id)
         if stored is None:
             return []  # the plan has not arrived yet; its arrival will start what is ready
         withdrawn = stored["withdrawn_at"] is not None
         plan = [PlanStep.model_validate(step) for step in stored["plan"]]
-        facts = self._facts(uow, case_id)
-        started = set(uow.session.execute(
-            select(tables["kit_steps"].c.step).where(tables["kit_steps"].c.case_id == case_id)).scalars())
+        facts, started = progress or self._progress(uow, case_id)
+        started = set(started)
         reports = []
         after = {step.step: step.after for step in plan}
         graph = [(step.step, step.after) for step in plan]
@@ -299,15 +317,15 @@ class StepTracker(DependencyProvider):
             ready = decisions.turn_came(graph, self.performers, {k: f.status for k, f in facts.items()}, started)
             if not ready:
                 return reports
-            step = ready[0]
-            uow.session.execute(tables["kit_steps"].insert().values(
-                case_id=case_id, step=step, status=StepStatus.in_progress.value,
-                started_at=datetime.now(timezone.utc)))
+            step, now = ready[0], datetime.now(timezone.utc)
+            # the step's row is written once, with its outcome (the lock and the read of what
+            # started keep it to once; its primary key would refuse a second)
             if decisions.on_turn(withdrawn) == decisions.CANCEL:  # it never starts, and says so
                 report = StepReport(step=step, status=StepStatus.cancelled, reasons=[WITHDRAWN])
-                self._conclude(uow, stored, report, cause)
+                self._conclude(uow, stored, report, cause, started_at=now)
             else:
-                report = self._run(uow, stored, step, {a: facts[a].outputs for a in after[step]}, cause)
+                report = self._run(uow, stored, step, {a: facts[a].outputs for a in after[step]}, cause,
+                                   started_at=now)
             started.add(step)
             reports.append(report)
             facts[step] = Fact(report.status.value, report.outputs)
@@ -317,7 +335,7 @@ class StepTracker(DependencyProvider):
                         application=stored["application"], facts=facts, uow=uow, cause=cause, **extra)
 
     def _run(self, uow, stored, step: str, facts, cause, review: StaffDecision | None = None,
-             amend: Callable[[StepReport], StepReport] | None = None) -> StepReport:
+             amend: Callable[[StepReport], StepReport] | None = None, started_at: datetime | None = None) -> StepReport:
         report = self.performers[step](self._work(uow, stored, step, facts, cause, review=review))
         if review is not None and report.status == StepStatus.awaiting_review:
             raise RuntimeError(f"{step}: the performer sent an approved step to review again")
@@ -325,14 +343,16 @@ class StepTracker(DependencyProvider):
             report = report.model_copy(update={"decided_by": review.decided_by})
         if amend is not None:
             report = amend(report)
-        self._conclude(uow, stored, report, cause, facts)
+        self._conclude(uow, stored, report, cause, facts, started_at=started_at)
         log.info("step performed", step=step, status=report.status.value)
         return report
 
     def _conclude(self, uow, stored, report: StepReport, cause: Envelope | None,
-                  facts: dict[str, dict[str, Any]] | None = None, review: dict[str, Any] | None = None) -> None:
+                  facts: dict[str, dict[str, Any]] | None = None, review: dict[str, Any] | None = None,
+                  started_at: datetime | None = None) -> None:
         """Record the step's new status (and its review, when it goes to staff, with `review`'s
-        extra data), keep it as a fact for the steps that wait for it, and announce it."""
+        extra data), keep it as a fact for the steps that wait for it, and announce it.
+        `started_at`: the step has just started here, and has no row yet."""
         tables, case_id, now = uow.tables, stored["case_id"], datetime.now(timezone.utc)
         if report.status == StepStatus.awaiting_review:
             uow.session.execute(tables["kit_reviews"].insert().values(
@@ -343,11 +363,16 @@ class StepTracker(DependencyProvider):
                       "outputs": report.outputs, "revision": stored["revision"], **(review or {})},
                 created_at=now))
         final = report.status in FINAL_STEP_STATUSES
-        uow.session.execute(update(tables["kit_steps"]).where(
-            (tables["kit_steps"].c.case_id == case_id) & (tables["kit_steps"].c.step == report.step)
-        ).values(status=report.status.value, finished_at=now if final else None))
-        self._upsert(uow, tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
-                     status=report.status.value, outputs=report.outputs)
+        if started_at is not None:
+            uow.session.execute(tables["kit_steps"].insert().values(
+                case_id=case_id, step=report.step, status=report.status.value, started_at=started_at,
+                finished_at=now if final else None))
+        else:
+            uow.session.execute(update(tables["kit_steps"]).where(
+                (tables["kit_steps"].c.case_id == case_id) & (tables["kit_steps"].c.step == report.step)
+            ).values(status=report.status.value, finished_at=now if final else None))
+        uow.upsert(tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
+                   status=report.status.value, outputs=report.outputs)
         uow.announce(new_event(event_type_for(report), report, case_id=case_id, causation=cause,
                                correlation_id=None if cause else stored["correlation_id"]))
 
@@ -682,11 +707,3 @@ class StepTracker(DependencyProvider):
             self._conclude(uow, stored, report, event)
             reports.append(report)
         return reports + self._start_ready(uow, event.case_id, event)
-
-    @staticmethod
-    def _upsert(uow: UnitOfWork, table, keys: list[str], **values) -> None:
-        dialect = postgresql if uow.postgres else sqlite
-        statement = dialect.insert(table).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={k: v for k, v in values.items() if k not in keys})
-        uow.session.execute(statement)

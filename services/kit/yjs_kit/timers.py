@@ -13,7 +13,6 @@ import structlog
 from nameko.timer import Timer
 from prometheus_client import Counter
 from sqlalchemy import String, cast, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 log = structlog.get_logger(__name__)
 
@@ -77,9 +76,7 @@ def _failed(database, service: str, timer: str, key: str, error: Exception) -> N
         parked = attempts >= MAX_ATTEMPTS
         values = dict(timer=timer, row_key=key, attempts=attempts, last_error=repr(error)[:2000], failed_at=now,
                       parked_at=now if parked else None)
-        dialect = postgresql if uow.postgres else sqlite
-        uow.session.execute(dialect.insert(failures).values(**values).on_conflict_do_update(
-            index_elements=["timer", "row_key"], set_={k: v for k, v in values.items() if k not in ("timer", "row_key")}))
+        uow.upsert(failures, ["timer", "row_key"], **values)
     if parked:
         TIMER_ROWS_PARKED.labels(service, timer).inc()
         log.error("timer row parked after failing every try", timer=timer, row=key, attempts=attempts,

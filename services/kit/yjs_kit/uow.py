@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, MetaData, bindparam, insert, text
+from sqlalchemy import DateTime, MetaData, Table, TextClause, bindparam, insert, text
 from sqlalchemy import event as sql_event
 from sqlalchemy.orm import Session, sessionmaker
 from yjs_contracts.envelope import Envelope
@@ -24,8 +25,29 @@ from .outbox import OutboxRelay, outbox_row
 # Both PostgreSQL and SQLite (3.35+) speak this upsert and RETURNING.
 MARK_APPLIED = text("INSERT INTO kit_inbox (consumer, event_id, applied_at) VALUES (:consumer, :event_id, :applied_at)"
                     " ON CONFLICT DO NOTHING").bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
+# the mark and the case's lock in one round trip: the lock first, so a duplicate delivered to
+# another replica waits for the first to commit and then finds its mark
+MARK_APPLIED_LOCKED = text("WITH locked AS (SELECT pg_advisory_xact_lock(hashtext(:key)))"
+                           " INSERT INTO kit_inbox (consumer, event_id, applied_at)"
+                           " SELECT :consumer, :event_id, :applied_at FROM locked ON CONFLICT DO NOTHING"
+                           ).bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
 NEXT_NUMBER = text("INSERT INTO kit_counters (name, value) VALUES (:name, 1)"
                    " ON CONFLICT (name) DO UPDATE SET value = kit_counters.value + 1 RETURNING value")
+NEXT_NUMBERS = text("INSERT INTO kit_counters (name, value) VALUES (:name, :count)"
+                    " ON CONFLICT (name) DO UPDATE SET value = kit_counters.value + :count RETURNING value")
+
+
+@lru_cache(maxsize=None)
+def upsert_statement(table: Table, keys: tuple[str, ...], columns: tuple[str, ...], update: bool) -> TextClause:
+    """`INSERT … ON CONFLICT (keys) DO UPDATE SET` every other column (or `DO NOTHING`), as text
+    built once per shape for the same reason as above; each parameter keeps its column's type, so
+    JSON and time zones are written as the table's own insert would write them."""
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    changed = [c for c in columns if c not in keys]
+    action = f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in changed)}" if update and changed else "DO NOTHING"
+    return text(f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(keys)}) {action}"
+                ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
 class UnitOfWork:
@@ -51,11 +73,28 @@ class UnitOfWork:
         self.session.execute(insert(self.tables["kit_outbox"]).values(**outbox_row(event)))
         self.announced.append(event)
 
-    def first_time(self, event: Envelope, consumer: str) -> bool:
+    def first_time(self, event: Envelope, consumer: str, lock: str | None = None) -> bool:
         """Records (consumer, event_id); the primary key, not a read, refuses a duplicate, so
-        two replicas handling the same redelivered event cannot both pass."""
-        return self.session.execute(MARK_APPLIED, {
-            "consumer": consumer, "event_id": str(event.event_id), "applied_at": datetime.now(timezone.utc)}).rowcount == 1
+        two replicas handling the same redelivered event cannot both pass. With `lock`, also
+        takes `lock(lock)` (before the mark), whether or not the event is new."""
+        values = {"consumer": consumer, "event_id": str(event.event_id), "applied_at": datetime.now(timezone.utc)}
+        if lock is not None and self.postgres:
+            return self.session.execute(MARK_APPLIED_LOCKED, {**values, "key": lock}).rowcount == 1
+        return self.session.execute(MARK_APPLIED, values).rowcount == 1
+
+    def upsert(self, table: Table, keys: list[str], *, update: bool = True, **values) -> int:
+        """Insert a row, or on a conflict on `keys` update its other columns (`update=False`:
+        leave it as it is). Returns how many rows were written."""
+        statement = upsert_statement(table, tuple(keys), tuple(values), update)
+        return self.session.execute(statement, values).rowcount
+
+    def next_numbers(self, name: str, count: int) -> list[int]:
+        """`count` consecutive values of a named counter, in one statement: what `count` calls
+        of next_number would give."""
+        if count <= 0:
+            return []
+        last = self.session.execute(NEXT_NUMBERS, {"name": name, "count": count}).scalar_one()
+        return list(range(last - count + 1, last + 1))
 
     def lock(self, key: str) -> None:
         """Serialise work on one key (a case) across replicas until commit. SQLite's

@@ -8,7 +8,6 @@ from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.api import ChangeApplication, ENTERPRISE_MATTERS, EstablishmentApplication, InvalidApplication
 from yjs_contracts.codes import CodeError, validate_id_number
 from yjs_contracts.api import ErrorDetail
@@ -48,8 +47,7 @@ def today() -> date:
 
 
 def _insert_ignoring_duplicates(uow: UnitOfWork, table, keys: list[str], **values) -> None:
-    dialect = postgresql if uow.postgres else sqlite
-    uow.session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
+    uow.upsert(table, keys, update=False, **values)
 
 
 def keep_principals(uow: UnitOfWork, uscc: str, case_id: str, app: EstablishmentApplication, now: datetime) -> None:

@@ -30,15 +30,18 @@ def carve(work: StepWork) -> StepReport:
     if reasons:
         return step_report(work.step, StepStatus.rejected, reasons=reasons)
     legal_representative = work.application["legal_representative"]["name"]
-    carved = []
-    for seal_type in rules.seal_types(requested):
-        # the counter rolls back with the step, so a retry files the same codes again
-        code = rules.filing_code(division, work.uow.next_number(f"seal:{division}"))
+    carved, rows = [], []
+    types = rules.seal_types(requested)
+    # the counter rolls back with the step, so a retry files the same codes again; one number
+    # per seal, all taken at once, and the seals filed in one statement
+    for seal_type, number in zip(types, work.uow.next_numbers(f"seal:{division}", len(types))):
+        code = rules.filing_code(division, number)
         name = rules.seal_name(seal_type, enterprise_name, uscc, legal_representative)
-        work.session.execute(seals.insert().values(
-            filing_code=code, type=seal_type.value, name=name, uscc=uscc, case_id=work.case_id,
-            status="filed", filed_at=now))
+        rows.append(dict(filing_code=code, type=seal_type.value, name=name, uscc=uscc, case_id=work.case_id,
+                         status="filed", filed_at=now))
         carved.append(CarvedSeal(type=seal_type, name=name, filing_code=code))
+    if rows:
+        work.session.execute(seals.insert(), rows)
     return step_report(work.step, StepStatus.completed, SealsCarved(seals=carved, fee=rules.FEE))
 
 
