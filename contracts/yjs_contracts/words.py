@@ -141,3 +141,16 @@ def readable(value: Any) -> str:
     if value is None:
         return "无"
     return VALUE_WORDS.get(str(value), str(value))
+
+
+def readable_outputs(outputs: dict[str, Any]) -> list[tuple[str, str | list[tuple[str, str, str]]]]:
+    """统一出件 as a person reads it, in the record's order: (label, text) for each output, and for
+    the seals (label, [(seal title, filing code, name on the seal), …])."""
+    entries: list[tuple[str, str | list[tuple[str, str, str]]]] = []
+    for key, value in outputs.items():
+        if key == "seals":
+            entries.append((OUTPUT_LABELS[key], [(SEAL_TITLES.get(s["type"], s["type"]), s["filing_code"], s["name"])
+                                                 for s in value]))
+        else:
+            entries.append((OUTPUT_LABELS.get(key, key), readable(value)))
+    return entries
