@@ -1,0 +1,201 @@
+"""The 一网通办 portal's pages, served by the gateway on the API's origin. Every page reaches the
+services only by calling the `/v1` entrypoint that serves the same thing, with the signed-in
+person's token, so the API's authority, validation and idempotency hold in the browser too."""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import structlog
+from werkzeug import Response
+from werkzeug.test import EnvironBuilder
+from werkzeug.urls import iri_to_uri
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Request
+from yjs_kit.auth import Caller
+
+from ..errors import ApiError, as_api_error
+from ..http import MAX_BODY_BYTES, route
+from . import forms
+from .render import asset, html
+from .session import (CSRF_FIELD, check_csrf, clear_session, csrf_token, development_token, safe_next, session_token,
+                      set_session)
+
+log = structlog.get_logger(__name__)
+
+#: a page's refusal as the person reads it, by the API's error code
+ERROR_WORDS = {
+    "not_found": "没有找到这个页面或办件，或者您无权查看。",
+    "forbidden": "您当前的身份不能办理此项业务。",
+    "unauthorized": "请先登录。",
+    "csrf_refused": "表单已失效或并非来自本站，请重新打开页面后提交。",
+    "idempotency_conflict": "这份表单已经提交过，内容与这次不同。请重新打开表单填写。",
+    "too_many_requests": "提交过于频繁，请稍后再试。",
+    "unavailable": "服务暂时不可用，请稍后再试。",
+    "body_too_large": "提交的内容过多。",
+    "invalid_query": "地址中的参数有误。",
+    "invalid_path": "地址有误。",
+}
+
+
+def api_request(token: str | None, method: str = "GET", path: str = "/", body: Any = None,
+                headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Request:
+    """The `/v1` request a page makes on the person's behalf, with their own token."""
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+    builder = EnvironBuilder(method=method, path=path, headers=headers, query_string=query, data=data,
+                             content_type="application/json" if data is not None else None)
+    return Request(builder.get_environ())
+
+
+def answer(response: Response) -> dict[str, Any]:
+    return json.loads(response.get_data())
+
+
+def page(method: str, url: str):
+    """A portal route: any refusal becomes a page in Chinese (signing in, when the token is missing
+    or stale), never the API's JSON."""
+    def decorate(handler):
+        @functools.wraps(handler)
+        def serve(self, request, **values):
+            try:
+                return handler(self, request, **values)
+            except Exception as error:  # noqa: BLE001 - every fault is answered as a page
+                return self.error_page(request, error)
+        return route(method, url)(serve)
+    return decorate
+
+
+class Portal:
+    """Mixed into the gateway's service class: its entrypoints are the gateway's."""
+
+    # -- the session ---------------------------------------------------------------------------
+
+    @property
+    def production(self) -> bool:
+        return self.config.get("YJS_ENV") == "production"
+
+    def signed_in(self, request, *roles: str) -> tuple[str, Caller]:
+        """The session's token and who it names, verified as the API verifies a bearer token."""
+        token = session_token(request)
+        return token, self.caller(api_request(token), *roles)
+
+    def who(self, request) -> Caller | None:
+        try:
+            return self.signed_in(request)[1]
+        except Exception:  # noqa: BLE001 - a missing or stale session reads as signed out
+            return None
+
+    def render(self, request, template: str, http_status: int = 200, **context) -> Response:
+        token = session_token(request)
+        caller = context.pop("caller", None) or self.who(request)
+        return html(template, http_status, caller=caller, csrf=csrf_token(token) if caller else "",
+                    csrf_field=CSRF_FIELD, production=self.production, path=request.full_path.rstrip("?"),
+                    **context)
+
+    def error_page(self, request, error: Exception) -> Response:
+        problem = as_api_error(error)
+        if problem.status == 401:
+            return redirect(iri_to_uri("/sign-in?" + _query({"next": request.full_path.rstrip("?")})), 303)
+        if problem.status >= 500:
+            log.error("page failed", path=request.path, error=repr(error))
+        message = ERROR_WORDS.get(problem.code, "出错了，请稍后再试。" if problem.status >= 500 else problem.message)
+        details = [d.reason for d in problem.details] if problem.code in ("invalid_query", "invalid_path") else []
+        if problem.code == "invalid_query" and not details:
+            details = [problem.message]
+        return self.render(request, "error.html", problem.status, status=problem.status, message=message,
+                           details=details)
+
+    @page("GET", "/sign-in")
+    def sign_in_page(self, request):
+        return self.render(request, "sign_in.html", next=safe_next(request.args.get("next"), "/cases"))
+
+    @page("GET", "/dev/sign-in")
+    def development_sign_in(self, request):
+        """Signs in as anyone, on a local run only: in production this address does not exist."""
+        secret = self.config.get("JWT_SECRET")
+        if self.production or not secret:
+            raise ApiError(404, "not_found", "no such resource")
+        token, next_path = development_token(secret, request.args)
+        return set_session(redirect(iri_to_uri(next_path), 303), token, self.production)
+
+    @page("POST", "/sign-out")
+    def sign_out(self, request):
+        token, _ = self.signed_in(request)
+        check_csrf(token, request.form)
+        return clear_session(redirect("/", 303), self.production)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @page("GET", "/")
+    def home(self, request):
+        return self.render(request, "home.html")
+
+    @page("GET", "/static/<string:name>")
+    def static(self, request, name):
+        found = asset(name)
+        if found is None:
+            raise ApiError(404, "not_found", "no such resource")
+        return found
+
+    @page("GET", "/cases")
+    def my_cases(self, request):
+        """我的办件: `GET /v1/cases` with the page's own query (status, after, limit)."""
+        token, caller = self.signed_in(request)
+        query = {k: v for k, v in request.args.items() if k in ("status", "after", "limit")}
+        listing = answer(self.list_cases(api_request(token, path="/v1/cases", query=query)))
+        return self.render(request, "cases.html", caller=caller, listing=listing, status=query.get("status", ""),
+                           next_query=_query({**query, "after": listing["next"]}) if listing.get("next") else None)
+
+    @page("GET", "/cases/<string:case_id>")
+    def case_page(self, request, case_id):
+        """办件详情: `GET /v1/cases/{case_id}`, so only those the API shows it to see it."""
+        token, caller = self.signed_in(request)
+        record = answer(self.get_case(api_request(token, path=f"/v1/cases/{case_id}"), case_id))
+        return self.render(request, "case.html", caller=caller, record=record,
+                           live=record["status"] in ("submitted", "in_progress", "awaiting_applicant"))
+
+    # -- applying ------------------------------------------------------------------------------
+
+    @page("GET", "/apply/establishment")
+    def establishment_form(self, request):
+        token, caller = self.signed_in(request, "applicant")
+        values = dict(forms.DEFAULTS)
+        values.update({"application.legal_representative.name": caller.name or "",
+                       "application.legal_representative.id_number": caller.id_number or ""})
+        return self.form_page(request, caller, values)
+
+    def form_page(self, request, caller: Caller, values: dict[str, Any], errors=None, general=(), status=200):
+        # a key per rendered form: the same form sent twice finds the case it opened the first time
+        return self.render(request, "establishment.html", status, caller=caller, sections=forms.SECTIONS,
+                           values=values, errors=errors or {}, general=list(general),
+                           idempotency_key=f"portal:{uuid.uuid4()}")
+
+    @page("POST", "/apply/establishment")
+    def apply_establishment(self, request):
+        """Sent as `POST /v1/cases`: a refusal comes back to the form, each reason at its field."""
+        token, caller = self.signed_in(request, "applicant")
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise ApiError(413, "body_too_large", "the body is too large")
+        check_csrf(token, request.form)
+        body, rows = forms.submission_from_form(request.form)
+        headers = {"Idempotency-Key": request.form.get("idempotency_key") or f"portal:{uuid.uuid4()}"}
+        try:
+            accepted = answer(self.submit(api_request(token, "POST", "/v1/cases", body, headers)))
+        except Exception as error:  # noqa: BLE001 - a refusal of the application is shown on the form
+            problem = as_api_error(error)
+            if problem.status != 422:
+                raise
+            errors, general = forms.place_errors([d.model_dump() for d in problem.details], rows)
+            return self.form_page(request, caller, forms.form_values(request.form), errors, general, 422)
+        return redirect(f"/cases/{accepted['case_id']}", 303)
+
+
+def _query(values: dict[str, Any]) -> str:
+    return urlencode({k: v for k, v in values.items() if v not in (None, "")})
