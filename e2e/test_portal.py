@@ -1,0 +1,105 @@
+"""The portal in a real headless Chromium (Debian's), against the whole system: an applicant
+signs in, fills in 企业开办 and reads the finished case; a refusal lands at its field; a case page
+is shown only to those the API shows the case to."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from yjs_cli.browser import Browser
+from yjs_contracts.codes import is_valid_uscc
+from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID, person
+from yjs_gateway.portal import forms
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # no skip when Chromium is missing: `make test` installs it, and a missing one is a failure
+    with Browser() as browser:
+        yield browser
+
+
+def sign_in(browser, system, next_path: str, **query) -> None:
+    query = {"role": "applicant", "subject": "张伟", "id_number": LEGAL_REPRESENTATIVE_ID, **query, "next": next_path}
+    browser.open(f"{system.base_url}/dev/sign-in?{urlencode(query)}")
+
+
+def fill_in(browser, application: dict) -> None:
+    """Types the application into the form as a person would: every text field, every choice."""
+    values = forms.form_from_application(application)
+    for section in forms.SECTIONS:
+        for row in range(section.rows) if section.rows else (None,):
+            for field in section.fields:
+                name = section.name(field, row)
+                value = values.get(name, [] if field.kind == "choices" else "")
+                if field.kind == "select":
+                    if value:
+                        browser.find(f'[name="{name}"] option[value="{value}"]').click()
+                elif field.kind == "choices":
+                    for key, _ in field.options:
+                        box = browser.find(f'[name="{name}"][value="{key}"]')
+                        if box.selected != (key in value):
+                            box.click()
+                else:
+                    browser.field(name).type(value)
+
+
+def submit(browser) -> None:
+    browser.find("form.application button[type=submit]").click()
+
+
+def fits_the_phone(browser) -> bool:
+    return browser.script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_an_applicant_fills_in_establishment_and_reads_the_finished_case(system, browser, fresh_application):
+    sign_in(browser, system, "/apply/establishment")
+    assert browser.find("h1").text == "企业开办" and fits_the_phone(browser)
+    application = fresh_application()["application"]
+    fill_in(browser, application)
+    submit(browser)
+    case_id = browser.wait_for(lambda: (re.search(r"/cases/([A-Z0-9]+)$", browser.url) or [None, None])[1],
+                               what="the case page")
+    # the page refreshes itself while the departments work
+    browser.wait_for(lambda: browser.find("#case-status").text == "已办结", timeout=90, what="the finished case")
+    page = browser.source
+    uscc = re.search(r"<dt>统一社会信用代码</dt>\s*<dd>([0-9A-Z]{18})</dd>", page).group(1)
+    assert is_valid_uscc(uscc)
+    seals = re.findall(r"<tr><td>([^<]+)</td><td>([0-9]{13})</td><td>([^<]+)</td></tr>", page)
+    assert [s[0] for s in seals] == ["公章", "财务专用章", "发票专用章", "合同专用章", "法定代表人名章"]
+    assert seals[0][2] == application["enterprise"]["name"]
+    assert "设立登记" in page and "市场监管部门" in page and fits_the_phone(browser)
+    browser.open(f"{system.base_url}/cases")
+    assert case_id in browser.find("table.cases").text
+
+
+def test_a_refusal_is_shown_next_to_its_field(system, browser, fresh_application):
+    sign_in(browser, system, "/apply/establishment")
+    application = fresh_application()["application"]
+    application["enterprise"]["registered_capital"] = "一百万"
+    fill_in(browser, application)
+    submit(browser)
+    error = browser.wait_for(lambda: browser.find('[id="error-application.enterprise.registered_capital"]'),
+                             what="the refusal")
+    assert "元" in error.text  # the API's own reason, in Chinese
+    # beside its own field, which keeps what was typed
+    assert browser.script("return document.getElementById(arguments[0]).closest('.field').querySelector('input').value",
+                          "error-application.enterprise.registered_capital") == "一百万"
+    assert browser.field("application.enterprise.name_parts.trade_name").attribute("value") == \
+        application["enterprise"]["name_parts"]["trade_name"]
+
+
+def test_a_case_page_is_only_for_its_applicant_and_the_departments_in_it(system, browser, fresh_application):
+    case_id = system.client().submit(fresh_application()).json()["case_id"]
+    sign_in(browser, system, f"/cases/{case_id}", subject="李四", id_number=person(77))
+    assert browser.find("h1").text == "没有找到" and case_id not in browser.source
+    sign_in(browser, system, f"/cases/{case_id}", role="department", department="deregistration")
+    assert browser.find("h1").text == "没有找到"
+    sign_in(browser, system, f"/cases/{case_id}", role="department", department="registration")
+    assert case_id in browser.find("h1").text and "设立登记" in browser.source
+    sign_in(browser, system, f"/cases/{case_id}", subject="e2e-applicant")
+    assert case_id in browser.find("h1").text
