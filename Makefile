@@ -39,7 +39,7 @@ demo: install
 	$(BIN)/yjs demo
 
 test: install
-	infra/local/ensure-services.sh rabbitmq postgres
+	infra/local/ensure-services.sh rabbitmq postgres chromium
 	$(BIN)/pytest
 
 test-fast: install
