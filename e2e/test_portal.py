@@ -103,3 +103,25 @@ def test_a_case_page_is_only_for_its_applicant_and_the_departments_in_it(system,
     assert case_id in browser.find("h1").text and "设立登记" in browser.source
     sign_in(browser, system, f"/cases/{case_id}", subject="e2e-applicant")
     assert case_id in browser.find("h1").text
+
+
+def test_registration_staff_decide_a_review_in_the_browser_and_the_applicant_reads_the_outcome(
+        system, browser, fresh_application):
+    body = fresh_application(seals=(), bank_account=False)
+    body["application"]["shareholders"][0]["nationality"] = "USA"  # a foreign investor: a registrar decides
+    case_id = system.client().submit(body).json()["case_id"]
+    queue = f"/staff/registration?case_id={case_id}"
+    sign_in(browser, system, queue, role="department", department="registration", subject="registrar-li")
+    browser.wait_for(lambda: browser.open(system.base_url + queue) or browser.find_all("section.review"),
+                     what="the review in the queue")
+    assert case_id in browser.find("section.review h2").text and "USA" in browser.source
+    # a refusal names its reasons: without one the decision comes back, said in Chinese
+    browser.find('input[name="decision"][value="refuse"]').click()
+    browser.find("form.decision button[type=submit]").click()
+    assert "须写明理由" in browser.wait_for(lambda: browser.find(".error-summary"), what="the refusal").text
+    browser.find('input[name="decision"][value="approve"]').click()
+    browser.find("form.decision button[type=submit]").click()
+    browser.wait_for(lambda: "已决定" in browser.find("main").text, what="the decision")
+    sign_in(browser, system, f"/cases/{case_id}", subject="e2e-applicant")
+    browser.wait_for(lambda: browser.find("#case-status").text == "已办结", timeout=90, what="the finished case")
+    assert "registrar-li" in browser.source  # who decided, on the record

@@ -57,7 +57,7 @@ def test_sign_in_sets_an_http_only_lax_cookie_holding_a_token_the_api_accepts(po
     assert (caller.subject, caller.role, caller.name, caller.id_number) == (
         "张伟", "applicant", "张伟", LEGAL_REPRESENTATIVE_ID)
     staff = portal("GET", "/dev/sign-in", params={"role": "department", "department": "registration"})
-    assert staff.status_code == 303 and staff.headers["Location"] == "/"
+    assert staff.status_code == 303 and staff.headers["Location"] == "/staff/registration"
     assert verify(DEV_JWT_SECRET, "Bearer " + portal.session.cookies[SESSION_COOKIE]).department == "registration"
     assert portal("GET", "/dev/sign-in", params={"role": "department", "department": "police"}).status_code == 422
     assert portal("GET", "/dev/sign-in", params={"role": "root"}).status_code == 422
@@ -91,6 +91,8 @@ def test_a_form_without_its_csrf_token_is_refused_before_anything_is_sent(portal
         answer = portal("POST", "/apply/establishment", data={"csrf_token": token, "idempotency_key": key})
         assert answer.status_code == 403 and "表单已失效" in answer.text
     assert portal("POST", "/sign-out", data={}).status_code == 403
+    refused = portal("POST", "/staff/registration/reviews/R1/decision", data={"decision": "approve"})
+    assert refused.status_code == 403 and "表单已失效" in refused.text
     assert portal("POST", "/sign-out", data={"csrf_token": hidden(form.text, "csrf_token")}).status_code == 303
 
 

@@ -67,6 +67,7 @@ SECTIONS: tuple[Section, ...] = (
         Field("name", "姓名或名称"),
         Field("id_number", "公民身份号码", hint="自然人股东填写"),
         Field("uscc", "统一社会信用代码", hint="企业或其他组织股东填写"),
+        Field("nationality", "国籍", hint="外方投资者填写 ISO 3166 三字母代码，如 USA；中国投资者留空"),
         Field("subscribed_amount", "认缴出资额（元）"),
         Field("contribution_form", "出资方式", "select", _options(ContributionForm, CONTRIBUTION_WORDS)),
         Field("contribution_deadline", "出资期限", hint="YYYY-MM-DD，如 2030-12-31"),
@@ -226,3 +227,49 @@ def form_from_application(application: dict[str, Any]) -> dict[str, Any]:
                 name = section.name(field, row)
                 values[name] = "\n".join(value) if field.kind == "lines" else value
     return values
+
+
+# -- a department's decision on a review (人工审核) ----------------------------------------------
+
+REASON_ROWS = 3
+#: the fields of an application a reason may name, as the 企业开办 form labels them
+REASON_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (section.name(field, 0 if section.rows else None), f"{section.title}·{field.label}")
+    for section in SECTIONS for field in section.fields)
+#: the code a staff member's own reason carries, by decision
+REASON_CODES = {"refuse": "refused_by_staff", "request_corrections": "correction_requested",
+                "approve": "noted_by_staff"}
+
+
+def decision_from_form(form) -> dict[str, Any]:
+    """The body of `POST /v1/departments/{department}/reviews/{review_id}/decision`; a reason row
+    with neither message nor field is left out."""
+    decision = form.get("decision", "")
+    reasons = []
+    for row in range(REASON_ROWS):
+        message, field = form.get(f"reasons.{row}.message", "").strip(), form.get(f"reasons.{row}.field", "").strip()
+        if message or field:
+            reasons.append({"code": REASON_CODES.get(decision, "staff"), "message": message, "field": field or None})
+    body: dict[str, Any] = {"decision": decision, "reasons": reasons}
+    comment = form.get("comment", "").strip()
+    if comment:
+        body["comment"] = comment
+    return body
+
+
+def application_rows(application: dict[str, Any]) -> list[tuple[str, str]]:
+    """An establishment application as staff read it: (label, value) for every field filled in,
+    the enumerated values in words."""
+    values = form_from_application(application)
+    rows = []
+    for section in SECTIONS:
+        for row in range(section.rows) if section.rows else (None,):
+            for field in section.fields:
+                value = values.get(section.name(field, row))
+                if value in (None, "", []):
+                    continue
+                words = dict(field.options)
+                text = "、".join(words.get(v, v) for v in value) if isinstance(value, list) else words.get(value, value)
+                where = section.title if row is None else f"{section.title} 第 {row + 1} 位"
+                rows.append((f"{where}·{field.label}", text))
+    return rows

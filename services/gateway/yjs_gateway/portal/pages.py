@@ -39,6 +39,7 @@ ERROR_WORDS = {
     "body_too_large": "提交的内容过多。",
     "invalid_query": "地址中的参数有误。",
     "invalid_path": "地址有误。",
+    "review_closed": "这项审核已经决定过了。",
 }
 
 
@@ -195,6 +196,59 @@ class Portal:
             errors, general = forms.place_errors([d.model_dump() for d in problem.details], rows)
             return self.form_page(request, caller, forms.form_values(request.form), errors, general, 422)
         return redirect(f"/cases/{accepted['case_id']}", 303)
+
+    # -- a department's staff ------------------------------------------------------------------
+
+    @page("GET", "/staff/<string:department>")
+    def staff_queue(self, request, department):
+        """The department's reviews waiting for a decision: `GET /v1/departments/{department}/reviews`."""
+        token, caller = self.signed_in(request)
+        return self.queue_page(request, token, caller, department)
+
+    def queue_page(self, request, token: str, caller: Caller, department: str, failed: str | None = None,
+                   errors=None, general=(), values=None, status=200):
+        query = {k: v for k, v in request.args.items() if k in ("case_id", "after")}
+        listing = answer(self.reviews(api_request(token, path=f"/v1/departments/{department}/reviews", query=query),
+                                      department))
+        return self.render(request, "staff.html", status, caller=caller, department=department, listing=listing,
+                           failed=failed, errors=errors or {}, general=list(general), values=values or {},
+                           decided=request.args.get("decided"), reason_rows=forms.REASON_ROWS,
+                           reason_fields=forms.REASON_FIELDS,
+                           next_query=_query({**query, "after": listing["next"]}) if listing.get("next") else None)
+
+    @page("POST", "/staff/<string:department>/reviews/<string:review_id>/decision")
+    def staff_decision(self, request, department, review_id):
+        """Sent as the API's decision; a refused one comes back to its review, each reason at its row."""
+        token, caller = self.signed_in(request)
+        check_csrf(token, request.form)
+        body = forms.decision_from_form(request.form)
+        path = f"/v1/departments/{department}/reviews/{review_id}/decision"
+        try:
+            self.decide(api_request(token, "POST", path, body), department, review_id)
+        except Exception as error:  # noqa: BLE001 - a refused decision is shown on its form
+            problem = as_api_error(error)
+            if problem.status not in (409, 422):
+                raise
+            errors, general = _staff_errors(problem)
+            if problem.status == 409:
+                general = [ERROR_WORDS.get(problem.code, "这项审核已经决定过了。")]
+            return self.queue_page(request, token, caller, department, review_id, errors, general,
+                                   request.form.to_dict(), problem.status)
+        return redirect(f"/staff/{department}?" + _query({"decided": review_id}), 303)
+
+
+def _staff_errors(problem: ApiError) -> tuple[dict[str, list[str]], list[str]]:
+    """A refused decision's reasons by the decision form's field (`reasons.0.message`), the rest at its top."""
+    by_field: dict[str, list[str]] = {}
+    general: list[str] = []
+    for detail in problem.details:
+        if detail.field.startswith("reasons.") and detail.field.count(".") >= 2:
+            by_field.setdefault(".".join(detail.field.split(".")[:3]), []).append(detail.reason)
+        elif detail.field in ("decision", "comment"):
+            by_field.setdefault(detail.field, []).append(detail.reason)
+        else:
+            general.append(detail.reason)
+    return by_field, general or ([] if by_field else [problem.message])
 
 
 def _query(values: dict[str, Any]) -> str:

@@ -9,8 +9,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug import Response
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import STEP_KINDS
-from yjs_contracts.words import (CASE_STATUS_WORDS, DEPARTMENT_TITLES, MATTER_TITLES, STEP_STATUS_WORDS,
-                                 readable_outputs)
+from yjs_contracts.words import (CASE_STATUS_WORDS, DECISION_WORDS, DEPARTMENT_TITLES, MATTER_TITLES,
+                                 STEP_STATUS_WORDS, readable_outputs)
+
+from .forms import application_rows
 
 HERE = Path(__file__).parent
 #: no script or style from anywhere but this site, no inline script, no framing
@@ -43,7 +45,8 @@ ENVIRONMENT = Environment(loader=FileSystemLoader(HERE / "templates"), autoescap
 ENVIRONMENT.filters.update(china_time=china_time, step_title=step_title)
 ENVIRONMENT.globals.update(CASE_STATUS_WORDS=CASE_STATUS_WORDS, STEP_STATUS_WORDS=STEP_STATUS_WORDS,
                            DEPARTMENT_TITLES=DEPARTMENT_TITLES, MATTER_TITLES=MATTER_TITLES,
-                           readable_outputs=readable_outputs)
+                           DECISION_WORDS=DECISION_WORDS, readable_outputs=readable_outputs,
+                           application_rows=application_rows)
 
 
 def html(template: str, http_status: int = 200, **context) -> Response:

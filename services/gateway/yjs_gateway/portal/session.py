@@ -75,7 +75,7 @@ def development_token(secret: str, args) -> tuple[str, str]:
     id_number = (args.get("id_number") or "").strip() or None
     if id_number and not verified_id_number(id_number):
         raise ApiError(422, "invalid_query", "id_number 不是有效的公民身份号码")
-    default = "/cases" if role == "applicant" else "/"
+    default = {"applicant": "/cases", "department": f"/staff/{department}"}.get(role, "/")
     token = mint(secret, subject[:100], role, department if role == "department" else None, SESSION_SECONDS,
                  name=subject[:50] if role == "applicant" else None,
                  id_number=id_number if role == "applicant" else None)
