@@ -10,10 +10,13 @@ from urllib.parse import urlencode
 import pytest
 from yjs_cli.browser import Browser
 from yjs_contracts.codes import is_valid_uscc
-from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID, person
+from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID, deregistration_application, person
 from yjs_gateway.portal import forms
+from yjs_kit.testing import wait_for
 
 pytestmark = pytest.mark.timeout(240)
+#: a notice that runs long enough for a person to object in the browser
+SYSTEM_ENV = {"NOTICE_PERIOD_SECONDS": "300"}
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +128,30 @@ def test_registration_staff_decide_a_review_in_the_browser_and_the_applicant_rea
     sign_in(browser, system, f"/cases/{case_id}", subject="e2e-applicant")
     browser.wait_for(lambda: browser.find("#case-status").text == "已办结", timeout=90, what="the finished case")
     assert "registrar-li" in browser.source  # who decided, on the record
+
+
+def test_the_public_reads_the_notices_and_objects_in_the_browser(system, browser, fresh_application):
+    client = system.client("e2e-closing")
+    established = client.wait_until_final(client.submit(fresh_application(seals=(), bank_account=False)).json()["case_id"])
+    uscc = established["outputs"]["uscc"]
+    # deregistration knows the register from registration's events, which may still be on their way
+    wait_for(lambda: system.query("deregistration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc),
+             what="the registration known to deregistration")
+    case_id = client.submit({"matter": "deregistration",
+                             "application": deregistration_application(uscc, "simple")}).json()["case_id"]
+    browser.call("DELETE", "/cookie")  # the public: nobody signed in
+    notices = f"{system.base_url}/notices?uscc={uscc}"
+    browser.wait_for(lambda: browser.open(notices) or browser.find_all("section.notice-item"), what="the notice")
+    assert established["outputs"]["enterprise_name"] in browser.find("section.notice-item h2").text
+    browser.find("section.notice-item summary").click()
+    browser.field("name").type("嘉兴某供应链有限公司")
+    browser.field("contact").type("0573-88880000")
+    browser.find("form.objection button[type=submit]").click()
+    # without a reason the objection comes back, the reason's field said to be missing
+    assert browser.wait_for(lambda: browser.find('[id^="error-"][id$="-reason"]'), what="the refusal").text == "必填"
+    assert browser.field("name").attribute("value") == "嘉兴某供应链有限公司"
+    browser.field("reason").type("该企业尚欠我司货款 12 万元未结清")
+    browser.find("form.objection button[type=submit]").click()
+    browser.wait_for(lambda: "异议已受理" in browser.find("main").text, what="the objection accepted")
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "rejected" and record["reasons"][0]["code"] == "objection_raised"

@@ -94,6 +94,9 @@ def test_a_form_without_its_csrf_token_is_refused_before_anything_is_sent(portal
     refused = portal("POST", "/staff/registration/reviews/R1/decision", data={"decision": "approve"})
     assert refused.status_code == 403 and "表单已失效" in refused.text
     assert portal("POST", "/sign-out", data={"csrf_token": hidden(form.text, "csrf_token")}).status_code == 303
+    # the public's forms too, signed out: an objection carries the token of the form cookie
+    objection = portal("POST", "/notices/ZXGG20000101000001/objections", data={"name": "某", "reason": "不同意"})
+    assert objection.status_code == 403 and "表单已失效" in objection.text
 
 
 def test_pages_ask_to_sign_in_and_are_served_from_the_site_alone(portal):

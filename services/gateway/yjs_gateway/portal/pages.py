@@ -22,8 +22,8 @@ from ..errors import ApiError, as_api_error
 from ..http import MAX_BODY_BYTES, route
 from . import forms
 from .render import asset, html
-from .session import (CSRF_FIELD, check_csrf, clear_session, csrf_token, development_token, safe_next, session_token,
-                      set_session)
+from .session import (CSRF_FIELD, check_csrf, clear_session, csrf_token, development_token, form_key, safe_next,
+                      session_token, set_form_cookie, set_session)
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +40,8 @@ ERROR_WORDS = {
     "invalid_query": "地址中的参数有误。",
     "invalid_path": "地址有误。",
     "review_closed": "这项审核已经决定过了。",
+    "notice_closed": "公告期已结束，不再受理异议。",
+    "objections_not_accepted": "这则公告不受理异议；债权人请向清算组申报债权。",
 }
 
 
@@ -94,11 +96,11 @@ class Portal:
             return None
 
     def render(self, request, template: str, http_status: int = 200, **context) -> Response:
-        token = session_token(request)
         caller = context.pop("caller", None) or self.who(request)
-        return html(template, http_status, caller=caller, csrf=csrf_token(token) if caller else "",
-                    csrf_field=CSRF_FIELD, production=self.production, path=request.full_path.rstrip("?"),
-                    **context)
+        key, new = form_key(request)
+        response = html(template, http_status, caller=caller, csrf=csrf_token(key), csrf_field=CSRF_FIELD,
+                        production=self.production, path=request.full_path.rstrip("?"), **context)
+        return set_form_cookie(response, key, self.production) if new else response
 
     def error_page(self, request, error: Exception) -> Response:
         problem = as_api_error(error)
@@ -196,6 +198,39 @@ class Portal:
             errors, general = forms.place_errors([d.model_dump() for d in problem.details], rows)
             return self.form_page(request, caller, forms.form_values(request.form), errors, general, 422)
         return redirect(f"/cases/{accepted['case_id']}", 303)
+
+    # -- the public --------------------------------------------------------------------------
+
+    @page("GET", "/notices")
+    def notices_page(self, request):
+        """注销公告 now running: `GET /v1/notices`, no sign-in."""
+        return self.notices_list(request)
+
+    def notices_list(self, request, failed=None, errors=None, general=(), values=None, status=200):
+        query = {k: v for k, v in request.args.items() if k in ("uscc", "after")}
+        listing = answer(self.notices(api_request(None, path="/v1/notices", query=query)))
+        return self.render(request, "notices.html", status, listing=listing, failed=failed, errors=errors or {},
+                           general=list(general), values=values or {}, objected=request.args.get("objected"),
+                           next_query=_query({**query, "after": listing["next"]}) if listing.get("next") else None)
+
+    @page("POST", "/notices/<string:notice_id>/objections")
+    def object_page(self, request, notice_id):
+        """异议: sent as `POST /v1/notices/{notice_id}/objections`."""
+        check_csrf(form_key(request)[0], request.form)
+        # a field left empty is left out, so the API names it as 必填
+        body = {k: request.form.get(k, "").strip() for k in ("name", "contact", "reason") if request.form.get(k, "").strip()}
+        try:
+            self.object_to_notice(api_request(None, "POST", f"/v1/notices/{notice_id}/objections", body), notice_id)
+        except Exception as error:  # noqa: BLE001 - a refused objection is shown on its form
+            problem = as_api_error(error)
+            if problem.status not in (409, 422):
+                raise
+            errors: dict[str, list[str]] = {}
+            for detail in problem.details:
+                errors.setdefault(detail.field, []).append(detail.reason)
+            general = [ERROR_WORDS.get(problem.code, problem.message)] if problem.status == 409 else []
+            return self.notices_list(request, notice_id, errors, general, body, problem.status)
+        return redirect("/notices?" + _query({"objected": notice_id}), 303)
 
     # -- a department's staff ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from urllib.parse import urlsplit
 
 from werkzeug import Response
@@ -15,6 +16,8 @@ from yjs_kit.auth import ROLES, mint, verified_id_number
 from ..errors import ApiError
 
 SESSION_COOKIE = "yjs_session"
+#: a random value for people not signed in (the public's forms): the CSRF token is derived from it
+FORM_COOKIE = "yjs_form"
 SESSION_SECONDS = 12 * 3600  # as long as the token inside it lives
 CSRF_FIELD = "csrf_token"
 
@@ -33,6 +36,18 @@ def set_session(response: Response, token: str, production: bool) -> Response:
 
 def clear_session(response: Response, production: bool) -> Response:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=production)
+    return response
+
+
+def form_key(request) -> tuple[str, bool]:
+    """What a form's CSRF token is derived from: the session, or for someone not signed in the
+    form cookie (a new one when there is none: True)."""
+    key = session_token(request) or request.cookies.get(FORM_COOKIE)
+    return (key, False) if key else (secrets.token_urlsafe(32), True)
+
+
+def set_form_cookie(response: Response, key: str, production: bool) -> Response:
+    response.set_cookie(FORM_COOKIE, key, path="/", httponly=True, samesite="Lax", secure=production)
     return response
 
 
