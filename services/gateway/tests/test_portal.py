@@ -76,7 +76,8 @@ def test_production_has_no_development_sign_in_and_its_cookie_is_secure(start_se
     monkeypatch.setenv("YJS_SERVICES", "case")
     portal = portal_at(start_service(Gateway, YJS_ENV="production", JWT_SECRET=STRONG_SECRET))
     answer = sign_in(portal)
-    assert answer.status_code == 404 and "Set-Cookie" not in answer.headers
+    assert answer.status_code == 404 and SESSION_COOKIE not in answer.headers.get("Set-Cookie", "")
+    assert "Secure" in answer.headers["Set-Cookie"]  # the public's form cookie
     assert "/dev/sign-in" not in portal("GET", "/sign-in").text
     assert "Secure" in set_session(Response(), "token", production=True).headers["Set-Cookie"]
 
