@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from yjs_cli.browser import Browser
+from yjs_cli.client import ApiClient, token_for
 from yjs_contracts.codes import is_valid_uscc
 from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID, deregistration_application, person
 from yjs_gateway.portal import forms
@@ -155,3 +156,45 @@ def test_the_public_reads_the_notices_and_objects_in_the_browser(system, browser
     browser.wait_for(lambda: "异议已受理" in browser.find("main").text, what="the objection accepted")
     record = client.wait_until_final(case_id)
     assert record["status"] == "rejected" and record["reasons"][0]["code"] == "objection_raised"
+
+
+def test_a_correction_round_staff_name_the_field_and_the_applicant_corrects_only_it(
+        system, browser, fresh_application):
+    body = fresh_application(seals=(), bank_account=False)
+    body["application"]["shareholders"][0]["nationality"] = "USA"
+    case_id = system.client().submit(body).json()["case_id"]
+    queue = f"/staff/registration?case_id={case_id}"
+    sign_in(browser, system, queue, role="department", department="registration", subject="registrar-li")
+    browser.wait_for(lambda: browser.open(system.base_url + queue) or browser.find_all("section.review"),
+                     what="the review in the queue")
+    browser.find('input[name="decision"][value="request_corrections"]').click()
+    browser.find('[name="reasons.0.field"] option[value="application.shareholders.0.nationality"]').click()
+    browser.field("reasons.0.message").type("请提供外方股东的国籍证明，或更正股东国籍")
+    browser.find("form.decision button[type=submit]").click()
+    browser.wait_for(lambda: "已决定" in browser.find("main").text, what="the decision")
+
+    page = f"{system.base_url}/cases/{case_id}"
+    sign_in(browser, system, f"/cases/{case_id}", subject="e2e-applicant")
+    browser.wait_for(lambda: browser.open(page) or browser.find_all("form.supplements"), what="the 补正 form")
+    # only what the notice named, labelled as the application form labels it, with the reason
+    asked = "field:application.shareholders.0.nationality"
+    assert [e.attribute("name") for e in browser.find_all("form.supplements input[type=text]")] == [asked]
+    assert "国籍" in browser.find(f'label[for="{asked}"]').text
+    assert "国籍证明" in browser.find("form.supplements .hint").text
+    browser.field(asked).type("usa")
+    browser.find("form.supplements button[type=submit]").click()
+    assert "ISO 3166" in browser.wait_for(lambda: browser.find(f'[id="error-{asked}"]'), what="the refusal").text
+    browser.field(asked).type("CHN")
+    browser.find("form.supplements button[type=submit]").click()
+    browser.wait_for(lambda: "补正已提交" in browser.find("main").text, what="the 补正 taken")
+    assert not browser.find_all("form.supplements")
+    # staff asked, so staff decide again
+    registrar = ApiClient(system.base_url, token_for("registrar-wang", "department", "registration"))
+    review = wait_for(lambda: registrar.request("GET", "/v1/departments/registration/reviews",
+                                                params={"case_id": case_id}).json()["items"], what="the review again")[0]
+    assert review["corrections"][0]["new"] == "CHN"
+    decided = registrar.request("POST", f"/v1/departments/registration/reviews/{review['review_id']}/decision",
+                                json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    browser.open(page)
+    browser.wait_for(lambda: browser.find("#case-status").text == "已办结", timeout=90, what="the finished case")

@@ -136,6 +136,11 @@ class Browser:
         return self.call("GET", "/url")
 
     @property
+    def text(self) -> str:
+        """What the page says, as a person reads it."""
+        return self.script("return document.body ? document.body.innerText : ''")
+
+    @property
     def source(self) -> str:
         return self.call("GET", "/source")
 
@@ -162,7 +167,7 @@ class Browser:
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{what} did not come within {timeout} s; the page:\n{self.source[:3000]}")
+                raise TimeoutError(f"{what} did not come within {timeout} s; the page says:\n{self.text[:3000]}")
             time.sleep(0.3)
 
     def screenshot(self, path: str) -> None:

@@ -273,3 +273,62 @@ def application_rows(application: dict[str, Any]) -> list[tuple[str, str]]:
                 where = section.title if row is None else f"{section.title} 第 {row + 1} 位"
                 rows.append((f"{where}·{field.label}", text))
     return rows
+
+
+# -- 补正: only what the notice named ------------------------------------------------------------
+
+def _field_at(path: str) -> tuple[Section, Field, int | None] | None:
+    for section in SECTIONS:
+        for field in section.fields:
+            for row in range(section.rows) if section.rows else (None,):
+                if section.name(field, row) == path:
+                    return section, field, row
+    return None
+
+
+def field_label(path: str) -> str:
+    """A field of the application as the form labels it (`application.shareholders.0.nationality`:
+    股东（发起人） 第 1 位·国籍); the path itself where the form has no such field."""
+    found = _field_at(path)
+    if found is None:
+        return path
+    section, field, row = found
+    return f"{section.title}{'' if row is None else f' 第 {row + 1} 位'}·{field.label}"
+
+
+def requested(record: dict[str, Any]) -> list[dict[str, str]]:
+    """What the notices of the steps waiting for the applicant name (一次性告知): each field or
+    material once, with every reason given for it."""
+    wanted: dict[str, dict[str, str]] = {}
+    for step in record.get("steps", []):
+        if step["status"] != "awaiting_applicant":
+            continue
+        for reason in step.get("reasons", []):
+            target = reason.get("field") or ""
+            if target.startswith("material:"):
+                item = wanted.setdefault(target, {"name": target, "label": f"{target[9:]}（材料编号）", "why": ""})
+            elif target.startswith("application."):
+                item = wanted.setdefault(target, {"name": f"field:{target}", "label": field_label(target), "why": ""})
+            else:
+                continue
+            item["why"] = "；".join(filter(None, (item["why"], reason["message"])))
+    return list(wanted.values())
+
+
+def supplements_from_form(form) -> dict[str, Any]:
+    """The body of `POST /v1/cases/{case_id}/supplements`: each value typed as its field is (a
+    list field one item a line), each material by its document's id."""
+    items: list[dict[str, Any]] = []
+    for key in form.keys():
+        value = form.get(key, "").strip()
+        if not value:
+            continue
+        if key.startswith("field:"):
+            path = key[6:]
+            found = _field_at(path)
+            typed: Any = [line.strip() for line in value.splitlines() if line.strip()] \
+                if found and found[1].kind in ("lines", "choices") else value
+            items.append({"field": path, "value": typed})
+        elif key.startswith("material:"):
+            items.append({"material": key[9:], "document_id": value})
+    return {"items": items}

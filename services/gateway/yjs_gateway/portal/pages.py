@@ -40,6 +40,7 @@ ERROR_WORDS = {
     "invalid_query": "地址中的参数有误。",
     "invalid_path": "地址有误。",
     "review_closed": "这项审核已经决定过了。",
+    "nothing_to_supplement": "这个办件现在没有需要补正的内容。",
     "notice_closed": "公告期已结束，不再受理异议。",
     "objections_not_accepted": "这则公告不受理异议；债权人请向清算组申报债权。",
 }
@@ -160,9 +161,43 @@ class Portal:
     def case_page(self, request, case_id):
         """办件详情: `GET /v1/cases/{case_id}`, so only those the API shows it to see it."""
         token, caller = self.signed_in(request)
+        return self.case_view(request, token, caller, case_id)
+
+    def case_view(self, request, token: str, caller: Caller, case_id: str, errors=None, general=(), values=None,
+                  status=200):
         record = answer(self.get_case(api_request(token, path=f"/v1/cases/{case_id}"), case_id))
-        return self.render(request, "case.html", caller=caller, record=record,
-                           live=record["status"] in ("submitted", "in_progress", "awaiting_applicant"))
+        # a 补正 just sent: the departments have it, though their steps may not say so yet
+        supplied = bool(record["timeline"]) and record["timeline"][-1]["event_type"] == "case.supplement_provided"
+        asked = forms.requested(record) if caller.role == "applicant" and not supplied else []
+        # a page with a form on it is not refreshed under the person typing into it
+        return self.render(request, "case.html", status, caller=caller, record=record, asked=asked,
+                           errors=errors or {}, general=list(general), values=values or {}, supplied=supplied,
+                           live=record["status"] in ("submitted", "in_progress") or supplied)
+
+    @page("POST", "/cases/<string:case_id>/supplements")
+    def supply(self, request, case_id):
+        """补正: sent as `POST /v1/cases/{case_id}/supplements`; a refusal comes back to its field."""
+        token, caller = self.signed_in(request, "applicant")
+        check_csrf(token, request.form)
+        body = forms.supplements_from_form(request.form)
+        try:
+            self.supplements(api_request(token, "POST", f"/v1/cases/{case_id}/supplements", body), case_id)
+        except Exception as error:  # noqa: BLE001 - a refused 补正 is shown on its form
+            problem = as_api_error(error)
+            if problem.status not in (409, 422):
+                raise
+            errors: dict[str, list[str]] = {}
+            general: list[str] = []
+            for detail in problem.details:
+                # at the field it names, or the field a part of which it names (a list's item)
+                key = next((k for k in request.form if k.startswith("field:")
+                            and (detail.field == k[6:] or detail.field.startswith(k[6:] + "."))), None)
+                (errors.setdefault(key, []) if key else general).append(detail.reason)
+            if not problem.details:
+                general.append(ERROR_WORDS.get(problem.code, problem.message))
+            return self.case_view(request, token, caller, case_id, errors, general, request.form.to_dict(),
+                                  problem.status)
+        return redirect(f"/cases/{case_id}", 303)
 
     # -- applying ------------------------------------------------------------------------------
 
