@@ -52,8 +52,12 @@ ensure_postgres() {
 
 ensure_chromium() {
   # Debian's packages: browsers that download themselves cannot be fetched on every machine
-  { command -v chromium || command -v chromium-browser; } >/dev/null && command -v chromedriver >/dev/null && return 0
-  apt_install chromium chromium-driver
+  local missing=()
+  { command -v chromium || command -v chromium-browser; } >/dev/null && command -v chromedriver >/dev/null \
+    || missing+=(chromium chromium-driver)
+  # a Chinese font, so the pages' screenshots show their words
+  { command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .; } || missing+=(fonts-wqy-microhei)
+  [ ${#missing[@]} = 0 ] || apt_install "${missing[@]}"
 }
 
 for service in "${@:-rabbitmq}"; do
