@@ -77,6 +77,11 @@ def test_an_applicant_fills_in_establishment_and_reads_the_finished_case(system,
     assert [s[0] for s in seals] == ["公章", "财务专用章", "发票专用章", "合同专用章", "法定代表人名章"]
     assert seals[0][2] == application["enterprise"]["name"]
     assert "设立登记" in page and "市场监管部门" in page and fits_the_phone(browser)
+    # 好差评, once the case has ended
+    browser.find('input[name="overall"][value="5"]').click()
+    browser.find("form.rating button[type=submit]").click()
+    browser.wait_for(lambda: "好差评：非常满意" in browser.find(".timeline").text, what="the rating")
+    assert not browser.find_all("form.rating")
     browser.open(f"{system.base_url}/cases")
     assert case_id in browser.find("table.cases").text
 
@@ -198,3 +203,17 @@ def test_a_correction_round_staff_name_the_field_and_the_applicant_corrects_only
     assert decided.status_code == 200, decided.text
     browser.open(page)
     browser.wait_for(lambda: browser.find("#case-status").text == "已办结", timeout=90, what="the finished case")
+
+
+def test_an_applicant_withdraws_a_case_in_the_browser(system, browser, fresh_application):
+    body = fresh_application(seals=(), bank_account=False)
+    body["application"]["shareholders"][0]["nationality"] = "USA"  # held for a registrar: not yet registered
+    case_id = system.client().submit(body).json()["case_id"]
+    sign_in(browser, system, f"/cases/{case_id}", subject="e2e-applicant")
+    browser.find("form.withdrawal button[type=submit]").click()
+    assert browser.wait_for(lambda: browser.find('[id="error-reason"]'), what="the refusal").text == "必填"
+    browser.field("reason").type("经营计划调整，暂不设立")
+    browser.find("form.withdrawal button[type=submit]").click()
+    page = f"{system.base_url}/cases/{case_id}"
+    browser.wait_for(lambda: browser.open(page) or browser.find("#case-status").text == "已撤回", what="the withdrawal")
+    assert "撤回" in browser.find(".timeline").text and not browser.find_all("form.withdrawal")

@@ -65,6 +65,9 @@ VALUE_WORDS = {
 OFFICER_ROLE_WORDS = {"executive_director": "执行董事", "director": "董事", "chairman": "董事长",
                       "supervisor": "监事", "manager": "经理"}
 
+#: 好差评's five levels
+RATING_WORDS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
 DECISION_WORDS = {"approve": "通过", "refuse": "不予通过", "request_corrections": "要求补正"}
 
 

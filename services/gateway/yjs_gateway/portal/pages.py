@@ -16,6 +16,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.urls import iri_to_uri
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request
+from yjs_contracts.words import RATING_WORDS
 from yjs_kit.auth import Caller
 
 from ..errors import ApiError, as_api_error
@@ -27,6 +28,8 @@ from .session import (CSRF_FIELD, check_csrf, clear_session, csrf_token, develop
 
 log = structlog.get_logger(__name__)
 
+#: a case that has ended: rated, no longer withdrawn
+ENDED = ("completed", "partially_completed", "rejected", "withdrawn")
 #: a page's refusal as the person reads it, by the API's error code
 ERROR_WORDS = {
     "not_found": "没有找到这个页面或办件，或者您无权查看。",
@@ -40,6 +43,10 @@ ERROR_WORDS = {
     "invalid_query": "地址中的参数有误。",
     "invalid_path": "地址有误。",
     "review_closed": "这项审核已经决定过了。",
+    "case_ended": "这个办件已经办结，不能撤回。",
+    "withdrawal_refused": "撤回未获同意。",
+    "case_not_ended": "办件办结后才能评价。",
+    "already_rated": "这个办件已经评价过了。",
     "nothing_to_supplement": "这个办件现在没有需要补正的内容。",
     "notice_closed": "公告期已结束，不再受理异议。",
     "objections_not_accepted": "这则公告不受理异议；债权人请向清算组申报债权。",
@@ -164,39 +171,67 @@ class Portal:
         return self.case_view(request, token, caller, case_id)
 
     def case_view(self, request, token: str, caller: Caller, case_id: str, errors=None, general=(), values=None,
-                  status=200):
+                  status=200, failed_form=None):
         record = answer(self.get_case(api_request(token, path=f"/v1/cases/{case_id}"), case_id))
         # a 补正 just sent: the departments have it, though their steps may not say so yet
         supplied = bool(record["timeline"]) and record["timeline"][-1]["event_type"] == "case.supplement_provided"
         asked = forms.requested(record) if caller.role == "applicant" and not supplied else []
         # a page with a form on it is not refreshed under the person typing into it
+        applicant, ended = caller.role == "applicant", record["status"] in ENDED
+        withdrawing = (record.get("withdrawal") or {}).get("status") == "requested"
+        rated = any(t["event_type"] == "case.rated" for t in record["timeline"])
         return self.render(request, "case.html", status, caller=caller, record=record, asked=asked,
                            errors=errors or {}, general=list(general), values=values or {}, supplied=supplied,
+                           failed_form=failed_form, may_withdraw=applicant and not ended and not withdrawing,
+                           may_rate=applicant and ended and not rated, RATING_WORDS=RATING_WORDS,
                            live=record["status"] in ("submitted", "in_progress") or supplied)
 
     @page("POST", "/cases/<string:case_id>/supplements")
     def supply(self, request, case_id):
         """补正: sent as `POST /v1/cases/{case_id}/supplements`; a refusal comes back to its field."""
+        def field_of(named: str) -> str | None:
+            # the field it names, or the field a part of which it names (a list's item)
+            return next((k for k in request.form if k.startswith("field:")
+                         and (named == k[6:] or named.startswith(k[6:] + "."))), None)
+        return self.case_action(request, case_id, "supplements", self.supplements,
+                                forms.supplements_from_form(request.form), field_of)
+
+    @page("POST", "/cases/<string:case_id>/withdrawal")
+    def withdraw(self, request, case_id):
+        """撤回: sent as `POST /v1/cases/{case_id}/withdrawal`."""
+        reason = request.form.get("reason", "").strip()
+        return self.case_action(request, case_id, "withdrawal", self.withdrawal, {"reason": reason} if reason else {})
+
+    @page("POST", "/cases/<string:case_id>/rating")
+    def rate(self, request, case_id):
+        """好差评: sent as `POST /v1/cases/{case_id}/rating`."""
+        overall, comment = request.form.get("overall", ""), request.form.get("comment", "").strip()
+        body: dict[str, Any] = {"overall": int(overall)} if overall in ("1", "2", "3", "4", "5") else {}
+        if comment:
+            body["comment"] = comment
+        return self.case_action(request, case_id, "rating", self.rating, body)
+
+    def case_action(self, request, case_id: str, action: str, entrypoint, body: dict[str, Any],
+                    field_of=lambda named: named) -> Response:
+        """An applicant's act on a case, sent to the API's `/v1/cases/{case_id}/{action}`; a refusal
+        comes back to the case page, each reason at the field of the form it names."""
         token, caller = self.signed_in(request, "applicant")
         check_csrf(token, request.form)
-        body = forms.supplements_from_form(request.form)
         try:
-            self.supplements(api_request(token, "POST", f"/v1/cases/{case_id}/supplements", body), case_id)
-        except Exception as error:  # noqa: BLE001 - a refused 补正 is shown on its form
+            entrypoint(api_request(token, "POST", f"/v1/cases/{case_id}/{action}", body), case_id)
+        except Exception as error:  # noqa: BLE001 - a refusal is shown on its form
             problem = as_api_error(error)
             if problem.status not in (409, 422):
                 raise
             errors: dict[str, list[str]] = {}
             general: list[str] = []
             for detail in problem.details:
-                # at the field it names, or the field a part of which it names (a list's item)
-                key = next((k for k in request.form if k.startswith("field:")
-                            and (detail.field == k[6:] or detail.field.startswith(k[6:] + "."))), None)
+                key = field_of(detail.field)
                 (errors.setdefault(key, []) if key else general).append(detail.reason)
             if not problem.details:
                 general.append(ERROR_WORDS.get(problem.code, problem.message))
             return self.case_view(request, token, caller, case_id, errors, general, request.form.to_dict(),
-                                  problem.status)
+                                  problem.status, action)
         return redirect(f"/cases/{case_id}", 303)
 
     # -- applying ------------------------------------------------------------------------------
