@@ -10,7 +10,10 @@ from werkzeug.datastructures import MultiDict
 from yjs_case.service import CaseService
 from yjs_contracts import samples
 from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
+from yjs_contracts.api import ErrorDetail
+from yjs_gateway.errors import ApiError
 from yjs_gateway.portal import forms
+from yjs_gateway.portal.pages import _decision_field, refused
 from yjs_gateway.portal.session import SESSION_COOKIE, set_session
 from yjs_gateway.service import Gateway
 from yjs_kit.auth import verify
@@ -180,3 +183,30 @@ def test_the_form_opens_one_case_however_often_it_is_sent_and_shows_refusals_at_
     page = wait_for(lambda: (lambda p: p if "设立登记" in p and "已办结" in p else None)(
         portal("GET", f"/cases/{case_id}").text), what="registration")
     assert "统一社会信用代码" in page and "市场监管部门" in page
+
+
+def test_a_refusal_lands_at_the_row_or_field_it_names_and_the_rest_at_the_top():
+    problem = ApiError(422, "invalid_body", "the body is invalid", [
+        ErrorDetail(field="reasons.1.message", reason="必填"), ErrorDetail(field="body", reason="不予通过须写明理由")])
+    assert refused(problem, _decision_field) == ({"reasons.1": ["必填"]}, ["不予通过须写明理由"])
+    assert refused(ApiError(409, "review_closed", "closed")) == ({}, ["这项审核已经决定过了。"])
+
+
+def test_a_correction_asks_for_only_what_the_notice_named():
+    record = {"steps": [
+        {"status": "awaiting_applicant", "reasons": [
+            {"code": "x", "message": "请更正国籍", "field": "application.shareholders.0.nationality"},
+            {"code": "y", "message": "缺少住所使用证明", "field": "material:住所使用证明"},
+            {"code": "z", "message": "经营范围有误", "field": "application.enterprise.business_scope"}]},
+        {"status": "completed", "reasons": [{"code": "w", "message": "无关", "field": "application.enterprise.name"}]}]}
+    asked = forms.requested(record)
+    assert [(a["name"], a["label"], a["why"]) for a in asked] == [
+        ("field:application.shareholders.0.nationality", "股东（发起人） 第 1 位·国籍", "请更正国籍"),
+        ("material:住所使用证明", "住所使用证明（材料编号）", "缺少住所使用证明"),
+        ("field:application.enterprise.business_scope", "企业基本信息·经营范围", "经营范围有误")]
+    form = MultiDict({"field:application.shareholders.0.nationality": "CHN", "material:住所使用证明": "DOC-1",
+                      "field:application.enterprise.business_scope": "软件开发\n信息技术咨询服务\n", "csrf_token": "t"})
+    assert forms.supplements_from_form(form) == {"items": [
+        {"field": "application.shareholders.0.nationality", "value": "CHN"},
+        {"material": "住所使用证明", "document_id": "DOC-1"},
+        {"field": "application.enterprise.business_scope", "value": ["软件开发", "信息技术咨询服务"]}]}

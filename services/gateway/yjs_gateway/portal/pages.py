@@ -28,6 +28,7 @@ from .session import (CSRF_FIELD, check_csrf, clear_session, csrf_token, develop
 
 log = structlog.get_logger(__name__)
 
+OBJECTION_FIELDS = ("name", "contact", "reason")
 #: a case that has ended: rated, no longer withdrawn
 ENDED = ("completed", "partially_completed", "rejected", "withdrawn")
 #: a page's refusal as the person reads it, by the API's error code
@@ -76,6 +77,8 @@ def page(method: str, url: str):
         @functools.wraps(handler)
         def serve(self, request, **values):
             try:
+                if (request.content_length or 0) > MAX_BODY_BYTES:  # a form is bounded like a JSON body
+                    raise ApiError(413, "body_too_large", "the body is too large")
                 return handler(self, request, **values)
             except Exception as error:  # noqa: BLE001 - every fault is answered as a page
                 return self.error_page(request, error)
@@ -176,7 +179,6 @@ class Portal:
         # a 补正 just sent: the departments have it, though their steps may not say so yet
         supplied = bool(record["timeline"]) and record["timeline"][-1]["event_type"] == "case.supplement_provided"
         asked = forms.requested(record) if caller.role == "applicant" and not supplied else []
-        # a page with a form on it is not refreshed under the person typing into it
         applicant, ended = caller.role == "applicant", record["status"] in ENDED
         withdrawing = (record.get("withdrawal") or {}).get("status") == "requested"
         rated = any(t["event_type"] == "case.rated" for t in record["timeline"])
@@ -184,6 +186,7 @@ class Portal:
                            errors=errors or {}, general=list(general), values=values or {}, supplied=supplied,
                            failed_form=failed_form, may_withdraw=applicant and not ended and not withdrawing,
                            may_rate=applicant and ended and not rated, RATING_WORDS=RATING_WORDS,
+                           # a page with a form on it is not refreshed under the person typing into it
                            live=record["status"] in ("submitted", "in_progress") or supplied)
 
     @page("POST", "/cases/<string:case_id>/supplements")
@@ -223,13 +226,7 @@ class Portal:
             problem = as_api_error(error)
             if problem.status not in (409, 422):
                 raise
-            errors: dict[str, list[str]] = {}
-            general: list[str] = []
-            for detail in problem.details:
-                key = field_of(detail.field)
-                (errors.setdefault(key, []) if key else general).append(detail.reason)
-            if not problem.details:
-                general.append(ERROR_WORDS.get(problem.code, problem.message))
+            errors, general = refused(problem, field_of)
             return self.case_view(request, token, caller, case_id, errors, general, request.form.to_dict(),
                                   problem.status, action)
         return redirect(f"/cases/{case_id}", 303)
@@ -254,8 +251,6 @@ class Portal:
     def apply_establishment(self, request):
         """Sent as `POST /v1/cases`: a refusal comes back to the form, each reason at its field."""
         token, caller = self.signed_in(request, "applicant")
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise ApiError(413, "body_too_large", "the body is too large")
         check_csrf(token, request.form)
         body, rows = forms.submission_from_form(request.form)
         headers = {"Idempotency-Key": request.form.get("idempotency_key") or f"portal:{uuid.uuid4()}"}
@@ -288,17 +283,14 @@ class Portal:
         """异议: sent as `POST /v1/notices/{notice_id}/objections`."""
         check_csrf(form_key(request)[0], request.form)
         # a field left empty is left out, so the API names it as 必填
-        body = {k: request.form.get(k, "").strip() for k in ("name", "contact", "reason") if request.form.get(k, "").strip()}
+        body = {k: request.form.get(k, "").strip() for k in OBJECTION_FIELDS if request.form.get(k, "").strip()}
         try:
             self.object_to_notice(api_request(None, "POST", f"/v1/notices/{notice_id}/objections", body), notice_id)
         except Exception as error:  # noqa: BLE001 - a refused objection is shown on its form
             problem = as_api_error(error)
             if problem.status not in (409, 422):
                 raise
-            errors: dict[str, list[str]] = {}
-            for detail in problem.details:
-                errors.setdefault(detail.field, []).append(detail.reason)
-            general = [ERROR_WORDS.get(problem.code, problem.message)] if problem.status == 409 else []
+            errors, general = refused(problem, lambda named: named if named in OBJECTION_FIELDS else None)
             return self.notices_list(request, notice_id, errors, general, body, problem.status)
         return redirect("/notices?" + _query({"objected": notice_id}), 303)
 
@@ -334,26 +326,30 @@ class Portal:
             problem = as_api_error(error)
             if problem.status not in (409, 422):
                 raise
-            errors, general = _staff_errors(problem)
-            if problem.status == 409:
-                general = [ERROR_WORDS.get(problem.code, "这项审核已经决定过了。")]
+            errors, general = refused(problem, _decision_field)
             return self.queue_page(request, token, caller, department, review_id, errors, general,
                                    request.form.to_dict(), problem.status)
         return redirect(f"/staff/{department}?" + _query({"decided": review_id}), 303)
 
 
-def _staff_errors(problem: ApiError) -> tuple[dict[str, list[str]], list[str]]:
-    """A refused decision's reasons by the decision form's field (`reasons.0.message`), the rest at its top."""
-    by_field: dict[str, list[str]] = {}
+def refused(problem: ApiError, field_of=lambda named: named) -> tuple[dict[str, list[str]], list[str]]:
+    """A refused form's reasons by the form field each names (`field_of`: the API's field to the
+    form's, or None); the others, or the refusal itself when it names no field, for the form's top."""
+    errors: dict[str, list[str]] = {}
     general: list[str] = []
     for detail in problem.details:
-        if detail.field.startswith("reasons.") and detail.field.count(".") >= 2:
-            by_field.setdefault(".".join(detail.field.split(".")[:3]), []).append(detail.reason)
-        elif detail.field in ("decision", "comment"):
-            by_field.setdefault(detail.field, []).append(detail.reason)
-        else:
-            general.append(detail.reason)
-    return by_field, general or ([] if by_field else [problem.message])
+        key = field_of(detail.field)
+        (errors.setdefault(key, []) if key else general).append(detail.reason)
+    if not problem.details:
+        general.append(ERROR_WORDS.get(problem.code, problem.message))
+    return errors, general
+
+
+def _decision_field(named: str) -> str | None:
+    """A decision's refusal at its reason's row (`reasons.0.message` -> `reasons.0`)."""
+    if named.startswith("reasons.") and named.count(".") >= 2:
+        return ".".join(named.split(".")[:2])
+    return named if named in ("decision", "comment") else None
 
 
 def _query(values: dict[str, Any]) -> str:
