@@ -1,6 +1,7 @@
 # yijianshi — the commands the README promises.
 #   make up     run every service and the gateway on 127.0.0.1:8000 (SQLite, local RabbitMQ);
 #               the broker's topology is applied first (yjs up does it)
+#   make screenshots  a PNG of each main page of the portal in docs/screenshots/
 #   make topology  only apply the broker's topology (exchanges, queues, bindings) and every
 #               service's own broker user (docs/adr/0012) to AMQP_URI
 #   make test   the whole suite against the real RabbitMQ and PostgreSQL, and the deploy files' checks
@@ -15,7 +16,7 @@ PACKAGES := contracts services/kit services/case services/registration services/
 	services/bank_account services/gateway cli
 PACKAGES += $(wildcard services/licensing services/deregistration)
 
-.PHONY: install up topology demo test test-fast mutate bench schemas check-schemas migration clean
+.PHONY: install up topology demo screenshots test test-fast mutate bench schemas check-schemas migration clean
 
 install: $(VENV)/.installed
 
@@ -39,8 +40,13 @@ demo: install
 	infra/local/ensure-services.sh rabbitmq
 	$(BIN)/yjs demo
 
+# a PNG of each main page of the portal in docs/screenshots/ (uses the running system, or starts one)
+screenshots: install
+	infra/local/ensure-services.sh rabbitmq chromium
+	$(BIN)/yjs screenshots
+
 test: install
-	infra/local/ensure-services.sh rabbitmq postgres
+	infra/local/ensure-services.sh rabbitmq postgres chromium
 	infra/local/ensure-tools.sh $(BIN)
 	$(BIN)/pytest
 

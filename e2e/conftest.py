@@ -43,6 +43,7 @@ class RunningSystem:
 
 @pytest.fixture(scope="module")
 def system(request, tmp_path_factory):
+    """The module's own system; a module's SYSTEM_ENV changes E2E_ENV for it."""
     vhost, amqp_uri = fresh_vhost()
     services = ["case", "registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration", "gateway"]
     databases = {s: create_database(f"yjs_e2e_{s}") for s in services if s != "gateway"}
@@ -50,7 +51,7 @@ def system(request, tmp_path_factory):
     offset = free_port_offset(services, replicas)
     config = SystemConfig(amqp_uri=amqp_uri, gateway_address=f"127.0.0.1:{GATEWAY_PORT + offset}",
                           database_urls=databases, services=services, replicas=replicas,
-                          metrics_port_offset=offset, env=E2E_ENV)
+                          metrics_port_offset=offset, env={**E2E_ENV, **getattr(request.module, "SYSTEM_ENV", {})})
     # every process's log in a file of its own, kept after the run for whoever reads a failure
     config.log_dir = tmp_path_factory.mktemp(f"logs-{request.module.__name__.rsplit('.', 1)[-1]}")
     system = System(config)

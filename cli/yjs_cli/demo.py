@@ -100,20 +100,26 @@ def _running(url: str) -> bool:
         return False
 
 
+def system_for(url: str):
+    """None when a system answers at `url`; otherwise one started there (stop it when done)."""
+    if _running(url):
+        return None
+    from .system import System, SystemConfig, local_env
+
+    print(f"{url} 没有系统应答，为演示启动一套（日志在 var/logs/）")
+    system = System(SystemConfig(gateway_address=url.split("//", 1)[-1], log_dir=Path("var/logs"),
+                                 env=local_env())).start()
+    system.wait_ready()
+    return system
+
+
 def run_demo(args) -> int:
     examples = sorted((p for p in Path(args.examples).glob("*.json") if not p.name.endswith(".demo.json")),
                       key=lambda p: (ORDER.get(p.stem.split("-")[0], 0), p.name))
     if not examples:
         print(f"{args.examples} 中没有示例", file=sys.stderr)
         return 1
-    system = None
-    if not _running(args.url):
-        from .system import System, SystemConfig, local_env
-
-        print(f"{args.url} 没有系统应答，为演示启动一套（日志在 var/logs/）")
-        system = System(SystemConfig(gateway_address=args.url.split("//", 1)[-1], log_dir=Path("var/logs"),
-                                     env=local_env())).start()
-        system.wait_ready()
+    system = system_for(args.url)
     try:
         # as the examples' legal representative: the deregistration acts for the enterprise just established
         client = ApiClient(args.url, token_for(args.subject, id_number=args.id_number or None))

@@ -12,6 +12,7 @@
         [--users]                            and every service's own broker user (docs/adr/0012)
     yjs topology department --name N         a department system's read-only broker user
     yjs demo                                 submit the examples and print their records
+    yjs screenshots                          a PNG of each main page of the portal (docs/screenshots/)
     yjs bench [-n N] [--json F]              measure the whole system (see docs/benchmarks.md)
 """
 
@@ -206,6 +207,12 @@ def _apply_department(args, broker: str) -> int:
     return 0
 
 
+def cmd_screenshots(args) -> int:
+    from .screenshots import run_screenshots
+
+    return run_screenshots(args)
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -286,6 +293,11 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="submit the examples and print their records")
     demo.add_argument("--examples", default="examples")
     demo.set_defaults(run=cmd_demo)
+
+    shots = commands.add_parser("screenshots", help="a PNG of each main page of the portal")
+    shots.add_argument("--output", default="docs/screenshots")
+    shots.add_argument("--example", default="examples/establishment.json")
+    shots.set_defaults(run=cmd_screenshots)
 
     bench = commands.add_parser("bench", help="benchmark the whole system")
     bench.add_argument("-n", "--cases", type=int, default=1000)

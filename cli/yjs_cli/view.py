@@ -6,8 +6,7 @@ import json
 from typing import Any
 
 from yjs_contracts.steps import STEP_KINDS
-from yjs_contracts.words import (CASE_STATUS_WORDS, MATTER_TITLES, OUTPUT_LABELS, SEAL_TITLES, STEP_STATUS_WORDS,
-                                 readable)
+from yjs_contracts.words import CASE_STATUS_WORDS, MATTER_TITLES, STEP_STATUS_WORDS, readable_outputs
 
 STATUS_MARKS = {"completed": "✔", "rejected": "✘", "cancelled": "–", "pending": "·", "in_progress": "…",
                 "awaiting_review": "?", "awaiting_applicant": "!", "not_required": " "}
@@ -36,13 +35,12 @@ def case_view(record: dict[str, Any]) -> str:
     outputs = record["outputs"]
     if outputs:
         lines += ["", "  统一出件："]
-        for key, value in outputs.items():
-            label = OUTPUT_LABELS.get(key, key)
-            if key == "seals":
+        for label, value in readable_outputs(outputs):
+            if isinstance(value, list):  # the seals, one a line
                 lines.append(f"    {label}：")
-                lines += [f"      {SEAL_TITLES.get(s['type'], s['type'])}  {s['filing_code']}  {s['name']}" for s in value]
+                lines += [f"      {title}  {filing_code}  {name}" for title, filing_code, name in value]
             else:
-                lines.append(f"    {label}：{readable(value)}")
+                lines.append(f"    {label}：{value}")
     lines += ["", "  办理记录："]
     lines += [f"    {t['at']}  {t['summary']}  （{t['event_type']}）" for t in record["timeline"]]
     return "\n".join(lines)

@@ -90,6 +90,9 @@ VALUE_WORDS = {
 OFFICER_ROLE_WORDS = {"executive_director": "执行董事", "director": "董事", "chairman": "董事长",
                       "supervisor": "监事", "manager": "经理"}
 
+#: 好差评's five levels
+RATING_WORDS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
 DECISION_WORDS = {"approve": "通过", "refuse": "不予通过", "request_corrections": "要求补正"}
 
 
@@ -166,3 +169,16 @@ def readable(value: Any) -> str:
     if value is None:
         return "无"
     return VALUE_WORDS.get(str(value), str(value))
+
+
+def readable_outputs(outputs: dict[str, Any]) -> list[tuple[str, str | list[tuple[str, str, str]]]]:
+    """统一出件 as a person reads it, in the record's order: (label, text) for each output, and for
+    the seals (label, [(seal title, filing code, name on the seal), …])."""
+    entries: list[tuple[str, str | list[tuple[str, str, str]]]] = []
+    for key, value in outputs.items():
+        if key == "seals":
+            entries.append((OUTPUT_LABELS[key], [(SEAL_TITLES.get(s["type"], s["type"]), s["filing_code"], s["name"])
+                                                 for s in value]))
+        else:
+            entries.append((OUTPUT_LABELS.get(key, key), readable(value)))
+    return entries

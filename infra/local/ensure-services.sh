@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the local RabbitMQ (and, for tests, PostgreSQL) answer; start them if they are
-# down, install them with apt-get on Debian if they are missing.
-#   infra/local/ensure-services.sh rabbitmq [postgres]
+# down, install them with apt-get on Debian if they are missing. `chromium`: the headless browser
+# and its WebDriver the portal's browser tests drive (installed, nothing to start).
+#   infra/local/ensure-services.sh rabbitmq [postgres] [chromium]
 set -euo pipefail
 
 SUDO=""
@@ -49,10 +50,21 @@ ensure_postgres() {
   wait_port 5432 PostgreSQL
 }
 
+ensure_chromium() {
+  # Debian's packages: browsers that download themselves cannot be fetched on every machine
+  local missing=()
+  { command -v chromium || command -v chromium-browser; } >/dev/null && command -v chromedriver >/dev/null \
+    || missing+=(chromium chromium-driver)
+  # a Chinese font, so the pages' screenshots show their words
+  { command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .; } || missing+=(fonts-wqy-microhei)
+  [ ${#missing[@]} = 0 ] || apt_install "${missing[@]}"
+}
+
 for service in "${@:-rabbitmq}"; do
   case "$service" in
     rabbitmq) ensure_rabbitmq ;;
     postgres) ensure_postgres ;;
+    chromium) ensure_chromium ;;
     *) echo "unknown service $service" >&2; exit 2 ;;
   esac
 done

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select, update
 from yjs_contracts.api import CaseStatus, ErrorDetail, InvalidApplication, RatingRequest, validation_details
+from yjs_contracts.words import RATING_WORDS
 from yjs_kit.uow import UnitOfWork
 
 from . import record
@@ -17,7 +18,7 @@ from .models import case_steps, case_timeline, cases, follow_ups, ratings
 
 #: 不满意 (2) and 非常不满意 (1) must be followed up
 BAD = 2
-LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+LEVELS = RATING_WORDS
 
 
 class CaseNotEnded(Exception):

@@ -23,6 +23,7 @@ from yjs_kit import logging as kit_logging
 from yjs_kit.metrics import HTTP_SECONDS
 
 from .errors import ApiError, as_api_error, error_response
+from .portal.session import SESSION_COOKIE
 from .throttle import Throttle
 
 log = structlog.get_logger(__name__)
@@ -42,6 +43,8 @@ PATH_SHAPES = {
 }
 ANY_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 UNTHROTTLED = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+#: what opens a case: the API's own route and the portal's form, which spends the same budget
+SUBMISSIONS = frozenset({"/v1/cases", "/apply/establishment"})
 
 
 def _client_error(status: int, code: str, message: str, field: str | None = None, reason: str | None = None):
@@ -162,13 +165,14 @@ def query_text(request, name: str, shape: str) -> str | None:
 # -- the entrypoint ----------------------------------------------------------------------------
 
 def _unverified_subject(request) -> str | None:
-    """The subject a bearer token claims, unverified: only used to look up a bucket that only
+    """The subject a bearer token (or the portal's session) claims, unverified: only used to look up a bucket that only
     verified requests of that subject ever spend."""
     authorization = request.headers.get("Authorization", "")
-    if not authorization.startswith("Bearer "):
+    token = authorization[7:].strip() if authorization.startswith("Bearer ") else request.cookies.get(SESSION_COOKIE)
+    if not token:
         return None
     try:
-        sub = jwt.decode(authorization[7:].strip(), options={"verify_signature": False}).get("sub")
+        sub = jwt.decode(token, options={"verify_signature": False}).get("sub")
     except jwt.PyJWTError:
         return None
     return sub if isinstance(sub, str) else None
@@ -230,7 +234,7 @@ class ApiRoute(HttpRequestHandler):
         started = time.perf_counter()
         address = request.remote_addr or "unknown"
         throttle = self.server.throttle
-        submitting = request.method == "POST" and self.url == "/v1/cases"
+        submitting = request.method == "POST" and self.url in SUBMISSIONS
         subject = _unverified_subject(request) if submitting else None
         # probes and scrapers are never slowed down: they carry no credentials to guess
         wait = 0 if self.url in UNTHROTTLED else throttle.retry_after("auth_failures", address)

@@ -1,7 +1,8 @@
 """The one API, versioned under /v1: applicants submit and read cases, correct, withdraw and rate
 them; department staff work their review queues; anyone reads the public deregistration notices
 and may object; operators see health, dead letters and follow-ups of bad ratings. Each route
-authenticates (where it must), calls a service and shapes the answer."""
+authenticates (where it must), calls a service and shapes the answer. The web portal's pages
+(`portal/`) are served by the same service and call these same entrypoints."""
 
 from __future__ import annotations
 
@@ -25,12 +26,15 @@ from yjs_kit.metrics import MetricsServer
 from .backends import Backends
 from .errors import ApiError, forbidden, json_response, not_authorized_for_enterprise, not_found
 from .http import idempotency_key, query_choice, query_cursor, query_limit, query_text, read_json, route
+from .portal.pages import Portal
 
 CASE_ID = r"[A-Z]{1,10}[0-9]{1,30}"
 OPENAPI = json.dumps(openapi(), ensure_ascii=False)
 
 
-class Gateway:
+class Gateway(Portal):
+    """The API's entrypoints; the portal's pages (Portal) are entrypoints of the same service."""
+
     name = "gateway"
     backends = Backends()
     metrics = MetricsServer()

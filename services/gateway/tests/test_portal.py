@@ -1,0 +1,212 @@
+"""The portal's pages on the gateway: the session cookie, CSRF, the development sign-in and
+where it may send a person, and the 企业开办 form sent through `POST /v1/cases`."""
+
+import re
+
+import pytest
+import requests
+from werkzeug import Response
+from werkzeug.datastructures import MultiDict
+from yjs_case.service import CaseService
+from yjs_contracts import samples
+from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
+from yjs_contracts.api import ErrorDetail
+from yjs_gateway.errors import ApiError
+from yjs_gateway.portal import forms
+from yjs_gateway.portal.pages import _decision_field, refused
+from yjs_gateway.portal.session import SESSION_COOKIE, set_session
+from yjs_gateway.service import Gateway
+from yjs_kit.auth import verify
+from yjs_kit.config import DEV_JWT_SECRET
+from yjs_kit.testing import http_port, wait_for
+from yjs_registration.service import RegistrationService
+
+STRONG_SECRET = "a-production-secret-of-at-least-32-bytes!"
+
+
+def portal_at(container):
+    session = requests.Session()
+    base = f"http://127.0.0.1:{http_port(container)}"
+
+    def call(method, path, **kwargs):
+        return session.request(method, base + path, timeout=20, allow_redirects=False, **kwargs)
+
+    call.session = session
+    return call
+
+
+@pytest.fixture
+def portal(start_service, monkeypatch):
+    """The gateway alone: pages refused before any service is asked need none."""
+    monkeypatch.setenv("YJS_SERVICES", "case")
+    return portal_at(start_service(Gateway))
+
+
+def sign_in(portal, next_path="/cases", **query):
+    query = {"role": "applicant", "subject": "张伟", "id_number": LEGAL_REPRESENTATIVE_ID, "next": next_path, **query}
+    return portal("GET", "/dev/sign-in", params=query)
+
+
+def hidden(page: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+
+
+def test_sign_in_sets_an_http_only_lax_cookie_holding_a_token_the_api_accepts(portal):
+    answer = sign_in(portal, "/cases/YJS1?x=1")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/cases/YJS1?x=1"
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    caller = verify(DEV_JWT_SECRET, "Bearer " + portal.session.cookies[SESSION_COOKIE])
+    assert (caller.subject, caller.role, caller.name, caller.id_number) == (
+        "张伟", "applicant", "张伟", LEGAL_REPRESENTATIVE_ID)
+    staff = portal("GET", "/dev/sign-in", params={"role": "department", "department": "registration"})
+    assert staff.status_code == 303 and staff.headers["Location"] == "/staff/registration"
+    assert verify(DEV_JWT_SECRET, "Bearer " + portal.session.cookies[SESSION_COOKIE]).department == "registration"
+    assert portal("GET", "/dev/sign-in", params={"role": "department", "department": "police"}).status_code == 422
+    assert portal("GET", "/dev/sign-in", params={"role": "root"}).status_code == 422
+
+
+@pytest.mark.parametrize("target", ["//evil.example/cases", "https://evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)", "cases", "/\tcases"])
+def test_sign_in_refuses_a_next_that_leaves_the_site(portal, target):
+    answer = sign_in(portal, target)
+    assert answer.status_code == 422 and "Location" not in answer.headers
+    assert SESSION_COOKIE not in answer.headers.get("Set-Cookie", "")
+    assert "本站" in answer.text
+
+
+def test_production_has_no_development_sign_in_and_its_cookie_is_secure(start_service, monkeypatch):
+    monkeypatch.setenv("YJS_SERVICES", "case")
+    portal = portal_at(start_service(Gateway, YJS_ENV="production", JWT_SECRET=STRONG_SECRET))
+    answer = sign_in(portal)
+    assert answer.status_code == 404 and SESSION_COOKIE not in answer.headers.get("Set-Cookie", "")
+    assert "Secure" in answer.headers["Set-Cookie"]  # the public's form cookie
+    assert "/dev/sign-in" not in portal("GET", "/sign-in").text
+    assert "Secure" in set_session(Response(), "token", production=True).headers["Set-Cookie"]
+
+
+def test_a_form_without_its_csrf_token_is_refused_before_anything_is_sent(portal):
+    sign_in(portal)
+    form = portal("GET", "/apply/establishment")
+    assert form.status_code == 200
+    key = hidden(form.text, "idempotency_key")
+    for token in ("", "0" * 64, hidden(form.text, "csrf_token")[:-1] + "x"):
+        # no case service runs behind this gateway: a form that got past the check would hang
+        answer = portal("POST", "/apply/establishment", data={"csrf_token": token, "idempotency_key": key})
+        assert answer.status_code == 403 and "表单已失效" in answer.text
+    assert portal("POST", "/sign-out", data={}).status_code == 403
+    refused = portal("POST", "/staff/registration/reviews/R1/decision", data={"decision": "approve"})
+    assert refused.status_code == 403 and "表单已失效" in refused.text
+    assert portal("POST", "/sign-out", data={"csrf_token": hidden(form.text, "csrf_token")}).status_code == 303
+    # the public's forms too, signed out: an objection carries the token of the form cookie
+    objection = portal("POST", "/notices/ZXGG20000101000001/objections", data={"name": "某", "reason": "不同意"})
+    assert objection.status_code == 403 and "表单已失效" in objection.text
+
+
+def test_pages_ask_to_sign_in_and_are_served_from_the_site_alone(portal):
+    answer = portal("GET", "/cases")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/sign-in?next=%2Fcases"
+    home = portal("GET", "/")
+    assert home.status_code == 200 and "企业开办" in home.text and "变更登记" in home.text
+    assert "default-src 'self'" in home.headers["Content-Security-Policy"]
+    assert not re.search(r'(src|href)="(https?:)?//', home.text)  # no CDN
+    assert portal("GET", "/static/portal.js").headers["Content-Type"].startswith("text/javascript")
+    assert portal("GET", "/static/nothing.css").status_code == 404
+
+
+def test_every_field_of_the_form_has_a_label(portal):
+    sign_in(portal)
+    page = portal("GET", "/apply/establishment").text
+    ids = set(re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page))
+    labelled = set(re.findall(r'<label for="([^"]+)"', page))
+    assert ids and ids <= labelled
+
+
+def test_the_form_reads_back_as_the_application_and_refusals_find_their_fields():
+    application = samples.establishment_application("锦程")
+    body, rows = forms.submission_from_form(as_form(forms.form_from_application(application)))
+    del application["commitments"]  # the form asks for no 告知承诺 yet
+    assert body == {"matter": "establishment", "application": application}
+    # a blank first shareholder row is left out: the API's row 0 is the form's row 1
+    values = forms.form_from_application(application)
+    values = {k.replace("shareholders.0.", "shareholders.1."): v for k, v in values.items()}
+    body, rows = forms.submission_from_form(as_form(values))
+    assert len(body["application"]["shareholders"]) == 1
+    by_field, general = forms.place_errors([
+        {"field": "application.shareholders.0.id_number", "reason": "格式不符"},
+        {"field": "application.enterprise.business_scope.1", "reason": "不在目录中"},
+        {"field": "application.enterprise.name", "reason": "名称已被占用"},
+        {"field": "matter", "reason": "未知事项"}], rows)
+    assert by_field == {"application.shareholders.1.id_number": ["格式不符"],
+                        "application.enterprise.business_scope": ["不在目录中"],
+                        "application.enterprise.name_parts.trade_name": ["名称已被占用"]}
+    assert general == ["未知事项"]
+
+
+def as_form(values) -> MultiDict:
+    form = MultiDict()
+    for name, value in values.items():
+        for item in value if isinstance(value, list) else [value]:
+            form.add(name, item)
+    return form
+
+
+@pytest.fixture
+def portal_with_services(start_service, monkeypatch):
+    monkeypatch.setenv("YJS_SERVICES", "case,registration")
+    start_service(CaseService)
+    start_service(RegistrationService)
+    return portal_at(start_service(Gateway))
+
+
+def test_the_form_opens_one_case_however_often_it_is_sent_and_shows_refusals_at_their_fields(portal_with_services):
+    portal = portal_with_services
+    sign_in(portal)
+    page = portal("GET", "/apply/establishment").text
+    values = forms.form_from_application(samples.establishment_application("锦程", seals=(), bank_account=False))
+    values["application.enterprise.registered_capital"] = "一百万"
+    fields = {**values, "csrf_token": hidden(page, "csrf_token"), "idempotency_key": hidden(page, "idempotency_key")}
+    refused = portal("POST", "/apply/establishment", data=as_form(fields))
+    assert refused.status_code == 422
+    error = re.search(r'id="error-application.enterprise.registered_capital">([^<]+)<', refused.text).group(1)
+    assert "元" in error  # the API's own reason, in Chinese
+    assert 'value="锦程"' in refused.text  # what was typed is kept
+    fields.update({"application.enterprise.registered_capital": "1000000.00",
+                   "idempotency_key": hidden(refused.text, "idempotency_key")})
+    first = portal("POST", "/apply/establishment", data=as_form(fields))
+    again = portal("POST", "/apply/establishment", data=as_form(fields))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    case_id = first.headers["Location"].rsplit("/", 1)[1]
+    listing = portal("GET", "/cases").text
+    assert re.findall(r'href="/cases/([A-Z0-9]+)"', listing) == [case_id]
+    page = wait_for(lambda: (lambda p: p if "设立登记" in p and "已办结" in p else None)(
+        portal("GET", f"/cases/{case_id}").text), what="registration")
+    assert "统一社会信用代码" in page and "市场监管部门" in page
+
+
+def test_a_refusal_lands_at_the_row_or_field_it_names_and_the_rest_at_the_top():
+    problem = ApiError(422, "invalid_body", "the body is invalid", [
+        ErrorDetail(field="reasons.1.message", reason="必填"), ErrorDetail(field="body", reason="不予通过须写明理由")])
+    assert refused(problem, _decision_field) == ({"reasons.1": ["必填"]}, ["不予通过须写明理由"])
+    assert refused(ApiError(409, "review_closed", "closed")) == ({}, ["这项审核已经决定过了。"])
+
+
+def test_a_correction_asks_for_only_what_the_notice_named():
+    record = {"steps": [
+        {"status": "awaiting_applicant", "reasons": [
+            {"code": "x", "message": "请更正国籍", "field": "application.shareholders.0.nationality"},
+            {"code": "y", "message": "缺少住所使用证明", "field": "material:住所使用证明"},
+            {"code": "z", "message": "经营范围有误", "field": "application.enterprise.business_scope"}]},
+        {"status": "completed", "reasons": [{"code": "w", "message": "无关", "field": "application.enterprise.name"}]}]}
+    asked = forms.requested(record)
+    assert [(a["name"], a["label"], a["why"]) for a in asked] == [
+        ("field:application.shareholders.0.nationality", "股东（发起人） 第 1 位·国籍", "请更正国籍"),
+        ("material:住所使用证明", "住所使用证明（材料编号）", "缺少住所使用证明"),
+        ("field:application.enterprise.business_scope", "企业基本信息·经营范围", "经营范围有误")]
+    form = MultiDict({"field:application.shareholders.0.nationality": "CHN", "material:住所使用证明": "DOC-1",
+                      "field:application.enterprise.business_scope": "软件开发\n信息技术咨询服务\n", "csrf_token": "t"})
+    assert forms.supplements_from_form(form) == {"items": [
+        {"field": "application.shareholders.0.nationality", "value": "CHN"},
+        {"material": "住所使用证明", "document_id": "DOC-1"},
+        {"field": "application.enterprise.business_scope", "value": ["软件开发", "信息技术咨询服务"]}]}

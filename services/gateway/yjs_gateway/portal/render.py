@@ -1,0 +1,62 @@
+"""Pages from Jinja2 templates, with the words a person reads for every machine word."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from werkzeug import Response
+from yjs_contracts.plans import CHINA
+from yjs_contracts.steps import STEP_KINDS
+from yjs_contracts.words import (CASE_STATUS_WORDS, DECISION_WORDS, DEPARTMENT_TITLES, MATTER_TITLES,
+                                 STEP_STATUS_WORDS, readable_outputs)
+
+from .forms import application_rows
+
+HERE = Path(__file__).parent
+#: no script or style from anywhere but this site, no inline script, no framing
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+#: the assets the pages use, read once: nothing is fetched from elsewhere
+STATIC = {path.name: path.read_bytes() for path in (HERE / "static").iterdir() if path.is_file()}
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+def china_time(value: str | None) -> str:
+    """An ISO 8601 time as a person in China reads it: Beijing time, to the minute."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment.tzinfo else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def step_title(step: str) -> str:
+    kind = STEP_KINDS.get(step)
+    return kind.title if kind and kind.title else step
+
+
+ENVIRONMENT = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                          trim_blocks=True, lstrip_blocks=True)
+ENVIRONMENT.filters.update(china_time=china_time, step_title=step_title)
+ENVIRONMENT.globals.update(CASE_STATUS_WORDS=CASE_STATUS_WORDS, STEP_STATUS_WORDS=STEP_STATUS_WORDS,
+                           DEPARTMENT_TITLES=DEPARTMENT_TITLES, MATTER_TITLES=MATTER_TITLES,
+                           DECISION_WORDS=DECISION_WORDS, readable_outputs=readable_outputs,
+                           application_rows=application_rows)
+
+
+def html(template: str, http_status: int = 200, **context) -> Response:
+    body = ENVIRONMENT.get_template(template).render(**context)
+    return Response(body, status=http_status, headers=PAGE_HEADERS, mimetype="text/html")
+
+
+def asset(name: str) -> Response | None:
+    if name not in STATIC:
+        return None
+    kind = STATIC_TYPES.get(Path(name).suffix, "application/octet-stream")
+    # the assets change only with a release; a day in the browser's cache spares each page a request
+    return Response(STATIC[name], status=200, headers={"Content-Type": kind, "Cache-Control": "public, max-age=86400"})
