@@ -36,9 +36,10 @@ def test_after_apply_every_event_reaches_the_inboxes_of_its_consumers_or_is_kept
         assert depths[f"{producer}.events.unrouted"] == expected, producer
 
 
-def test_a_conflicting_queue_fails_the_command_with_the_reason(broker_uri, capsys):
+def test_a_conflicting_queue_holding_messages_fails_the_command_with_the_reason(broker_uri, capsys):
     with Connection(broker_uri) as connection:
         Queue("tax.inbox", durable=True, queue_arguments={"x-max-length": 10}).bind(connection.channel()).declare()
+        connection.Producer().publish({"n": 1}, exchange="", routing_key="tax.inbox")  # kept: it holds one
     assert main(["topology", "apply", "--amqp-uri", broker_uri]) == 1
     error = capsys.readouterr().err
-    assert "queue 'tax.inbox'" in error and "inequivalent arg 'x-max-length'" in error
+    assert "queue 'tax.inbox'" in error and "inequivalent arg" in error and "holds 1 messages" in error
