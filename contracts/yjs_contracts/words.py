@@ -47,7 +47,7 @@ OUTPUT_LABELS = {
     "industry": "行业", "parts": "所含许可", "code": "编码", "department": "审批部门", "valid_from": "有效期自",
     "valid_until": "有效期至", "check_due": "核查期限", "status": "状态", "revoked_at": "撤销时间",
     "revocation_reason": "撤销原因", "not_required": "无需许可", "awaiting_review": "待审查",
-    "refused": "未获许可", "reasons": "理由", "message": "说明", "field": "字段",
+    "refused": "未获许可", "issued": "已发许可", "reasons": "理由", "message": "说明", "field": "字段",
     "deregistration_application": "注销受理", "route": "注销方式", "accepted_at": "受理时间", "notice": "公告",
     "notice_id": "公告编号", "starts_at": "公告开始", "ends_at": "公告结束", "ended_at": "公告期满",
     "liquidation_group_filed_at": "清算组备案时间", "liquidation_report": "清算报告", "approved_on": "确认日期",

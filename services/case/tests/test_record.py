@@ -190,6 +190,8 @@ def test_a_summary_names_the_step_and_what_it_produced():
     assert record.summary("tax.register", "rejected", {}, [{"code": "c", "message": "m1"}, {"code": "c2"}]) == \
         "新办纳税人未通过：m1；c2"
     assert record.summary("tax.register", "in_progress", {}, []) == "新办纳税人办理中"
+    # a change's bank step for an enterprise without an account: nothing to name, not "None"
+    assert record.summary("bank_account.update", "completed", {"account_number": None}, []) == "账户信息变更已办结"
 
 
 def test_every_text_the_record_writes_is_chinese():

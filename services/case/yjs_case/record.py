@@ -135,7 +135,8 @@ def summary(step: str, status: str, outputs: dict[str, Any], reasons: list[dict[
     """A step's report as the timeline tells it, in Chinese: 设立登记已办结：统一社会信用代码 …"""
     title = STEP_KINDS[step].title
     if status == StepStatus.completed:
-        shown = "，".join(f"{OUTPUT_LABELS[k]} {outputs[k]}" for k in SUMMARY_OUTPUTS if k in outputs)
+        shown = "，".join(f"{OUTPUT_LABELS[k]} {outputs[k]}" for k in SUMMARY_OUTPUTS
+                         if outputs.get(k) is not None)  # an account a change found none of
         if "seals" in outputs:
             shown = {"seal_carving.cancel": "缴销", "seal_carving.recarve": "重刻"}.get(step, "备案") \
                 + f"印章 {len(outputs['seals'])} 枚"
