@@ -10,11 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
                       ValidationError, ValidationInfo, WithJsonSchema, field_validator, model_validator)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .codes import ISO3166_ALPHA3, MOBILE_PATTERN, CodeError, text_problem, validate_uscc
 from .plans import CHINA
 from .steps import StepStatus
-from .words import DECISION_WORDS, MATTER_TITLES, OFFICER_ROLE_WORDS, validation_reason
+from .words import DECISION_WORDS, ENTERPRISE_TYPE_TITLES, MATTER_TITLES, OFFICER_ROLE_WORDS, validation_reason
 
 # ASCII digits only: pydantic's \d is Unicode-aware and would let full-width digits in
 # the check digit itself is a registration rule, refused with a reason; an x is taken as X
@@ -138,6 +139,13 @@ class EnterpriseType(StrEnum):
     joint_stock_company = "joint_stock_company"
     sole_proprietorship = "sole_proprietorship"
     partnership = "partnership"
+    individual_business = "individual_business"  # 个体工商户: an operator, no investors or officers
+    farmers_cooperative = "farmers_cooperative"  # 农民专业合作社: members, at least five
+
+
+#: the types that register investors (shareholders, promoters, partners) and officers
+INVESTED_TYPES = (EnterpriseType.limited_liability_company, EnterpriseType.joint_stock_company,
+                  EnterpriseType.sole_proprietorship, EnterpriseType.partnership)
 
 
 class ContributionForm(StrEnum):
@@ -180,7 +188,7 @@ class NameParts(Strict):
     trade_name: Line = Field(min_length=1, max_length=20, examples=["红船"])
     industry: Line = Field(min_length=1, max_length=20, examples=["数字科技"])
     # 合伙企业（特殊普通合伙）: a partnership says its kind after the form
-    form: Line = Field(min_length=2, max_length=12, examples=["有限公司"])
+    form: Line = Field(min_length=1, max_length=12, examples=["有限公司"])  # a 个体工商户 may be a 店
 
 
 class Domicile(Strict):
@@ -193,7 +201,8 @@ class Enterprise(Strict):
     name_parts: NameParts
     type: EnterpriseType
     domicile: Domicile
-    registered_capital: Amount
+    #: 注册资本 (出资额 of a partnership); a 个体工商户's 资金数额 and a 合作社's 成员出资总额 may be left out
+    registered_capital: Amount | None = None
     business_scope: list[ScopeItem] = Field(min_length=1, max_length=50)
 
 
@@ -250,13 +259,82 @@ class TaxRequest(Strict):
     invoices: list[InvoiceKind] = Field(default_factory=lambda: [InvoiceKind.ordinary], max_length=10)
 
 
+class FamilyMember(Strict):
+    name: PersonName
+    id_number: IdNumber
+
+
+class Operator(Strict):
+    """经营者 of a 个体工商户: the person who runs it, alone (个人经营) or with family members who
+    take part (家庭经营); the one who signs and holds its licence."""
+
+    name: PersonName
+    id_number: IdNumber
+    mobile: Mobile
+    operation: Literal["personal", "family"] = "personal"
+    family_members: list[FamilyMember] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _family(self) -> "Operator":
+        if self.operation == "family" and not self.family_members:
+            raise _field_error("family_members", "家庭经营须填写参加经营的家庭成员")
+        if self.operation == "personal" and self.family_members:
+            raise _field_error("family_members", "个人经营不填写家庭成员；家庭经营请将 operation 填为 family")
+        return self
+
+
+class Member(Strict):
+    """成员 of a 农民专业合作社: a farmer (by 公民身份号码) or another member — a person, or an
+    enterprise, institution or organisation (by 统一社会信用代码); `contribution` its 出资额."""
+
+    name: Line = Field(min_length=1, max_length=100)
+    kind: Literal["farmer", "other"]
+    id_number: IdNumber | None = None
+    uscc: Uscc | None = None
+    contribution: Amount | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> "Member":
+        if self.id_number and self.uscc:
+            raise _field_error("uscc", "成员只填写公民身份号码或统一社会信用代码之一")
+        if self.kind == "farmer" and not self.id_number:
+            raise _field_error("id_number", "农民成员须填写公民身份号码（id_number）")
+        if not (self.id_number or self.uscc):
+            raise _field_error("id_number", "成员须填写公民身份号码（id_number）或统一社会信用代码（uscc）")
+        return self
+
+
+def _field_error(field: str, message: str) -> ValidationError:
+    """A refusal a model's own check makes about one of its fields, reported at that field."""
+    return ValidationError.from_exception_data("application", [InitErrorDetails(
+        type=PydanticCustomError("value_error", "{error}", {"error": message}), loc=tuple(field.split(".")),
+        input=None)])
+
+
+#: what each enterprise type's form holds (True) and may not hold (False); absent: optional
+_TYPE_FIELDS: dict[EnterpriseType, dict[str, bool]] = {
+    **{t: {"legal_representative": True, "shareholders": True, "officers": True, "operator": False,
+           "members": False, "enterprise.registered_capital": True} for t in INVESTED_TYPES},
+    EnterpriseType.individual_business: {"legal_representative": False, "shareholders": False, "officers": False,
+                                         "operator": True, "members": False},
+    EnterpriseType.farmers_cooperative: {"legal_representative": True, "shareholders": False, "operator": False,
+                                         "members": True},
+}
+_FIELD_TITLES = {"legal_representative": "法定代表人", "shareholders": "股东（投资人）", "officers": "董事、监事、经理",
+                 "operator": "经营者", "members": "成员", "enterprise.registered_capital": "注册资本"}
+
+
 class EstablishmentApplication(Strict):
-    """企业开办: one form for registration, seals, tax and bank account."""
+    """企业开办: one form for registration, seals, tax and bank account. A company, a 个人独资企业
+    or a 合伙企业 names its investors and officers; a 个体工商户 its operator (经营者) instead; a
+    农民专业合作社 its members and, among them, its legal representative (理事长)."""
 
     enterprise: Enterprise
-    legal_representative: LegalRepresentative
-    shareholders: list[Shareholder] = Field(min_length=1, max_length=50)
-    officers: list[Officer] = Field(min_length=1, max_length=20)
+    legal_representative: LegalRepresentative | None = None
+    shareholders: list[Shareholder] | None = Field(default=None, min_length=1, max_length=50)
+    officers: list[Officer] | None = Field(default=None, min_length=1, max_length=20)
+    operator: Operator | None = None
+    members: list[Member] | None = Field(default=None, min_length=1, max_length=1000)  # five or more: a registrar's rule
     contacts: Contacts
     seals: list[SealType] = Field(default_factory=list, max_length=5)
     bank_account: BankAccountRequest | None = None
@@ -265,13 +343,55 @@ class EstablishmentApplication(Strict):
 
     @field_validator("shareholders")
     @classmethod
-    def _distinct_shareholders(cls, shareholders: list[Shareholder]) -> list[Shareholder]:
-        return distinct_shareholders(shareholders)
+    def _distinct_shareholders(cls, shareholders: list[Shareholder] | None) -> list[Shareholder] | None:
+        return None if shareholders is None else distinct_shareholders(shareholders)
 
     @field_validator("officers")
     @classmethod
-    def _one_per_unique_role(cls, officers: list[Officer]) -> list[Officer]:
-        return one_per_unique_role(officers)
+    def _one_per_unique_role(cls, officers: list[Officer] | None) -> list[Officer] | None:
+        return None if officers is None else one_per_unique_role(officers)
+
+    @field_validator("members")
+    @classmethod
+    def _distinct_members(cls, members: list[Member] | None) -> list[Member] | None:
+        seen: dict[str, int] = {}
+        for i, m in enumerate(members or []):
+            key = m.id_number or m.uscc or ""
+            if key in seen:
+                raise ValueError(f"第 {seen[key]} 与第 {i} 位成员是同一人")
+            seen[key] = i
+        return members
+
+    @model_validator(mode="after")
+    def _fields_of_its_type(self) -> "EstablishmentApplication":
+        kind = self.enterprise.type
+        details = []
+        for field, required in _TYPE_FIELDS[kind].items():
+            value = self
+            for part in field.split("."):
+                value = getattr(value, part)
+            if required and value is None:
+                message = f"{ENTERPRISE_TYPE_TITLES[kind]}须填写{_FIELD_TITLES[field]}（{field.split('.')[-1]}）"
+            elif not required and value is not None:
+                message = f"{ENTERPRISE_TYPE_TITLES[kind]}不填写{_FIELD_TITLES[field]}（{field.split('.')[-1]}）"
+            else:
+                continue
+            details.append(InitErrorDetails(type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                                            loc=tuple(field.split(".")), input=None))
+        if details:
+            raise ValidationError.from_exception_data("application", details)
+        return self
+
+    @property
+    def signatory(self) -> "LegalRepresentative | Operator":
+        """Who acts for the entity, signs and holds its licence: the legal representative, or a
+        个体工商户's operator (经营者)."""
+        return self.legal_representative or self.operator  # type: ignore[return-value]
+
+
+def signatory_of(application: dict[str, Any]) -> dict[str, Any]:
+    """The stored application's signatory (see EstablishmentApplication.signatory), read raw."""
+    return application.get("legal_representative") or application["operator"]
 
 
 def distinct_shareholders(shareholders: list[Shareholder]) -> list[Shareholder]:
@@ -890,7 +1010,7 @@ class EnterpriseRecord(BaseModel):
     licence_number: str
     legal_representative: dict[str, Any]  # {"name"}
     domicile: dict[str, Any]
-    registered_capital: str
+    registered_capital: str | None  # None: a 个体工商户's 资金数额 or a 合作社's 成员出资总额 not given
     business_scope: list[str]
     established_on: date
     deregistered_at: datetime | None = None

@@ -102,3 +102,67 @@ def change_application(uscc: str, trade_name: str | None = None, *, new_legal_re
         body["officers"] = [{"role": "executive_director", "name": "陈静", "id_number": new},
                             {"role": "supervisor", "name": "李娜", "id_number": person(22, date(1990, 2, 28))}]
     return {"uscc": uscc, "changes": body}
+
+
+def individual_business_application(trade_name: str = "禾丰", *, family: bool = False,
+                                    seals: tuple[str, ...] = ("official",), bank_account: bool = False,
+                                    funds: str | None = "50000.00") -> dict[str, Any]:
+    """个体工商户: 嘉兴市南湖区<字号>百货店, run by 张伟 (with his spouse when `family`); seals and
+    an account only when asked for."""
+    operator: dict[str, Any] = {"name": "张伟", "id_number": LEGAL_REPRESENTATIVE_ID, "mobile": "13800000000"}
+    if family:
+        operator |= {"operation": "family", "family_members": [{"name": "李娜", "id_number": person(22, date(1990, 2, 28))}]}
+    enterprise: dict[str, Any] = {
+        "name": f"嘉兴市南湖区{trade_name}百货店",
+        "name_parts": {"region": "嘉兴市南湖区", "trade_name": trade_name, "industry": "百货", "form": "店"},
+        "type": "individual_business",
+        "domicile": {"address": "浙江省嘉兴市南湖区禾兴南路8号", "division_code": "330402"},
+        "business_scope": ["日用百货销售", "办公用品销售"],
+    }
+    if funds is not None:
+        enterprise["registered_capital"] = funds
+    return {
+        "enterprise": enterprise, "operator": operator,
+        "contacts": {"liaison": {"name": "张伟", "mobile": "13800000000"}},
+        "seals": list(seals),
+        "bank_account": {"bank": "中国工商银行", "branch": "嘉兴南湖支行"} if bank_account else None,
+        "tax": {"taxpayer_type": "small_scale", "invoices": ["ordinary"]},
+    }
+
+
+def cooperative_members(count: int = 5, others: int = 0, contribution: str | None = "20000.00") -> list[dict[str, Any]]:
+    """`count` members, the first (张伟) the 理事长, the last `others` of them not farmers."""
+    members = []
+    for i in range(count):
+        number = LEGAL_REPRESENTATIVE_ID if i == 0 else person(100 + i, date(1970 + i % 30, 3, 1))
+        member: dict[str, Any] = {"name": "张伟" if i == 0 else f"成员{i}", "id_number": number,
+                                  "kind": "other" if i >= count - others else "farmer"}
+        if contribution is not None:
+            member["contribution"] = contribution
+        members.append(member)
+    return members
+
+
+def cooperative_application(trade_name: str = "禾丰", *, members: list[dict[str, Any]] | None = None,
+                            capital: str | None = "100000.00") -> dict[str, Any]:
+    """农民专业合作社: 嘉兴市南湖区<字号>果蔬专业合作社, five farmer members contributing 20,000 each,
+    张伟 its 理事长; seals, tax and a bank account as a company's."""
+    enterprise: dict[str, Any] = {
+        "name": f"嘉兴市南湖区{trade_name}果蔬专业合作社",
+        "name_parts": {"region": "嘉兴市南湖区", "trade_name": trade_name, "industry": "果蔬", "form": "专业合作社"},
+        "type": "farmers_cooperative",
+        "domicile": {"address": "浙江省嘉兴市南湖区凤桥镇联丰村1号", "division_code": "330402"},
+        "business_scope": ["技术推广", "普通货物仓储服务（不含危险化学品等需许可审批的项目）"],
+    }
+    if capital is not None:
+        enterprise["registered_capital"] = capital
+    return {
+        "enterprise": enterprise,
+        "legal_representative": {"name": "张伟", "id_number": LEGAL_REPRESENTATIVE_ID, "mobile": "13800000000"},
+        "members": cooperative_members() if members is None else members,
+        "contacts": {"liaison": {"name": "张伟", "mobile": "13800000000"},
+                     "finance_officer": {"name": "王芳", "id_number": person(33, date(1992, 11, 3)), "mobile": "13700000000"}},
+        "seals": ["official", "finance", "legal_representative"],
+        "bank_account": {"bank": "中国农业银行", "branch": "嘉兴南湖支行"},
+        "tax": {"taxpayer_type": "small_scale", "invoices": ["ordinary"]},
+    }

@@ -76,7 +76,7 @@ CHANGE_FIELD_TITLES = {"name": "名称", "domicile": "住所", "legal_representa
 #: enumerated values in outputs
 VALUE_WORDS = {
     "official": "公章", "finance": "财务专用章", "invoice": "发票专用章", "contract": "合同专用章",
-    "legal_representative": "法定代表人", "finance_officer": "财务负责人", "tax_handler": "办税人",
+    "legal_representative": "法定代表人", "finance_officer": "财务负责人", "tax_handler": "办税人", "operator": "经营者",
     "small_scale": "小规模纳税人", "general": "一般纳税人", "ordinary": "普票", "special": "专票",
     "basic_deposit": "基本存款账户", "simple": "简易注销", "filing": "备案", "commitment": "告知承诺",
     "approval": "审批", "valid": "有效", "revoked": "已撤销", "superseded": "已换发",
@@ -86,6 +86,10 @@ VALUE_WORDS = {
     "shareholders": "股东", "officers": "主要人员", "tax_authority": "主管税务机关",
     "executive_director": "执行董事", "director": "董事", "chairman": "董事长", "supervisor": "监事", "manager": "经理",
 }
+
+ENTERPRISE_TYPE_TITLES = {"limited_liability_company": "有限责任公司", "joint_stock_company": "股份有限公司",
+                          "sole_proprietorship": "个人独资企业", "partnership": "合伙企业",
+                          "individual_business": "个体工商户", "farmers_cooperative": "农民专业合作社"}
 
 OFFICER_ROLE_WORDS = {"executive_director": "执行董事", "director": "董事", "chairman": "董事长",
                       "supervisor": "监事", "manager": "经理"}

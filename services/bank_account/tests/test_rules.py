@@ -63,6 +63,13 @@ def test_a_watch_listed_legal_representative_is_for_staff_to_review():
     assert "名单" in reason.message
 
 
+def test_a_watch_listed_operator_of_an_individual_business_is_for_staff_to_review():
+    app = EstablishmentApplication.model_validate(samples.individual_business_application(bank_account=True))
+    [reason] = rules.review_reasons(app, {app.operator.id_number})
+    assert (reason.code, reason.field) == ("watch_list", "application.operator.id_number")
+    assert reason.message == "经营者在风险监控名单中，需人工审核"
+
+
 def test_no_review_when_the_legal_representative_is_not_watched():
     assert rules.review_reasons(application()) == []
     assert rules.review_reasons(application(), {"11010519491231002X"}) == []

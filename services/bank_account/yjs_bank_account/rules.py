@@ -73,8 +73,10 @@ def watch_list(environ: Mapping[str, str] = os.environ) -> frozenset[str]:
 def review_reasons(app: EstablishmentApplication, watched: Iterable[str] = ()) -> list[Reason]:
     """What bank staff must look at before the account is opened: a legal representative on the
     watch list (风险监控名单). Any reason sends the opening to the bank staff's review queue."""
-    if app.legal_representative.id_number.upper() in {number.upper() for number in watched}:
-        return [_reason("watch_list", "法定代表人在风险监控名单中，需人工审核", "legal_representative.id_number")]
+    signatory = app.signatory  # a 个体工商户's operator
+    if signatory.id_number.upper() in {number.upper() for number in watched}:
+        field, title = ("operator", "经营者") if app.legal_representative is None else ("legal_representative", "法定代表人")
+        return [_reason("watch_list", f"{title}在风险监控名单中，需人工审核", f"{field}.id_number")]
     return []
 
 

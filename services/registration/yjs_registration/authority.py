@@ -217,7 +217,7 @@ def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]
         "licence_number": enterprise["licence_number"],
         "legal_representative": {"name": enterprise["legal_representative"]},
         "domicile": enterprise["domicile"] or {"division_code": enterprise["division_code"]},
-        "registered_capital": str(enterprise["registered_capital"]),
+        "registered_capital": None if enterprise["registered_capital"] is None else str(enterprise["registered_capital"]),
         "business_scope": enterprise["business_scope"] or [],
         "established_on": enterprise["established_on"].isoformat(),
         "deregistered_at": enterprise["deregistered_at"].isoformat() if enterprise["deregistered_at"] else None,

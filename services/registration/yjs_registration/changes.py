@@ -25,7 +25,7 @@ class Registered:
     name: str
     type: EnterpriseType
     domicile: dict[str, Any]
-    registered_capital: Decimal
+    registered_capital: Decimal | None
     legal_representative: str
     legal_representative_id: str | None
     business_scope: tuple[str, ...]
@@ -37,7 +37,7 @@ def registered(row: Mapping[str, Any], legal_representative_id: str | None) -> R
     return Registered(
         name=row["name"], type=EnterpriseType(row["type"]),
         domicile=row["domicile"] or {"division_code": row["division_code"]},
-        registered_capital=Decimal(str(row["registered_capital"])), legal_representative=row["legal_representative"],
+        registered_capital=None if row["registered_capital"] is None else Decimal(str(row["registered_capital"])), legal_representative=row["legal_representative"],
         legal_representative_id=legal_representative_id, business_scope=tuple(row["business_scope"] or ()),
         shareholders=None if row["shareholders"] is None else tuple(row["shareholders"]),
         officers=None if row["officers"] is None else tuple(row["officers"]))
@@ -63,7 +63,7 @@ def after(current: Registered, app: ChangeApplication) -> Registered:
 def _shown(field: str, state: Registered) -> Any:
     """A field's value as the record shows it: people by name, no ID numbers."""
     if field == "registered_capital":
-        return f"{state.registered_capital:.2f}"
+        return None if state.registered_capital is None else f"{state.registered_capital:.2f}"
     if field == "business_scope":
         return list(state.business_scope)
     if field == "shareholders":
@@ -107,7 +107,8 @@ def change_reasons(current: Registered, app: ChangeApplication, today: date) -> 
         reasons += rules.name_rule_reasons(c.name.name, c.name.name_parts, current.type,
                                            new.domicile["division_code"], "changes.name")
     reasons += _id_number_reasons(c.legal_representative, c.shareholders, c.officers)
-    if c.registered_capital is not None and c.registered_capital < current.registered_capital \
+    if c.registered_capital is not None and current.registered_capital is not None \
+            and c.registered_capital < current.registered_capital \
             and not app.capital_reduction_reason:
         reasons.append(_reason("capital_reduction_reason_missing",
                                f"注册资本由 {current.registered_capital:.2f} 元减少至 {c.registered_capital:.2f} 元，"

@@ -51,10 +51,10 @@ def _insert_ignoring_duplicates(uow: UnitOfWork, table, keys: list[str], **value
 
 
 def keep_principals(uow: UnitOfWork, uscc: str, case_id: str, app: EstablishmentApplication, now: datetime) -> None:
-    """At registration: the legal representative and the natural-person investors, and the
-    establishment as the enterprise's first case."""
-    people = [(authority.LEGAL_REPRESENTATIVE, app.legal_representative.name, app.legal_representative.id_number)]
-    people += [(authority.INVESTOR, s.name, s.id_number) for s in app.shareholders
+    """At registration: the legal representative (a 个体工商户's operator, who holds its licence)
+    and the natural-person investors, and the establishment as the enterprise's first case."""
+    people = [(authority.LEGAL_REPRESENTATIVE, app.signatory.name, app.signatory.id_number)]
+    people += [(authority.INVESTOR, s.name, s.id_number) for s in app.shareholders or []
                if s.kind == "natural_person" and s.id_number]
     for role, name, id_number in people:
         _insert_ignoring_duplicates(uow, principals, ["uscc", "role", "id_number"], uscc=uscc, role=role,

@@ -16,7 +16,7 @@ enterprises = Table(
     Column("case_id", String(40), nullable=False, index=True),
     Column("type", String(40), nullable=False),
     Column("division_code", String(6), nullable=False),
-    Column("registered_capital", Numeric(18, 2), nullable=False),
+    Column("registered_capital", Numeric(18, 2)),  # None: a 个体工商户 or 合作社 that gave none
     Column("legal_representative", String(50), nullable=False),
     Column("domicile", JSON),  # {"address", "division_code"}
     Column("business_scope", JSON),

@@ -44,19 +44,22 @@ def establish(work: StepWork) -> StepReport:
         return step_report(work.step, StepStatus.awaiting_review, reasons=review)
     division = app.enterprise.domicile.division_code
     serial = work.uow.next_number(f"uscc:{division}")
-    uscc = make_uscc(division, serial)
+    uscc = make_uscc(division, serial, org_type=rules.org_type(app.enterprise.type))
     licence = rules.licence_number(division, serial)
     work.session.execute(enterprises.insert().values(
         uscc=uscc, name=name, name_key=key, licence_number=licence, case_id=work.case_id,
         type=app.enterprise.type.value, division_code=division,
-        registered_capital=app.enterprise.registered_capital, legal_representative=app.legal_representative.name,
+        registered_capital=app.enterprise.registered_capital, legal_representative=app.signatory.name,
         domicile=app.enterprise.domicile.model_dump(mode="json"), business_scope=list(app.enterprise.business_scope),
-        shareholders=[s.model_dump(mode="json") for s in app.shareholders],
-        officers=[o.model_dump(mode="json") for o in app.officers], status="registered", established_on=today, registered_at=now))
+        shareholders=_dumped(app.shareholders), officers=_dumped(app.officers), status="registered", established_on=today, registered_at=now))
     # from registration on, the legal representative acts for the enterprise, whoever filed it
     keep_principals(work.uow, uscc, work.case_id, app, now)
     return step_report(work.step, StepStatus.completed, EnterpriseRegistered(
         uscc=uscc, licence_number=licence, enterprise_name=name, registered_at=now))
+
+
+def _dumped(people) -> list[dict] | None:
+    return None if people is None else [p.model_dump(mode="json") for p in people]
 
 
 def undo_establishment(work: StepWork) -> None:

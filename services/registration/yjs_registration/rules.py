@@ -22,7 +22,17 @@ FORMS = {
     EnterpriseType.joint_stock_company: ("股份有限公司", "股份公司"),
     EnterpriseType.sole_proprietorship: ("商行", "经营部", "中心", "工作室", "店"),
     EnterpriseType.partnership: ("合伙企业", "事务所", "中心", "工作室"),
+    # 个体工商户名称登记管理办法: 厂、店、馆、部、行、中心 and the like
+    EnterpriseType.individual_business: ("店", "馆", "部", "行", "中心", "坊", "厂", "社", "室", "厅", "园"),
+    EnterpriseType.farmers_cooperative: ("专业合作社", "股份合作社"),
 }
+#: GB 32100 机构类别 under registration authority 9 (市场监管): the code each type is issued
+ORG_TYPES = {EnterpriseType.individual_business: "2", EnterpriseType.farmers_cooperative: "3"}  # else 1, 企业
+#: 农民专业合作社法 art. 19-20: at least five members, farmers at least 80 % of them; of twenty or
+#: fewer members one may be an enterprise, institution or organisation, of more at most 5 %
+COOPERATIVE_MIN_MEMBERS = 5
+COOPERATIVE_FARMER_SHARE = Decimal("0.8")
+COOPERATIVE_ENTITY_SHARE = Decimal("0.05")
 #: a partnership's name says which kind it is after its form: 嘉兴红船投资合伙企业（有限合伙）
 PARTNERSHIP_KINDS = ("特殊普通合伙", "普通合伙", "有限合伙")
 _PARTNERSHIP_KIND_SUFFIX = re.compile(r"[（(](特殊普通合伙|普通合伙|有限合伙)[）)]$")
@@ -103,11 +113,17 @@ def name_key(name: str) -> str:
 def id_number_reasons(app: EstablishmentApplication) -> list[Reason]:
     """Every invalid 公民身份号码, each told with whose it is: 法定代表人张伟的公民身份号码校验位…"""
     legal = app.legal_representative
-    people = [("legal_representative.id_number", f"法定代表人{legal.name}", legal.id_number)]
+    people = [("legal_representative.id_number", f"法定代表人{legal.name}", legal.id_number)] if legal else []
+    if app.operator:
+        people.append(("operator.id_number", f"经营者{app.operator.name}", app.operator.id_number))
+        people += [(f"operator.family_members.{i}.id_number", f"家庭成员{m.name}", m.id_number)
+                   for i, m in enumerate(app.operator.family_members)]
     people += [(f"shareholders.{i}.id_number", f"股东{s.name}", s.id_number)
-               for i, s in enumerate(app.shareholders) if s.id_number]
+               for i, s in enumerate(app.shareholders or []) if s.id_number]
+    people += [(f"members.{i}.id_number", f"成员{m.name}", m.id_number)
+               for i, m in enumerate(app.members or []) if m.id_number]
     people += [(f"officers.{i}.id_number", f"{ROLE_TITLES[o.role]}{o.name}", o.id_number)
-               for i, o in enumerate(app.officers)]
+               for i, o in enumerate(app.officers or [])]
     for role, title in (("finance_officer", "财务负责人"), ("tax_handler", "办税人")):
         contact = getattr(app.contacts, role)
         if contact is not None and contact.id_number:
@@ -127,6 +143,8 @@ def people_id_number_reasons(people: list[tuple[str, str, str]]) -> list[Reason]
 
 
 def capital_reasons(app: EstablishmentApplication, today: date) -> list[Reason]:
+    if app.shareholders is None:
+        return contribution_reasons(app)
     reasons = []
     subscribed = sum((s.subscribed_amount for s in app.shareholders), Decimal("0"))
     if subscribed != app.enterprise.registered_capital:
@@ -144,8 +162,44 @@ def capital_reasons(app: EstablishmentApplication, today: date) -> list[Reason]:
     return reasons
 
 
+def contribution_reasons(app: EstablishmentApplication) -> list[Reason]:
+    """A 合作社's 成员出资总额, when given together with its members' contributions, is their sum."""
+    capital, given = app.enterprise.registered_capital, [m.contribution for m in app.members or [] if m.contribution]
+    if capital is None or not given:
+        return []
+    total = sum(given, Decimal("0"))
+    if total != capital:
+        return [_reason("contributions_mismatch", f"成员出资合计 {total} 元，与成员出资总额 {capital} 元不符",
+                        "members")]
+    return []
+
+
+def cooperative_member_reasons(app: EstablishmentApplication) -> list[Reason]:
+    """农民专业合作社法 art. 19-20: five members or more, farmers at least 80 % of them; twenty or
+    fewer may include one enterprise, institution or organisation (a member with a 统一社会信用代码),
+    more may include such members up to 5 % of all."""
+    if app.enterprise.type != EnterpriseType.farmers_cooperative or app.members is None:
+        return []
+    members = app.members
+    reasons = []
+    if len(members) < COOPERATIVE_MIN_MEMBERS:
+        reasons.append(_reason("cooperative_too_few_members",
+                               f"农民专业合作社应有五名以上成员，申报了 {len(members)} 名", "members"))
+    farmers = sum(m.kind == "farmer" for m in members)
+    if farmers < COOPERATIVE_FARMER_SHARE * len(members):
+        reasons.append(_reason("cooperative_farmer_share",
+                               f"农民至少应当占成员总数的百分之八十，{len(members)} 名成员中农民 {farmers} 名", "members"))
+    entities = sum(m.uscc is not None for m in members)
+    allowed = 1 if len(members) <= 20 else int(COOPERATIVE_ENTITY_SHARE * len(members))
+    if entities > allowed:
+        reasons.append(_reason("cooperative_entity_members",
+                               f"{len(members)} 名成员中企业、事业单位或社会组织成员至多 {allowed} 名，申报了 {entities} 名",
+                               "members"))
+    return reasons
+
+
 def officer_reasons(app: EstablishmentApplication) -> list[Reason]:
-    roles = {o.role for o in app.officers}
+    roles = {o.role for o in app.officers or []}
     if not roles & set(DIRECTOR_ROLES) and app.enterprise.type in COMPANY_TYPES:
         return [_reason("no_director", "公司应设董事会或一名董事（执行董事）", "officers")]
     return []
@@ -157,53 +211,60 @@ def _age_on(birth: date, day: date) -> int:
 
 def legal_representative_reasons(app: EstablishmentApplication, today: date) -> list[Reason]:
     """Company Law art. 10: a company's legal representative is the director or the manager who
-    runs its affairs, so one of its officers by ID number; and anyone's is of full age (18) on the
-    day of application. An ID number that is itself invalid is id_number_reasons' to name."""
-    legal = app.legal_representative
+    runs its affairs, so one of its officers by ID number; a 合作社's (理事长) is one of its members
+    (农民专业合作社法 art. 33); and anyone's — a 个体工商户's operator's too — is of full age (18)
+    on the day of application. An ID number that is itself invalid is id_number_reasons' to name."""
+    legal = app.signatory
+    title, field = ("经营者", "operator") if app.legal_representative is None else ("法定代表人", "legal_representative")
     reasons = []
-    runs_it = {o.id_number for o in app.officers if o.role in (*DIRECTOR_ROLES, OfficerRole.manager)}
+    runs_it = {o.id_number for o in app.officers or [] if o.role in (*DIRECTOR_ROLES, OfficerRole.manager)}
     if app.enterprise.type in COMPANY_TYPES and legal.id_number not in runs_it:
         reasons.append(_reason("legal_representative_not_director_or_manager",
                                f"法定代表人{legal.name}应由代表公司执行公司事务的董事或者经理担任",
                                "legal_representative.id_number"))
+    if app.members is not None and legal.id_number not in {m.id_number for m in app.members}:
+        reasons.append(_reason("legal_representative_not_member",
+                               f"法定代表人（理事长）{legal.name}应为本社成员", "legal_representative.id_number"))
     try:
         birth = birth_date_of(legal.id_number)
     except CodeError:
         return reasons
     if _age_on(birth, today) < ADULT_AGE:
         reasons.append(_reason("legal_representative_under_age",
-                               f"法定代表人{legal.name}申请之日（{today.isoformat()}）未满十八周岁"
-                               f"（出生于 {birth.isoformat()}）", "legal_representative.id_number"))
+                               f"{title}{legal.name}申请之日（{today.isoformat()}）未满十八周岁"
+                               f"（出生于 {birth.isoformat()}）", f"{field}.id_number"))
     return reasons
 
 
 def supervisor_reasons(app: EstablishmentApplication) -> list[Reason]:
     """Company Law art. 76: directors and senior managers may not be supervisors."""
-    others = {o.id_number: o.role for o in app.officers if o.role != OfficerRole.supervisor}
+    officers = app.officers or []
+    others = {o.id_number: o.role for o in officers if o.role != OfficerRole.supervisor}
     return [_reason("supervisor_also_director_or_manager",
                     f"监事{o.name}同时担任{ROLE_TITLES[others[o.id_number]]}，董事、经理不得兼任监事",
                     f"officers.{i}.id_number")
-            for i, o in enumerate(app.officers) if o.role == OfficerRole.supervisor and o.id_number in others]
+            for i, o in enumerate(officers) if o.role == OfficerRole.supervisor and o.id_number in others]
 
 
 def investor_reasons(app: EstablishmentApplication, today: date) -> list[Reason]:
     """个人独资企业法 art. 2: one natural person invests; Company Law art. 98: a 股份有限公司's
     promoters pay for their shares in full before the company is established."""
     reasons = []
+    shareholders = app.shareholders or []
     if app.enterprise.type == EnterpriseType.sole_proprietorship:
-        if len(app.shareholders) != 1:
+        if len(shareholders) != 1:
             reasons.append(_reason("sole_proprietorship_investors",
-                                   f"个人独资企业的投资人应为一个自然人，申报了 {len(app.shareholders)} 个投资人",
+                                   f"个人独资企业的投资人应为一个自然人，申报了 {len(shareholders)} 个投资人",
                                    "shareholders"))
         reasons += [_reason("sole_proprietorship_investors",
                             f"个人独资企业的投资人应为自然人，“{s.name}”不是自然人", f"shareholders.{i}.kind")
-                    for i, s in enumerate(app.shareholders) if s.kind != "natural_person"]
+                    for i, s in enumerate(shareholders) if s.kind != "natural_person"]
     if app.enterprise.type == EnterpriseType.joint_stock_company:
         reasons += [_reason("promoter_shares_unpaid",
                             f"股份有限公司发起人{s.name}应在公司成立前足额缴纳股款，缴付期限 "
                             f"{s.contribution_deadline.isoformat()} 晚于申请之日 {today.isoformat()}",
                             f"shareholders.{i}.contribution_deadline")
-                    for i, s in enumerate(app.shareholders) if s.contribution_deadline > today]
+                    for i, s in enumerate(shareholders) if s.contribution_deadline > today]
     return reasons
 
 
@@ -217,7 +278,7 @@ def establishment_reasons(app: EstablishmentApplication, today: date) -> list[Re
     """Every rule that fails, all at once (一次性告知)."""
     return (name_reasons(app) + id_number_reasons(app) + capital_reasons(app, today)
             + officer_reasons(app) + legal_representative_reasons(app, today) + supervisor_reasons(app)
-            + investor_reasons(app, today) + scope_reasons(app))
+            + investor_reasons(app, today) + cooperative_member_reasons(app) + scope_reasons(app))
 
 
 def review_capital_threshold(environ: Mapping[str, str] = os.environ) -> Decimal:
@@ -230,12 +291,15 @@ def review_reasons(app: EstablishmentApplication, capital_threshold: Decimal = D
     """What a registrar must look at before approval (人工审核): foreign or entity investors,
     large capital. Any of them sends the establishment to the registration staff's review queue."""
     reasons = []
-    for i, s in enumerate(app.shareholders):
+    for i, s in enumerate(app.shareholders or []):
         if s.nationality != "CHN":
             reasons.append(_reason("foreign_investor", "外商投资，需人工审核", f"shareholders.{i}.nationality"))
         if s.kind == "entity":
             reasons.append(_reason("entity_shareholder", "法人股东，需人工审核", f"shareholders.{i}.uscc"))
-    if app.enterprise.registered_capital > capital_threshold:
+    reasons += [_reason("entity_member", "企业、事业单位或社会组织成员，需人工审核", f"members.{i}.uscc")
+                for i, m in enumerate(app.members or []) if m.uscc]
+    capital = app.enterprise.registered_capital
+    if capital is not None and capital > capital_threshold:
         reasons.append(_reason("large_capital", f"注册资本超过 {capital_threshold} 元，需人工审核",
                                "enterprise.registered_capital"))
     return reasons
@@ -253,6 +317,11 @@ def deregistration_reasons(status: str | None) -> list[Reason]:
     if status != "registered":
         return [_reason("already_deregistered", "该企业已办理注销登记", "uscc")]
     return []
+
+
+def org_type(kind: EnterpriseType) -> str:
+    """The 机构类别 the 统一社会信用代码 carries: 1 企业, 2 个体工商户, 3 农民专业合作社."""
+    return ORG_TYPES.get(kind, "1")
 
 
 def licence_number(division_code: str, serial: int) -> str:

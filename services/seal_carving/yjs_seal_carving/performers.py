@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
-from yjs_contracts.api import DeregistrationApplication
+from yjs_contracts.api import DeregistrationApplication, signatory_of
 from yjs_contracts.events import (CancelledSeal, CarvedSeal, EnterpriseChanged, RecarvedSeal, SealsCancelled,
                                   SealsCarved, SealsRecarved, StepReport, step_report)
 from yjs_contracts.steps import StepStatus
@@ -29,7 +29,8 @@ def carve(work: StepWork) -> StepReport:
         status="refused" if reasons else "carved", fee=rules.FEE, ordered_at=now))
     if reasons:
         return step_report(work.step, StepStatus.rejected, reasons=reasons)
-    legal_representative = work.application["legal_representative"]["name"]
+    # the 名章 bears the legal representative's name, a 个体工商户's operator's
+    legal_representative = signatory_of(work.application)["name"]
     carved, rows = [], []
     types = rules.seal_types(requested)
     # the counter rolls back with the step, so a retry files the same codes again; one number

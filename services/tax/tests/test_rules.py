@@ -58,6 +58,16 @@ def test_companies_pay_enterprise_income_tax_other_forms_through_their_owners():
     raw["enterprise"]["type"] = "sole_proprietorship"
     sole = rules.tax_items(EstablishmentApplication.model_validate(raw))
     assert "企业所得税" not in sole and "个人所得税（经营所得）" in sole
+    individual = rules.tax_items(EstablishmentApplication.model_validate(samples.individual_business_application()))
+    assert "企业所得税" not in individual and "个人所得税（经营所得）" in individual
+    cooperative = rules.tax_items(EstablishmentApplication.model_validate(samples.cooperative_application()))
+    assert "企业所得税" in cooperative and "个人所得税（经营所得）" not in cooperative
+
+
+def test_an_individual_business_operator_is_confirmed_in_the_legal_representatives_place():
+    app = EstablishmentApplication.model_validate(samples.individual_business_application())
+    assert rules.real_name_confirmed(app) == ["operator"]
+    assert rules.taxpayer_type(app) == TaxpayerType.small_scale and rules.needs_review(app) == []
 
 
 def test_invoice_types_are_each_listed_once_in_a_fixed_order():

@@ -14,8 +14,10 @@ REAL_NAME_ROLES = ("legal_representative", "finance_officer", "tax_handler")
 
 #: 附加税费 levied on the VAT paid
 SURCHARGES = ("城市维护建设税", "教育费附加", "地方教育附加")
-#: companies are legal persons and pay 企业所得税; a 个人独资企业 or 合伙企业 is taxed through its owners
-CORPORATE_TYPES = (EnterpriseType.limited_liability_company, EnterpriseType.joint_stock_company)
+#: companies and cooperatives are legal persons and pay 企业所得税; a 个人独资企业, a 合伙企业 or a
+#: 个体工商户 is taxed through its owners (个人所得税, 经营所得)
+CORPORATE_TYPES = (EnterpriseType.limited_liability_company, EnterpriseType.joint_stock_company,
+                   EnterpriseType.farmers_cooperative)
 
 #: 初始授信额度 of 数电发票 (CNY a month), by taxpayer type and whether 专票 is asked for
 INITIAL_MONTHLY_CREDIT = {
@@ -55,10 +57,10 @@ def needs_review(app: EstablishmentApplication) -> list[Reason]:
 
 
 def real_name_confirmed(app: EstablishmentApplication) -> list[str]:
-    """实名信息采集: the legal representative, and the finance officer and tax handler when the
-    application names them with an identity number to confirm against."""
+    """实名信息采集: the legal representative (a 个体工商户's operator, 业主), and the finance officer
+    and tax handler when the application names them with an identity number to confirm against."""
     contacts = {"finance_officer": app.contacts.finance_officer, "tax_handler": app.contacts.tax_handler}
-    confirmed = ["legal_representative"]
+    confirmed = ["legal_representative" if app.legal_representative is not None else "operator"]
     confirmed += [role for role in REAL_NAME_ROLES[1:] if contacts[role] is not None and contacts[role].id_number]
     return confirmed
 
