@@ -4,11 +4,14 @@ process (two tax replicas), one record."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from yjs_contracts.codes import is_valid_uscc
+from yjs_contracts import samples
+from yjs_contracts.codes import is_valid_uscc, validate_uscc
 from yjs_kit.testing import EventWatcher, wait_for
 
 ALL_SEALS = ["official", "finance", "invoice", "contract", "legal_representative"]
@@ -48,6 +51,54 @@ def test_no_seals_and_no_account_means_no_such_steps(system, fresh_application):
     assert [s["step"] for s in record["steps"]] == ["registration.establish", "tax.register", "tax.grant_invoices"]
     assert "seals" not in record["outputs"] and "bank_account" not in record["outputs"]
     assert record["outputs"]["tax"]["invoices"]["uses_invoice_seal"] is False
+
+
+#: a word of ASCII letters a person would read: any run of letters and digits that holds no digit
+#: (codes such as 92330402MA… and filing numbers hold digits; machine fields are not in the text)
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def english_words_outside_codes(text: str) -> list[str]:
+    return [w for w in _ASCII_WORD.findall(text) if w.isalpha() and len(w) > 1]
+
+
+def test_an_individual_business_and_a_cooperative_are_established_with_their_own_codes(system):
+    """个体工商户 (92…) with its operator's 名章 and an account, and 农民专业合作社 (93…) with five
+    members: each through the API, each code valid by both check characters, every record in Chinese."""
+    trade_name = samples.unique_trade_name(uuid.uuid4().int % 10**6)
+    shop = samples.individual_business_application(trade_name, family=True, seals=("official", "legal_representative"),
+                                                   bank_account=True, funds=None)
+    cooperative = samples.cooperative_application(trade_name)
+    client = system.client()
+    answers = [client.submit({"matter": "establishment", "application": a}) for a in (shop, cooperative)]
+    assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+    shop_record, cooperative_record = (client.wait_until_final(a.json()["case_id"], timeout=90) for a in answers)
+    for record, prefix in ((shop_record, "92"), (cooperative_record, "93")):
+        assert record["status"] == "completed", record
+        uscc = record["outputs"]["uscc"]
+        validate_uscc(uscc)  # GB 32100's check character and the 主体标识码's GB 11714 one
+        assert uscc[:2] == prefix and uscc[2:8] == "330402" and uscc[8:10] == "MA"
+        for entry in record["timeline"]:
+            assert english_words_outside_codes(entry["summary"]) == [], entry
+    assert [s["step"] for s in shop_record["steps"]] == [
+        "registration.establish", "seal_carving.carve", "tax.register", "tax.grant_invoices", "bank_account.open"]
+    seals = {s["type"]: s["name"] for s in shop_record["outputs"]["seals"]}
+    assert seals == {"official": shop["enterprise"]["name"], "legal_representative": "张伟"}  # the operator's 名章
+    assert shop_record["outputs"]["tax"]["real_name_confirmed"] == ["operator"]
+    assert "个人所得税（经营所得）" in shop_record["outputs"]["tax"]["tax_items"]
+    assert "企业所得税" in cooperative_record["outputs"]["tax"]["tax_items"]
+    # the operator holds the 个体工商户's licence: its record is his to read
+    enterprise = client.request("GET", f"/v1/enterprises/{shop_record['outputs']['uscc']}")
+    assert enterprise.status_code == 200, enterprise.text
+    assert enterprise.json()["type"] == "individual_business" and enterprise.json()["registered_capital"] is None
+    assert enterprise.json()["legal_representative"] == {"name": "张伟"}
+    assert all(english_words_outside_codes(h["summary"]) == [] for h in enterprise.json()["history"])
+    # a cooperative whose farmers are not 80 % of its members is refused with the rule's code
+    members = samples.cooperative_members(5, others=2)
+    refused = client.wait_until_final(client.submit({"matter": "establishment", "application": samples.cooperative_application(
+        samples.unique_trade_name(uuid.uuid4().int % 10**6), members=members)}).json()["case_id"])
+    assert refused["status"] == "rejected"
+    assert [(r["code"], r["field"]) for r in refused["reasons"]] == [("cooperative_farmer_share", "application.members")]
 
 
 def test_a_refused_registration_starts_no_other_work(system, fresh_application):

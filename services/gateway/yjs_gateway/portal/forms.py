@@ -7,11 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from yjs_contracts.api import ContributionForm, EnterpriseType, InvoiceKind, OfficerRole, SealType, TaxpayerType
-from yjs_contracts.words import OFFICER_ROLE_WORDS, SEAL_TITLES, VALUE_WORDS
+from yjs_contracts.api import INVESTED_TYPES, ContributionForm, InvoiceKind, OfficerRole, SealType, TaxpayerType
+from yjs_contracts.words import ENTERPRISE_TYPE_TITLES, OFFICER_ROLE_WORDS, SEAL_TITLES, VALUE_WORDS
 
-ENTERPRISE_TYPE_WORDS = {"limited_liability_company": "有限责任公司", "joint_stock_company": "股份有限公司",
-                         "sole_proprietorship": "个人独资企业", "partnership": "合伙企业"}
 CONTRIBUTION_WORDS = {"currency": "货币", "in_kind": "实物", "intellectual_property": "知识产权",
                       "land_use_right": "土地使用权", "equity": "股权", "claim": "债权"}
 SHAREHOLDER_KIND_WORDS = {"natural_person": "自然人", "entity": "企业或其他组织"}
@@ -55,7 +53,8 @@ SECTIONS: tuple[Section, ...] = (
         Field("name_parts.trade_name", "字号", hint="如：红船"),
         Field("name_parts.industry", "行业表述", hint="如：数字科技"),
         Field("name_parts.form", "组织形式", hint="如：有限公司"),
-        Field("type", "企业类型", "select", _options(EnterpriseType, ENTERPRISE_TYPE_WORDS)),
+        # this form asks for investors and officers: the types that have them (a 个体工商户 or a 合作社 applies through the API)
+        Field("type", "企业类型", "select", _options(INVESTED_TYPES, ENTERPRISE_TYPE_TITLES)),
         Field("domicile.address", "住所", hint="省、市、区、街道门牌号", autocomplete="street-address"),
         Field("domicile.division_code", "住所行政区划代码", hint="6 位，如 330402"),
         Field("registered_capital", "注册资本（元）", hint="如：1000000.00"),
