@@ -5,6 +5,7 @@ notice, and refusals — each department's own records show the outcome."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import requests
@@ -215,6 +216,37 @@ def test_a_listed_enterprise_is_refused_the_simple_route_until_registration_remo
     wait_for(lambda: listed_kinds(system, uscc) == [], what="the removal announced to deregistration")
     notice = running_notice(system, client, deregister(client, uscc))
     assert notice["uscc"] == uscc and notice["route"] == "simple"
+
+
+def test_an_individual_business_closes_by_the_simple_route_after_its_own_exclusions(system):
+    """A 个体工商户 has no equity to list; listed on 动产抵押 its simple route is refused in its own
+    words; once removed it closes like a company: seals handed in, account closed."""
+    body = {"matter": "establishment", "application": samples.individual_business_application(
+        samples.unique_trade_name(uuid.uuid4().int % 10**6), seals=("official",), bank_account=True)}
+    client, established = establish(system, body, "e2e-shop")
+    uscc = established["outputs"]["uscc"]
+    assert uscc.startswith("92")
+    path = f"/v1/enterprises/{uscc}/listings"
+    registrar = ApiClient(system.base_url, token_for("e2e-registrar", "department", "registration"))
+    equity = registrar.request("POST", path, json={"kind": "equity_pledged", "reason": "股权出质登记"})
+    assert equity.status_code == 422
+    assert [d["field"] for d in equity.json()["error"]["details"]] == ["kind"]
+    listed = registrar.request("POST", path, json={"kind": "chattel_mortgage", "reason": "经营设备抵押尚未注销"})
+    assert listed.status_code == 201, listed.text
+    wait_for(lambda: listed_kinds(system, uscc) == ["chattel_mortgage"], what="the listing announced to deregistration")
+    refused = client.wait_until_final(deregister(client, uscc))
+    assert refused["status"] == "rejected"
+    assert [(r["code"], r["message"]) for r in refused["reasons"]] == [
+        ("chattel_mortgage", "该个体工商户存在尚未注销的动产抵押，不适用简易注销程序")]
+    assert registrar.request("DELETE", f"{path}/{listed.json()['listing_id']}").status_code == 204
+    wait_for(lambda: listed_kinds(system, uscc) == [], what="the removal announced to deregistration")
+    record = client.wait_until_final(deregister(client, uscc))
+    assert record["status"] == "completed", record
+    assert record["outputs"]["deregistration"]["uscc"] == uscc
+    assert [s["type"] for s in record["outputs"]["seal_cancellation"]["seals"]] == ["official"]
+    assert record["outputs"]["bank_account_closure"]["account_number"] == \
+        established["outputs"]["bank_account"]["account_number"]
+    assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("deregistered",)]
 
 
 def test_the_general_route_files_the_group_runs_the_creditor_notice_and_waits_for_the_report(

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from yjs_contracts.api import DeregistrationApplication
+from yjs_contracts.codes import make_uscc
 from yjs_contracts.words import english_words
 from yjs_deregistration import rules
 from yjs_deregistration.config import NoticePeriods, notice_periods
@@ -132,3 +133,10 @@ def test_a_capital_reduction_is_announced_under_its_own_numbers():
     from datetime import date
     assert rules.notice_id(date(2026, 12, 2), 7, "reduction") == "JZGG20261202000007"
     assert rules.notice_id(date(2026, 12, 2), 7) == "ZXGG20261202000007"
+
+
+def test_a_refusal_names_the_entity_its_code_says_it_is():
+    for org_type, entity in (("1", "该企业"), ("2", "该个体工商户"), ("3", "该农民专业合作社")):
+        app = application().model_copy(update={"uscc": make_uscc("330402", 7, org_type=org_type)})
+        [reason] = rules.eligibility_reasons(app, Standing(status="registered", listings=("chattel_mortgage",)))
+        assert reason.code == "chattel_mortgage" and reason.message == f"{entity}存在尚未注销的动产抵押，不适用简易注销程序"

@@ -71,15 +71,21 @@ def route_reasons(app: DeregistrationApplication) -> list[Reason]:
     return reasons
 
 
-#: what each listing is, as a refusal says it
+#: what each listing is, as a refusal says it, of 该{entity}
 LISTING_SITUATIONS = {
-    ListingKind.abnormal_operation: "该企业被列入经营异常名录",
-    ListingKind.serious_violation: "该企业被列入严重违法失信名单",
-    ListingKind.equity_frozen: "该企业存在股权（投资权益）被冻结的情形",
-    ListingKind.equity_pledged: "该企业存在股权出质的情形",
-    ListingKind.chattel_mortgage: "该企业存在尚未注销的动产抵押",
-    ListingKind.under_investigation: "该企业正在被立案调查",
+    ListingKind.abnormal_operation: "被列入经营异常名录",
+    ListingKind.serious_violation: "被列入严重违法失信名单",
+    ListingKind.equity_frozen: "存在股权（投资权益）被冻结的情形",
+    ListingKind.equity_pledged: "存在股权出质的情形",
+    ListingKind.chattel_mortgage: "存在尚未注销的动产抵押",
+    ListingKind.under_investigation: "正在被立案调查",
 }
+#: the entity a 统一社会信用代码 names, by its 机构类别 under authority 9 (GB 32100)
+ENTITY_WORDS = {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}
+
+
+def entity_word(uscc: str) -> str:
+    return ENTITY_WORDS.get(uscc[1:2], "企业")
 #: the listings that bar each route: 简易注销 is closed to every listed enterprise (市场主体登记
 #: 管理条例 第三十三条); frozen equity and an open investigation bar the general route too, since
 #: the enterprise may not be struck off while they last
@@ -89,17 +95,20 @@ BARRING_LISTINGS = {
 }
 
 
-def listing_reasons(route: str, listed: Iterable[str]) -> list[Reason]:
-    """One reason per kind of listing in force that bars the route; the code is the kind."""
+def listing_reasons(route: str, listed: Iterable[str], entity: str = "企业") -> list[Reason]:
+    """One reason per kind of listing in force that bars the route; the code is the kind. A
+    个体工商户 has no equity to freeze or pledge (registration lists none), so its own exclusions
+    from the simple route are the other four."""
     kinds = sorted(set(listed) & BARRING_LISTINGS[route])
     if route == "simple":
-        return [_reason(kind, f"{LISTING_SITUATIONS[kind]}，不适用简易注销程序", "route") for kind in kinds]
-    return [_reason(kind, f"{LISTING_SITUATIONS[kind]}，依法不得办理注销登记", "uscc") for kind in kinds]
+        return [_reason(kind, f"该{entity}{LISTING_SITUATIONS[kind]}，不适用简易注销程序", "route") for kind in kinds]
+    return [_reason(kind, f"该{entity}{LISTING_SITUATIONS[kind]}，依法不得办理注销登记", "uscc") for kind in kinds]
 
 
 def eligibility_reasons(app: DeregistrationApplication, standing: Standing) -> list[Reason]:
     """Every reason the application cannot be accepted, all at once (一次性告知)."""
-    return standing_reasons(standing) + listing_reasons(app.route, standing.listings) + route_reasons(app)
+    return (standing_reasons(standing) + listing_reasons(app.route, standing.listings, entity_word(app.uscc))
+            + route_reasons(app))
 
 
 def notice_ends_at(starts_at: datetime, route: str, periods: NoticePeriods) -> datetime:

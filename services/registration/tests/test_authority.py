@@ -112,3 +112,12 @@ def test_only_registration_staff_list_and_the_regulator_of_the_division_decides_
     assert authority.listing_problems(TODAY, TODAY) == []
     [late] = authority.listing_problems(TODAY + timedelta(days=1), TODAY)
     assert late.field == "decided_on"
+
+
+def test_an_individual_business_has_no_equity_to_freeze_or_pledge():
+    for kind in ("equity_frozen", "equity_pledged"):
+        [problem] = authority.listing_problems(TODAY, TODAY, kind, "individual_business")
+        assert problem.field == "kind" and problem.reason.startswith("个体工商户没有股权，不能列入股权")
+        assert authority.listing_problems(TODAY, TODAY, kind, "limited_liability_company") == []
+        assert authority.listing_problems(TODAY, TODAY, kind, "farmers_cooperative") == []
+    assert authority.listing_problems(TODAY, TODAY, "chattel_mortgage", "individual_business") == []

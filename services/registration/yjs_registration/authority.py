@@ -122,10 +122,17 @@ def listing_authority(division_code: str) -> str:
     return f"{divisions.local_name(division_code) or ''}市场监督管理局"
 
 
-def listing_problems(decided_on: date, today: date) -> list[ErrorDetail]:
+#: listings about equity, which a 个体工商户 (机构类别 2) does not have
+EQUITY_LISTINGS = frozenset({"equity_frozen", "equity_pledged"})
+
+
+def listing_problems(decided_on: date, today: date, kind: str = "", enterprise_type: str = "") -> list[ErrorDetail]:
+    problems = []
     if decided_on > today:
-        return [ErrorDetail(field="decided_on", reason="决定日期不能晚于今天")]
-    return []
+        problems.append(ErrorDetail(field="decided_on", reason="决定日期不能晚于今天"))
+    if enterprise_type == "individual_business" and kind in EQUITY_LISTINGS:
+        problems.append(ErrorDetail(field="kind", reason=f"个体工商户没有股权，不能列入{LISTING_TITLES[kind]}"))
+    return problems
 
 
 def listing_view(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -220,7 +220,7 @@ def add_listing(uow: UnitOfWork, uscc: str, caller: Mapping[str, Any], body: Map
         raise EnterpriseNotActive(f"enterprise {uscc} is {enterprise['status']}")
     day = today()
     decided_on = date.fromisoformat(str(body["decided_on"])) if body.get("decided_on") else day
-    details = authority.listing_problems(decided_on, day)
+    details = authority.listing_problems(decided_on, day, str(body["kind"]), enterprise["type"])
     if details:
         raise InvalidApplication(details)
     now = datetime.now(timezone.utc)
