@@ -104,6 +104,19 @@ def change_application(uscc: str, trade_name: str | None = None, *, new_legal_re
     return {"uscc": uscc, "changes": body}
 
 
+def _nanhu_enterprise(trade_name: str, industry: str, form: str, kind: str, address: str, scope: list[str],
+                      capital: str | None) -> dict[str, Any]:
+    """An entity in 嘉兴市南湖区 named 嘉兴市南湖区<字号><industry><form>; no capital when None."""
+    enterprise: dict[str, Any] = {
+        "name": f"嘉兴市南湖区{trade_name}{industry}{form}",
+        "name_parts": {"region": "嘉兴市南湖区", "trade_name": trade_name, "industry": industry, "form": form},
+        "type": kind, "domicile": {"address": address, "division_code": "330402"}, "business_scope": scope,
+    }
+    if capital is not None:
+        enterprise["registered_capital"] = capital
+    return enterprise
+
+
 def individual_business_application(trade_name: str = "禾丰", *, family: bool = False,
                                     seals: tuple[str, ...] = ("official",), bank_account: bool = False,
                                     funds: str | None = "50000.00") -> dict[str, Any]:
@@ -112,15 +125,8 @@ def individual_business_application(trade_name: str = "禾丰", *, family: bool 
     operator: dict[str, Any] = {"name": "张伟", "id_number": LEGAL_REPRESENTATIVE_ID, "mobile": "13800000000"}
     if family:
         operator |= {"operation": "family", "family_members": [{"name": "李娜", "id_number": person(22, date(1990, 2, 28))}]}
-    enterprise: dict[str, Any] = {
-        "name": f"嘉兴市南湖区{trade_name}百货店",
-        "name_parts": {"region": "嘉兴市南湖区", "trade_name": trade_name, "industry": "百货", "form": "店"},
-        "type": "individual_business",
-        "domicile": {"address": "浙江省嘉兴市南湖区禾兴南路8号", "division_code": "330402"},
-        "business_scope": ["日用百货销售", "办公用品销售"],
-    }
-    if funds is not None:
-        enterprise["registered_capital"] = funds
+    enterprise = _nanhu_enterprise(trade_name, "百货", "店", "individual_business", "浙江省嘉兴市南湖区禾兴南路8号",
+                                   ["日用百货销售", "办公用品销售"], funds)
     return {
         "enterprise": enterprise, "operator": operator,
         "contacts": {"liaison": {"name": "张伟", "mobile": "13800000000"}},
@@ -147,15 +153,8 @@ def cooperative_application(trade_name: str = "禾丰", *, members: list[dict[st
                             capital: str | None = "100000.00") -> dict[str, Any]:
     """农民专业合作社: 嘉兴市南湖区<字号>果蔬专业合作社, five farmer members contributing 20,000 each,
     张伟 its 理事长; seals, tax and a bank account as a company's."""
-    enterprise: dict[str, Any] = {
-        "name": f"嘉兴市南湖区{trade_name}果蔬专业合作社",
-        "name_parts": {"region": "嘉兴市南湖区", "trade_name": trade_name, "industry": "果蔬", "form": "专业合作社"},
-        "type": "farmers_cooperative",
-        "domicile": {"address": "浙江省嘉兴市南湖区凤桥镇联丰村1号", "division_code": "330402"},
-        "business_scope": ["技术推广", "普通货物仓储服务（不含危险化学品等需许可审批的项目）"],
-    }
-    if capital is not None:
-        enterprise["registered_capital"] = capital
+    enterprise = _nanhu_enterprise(trade_name, "果蔬", "专业合作社", "farmers_cooperative", "浙江省嘉兴市南湖区凤桥镇联丰村1号",
+                                   ["技术推广", "普通货物仓储服务（不含危险化学品等需许可审批的项目）"], capital)
     return {
         "enterprise": enterprise,
         "legal_representative": {"name": "张伟", "id_number": LEGAL_REPRESENTATIVE_ID, "mobile": "13800000000"},

@@ -23,6 +23,15 @@ def cooperative(change=lambda raw: None, **options) -> EstablishmentApplication:
     return EstablishmentApplication.model_validate(raw)
 
 
+def named(**parts):
+    """A change to the name parts given, the name made of the parts again."""
+    def change(raw):
+        name_parts = raw["enterprise"]["name_parts"]
+        name_parts.update(parts)
+        raw["enterprise"]["name"] = "".join(name_parts[k] for k in ("region", "trade_name", "industry", "form"))
+    return change
+
+
 def codes(reasons) -> list[tuple[str, str]]:
     return [(r.code, r.field) for r in reasons]
 
@@ -44,40 +53,20 @@ def test_each_type_is_issued_its_own_organisation_type_under_authority_9():
 
 def test_an_individual_business_takes_the_organisational_forms_of_a_shop():
     for form in rules.FORMS[EnterpriseType.individual_business]:
-        def named(raw, form=form):
-            raw["enterprise"]["name"] = f"嘉兴市南湖区禾丰百货{form}"
-            raw["enterprise"]["name_parts"]["form"] = form
-        assert rules.name_reasons(individual(named)) == []
-
-    def company_form(raw):
-        raw["enterprise"]["name"] = "嘉兴市南湖区禾丰百货有限公司"
-        raw["enterprise"]["name_parts"]["form"] = "有限公司"
-
-    assert codes(rules.name_reasons(individual(company_form))) == [
+        assert rules.name_reasons(individual(named(form=form))) == []
+    assert codes(rules.name_reasons(individual(named(form="有限公司")))) == [
         ("name_form_mismatch", "application.enterprise.name_parts.form")]
 
 
 def test_a_cooperatives_name_ends_in_zhuanye_or_gufen_hezuoshe():
-    def shares(raw):
-        raw["enterprise"]["name"] = "嘉兴市南湖区禾丰果蔬股份合作社"
-        raw["enterprise"]["name_parts"]["form"] = "股份合作社"
-
-    def shop(raw):
-        raw["enterprise"]["name"] = "嘉兴市南湖区禾丰果蔬店"
-        raw["enterprise"]["name_parts"]["form"] = "店"
-
-    assert rules.name_reasons(cooperative(shares)) == []
-    [reason] = rules.name_reasons(cooperative(shop))
+    assert rules.name_reasons(cooperative(named(form="股份合作社"))) == []
+    [reason] = rules.name_reasons(cooperative(named(form="店")))
     assert (reason.code, reason.field) == ("name_form_mismatch", "application.enterprise.name_parts.form")
     assert reason.message == "组织形式“店”与企业类型不符"
 
 
 def test_the_region_of_an_individual_business_name_is_its_domiciles():
-    def hangzhou(raw):
-        raw["enterprise"]["name"] = "杭州市禾丰百货店"
-        raw["enterprise"]["name_parts"]["region"] = "杭州市"
-
-    assert codes(rules.name_reasons(individual(hangzhou))) == [
+    assert codes(rules.name_reasons(individual(named(region="杭州市")))) == [
         ("name_region_mismatch", "application.enterprise.name_parts.region")]
 
 
