@@ -243,3 +243,19 @@ def test_the_catalogue_says_what_each_licensed_item_needs():
     assert "药品经营许可证（零售）（优化审批服务）" in notes["药品零售"]
     signable = dict(forms.COMMITMENT_OPTIONS)
     assert "餐饮服务" in signable and "药品零售" not in signable and "软件开发" not in signable
+
+
+def test_an_approval_with_materials_left_missing_is_sent_as_a_tolerated_acceptance():
+    form = MultiDict({"decision": "approve", "missing_materials.0.material": "住所使用证明",
+                      "missing_materials.0.message": "租赁合同复印件", "missing_materials.1.material": "",
+                      "materials_due": "2026-12-04 17:00"})
+    assert forms.decision_from_form(form) == {
+        "decision": "approve", "reasons": [], "missing_materials": [
+            {"material": "住所使用证明", "message": "租赁合同复印件"}], "materials_due": "2026-12-04T17:00:00+08:00"}
+    # what is not a time staff read is sent as typed, for the API to name
+    assert forms.china_minute_to_iso("下周五") == "下周五"
+    problem = ApiError(422, "invalid_body", "the body is invalid", [
+        ErrorDetail(field="missing_materials.0.message", reason="必填"),
+        ErrorDetail(field="materials_due", reason="应为日期时间")])
+    assert refused(problem, _decision_field) == (
+        {"missing_materials.0": ["必填"], "materials_due": ["应为日期时间"]}, [])

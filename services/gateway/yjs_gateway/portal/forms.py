@@ -4,6 +4,7 @@ the form and every refusal the API names lands next to the field it names."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -366,9 +367,20 @@ REASON_CODES = {"refuse": "refused_by_staff", "request_corrections": "correction
                 "approve": "noted_by_staff"}
 
 
+MISSING_ROWS = 2
+_CHINA_MINUTE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})")
+
+
+def china_minute_to_iso(text: str) -> str:
+    """A due time typed as staff read times (`2026-12-04 17:00`, Beijing time) in ISO 8601 with
+    its offset; anything else is sent as typed, for the API to name."""
+    found = _CHINA_MINUTE.fullmatch(text)
+    return f"{found.group(1)}T{found.group(2)}:00+08:00" if found else text
+
+
 def decision_from_form(form) -> dict[str, Any]:
     """The body of `POST /v1/departments/{department}/reviews/{review_id}/decision`; a reason row
-    with neither message nor field is left out."""
+    with neither message nor field is left out, so is a 容缺 row with neither material nor message."""
     decision = form.get("decision", "")
     reasons = []
     for row in range(REASON_ROWS):
@@ -376,6 +388,17 @@ def decision_from_form(form) -> dict[str, Any]:
         if message or field:
             reasons.append({"code": REASON_CODES.get(decision, "staff"), "message": message, "field": field or None})
     body: dict[str, Any] = {"decision": decision, "reasons": reasons}
+    missing = []
+    for row in range(MISSING_ROWS):
+        material = form.get(f"missing_materials.{row}.material", "").strip()
+        message = form.get(f"missing_materials.{row}.message", "").strip()
+        if material or message:
+            missing.append({k: v for k, v in (("material", material), ("message", message)) if v})
+    if missing:
+        body["missing_materials"] = missing
+    due = form.get("materials_due", "").strip()
+    if due:
+        body["materials_due"] = china_minute_to_iso(due)
     comment = form.get("comment", "").strip()
     if comment:
         body["comment"] = comment
@@ -404,17 +427,17 @@ def application_rows(application: dict[str, Any]) -> list[tuple[str, str]]:
 
 #: the matters an agent may be authorised for: those about an existing enterprise
 AGENT_MATTERS = tuple((m, MATTER_TITLES[m]) for m in ENTERPRISE_MATTERS)
-AGENT_FIELDS = ("name", "id_number", "matters", "valid_until")
+#: the fields of a form whose values are lists (check boxes)
+LIST_FIELDS = ("matters",)
 
 
-def agent_from_form(form) -> dict[str, Any]:
-    """The body of `POST /v1/enterprises/{uscc}/agents`; a field left empty is left out, so the
-    API names it as 必填."""
-    body: dict[str, Any] = {k: form.get(k, "").strip() for k in ("name", "id_number", "valid_until")
-                            if form.get(k, "").strip()}
-    matters = [m for m in form.getlist("matters") if m]
-    if matters:
-        body["matters"] = matters
+def body_of(form, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A small form's body: a field left empty is left out, so the API names it as 必填."""
+    body: dict[str, Any] = {}
+    for name in fields:
+        value: Any = [v for v in form.getlist(name) if v] if name in LIST_FIELDS else form.get(name, "").strip()
+        if value:
+            body[name] = value
     return body
 
 

@@ -23,9 +23,11 @@ from typing import Any, Mapping
 from werkzeug import Response
 
 from ..errors import ApiError
+from .session import clear_cookie, set_cookie
 
 FLOW_COOKIE = "yjs_oidc"
 FLOW_SECONDS = 600  # the person has ten minutes at the provider
+FLOW_PATH = "/sign-in/oidc"  # the cookie goes back only to the callback
 EXCHANGE_TIMEOUT_SECONDS = 10
 #: every setting the flow needs, by its environment variable
 REQUIRED = ("OIDC_AUTHORIZATION_ENDPOINT", "OIDC_TOKEN_ENDPOINT", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
@@ -76,14 +78,11 @@ def start(settings: OidcSettings, next_path: str) -> tuple[str, str]:
 
 def set_flow_cookie(response: Response, value: str, production: bool) -> Response:
     # Lax: sent on the provider's top-level redirect back to us, never on another site's form
-    response.set_cookie(FLOW_COOKIE, value, max_age=FLOW_SECONDS, path="/sign-in/oidc", httponly=True,
-                        samesite="Lax", secure=production)
-    return response
+    return set_cookie(response, FLOW_COOKIE, value, production, FLOW_SECONDS, FLOW_PATH)
 
 
 def clear_flow_cookie(response: Response, production: bool) -> Response:
-    response.delete_cookie(FLOW_COOKIE, path="/sign-in/oidc", httponly=True, samesite="Lax", secure=production)
-    return response
+    return clear_cookie(response, FLOW_COOKIE, production, FLOW_PATH)
 
 
 def returned(cookie: str | None, args: Mapping[str, str]) -> tuple[str, str, str]:

@@ -30,7 +30,11 @@ from .session import (CSRF_FIELD, check_csrf, clear_session, csrf_token, develop
 log = structlog.get_logger(__name__)
 
 OBJECTION_FIELDS = ("name", "contact", "reason")
-LISTING_FIELDS = ("kind", "reason", "authority", "decided_on")
+#: what may be added to an enterprise's record from its page: the API entrypoint, the form's
+#: fields, the form's name on the page, and what the page says when it is done
+ADDITIONS = {"agents": ("appoint_agent", ("name", "id_number", "matters", "valid_until"), "agent", "agent_appointed"),
+             "listings": ("add_listing", ("kind", "reason", "authority", "decided_on"), "listing", "listed")}
+REMOVALS = {"agents": ("withdraw_agent", "agent_withdrawn"), "listings": ("remove_listing", "unlisted")}
 #: a case that has ended: rated, no longer withdrawn
 ENDED = ("completed", "partially_completed", "rejected", "withdrawn")
 #: a page's refusal as the person reads it, by the API's error code
@@ -54,6 +58,7 @@ ERROR_WORDS = {
     "notice_closed": "公告期已结束，不再受理异议。",
     "objections_not_accepted": "这则公告不受理异议；债权人请向清算组申报债权。",
     "oidc_refused": "登录未完成或已过期，请重新登录。",
+    "invalid_decision": "容缺材料的补交期限须晚于现在，且不超过该环节的承诺时限。",
 }
 
 
@@ -331,7 +336,7 @@ class Portal:
         """异议: sent as `POST /v1/notices/{notice_id}/objections`."""
         check_csrf(form_key(request)[0], request.form)
         # a field left empty is left out, so the API names it as 必填
-        body = {k: request.form.get(k, "").strip() for k in OBJECTION_FIELDS if request.form.get(k, "").strip()}
+        body = forms.body_of(request.form, OBJECTION_FIELDS)
         try:
             self.object_to_notice(api_request(None, "POST", f"/v1/notices/{notice_id}/objections", body), notice_id)
         except Exception as error:  # noqa: BLE001 - a refused objection is shown on its form
@@ -358,6 +363,7 @@ class Portal:
         return self.render(request, "staff.html", status, caller=caller, department=department, listing=listing,
                            failed=failed, errors=errors or {}, general=list(general), values=values or {},
                            decided=request.args.get("decided"), reason_rows=forms.REASON_ROWS,
+                           missing_rows=forms.MISSING_ROWS,
                            reason_fields=forms.REASON_FIELDS,
                            next_query=_query({**query, "after": listing["next"]}) if listing.get("next") else None)
 
@@ -415,39 +421,29 @@ class Portal:
                                         request.form.to_dict(), problem.status)
         return redirect(f"/enterprises/{uscc}?" + _query({"done": done}), 303)
 
-    @page("POST", "/enterprises/<string:uscc>/agents")
-    def appoint_agent_page(self, request, uscc):
-        """授权经办: sent as `POST /v1/enterprises/{uscc}/agents`."""
-        body = forms.agent_from_form(request.form)
+    @page("POST", "/enterprises/<string:uscc>/<string:kind>")
+    def add_to_enterprise(self, request, uscc, kind):
+        """授权经办 (`POST /v1/enterprises/{uscc}/agents`, its legal representative) or 列入
+        (`POST /v1/enterprises/{uscc}/listings`, registration staff)."""
+        if kind not in ADDITIONS:
+            raise ApiError(404, "not_found", "no such resource")
+        entrypoint, fields, form_name, done = ADDITIONS[kind]
+        body = forms.body_of(request.form, fields)
         return self.enterprise_action(
-            request, uscc, "agent", lambda token: self.appoint_agent(
-                api_request(token, "POST", f"/v1/enterprises/{uscc}/agents", body), uscc), "agent_appointed",
-            lambda named: named if named in forms.AGENT_FIELDS else None)
+            request, uscc, form_name, lambda token: getattr(self, entrypoint)(
+                api_request(token, "POST", f"/v1/enterprises/{uscc}/{kind}", body), uscc), done,
+            lambda named: named if named in fields else None)
 
-    @page("POST", "/enterprises/<string:uscc>/agents/<string:agent_id>/withdrawal")
-    def withdraw_agent_page(self, request, uscc, agent_id):
-        """Sent as `DELETE /v1/enterprises/{uscc}/agents/{agent_id}` (a form can only POST)."""
+    @page("POST", "/enterprises/<string:uscc>/<string:kind>/<string:item_id>/removal")
+    def remove_from_enterprise(self, request, uscc, kind, item_id):
+        """Sent as `DELETE /v1/enterprises/{uscc}/agents/{agent_id}` (撤销授权) or
+        `…/listings/{listing_id}` (移出), a form being able only to POST."""
+        if kind not in REMOVALS:
+            raise ApiError(404, "not_found", "no such resource")
+        entrypoint, done = REMOVALS[kind]
         return self.enterprise_action(
-            request, uscc, "agents", lambda token: self.withdraw_agent(
-                api_request(token, "DELETE", f"/v1/enterprises/{uscc}/agents/{agent_id}"), uscc, agent_id),
-            "agent_withdrawn")
-
-    @page("POST", "/enterprises/<string:uscc>/listings")
-    def add_listing_page(self, request, uscc):
-        """列入: sent as `POST /v1/enterprises/{uscc}/listings` (registration staff)."""
-        body = {k: request.form.get(k, "").strip() for k in LISTING_FIELDS if request.form.get(k, "").strip()}
-        return self.enterprise_action(
-            request, uscc, "listing", lambda token: self.add_listing(
-                api_request(token, "POST", f"/v1/enterprises/{uscc}/listings", body), uscc), "listed",
-            lambda named: named if named in LISTING_FIELDS else None)
-
-    @page("POST", "/enterprises/<string:uscc>/listings/<string:listing_id>/removal")
-    def remove_listing_page(self, request, uscc, listing_id):
-        """移出: sent as `DELETE /v1/enterprises/{uscc}/listings/{listing_id}`."""
-        return self.enterprise_action(
-            request, uscc, "listings", lambda token: self.remove_listing(
-                api_request(token, "DELETE", f"/v1/enterprises/{uscc}/listings/{listing_id}"), uscc, listing_id),
-            "unlisted")
+            request, uscc, kind, lambda token: getattr(self, entrypoint)(
+                api_request(token, "DELETE", f"/v1/enterprises/{uscc}/{kind}/{item_id}"), uscc, item_id), done)
 
     # -- operators -------------------------------------------------------------------------------
 
@@ -508,10 +504,10 @@ def refused(problem: ApiError, field_of=lambda named: named) -> tuple[dict[str, 
 
 
 def _decision_field(named: str) -> str | None:
-    """A decision's refusal at its reason's row (`reasons.0.message` -> `reasons.0`)."""
-    if named.startswith("reasons.") and named.count(".") >= 2:
+    """A decision's refusal at its reason's or missing material's row (`reasons.0.message` -> `reasons.0`)."""
+    if named.startswith(("reasons.", "missing_materials.")) and named.count(".") >= 2:
         return ".".join(named.split(".")[:2])
-    return named if named in ("decision", "comment") else None
+    return named if named in ("decision", "comment", "materials_due", "missing_materials") else None
 
 
 def matter_form(matter: str) -> forms.MatterForm:
