@@ -114,12 +114,17 @@ def test_pages_ask_to_sign_in_and_are_served_from_the_site_alone(portal):
     assert portal("GET", "/static/nothing.css").status_code == 404
 
 
-def test_every_field_of_the_form_has_a_label(portal):
+def test_every_field_of_every_form_has_a_label(portal):
     sign_in(portal)
-    page = portal("GET", "/apply/establishment").text
-    ids = set(re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page))
-    labelled = set(re.findall(r'<label for="([^"]+)"', page))
-    assert ids and ids <= labelled
+    for matter in forms.MATTER_FORMS:
+        page = portal("GET", f"/apply/{matter}", params={"uscc": "91330402MADGK41F44"}).text
+        ids = set(re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page))
+        labelled = set(re.findall(r'<label for="([^"]+)"', page))
+        assert ids and ids <= labelled, matter
+        assert f'action="/apply/{matter}"' in page and re.search(r'name="idempotency_key" value="portal:[0-9a-f-]{36}"', page)
+    # the code an enterprise's page passes in is filled in; a matter the API does not know is no page
+    assert 'value="91330402MADGK41F44"' in page
+    assert portal("GET", "/apply/merger").status_code == 404
 
 
 def test_the_form_reads_back_as_the_application_and_refusals_find_their_fields():
@@ -259,3 +264,17 @@ def test_an_approval_with_materials_left_missing_is_sent_as_a_tolerated_acceptan
         ErrorDetail(field="materials_due", reason="应为日期时间")])
     assert refused(problem, _decision_field) == (
         {"missing_materials.0": ["必填"], "materials_due": ["应为日期时间"]}, [])
+
+
+def test_what_an_enterprise_holds_reads_in_chinese_with_its_times_in_china_time():
+    from yjs_contracts.words import english_words
+    from yjs_gateway.portal.render import holdings
+
+    held = holdings({"taxpayer": {"tax_authority": "国家税务总局嘉兴市南湖区税务局", "status": "registered"},
+                     "bank_accounts": [{"account_number": "1204330402000000001", "status": "closed"}],
+                     "permits": [{"permit_number": "JL330402000001", "status": "revoked",
+                                  "revoked_at": "2026-12-02T07:30:00+00:00"}]})
+    assert [label for label, _ in held] == ["税务", "基本存款账户", "许可证"]
+    text = "；".join(value for _, value in held)
+    assert "已登记" in text and "已销户" in text and "已撤销" in text and "2026-12-02 15:30" in text
+    assert not english_words(text, ["JL330402000001"])

@@ -57,6 +57,23 @@ def outputs_in_words(outputs: dict[str, Any]):
     return readable_outputs(in_china_time(outputs))
 
 
+#: the state of what an enterprise holds (its taxpayer record, accounts, permits), as the record reads it
+HELD_STATUS_WORDS = {"registered": "已登记", "cleared": "已清税", "open": "正常", "closed": "已销户", "valid": "有效",
+                     "revoked": "已撤销", "cancelled": "已注销"}
+
+
+def holdings(record: dict[str, Any]) -> list[tuple[str, Any]]:
+    """An enterprise's taxpayer record, bank accounts and permits, in words, each state in Chinese."""
+    def worded(item: dict[str, Any]) -> dict[str, Any]:
+        return {**item, "status": HELD_STATUS_WORDS.get(item.get("status"), item.get("status"))} \
+            if "status" in item else item
+    parts = [{"tax": worded(record["taxpayer"])}] if record.get("taxpayer") else []
+    parts += [{"bank_account": worded(account)} for account in record.get("bank_accounts", [])]
+    if record.get("permits"):
+        parts.append({"permits": [worded(p) for p in record["permits"]]})
+    return [entry for part in parts for entry in outputs_in_words(part)]
+
+
 def step_title(step: str) -> str:
     kind = STEP_KINDS.get(step)
     return kind.title if kind and kind.title else step
@@ -70,7 +87,7 @@ ENVIRONMENT.globals.update(CASE_STATUS_WORDS=CASE_STATUS_WORDS, STEP_STATUS_WORD
                            DECISION_WORDS=DECISION_WORDS, readable_outputs=outputs_in_words,
                            application_rows=application_rows, ENTERPRISE_TYPE_WORDS=ENTERPRISE_TYPE_WORDS,
                            SEAL_TITLES=SEAL_TITLES, AGENT_STATUS_WORDS=AGENT_STATUS_WORDS, RATING_WORDS=RATING_WORDS,
-                           DEAD_LETTER_KIND_WORDS=DEAD_LETTER_KIND_WORDS)
+                           DEAD_LETTER_KIND_WORDS=DEAD_LETTER_KIND_WORDS, holdings=holdings)
 
 
 def html(template: str, http_status: int = 200, **context) -> Response:
