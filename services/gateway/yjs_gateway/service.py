@@ -76,8 +76,8 @@ class Gateway(Portal):
                            "a matter about an enterprise needs a verified identity (实名认证: id_number in the token)")
         answer = self.backend("registration").call("authority", uscc, matter)
         if answer["decision"] in ("unknown", "deregistered"):
-            reason = "no enterprise with this 统一社会信用代码 is on the register" if answer["decision"] == "unknown" \
-                else "the enterprise is no longer on the register"
+            reason = "登记簿上没有这个统一社会信用代码的企业" if answer["decision"] == "unknown" \
+                else "该企业已不在登记簿上（已注销或撤销）"
             raise InvalidApplication([ErrorDetail(field="application.uscc", reason=reason)])
         if answer["decision"] != "allowed":
             raise not_authorized_for_enterprise(uscc)
