@@ -247,7 +247,7 @@ def test_a_commitments_check_falls_due_into_the_queue_and_each_result_does_what_
     permits = {p["items"][0]: p for p in record["outputs"]["licences"]["permits"]}
     assert set(permits) == {"餐饮服务", "职业中介活动", "洗浴服务"} and {p["mode"] for p in permits.values()} == {"commitment"}
     # the 告知承诺书 each was signed on, in the case record and kept with the permit
-    notice = permits["职业中介活动"]["parts"][0]["notice"]
+    notice = permits["职业中介活动"]["parts"][0]["commitment_notice"]
     assert notice["conditions"] and "撤销许可" in notice["liability"] and notice["check_days"] == 30
 
     inspector = ApiClient(system.base_url, token_for("inspector", "department", "licensing"))

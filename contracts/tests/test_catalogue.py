@@ -48,10 +48,10 @@ def test_the_catalogue_answer_shows_each_commitment_permits_notice_before_signin
     permits = {p["code"]: p for p in answer["permits"]}
     food = permits["food_business"]
     assert food["mode"] == "commitment" and food["mode_text"] == "实行告知承诺"
-    notice = food["notice"]
+    notice = food["commitment_notice"]
     assert notice["name"] == "食品经营许可证" and notice["check_days"] == 20 and len(notice["conditions"]) == 3
     assert "撤销许可" in notice["liability"] and "信用记录" in notice["liability"]
-    assert permits["drug_retail"]["notice"] is None  # an approval: nothing to sign
+    assert permits["drug_retail"]["commitment_notice"] is None  # an approval: nothing to sign
     items = {i["name"]: i for i in answer["items"]}
     assert items["餐饮服务"] == {"name": "餐饮服务", "licensed": True, "permits": ["food_business"]}
     assert items["软件开发"]["licensed"] is False

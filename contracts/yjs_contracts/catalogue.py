@@ -142,7 +142,7 @@ class Catalogue:
             "permits": [{"code": p.code, "name": p.name, "department": p.department, "mode": p.mode.value,
                          "mode_text": MODE_TITLES[p.mode], "working_days": p.working_days, "check_days": p.check_days,
                          "valid_years": p.valid_years,
-                         "notice": p.notice().as_dict() if p.notice() else None} for p in self.permits.values()],
+                         "commitment_notice": p.notice().as_dict() if p.notice() else None} for p in self.permits.values()],
             "industries": [{"code": i.code, "name": i.name, "permit_name": i.permit_name, "items": list(i.items),
                             "defining": list(i.defining)} for i in self.industries],
         }

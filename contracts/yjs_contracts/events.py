@@ -395,7 +395,7 @@ class PermitPart(BaseModel):
     department: str
     mode: PermitMode
     items: list[str]
-    notice: "SignedNotice | None" = None  # a commitment part: the 告知承诺书 the applicant signed
+    commitment_notice: "SignedNotice | None" = None  # a commitment part: the 告知承诺书 the applicant signed
 
 
 class SignedNotice(BaseModel):

@@ -137,9 +137,9 @@ def test_the_catalogue_shows_each_commitments_notice_before_anyone_signs(api):
     answer = api("GET", "/v1/catalogue")  # no token: read before applying
     assert answer.status_code == 200
     permits = {p["code"]: p for p in answer.json()["permits"]}
-    notice = permits["food_business"]["notice"]
+    notice = permits["food_business"]["commitment_notice"]
     assert permits["food_business"]["mode"] == "commitment" and notice["conditions"] and notice["liability"]
-    assert permits["tobacco_retail"]["notice"] is None
+    assert permits["tobacco_retail"]["commitment_notice"] is None
 
 
 def test_an_idempotency_key_never_opens_a_second_case(api):

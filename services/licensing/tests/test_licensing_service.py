@@ -291,7 +291,7 @@ def test_checks_fall_due_into_the_queue_and_each_result_does_what_it_says(start_
     publish(broker_uri, licensing("L21", later, ["餐饮服务", "软件开发"], ["餐饮服务"]))
     [not_yet] = outcome(watcher, "L21").data["outputs"]["permits"]
     # the 告知承诺书 signed is kept with the permit and shown on its part
-    assert not_yet["parts"][0]["notice"]["conditions"] and "撤销许可" in not_yet["parts"][0]["notice"]["liability"]
+    assert not_yet["parts"][0]["commitment_notice"]["conditions"] and "撤销许可" in not_yet["parts"][0]["commitment_notice"]["liability"]
     monkeypatch.setenv("COMMITMENT_CHECK_PERIOD_SECONDS", "0.2")
     publish(broker_uri, licensing("L22", soon, ["职业中介活动"], ["职业中介活动"]),
             licensing("L23", third, ["洗浴服务"], ["洗浴服务"]))

@@ -58,7 +58,7 @@ def view(row, permit, now: datetime) -> dict:
     return CommitmentCheck(
         check_id=row["check_id"], department=row["department"], uscc=row["uscc"], case_id=row["case_id"],
         permit={"permit_number": permit["permit_number"], "name": permit["name"], "items": permit["items"],
-                "conditions": [c for part in permit["parts"] for c in (part.get("notice") or {}).get("conditions", [])]},
+                "conditions": [c for part in permit["parts"] for c in (part.get("commitment_notice") or {}).get("conditions", [])]},
         due=due, overdue=rules.check_overdue(row["status"], _aware(row["overdue_at"]), now), status=row["status"],
         result=row["result"], reasons=row["reasons"], rectify_by=row["rectify_by"], checked_by=row["checked_by"],
         checked_at=row["checked_at"]).model_dump(mode="json")

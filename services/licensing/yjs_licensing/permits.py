@@ -63,7 +63,7 @@ def supersede(uow: UnitOfWork, case_id: str, industry: str, now: datetime) -> No
 def parts_of(grant: rules.Grant) -> list[PermitPart]:
     """Each part with, where its permit is offered on commitment, the 告知承诺书 it is signed on."""
     return [PermitPart(code=p.permit.code, name=p.permit.name, department=p.permit.department, mode=p.mode,
-                       items=list(p.items), notice=_signed(p.permit)) for p in grant.parts]
+                       items=list(p.items), commitment_notice=_signed(p.permit)) for p in grant.parts]
 
 
 def _signed(permit) -> SignedNotice | None:
