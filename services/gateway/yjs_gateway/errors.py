@@ -55,6 +55,8 @@ REMOTE_ERRORS = {
     "AlreadyRated": (409, "already_rated"),
     "FollowUpNotFound": (404, "not_found"),
     "FollowUpClosed": (409, "follow_up_closed"),
+    "CheckNotFound": (404, "not_found"),
+    "CheckClosed": (409, "check_closed"),
     "EnterpriseNotFound": (404, "not_found"),
     "AgentNotFound": (404, "not_found"),
     "ListingNotFound": (404, "not_found"),

@@ -1,7 +1,7 @@
 """registered capital optional: a 个体工商户's 资金数额 and a 农民专业合作社's 成员出资总额 may be left out
 
 Revision ID: a74904850c1c
-Revises: eb2ce961e7ba
+Revises: a955bae59552
 Create Date: 2026-12-02 14:42:53.226313
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'a74904850c1c'
-down_revision: Union[str, Sequence[str], None] = 'eb2ce961e7ba'
+down_revision: Union[str, Sequence[str], None] = 'a955bae59552'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
