@@ -35,10 +35,27 @@ ensure_rabbitmq() {
   for _ in $(seq 1 30); do $SUDO rabbitmqctl -q status >/dev/null 2>&1 && return 0; sleep 1; done
 }
 
+# `make test` runs two shares of the suite side by side, each of which may run a whole system of
+# nine processes with their pools: more than PostgreSQL's default 100 connections
+MIN_CONNECTIONS=300
+
+enough_connections() {
+  local version=$1 have
+  have=$(psql -h 127.0.0.1 -U postgres -Atc "SHOW max_connections" 2>/dev/null) || return 0  # not ours to tune
+  [ "$have" -ge "$MIN_CONNECTIONS" ] && return 0
+  echo "PostgreSQL allows $have connections; the tests need $MIN_CONNECTIONS: raising it and restarting PostgreSQL $version"
+  psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM SET max_connections = $MIN_CONNECTIONS"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+  wait_port 5432 PostgreSQL
+}
+
 ensure_postgres() {
-  port_open 5432 && return 0
-  command -v pg_ctlcluster >/dev/null || apt_install postgresql
   local version
+  if port_open 5432; then
+    [ -d /etc/postgresql ] && enough_connections "$(ls /etc/postgresql | sort -V | tail -n 1)"
+    return 0
+  fi
+  command -v pg_ctlcluster >/dev/null || apt_install postgresql
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
   echo "starting PostgreSQL $version"
   # tests connect as postgres over TCP without a password, as on CI
@@ -48,6 +65,7 @@ ensure_postgres() {
   fi
   $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
   wait_port 5432 PostgreSQL
+  enough_connections "$version"
 }
 
 ensure_chromium() {
