@@ -190,6 +190,9 @@ def test_every_process_serves_its_metrics_with_the_business_figures(system, fres
         ("case", "yjs_case_duration_seconds_count", (("matter", "establishment"),)): 1,
         ("case", "yjs_step_duration_seconds_count", (("department", "registration"),)): 1,
         ("registration", "yjs_events_published_total", (("event_type", "registration.enterprise_registered"),)): 1,
+        ("social_insurance", "yjs_events_published_total",
+         (("event_type", "social_insurance.employer_registered"),)): 1,
+        ("case", "yjs_step_duration_seconds_count", (("department", "social_insurance"),)): 1,
     }
     before = {key: value(key[0], key[1], **dict(key[2])) for key in figures}
     submit_and_wait(system, fresh_application(seals=(), bank_account=False))

@@ -511,3 +511,33 @@ def step_undone(case_id: str, step: str, code: str = "materials_not_supplied", m
 
     report = StepReport(step=step, status=StepStatus.rejected, undoes=True, reasons=[Reason(code=code, message=message)])
     return new_event(event_type_for(report), report, case_id=case_id)
+
+
+def enterprise_registered(case_id: str, n: int, application: dict):
+    """registration.establish completed for a sample establishment: the n-th USCC of 330402."""
+    from datetime import datetime, timezone
+
+    from yjs_contracts.codes import make_uscc
+    from yjs_contracts.envelope import new_event
+    from yjs_contracts.events import EnterpriseRegistered, step_report
+    from yjs_contracts.steps import StepStatus
+
+    outputs = EnterpriseRegistered(uscc=make_uscc("330402", n), licence_number=f"330402{n:09d}",
+                                   enterprise_name=application["enterprise"]["name"],
+                                   registered_at=datetime.now(timezone.utc))
+    return new_event("registration.enterprise_registered",
+                     step_report("registration.establish", StepStatus.completed, outputs), case_id=case_id)
+
+
+def deregistration_accepted(case_id: str, uscc: str):
+    """deregistration.accept completed: the enterprise `uscc` may close by the simple route."""
+    from datetime import datetime, timezone
+
+    from yjs_contracts.envelope import new_event
+    from yjs_contracts.events import step_report
+    from yjs_contracts.steps import StepStatus
+
+    outputs = {"uscc": uscc, "enterprise_name": "嘉兴企业有限公司", "route": "simple",
+               "accepted_at": datetime.now(timezone.utc).isoformat()}
+    return new_event("deregistration.application_accepted",
+                     step_report("deregistration.accept", StepStatus.completed, outputs), case_id=case_id)

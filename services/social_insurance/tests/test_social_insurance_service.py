@@ -9,32 +9,18 @@ from sqlalchemy import create_engine, func, select
 from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import CaseWithdrawn, EnterpriseRegistered, step_report
+from yjs_contracts.events import CaseWithdrawn
 from yjs_contracts.plans import CHINA
-from yjs_contracts.steps import StepStatus
 from yjs_kit.testing import case_submitted as submitted
-from yjs_kit.testing import operator_token, publish, staff_token, step_undone, wait_until_consumed
+from yjs_kit.testing import deregistration_accepted as accepted
+from yjs_kit.testing import (enterprise_registered, operator_token, publish, staff_token, step_undone,
+                             wait_until_consumed)
 from yjs_social_insurance.models import closures, contribution_arrears, employers, metadata
 from yjs_social_insurance.service import SocialInsuranceService
 
 REGISTERED, CLOSED, CLOSING_REFUSED = ("social_insurance.employer_registered", "social_insurance.employer_closed",
                                        "social_insurance.closing_refused")
 UPDATED, REGISTRATION_REFUSED = "social_insurance.step_updated", "social_insurance.employer_registration_refused"
-
-
-def enterprise_registered(case_id: str, n: int, application: dict):
-    outputs = EnterpriseRegistered(uscc=make_uscc("330402", n), licence_number=f"330402{n:09d}",
-                                   enterprise_name=application["enterprise"]["name"],
-                                   registered_at=datetime.now(timezone.utc))
-    return new_event("registration.enterprise_registered",
-                     step_report("registration.establish", StepStatus.completed, outputs), case_id=case_id)
-
-
-def accepted(case_id: str, uscc: str):
-    outputs = {"uscc": uscc, "enterprise_name": "嘉兴企业有限公司", "route": "simple",
-               "accepted_at": datetime.now(timezone.utc).isoformat()}
-    return new_event("deregistration.application_accepted",
-                     step_report("deregistration.accept", StepStatus.completed, outputs), case_id=case_id)
 
 
 def rows(engine, table, *where):
