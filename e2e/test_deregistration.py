@@ -67,6 +67,12 @@ def running_notice(system, client, case_id):
     return found[0]
 
 
+def as_staff(system, department, subject):
+    """RPC as a department's staff member (or its system holding a staff token)."""
+    token = {CALLER_CONTEXT: token_for(subject, "department", department)}
+    return ClusterRpcProxy({"AMQP_URI": system.amqp_uri}, timeout=15, context_data=token)
+
+
 def record_uscc(record):
     return step(record, "deregistration.accept")["outputs"]["uscc"]
 
@@ -159,8 +165,7 @@ def test_unpaid_tax_refuses_the_deregistration_and_the_case_says_why(system, fre
     client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-arrears")
     uscc = established["outputs"]["uscc"]
     # tax's own system, as tax staff: the service verifies who records arrears
-    tax_staff = {CALLER_CONTEXT: token_for("e2e-tax-system", "department", "tax")}
-    with ClusterRpcProxy({"AMQP_URI": system.amqp_uri}, timeout=15, context_data=tax_staff) as cluster:
+    with as_staff(system, "tax", "e2e-tax-system") as cluster:
         recorded = cluster.tax.record_arrears(uscc, "2345.60", "2026年10月增值税")
     assert recorded["outstanding"] == "2345.60"
     wait_for(lambda: system.query("deregistration", "SELECT outstanding FROM tax_arrears WHERE uscc = :u", u=uscc),
@@ -182,8 +187,7 @@ def test_unpaid_contributions_refuse_the_insurance_closing_and_the_register_wait
     client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-contributions")
     uscc = established["outputs"]["uscc"]
     # the insurance's collection system, as its staff: the service verifies who records arrears
-    insurance_staff = {CALLER_CONTEXT: token_for("e2e-collection", "department", "social_insurance")}
-    with ClusterRpcProxy({"AMQP_URI": system.amqp_uri}, timeout=15, context_data=insurance_staff) as cluster:
+    with as_staff(system, "social_insurance", "e2e-collection") as cluster:
         recorded = cluster.social_insurance.record_arrears(uscc, "3200.50", "2026年10月养老保险费")
     assert recorded["outstanding"] == "3200.50"
     case_id = deregister(client, uscc)
