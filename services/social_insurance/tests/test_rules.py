@@ -22,20 +22,22 @@ def test_every_employer_is_insured_for_all_five_social_ones_first():
 
 def test_the_registration_number_is_the_division_the_year_and_a_six_digit_serial():
     assert rules.registration_number("330402", 2026, 17) == "3304022026000017"
+    assert rules.registration_number("330402", 2026, 1) == "3304022026000001"
     assert len(rules.registration_number("110105", 2027, 999_999)) == 16
-    for serial in (0, 1_000_000):
+    for serial in (-1, 0, 1_000_000, 1_000_001):
         with pytest.raises(ValueError):
             rules.registration_number("330402", 2026, serial)
 
 
 def test_closing_is_refused_while_anything_is_owed_naming_the_amount():
     assert rules.closing_reasons(Decimal("0.00")) == []
+    assert rules.closing_reasons(Decimal("-5.00")) == []  # paid ahead: nothing owed
     [reason] = rules.closing_reasons(Decimal("0.01"))
     assert (reason.code, reason.field) == ("unpaid_contributions", "application.uscc")
     assert "0.01 元" in reason.message and "缴清" in reason.message
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "12.345", "abc", "NaN", "Infinity", ""])
+@pytest.mark.parametrize("amount", ["0", "-5", "12.345", "12.346", "abc", "NaN", "Infinity", ""])
 def test_only_a_positive_amount_to_the_fen_is_recorded(amount):
     with pytest.raises(ValueError, match="欠费金额应为"):
         rules.recorded_amount(amount)
