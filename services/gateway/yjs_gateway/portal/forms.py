@@ -25,7 +25,7 @@ def _options(values, words) -> tuple[tuple[str, str], ...]:
 class Field:
     key: str  # the path under its section; "" for the section's own value (a list)
     label: str
-    kind: str = "text"  # text, tel, select, choices (check boxes), lines (one item a line)
+    kind: str = "text"  # text, tel, select, choices (check boxes), lines (one item a line), count (a whole number)
     options: tuple[tuple[str, str], ...] = ()
     hint: str = ""
     autocomplete: str = "off"
@@ -84,6 +84,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("application.bank_account", "银行开户", (
         Field("bank", "开户银行", hint="如：中国工商银行"), Field("branch", "开户网点", hint="如：嘉兴南湖支行"),
     ), optional=True, hint="开立基本存款账户；不开户则留空。"),
+    Section("application.social_insurance", "社保医保登记", (
+        Field("employees", "参保人数", "count", hint="开办时参保的职工人数，暂无职工填 0"),
+    ), optional=True, hint="单位参保登记和医保登记随企业开办一并办理；不办理则清空此项（招用职工后 30 日内须另行办理）。"),
     Section("application.tax", "税务", (
         Field("taxpayer_type", "纳税人类型", "select", _options(TaxpayerType, VALUE_WORDS)),
         Field("invoices", "申领发票", "choices", _options(InvoiceKind, VALUE_WORDS)),
@@ -103,6 +106,7 @@ DEFAULTS: dict[str, Any] = {
     "application.officers.2.role": "manager",
     "application.seals": [s.value for s in SealType],
     "application.tax.invoices": ["ordinary"],
+    "application.social_insurance.employees": "0",
 }
 
 
@@ -121,6 +125,8 @@ def _value(form, section: Section, field: Field, row: int | None) -> Any:
     text = form.get(name, "")
     if field.kind == "lines":
         return [line.strip() for line in text.splitlines() if line.strip()]
+    if field.kind == "count" and text.strip().isascii() and text.strip().isdigit():
+        return int(text.strip())  # anything else goes to the API as typed, which names what is wrong
     return text.strip()
 
 
@@ -172,6 +178,7 @@ def submission_from_form(form) -> tuple[dict[str, Any], dict[str, str]]:
     if parts:
         enterprise["name"] = "".join(parts.get(k, "") for k in ("region", "trade_name", "industry", "form"))
     application.setdefault("bank_account", None)  # absent or null: no account
+    application.setdefault("social_insurance", None)  # cleared: not registered with the establishment
     return {"matter": "establishment", "application": application}, rows
 
 
@@ -225,7 +232,8 @@ def form_from_application(application: dict[str, Any]) -> dict[str, Any]:
                 if value is None:
                     continue
                 name = section.name(field, row)
-                values[name] = "\n".join(value) if field.kind == "lines" else value
+                values[name] = "\n".join(value) if field.kind == "lines" else \
+                    str(value) if field.kind == "count" else value
     return values
 
 
