@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := contracts services/kit services/case services/registration services/seal_carving services/tax \
 	services/bank_account services/gateway cli
-PACKAGES += $(wildcard services/licensing services/deregistration)
+PACKAGES += $(wildcard services/licensing services/deregistration services/social_insurance)
 
 .PHONY: install up topology demo screenshots test test-fast mutate bench schemas check-schemas migration clean
 

@@ -45,7 +45,8 @@ class RunningSystem:
 def system(request, tmp_path_factory):
     """The module's own system; a module's SYSTEM_ENV changes E2E_ENV for it."""
     vhost, amqp_uri = fresh_vhost()
-    services = ["case", "registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration", "gateway"]
+    services = ["case", "registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration",
+                "social_insurance", "gateway"]
     databases = {s: create_database(f"yjs_e2e_{s}") for s in services if s != "gateway"}
     replicas = {"tax": 2}
     offset = free_port_offset(services, replicas)

@@ -1,5 +1,6 @@
 """注销一件事 end to end: an enterprise established through the API closes through it. The
-simplified route's public notice, an objection that ends it, unpaid tax, a listing that bars the
+simplified route's public notice, an objection that ends it, unpaid tax, unpaid social insurance
+contributions, a listing that bars the
 simplified route, the general route's creditor notice and liquidation report, a restart during a
 notice, and refusals — each department's own records show the outcome."""
 
@@ -67,6 +68,12 @@ def running_notice(system, client, case_id):
     return found[0]
 
 
+def as_staff(system, department, subject):
+    """RPC as a department's staff member (or its system holding a staff token)."""
+    token = {CALLER_CONTEXT: token_for(subject, "department", department)}
+    return ClusterRpcProxy({"AMQP_URI": system.amqp_uri}, timeout=15, context_data=token)
+
+
 def record_uscc(record):
     return step(record, "deregistration.accept")["outputs"]["uscc"]
 
@@ -88,27 +95,34 @@ def test_a_simple_deregistration_closes_the_enterprise_in_every_department_and_f
     assert record["status"] == "completed", record
     assert {s["step"]: s["status"] for s in record["steps"]} == {
         "deregistration.accept": "completed", "deregistration.notice": "completed", "tax.clear": "completed",
-        "registration.deregister": "completed", "bank_account.close": "completed",
+        "social_insurance.close": "completed", "registration.deregister": "completed", "bank_account.close": "completed",
         "seal_carving.cancel": "completed", "licensing.revoke": "completed"}
     outputs = record["outputs"]
     assert outputs["notice"]["notice_id"] == notice["notice_id"]
     assert outputs["tax_clearance"]["certificate_number"]
     assert outputs["deregistration"]["uscc"] == uscc
+    insured = established["outputs"]["social_insurance"]["registration_number"]
+    assert (outputs["social_insurance_closure"]["uscc"], outputs["social_insurance_closure"]["registration_number"]) == \
+        (uscc, insured)
     assert outputs["bank_account_closure"]["account_number"] == established["outputs"]["bank_account"]["account_number"]
     assert sorted(s["filing_code"] for s in outputs["seal_cancellation"]["seals"]) == \
         sorted(s["filing_code"] for s in established["outputs"]["seals"])
     [permit] = established["outputs"]["licences"]["permits"]
     assert [p["permit_number"] for p in outputs["licence_revocation"]["permits"]] == [permit["permit_number"]]
-    # the plan's order: the registration is cancelled after the notice and the clearance, then the rest
+    # the plan's order: the registration is cancelled after the notice, the clearance and the
+    # insurance's closing, then the rest
     order = kinds(record)
     cancelled = order.index("registration.enterprise_deregistered")
-    assert order.index("deregistration.notice_period_ended") < cancelled and order.index("tax.tax_cleared") < cancelled
+    assert max(order.index(e) for e in ("deregistration.notice_period_ended", "tax.tax_cleared",
+                                        "social_insurance.employer_closed")) < cancelled
     assert min(order.index(e) for e in ("bank_account.account_closed", "seal_carving.seals_cancelled",
                                         "licensing.licences_revoked")) > cancelled
     # each department's own records show the enterprise closed
     assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("deregistered",)]
     assert system.query("tax", "SELECT status FROM taxpayers WHERE uscc = :u", u=uscc) == [("cleared",)]
     assert system.query("bank_account", "SELECT status FROM accounts WHERE uscc = :u", u=uscc) == [("closed",)]
+    assert system.query("social_insurance", "SELECT status, closing_case_id FROM employers WHERE uscc = :u",
+                        u=uscc) == [("closed", case_id)]
     assert {s for (s,) in system.query("seal_carving", "SELECT status FROM seals WHERE uscc = :u", u=uscc)} == \
         {"cancelled"}
     assert system.query("licensing", "SELECT status FROM permits WHERE uscc = :u", u=uscc) == [("cancelled",)]
@@ -152,8 +166,7 @@ def test_unpaid_tax_refuses_the_deregistration_and_the_case_says_why(system, fre
     client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-arrears")
     uscc = established["outputs"]["uscc"]
     # tax's own system, as tax staff: the service verifies who records arrears
-    tax_staff = {CALLER_CONTEXT: token_for("e2e-tax-system", "department", "tax")}
-    with ClusterRpcProxy({"AMQP_URI": system.amqp_uri}, timeout=15, context_data=tax_staff) as cluster:
+    with as_staff(system, "tax", "e2e-tax-system") as cluster:
         recorded = cluster.tax.record_arrears(uscc, "2345.60", "2026年10月增值税")
     assert recorded["outstanding"] == "2345.60"
     wait_for(lambda: system.query("deregistration", "SELECT outstanding FROM tax_arrears WHERE uscc = :u", u=uscc),
@@ -169,6 +182,30 @@ def test_unpaid_tax_refuses_the_deregistration_and_the_case_says_why(system, fre
     assert system.query("tax", "SELECT status FROM taxpayers WHERE uscc = :u", u=uscc) == [("registered",)]
     assert system.query("tax", "SELECT count(*) FROM clearances WHERE case_id = :c", c=case_id) == [(0,)]
     assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
+
+
+def test_unpaid_contributions_refuse_the_insurance_closing_and_the_register_waits_for_it(system, fresh_application):
+    client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-contributions")
+    uscc = established["outputs"]["uscc"]
+    # the insurance's collection system, as its staff: the service verifies who records arrears
+    with as_staff(system, "social_insurance", "e2e-collection") as cluster:
+        recorded = cluster.social_insurance.record_arrears(uscc, "3200.50", "2026年10月养老保险费")
+    assert recorded["outstanding"] == "3200.50"
+    case_id = deregister(client, uscc)
+    record = client.wait_until_final(case_id)
+    assert record["status"] == "rejected", record
+    assert [(r["code"], r["field"]) for r in record["reasons"]] == [("unpaid_contributions", "application.uscc")]
+    assert "3200.50" in record["reasons"][0]["message"]
+    assert any(t["summary"].startswith("社保医保注销未通过：尚有欠缴社会保险费 3200.50 元") for t in record["timeline"])
+    assert step(record, "social_insurance.close")["status"] == "rejected"
+    # the register waited for the insurance, and was never cancelled
+    assert step(record, "registration.deregister")["status"] == "cancelled"
+    assert "registration.enterprise_deregistered" not in kinds(record)
+    assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
+    assert system.query("registration", "SELECT count(*) FROM kit_steps WHERE case_id = :c", c=case_id) == [(0,)]
+    assert system.query("social_insurance", "SELECT status FROM employers WHERE uscc = :u", u=uscc) == [("registered",)]
+    assert system.query("social_insurance", "SELECT outcome FROM closures WHERE case_id = :c",
+                        c=case_id) == [("refused",)]
 
 
 def listed_kinds(system, uscc):
@@ -260,7 +297,7 @@ def test_the_general_route_files_the_group_runs_the_creditor_notice_and_waits_fo
     assert step(record, "deregistration.notice")["outputs"]["liquidation_group_filed_at"]
     assert step(record, "deregistration.liquidation_report")["after"] == ["deregistration.notice"]
     assert step(record, "registration.deregister")["after"] == [
-        "deregistration.notice", "tax.clear", "deregistration.liquidation_report"]
+        "deregistration.notice", "tax.clear", "social_insurance.close", "deregistration.liquidation_report"]
     # creditors file claims with the liquidation group: no objections, and no report before the period ends
     objected = public(system, "POST", f"/v1/notices/{notice['notice_id']}/objections",
                       json={"name": "某", "contact": "13900000000", "reason": "不同意注销"})

@@ -1,4 +1,4 @@
-"""企业开办 end to end: one application through the API, four departments each in its own
+"""企业开办 end to end: one application through the API, five departments each in its own
 process (two tax replicas), one record."""
 
 from __future__ import annotations
@@ -29,13 +29,24 @@ def test_a_full_establishment_completes_with_every_output_in_one_place(system, f
     try:
         record = submit_and_wait(system, fresh_application())
         assert record["status"] == "completed", record
-        assert [s["status"] for s in record["steps"]] == ["completed"] * 5
+        assert [s["status"] for s in record["steps"]] == ["completed"] * 6
         outputs = record["outputs"]
         assert is_valid_uscc(outputs["uscc"]) and outputs["licence_number"]
         assert sorted(s["type"] for s in outputs["seals"]) == sorted(ALL_SEALS)
         assert len({s["filing_code"] for s in outputs["seals"]}) == 5
         assert outputs["tax"]["tax_authority"] and outputs["tax"]["invoices"]["uses_invoice_seal"] is True
         assert outputs["bank_account"]["account_number"] and outputs["bank_account"]["bank"] == "中国工商银行"
+        # 单位参保登记 and 医保登记 under the new code, in the domicile's district
+        insured = outputs["social_insurance"]
+        assert insured["uscc"] == outputs["uscc"] and insured["employees"] == 2
+        assert insured["registration_number"].startswith("330402") and len(insured["registration_number"]) == 16
+        assert insured["insurance_types"] == ["企业职工基本养老保险", "失业保险", "工伤保险", "职工基本医疗保险", "生育保险"]
+        assert (insured["social_insurance_agency"], insured["medical_insurance_agency"]) == (
+            "嘉兴市南湖区人力资源和社会保障局", "嘉兴市南湖区医疗保障局")
+        assert system.query("social_insurance", "SELECT registration_number, status FROM employers WHERE uscc = :u",
+                            u=outputs["uscc"]) == [(insured["registration_number"], "registered")]
+        assert f"社保医保登记已办结：统一社会信用代码 {outputs['uscc']}，社保登记编号 {insured['registration_number']}" in [
+            t["summary"] for t in record["timeline"]]
         [completed] = watcher.wait_for(lambda e: e.case_id == record["case_id"])
         assert completed.data["outputs"] == outputs  # case.completed carries all of it (统一出件)
         order = [t["event_type"] for t in record["timeline"]]
@@ -45,12 +56,14 @@ def test_a_full_establishment_completes_with_every_output_in_one_place(system, f
         watcher.close()
 
 
-def test_no_seals_and_no_account_means_no_such_steps(system, fresh_application):
-    record = submit_and_wait(system, fresh_application(seals=(), bank_account=False))
+def test_no_seals_no_account_and_no_social_insurance_means_no_such_steps(system, fresh_application):
+    record = submit_and_wait(system, fresh_application(seals=(), bank_account=False, social_insurance=False))
     assert record["status"] == "completed"
     assert [s["step"] for s in record["steps"]] == ["registration.establish", "tax.register", "tax.grant_invoices"]
-    assert "seals" not in record["outputs"] and "bank_account" not in record["outputs"]
+    assert not {"seals", "bank_account", "social_insurance"} & set(record["outputs"])
     assert record["outputs"]["tax"]["invoices"]["uses_invoice_seal"] is False
+    assert system.query("social_insurance", "SELECT count(*) FROM employers WHERE uscc = :u",
+                        u=record["outputs"]["uscc"]) == [(0,)]
 
 
 #: a word of ASCII letters a person would read: any run of letters and digits that holds no digit
@@ -107,9 +120,10 @@ def test_a_refused_registration_starts_no_other_work(system, fresh_application):
     record = submit_and_wait(system, body)
     assert record["status"] == "rejected"
     assert record["reasons"][0]["code"] == "subscriptions_mismatch"
-    assert [s["status"] for s in record["steps"]] == ["rejected"] + ["cancelled"] * 4
+    assert [s["status"] for s in record["steps"]] == ["rejected"] + ["cancelled"] * 5
     case_id = record["case_id"]
-    for service, table in (("seal_carving", "seals"), ("tax", "taxpayers"), ("bank_account", "accounts")):
+    for service, table in (("seal_carving", "seals"), ("tax", "taxpayers"), ("bank_account", "accounts"),
+                           ("social_insurance", "employers")):
         assert system.query(service, f"SELECT count(*) FROM {table} WHERE case_id = :c", c=case_id)[0][0] == 0
         assert system.query(service, "SELECT count(*) FROM kit_steps WHERE case_id = :c", c=case_id)[0][0] == 0
 
@@ -130,6 +144,7 @@ def test_two_hundred_concurrent_cases_all_complete_with_unique_codes(system, fre
     assert len(set(usccs)) == 200 and all(is_valid_uscc(u) for u in usccs)
     assert len(set(seal_codes)) == 1000
     assert len(set(accounts)) == 200
+    assert len({r["outputs"]["social_insurance"]["registration_number"] for r in records}) == 200
     # each case handled exactly once by the two tax replicas
     per_case = system.query("tax", "SELECT case_id, count(*) FROM taxpayers WHERE case_id = ANY(:ids) GROUP BY case_id",
                             ids=case_ids)
@@ -226,6 +241,9 @@ def test_every_process_serves_its_metrics_with_the_business_figures(system, fres
         ("case", "yjs_case_duration_seconds_count", (("matter", "establishment"),)): 1,
         ("case", "yjs_step_duration_seconds_count", (("department", "registration"),)): 1,
         ("registration", "yjs_events_published_total", (("event_type", "registration.enterprise_registered"),)): 1,
+        ("social_insurance", "yjs_events_published_total",
+         (("event_type", "social_insurance.employer_registered"),)): 1,
+        ("case", "yjs_step_duration_seconds_count", (("department", "social_insurance"),)): 1,
     }
     before = {key: value(key[0], key[1], **dict(key[2])) for key in figures}
     submit_and_wait(system, fresh_application(seals=(), bank_account=False))

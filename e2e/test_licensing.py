@@ -48,7 +48,7 @@ def test_a_restaurant_is_established_with_one_comprehensive_permit_covering_its_
     assert answer.status_code == 202, answer.text
     record = client.wait_until_final(answer.json()["case_id"])
     assert record["status"] == "completed", record
-    assert {s["status"] for s in record["steps"]} == {"completed"} and len(record["steps"]) == 6
+    assert {s["status"] for s in record["steps"]} == {"completed"} and len(record["steps"]) == 7
     assert step(record, "licensing.issue")["after"] == ["registration.establish"]
     licences = record["outputs"]["licences"]
     assert licences["uscc"] == record["outputs"]["uscc"] and licences["catalogue_version"] == catalogue.VERSION

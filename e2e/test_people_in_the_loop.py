@@ -188,7 +188,8 @@ def test_an_acceptance_with_materials_missing_is_withdrawn_when_they_never_come(
     assert step(again, "registration.establish")["status"] == "completed", step(again, "registration.establish")
 
 
-def test_a_lapsed_acceptance_undoes_the_seals_taxpayer_invoices_and_account_built_on_it(system, fresh_application):
+def test_a_lapsed_acceptance_undoes_the_seals_taxpayer_invoices_account_and_insurance_built_on_it(
+        system, fresh_application):
     applicant = system.client("e2e-cascade")
     body = fresh_application()  # every seal, a bank account
     body["application"]["shareholders"][0]["nationality"] = "USA"
@@ -199,7 +200,8 @@ def test_a_lapsed_acceptance_undoes_the_seals_taxpayer_invoices_and_account_buil
         "missing_materials": [{"material": "住所使用证明", "message": "房屋租赁合同复印件，加盖出租方公章"}],
         "materials_due": (datetime.now(timezone.utc) + timedelta(seconds=6)).isoformat()})
     assert accepted.status_code == 200, accepted.text
-    built = ("seal_carving.carve", "tax.register", "tax.grant_invoices", "bank_account.open")
+    built = ("seal_carving.carve", "tax.register", "tax.grant_invoices", "bank_account.open",
+             "social_insurance.register")
     record = until(applicant, case_id, lambda r: all(step(r, s)["status"] == "completed" for s in built),
                    "every step built on the acceptance")
     assert record["outputs"]["bank_account"]["account_number"]
@@ -217,6 +219,8 @@ def test_a_lapsed_acceptance_undoes_the_seals_taxpayer_invoices_and_account_buil
     assert system.query("tax", "SELECT status FROM invoice_grants WHERE case_id = :c", c=case_id) == [("revoked",)]
     assert system.query("bank_account", "SELECT status, undo_reason FROM accounts WHERE case_id = :c",
                         c=case_id) == [("closed", "prerequisite_undone")]
+    assert system.query("social_insurance", "SELECT status, undo_reason FROM employers WHERE case_id = :c",
+                        c=case_id) == [("cancelled", "prerequisite_undone")]
 
 
 def test_an_establishment_withdrawn_while_its_registration_waits_for_review_frees_the_name(

@@ -31,7 +31,7 @@ def test_a_closed_loop_on_postgres_completes_every_case_and_reports_it(tmp_path,
     assert row(report, "not finished") == "0"
     assert float(row(report, "events published per case")) > 0
     assert float(row(report, "event deliveries per case (consumed by the services)")) > 0
-    for service in ["case", "registration", "seal_carving", "tax", "bank_account", "gateway"]:
+    for service in ["case", "registration", "seal_carving", "tax", "bank_account", "social_insurance", "gateway"]:
         assert re.search(rf"^\| {service} \| [\d.]+ \|", report, re.MULTILINE), service
     assert "| case.completed | 1.00 |" in report  # one completion per case
     assert "| confirms per batch of 100 |" in report and "| confirm each message |" in report

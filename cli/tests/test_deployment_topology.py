@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from yjs_kit.config import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLY = ["yjs", "topology", "apply"]
@@ -30,7 +31,7 @@ def test_compose_starts_every_service_after_the_topology_job_succeeded():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     assert services["topology"]["entrypoint"][:3] == APPLY and services["topology"]["restart"] == "no"
     ours = [name for name, service in services.items() if service.get("image") == IMAGE and name != "topology"]
-    assert len(ours) == 8
+    assert len(ours) == len(SERVICES)
     for name in ours:
         assert services[name]["depends_on"]["topology"] == {"condition": "service_completed_successfully"}, name
 
@@ -38,7 +39,7 @@ def test_compose_starts_every_service_after_the_topology_job_succeeded():
 def test_every_service_pod_on_kubernetes_applies_the_topology_first():
     workloads = [r for r in k8s_resources() if r["kind"] in ("Deployment", "StatefulSet")]
     ours = [w for w in workloads if any(c["image"] == IMAGE for c in w["spec"]["template"]["spec"]["containers"])]
-    assert len(ours) == 8
+    assert len(ours) == len(SERVICES)
     for workload in ours:
         init = workload["spec"]["template"]["spec"].get("initContainers", [])
         assert [(c["image"], c["command"][:3]) for c in init] == [(IMAGE, APPLY)], workload["metadata"]["name"]

@@ -36,7 +36,7 @@ from .bench_measure import (CpuWindow, ProcessUsage, counter_delta, descendants,
                             percentile, pids_by_name, scrape)
 from .client import token_for
 
-SERVICES = ["case", "registration", "seal_carving", "tax", "bank_account", "gateway"]
+SERVICES = ["case", "registration", "seal_carving", "tax", "bank_account", "social_insurance", "gateway"]
 IDLE_TIMEOUT = 60.0  # give up when no case finished for this long
 EACH_CONFIRM_LIMIT = 2000  # the confirm-each ceiling is slow: at most this many messages
 

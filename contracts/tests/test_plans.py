@@ -23,13 +23,24 @@ def test_the_full_establishment_plan():
         "tax.register": ["registration.establish"],
         "tax.grant_invoices": ["tax.register", "seal_carving.carve"],
         "bank_account.open": ["registration.establish", "seal_carving.carve"],
+        "social_insurance.register": ["registration.establish"],
     }
 
 
 def test_steps_nobody_asked_for_are_not_in_the_plan_nor_waited_for():
-    plan = plan_for("establishment", samples.establishment_application(seals=(), bank_account=False))
+    plan = plan_for("establishment", samples.establishment_application(seals=(), bank_account=False,
+                                                                       social_insurance=False))
     assert steps(plan) == {"registration.establish": [], "tax.register": ["registration.establish"],
                            "tax.grant_invoices": ["tax.register"]}
+
+
+def test_social_insurance_is_registered_unless_the_applicant_opts_out_with_null():
+    application = samples.establishment_application(seals=(), bank_account=False)
+    assert steps(plan_for("establishment", application))["social_insurance.register"] == ["registration.establish"]
+    del application["social_insurance"]  # not said: registered, as the form's default
+    assert "social_insurance.register" in steps(plan_for("establishment", application))
+    application["social_insurance"] = None
+    assert "social_insurance.register" not in steps(plan_for("establishment", application))
 
 
 def test_the_invoice_grant_waits_for_seals_only_when_an_invoice_seal_is_asked_and_the_region_needs_it():
@@ -116,20 +127,21 @@ def test_configured_limits_move_a_deadline_across_the_holiday():
     assert parse_step_limits("") == {}
 
 
-def test_the_deregistration_plan_clears_tax_alongside_the_notice_and_closes_the_rest_after_the_register():
+def test_the_deregistration_plan_clears_tax_and_insurance_alongside_the_notice_and_closes_the_rest_after_the_register():
     simple = plan_for("deregistration", samples.deregistration_application("91350100M000100Y43"))
     assert steps(simple) == {
         "deregistration.accept": [],
         "deregistration.notice": ["deregistration.accept"],
         "tax.clear": ["deregistration.accept"],
-        "registration.deregister": ["deregistration.notice", "tax.clear"],
+        "social_insurance.close": ["deregistration.accept"],
+        "registration.deregister": ["deregistration.notice", "tax.clear", "social_insurance.close"],
         "bank_account.close": ["registration.deregister"],
         "seal_carving.cancel": ["registration.deregister"],
         "licensing.revoke": ["registration.deregister"],
     }
     general = steps(plan_for("deregistration", samples.deregistration_application("91350100M000100Y43", "general")))
     assert general["deregistration.liquidation_report"] == ["deregistration.notice"]
-    assert general["registration.deregister"] == ["deregistration.notice", "tax.clear",
+    assert general["registration.deregister"] == ["deregistration.notice", "tax.clear", "social_insurance.close",
                                                   "deregistration.liquidation_report"]
 
 

@@ -254,6 +254,13 @@ class BankAccountRequest(Strict):
     branch: Line = Field(min_length=2, max_length=50)
 
 
+class SocialInsuranceRequest(Strict):
+    """单位参保登记 and 医保登记 with the establishment: how many employees the employer insures
+    from the start (参保人数; 0 when it has none yet)."""
+
+    employees: int = Field(default=0, ge=0, le=100000)
+
+
 class TaxRequest(Strict):
     taxpayer_type: TaxpayerType = TaxpayerType.small_scale
     invoices: list[InvoiceKind] = Field(default_factory=lambda: [InvoiceKind.ordinary], max_length=10)
@@ -340,6 +347,9 @@ class EstablishmentApplication(Strict):
     bank_account: BankAccountRequest | None = None
     tax: TaxRequest = Field(default_factory=TaxRequest)
     commitments: list[ScopeItem] = Field(default_factory=list, max_length=50)
+    #: registered unless the applicant opts out with null (an employer registers within 30 days
+    #: of its first hire instead)
+    social_insurance: SocialInsuranceRequest | None = Field(default_factory=SocialInsuranceRequest)
 
     @field_validator("shareholders")
     @classmethod

@@ -103,6 +103,16 @@ def local_name(division_code: str) -> str | None:
     return city + name
 
 
+def nearest_local_name(division_code: str) -> str:
+    """The local name of the nearest division the table knows, for an authority that serves it:
+    the district's, else its city's, else its province's; the code itself when none is known."""
+    for code in (division_code, division_code[:4] + "00", division_code[:2] + "0000"):
+        name = local_name(code)
+        if name:
+            return name
+    return division_code
+
+
 def place_name(division_code: str) -> str:
     """The division as a person reads it, as far as the table knows it: 浙江省嘉兴市南湖区."""
     province = PROVINCES.get(division_code[:2])

@@ -206,6 +206,28 @@ class TaxCleared(BaseModel):
     cleared_at: datetime
 
 
+class EmployerInsured(BaseModel):
+    """单位参保登记 (人力资源和社会保障局: 养老、失业、工伤) and 医保登记 (医疗保障局: 医疗、生育) of a new
+    employer, under one 社保登记编号."""
+
+    uscc: str
+    registration_number: str
+    insurance_types: list[str]
+    social_insurance_agency: str
+    medical_insurance_agency: str
+    employees: int
+    registered_at: datetime
+
+
+class EmployerInsuranceClosed(BaseModel):
+    """注销社会保险登记 and 医保登记: nothing owed, the employer's registration closed.
+    `registration_number` None when the enterprise never registered here."""
+
+    uscc: str
+    registration_number: str | None
+    deregistered_at: datetime
+
+
 class EnterpriseDeregistered(BaseModel):
     """注销登记: the enterprise is struck off the register and its name is free again."""
 
@@ -595,6 +617,8 @@ STEP_OUTPUTS: dict[str, type[BaseModel]] = {
     "tax.update": TaxpayerUpdated,
     "bank_account.update": AccountUpdated,
     "licensing.amend": LicencesAmended,
+    "social_insurance.register": EmployerInsured,
+    "social_insurance.close": EmployerInsuranceClosed,
 }
 
 #: every event type with its data model

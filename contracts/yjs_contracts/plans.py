@@ -47,6 +47,11 @@ def account_requested(application: dict[str, Any], options: PlanOptions) -> bool
     return application.get("bank_account") is not None
 
 
+def social_insurance_requested(application: dict[str, Any], options: PlanOptions) -> bool:
+    """Registered with the establishment unless the applicant opted out (`"social_insurance": null`)."""
+    return application.get("social_insurance", {}) is not None
+
+
 def scope_needs_permits(application: dict[str, Any], options: PlanOptions) -> bool:
     """A licensing step when some scope item needs a filing, a commitment or an approval; items
     whose approval was cancelled (直接取消审批) need nothing, so a scope of only those needs no step."""
@@ -128,6 +133,8 @@ MATTERS: dict[str, Matter] = {
             StepRule("bank_account.open", _after("registration.establish", "seal_carving.carve"),
                      account_requested, 1.0),
             StepRule("licensing.issue", _after("registration.establish"), scope_needs_permits, 5.0),
+            # 单位参保登记 and 医保登记 under the new 统一社会信用代码
+            StepRule("social_insurance.register", _after("registration.establish"), social_insurance_requested, 0.5),
         ), working_days=1.0, essential="registration.establish",
             pivot="registration.establish"),  # a registered company is closed by deregistration
         Matter("licensing", "行业准营", (
@@ -140,10 +147,13 @@ MATTERS: dict[str, Matter] = {
             # the notice runs 20 (简易) or 45 (一般) calendar days inside its limit
             StepRule("deregistration.notice", _after("deregistration.accept"), working_days=35.0),
             StepRule("tax.clear", _after("deregistration.accept"), working_days=1.0),
+            # 社保、医保注销, alongside 清税: refused while contributions are owed
+            StepRule("social_insurance.close", _after("deregistration.accept"), working_days=1.0),
             # 一般注销: the liquidation report, once the creditors' claim period is over
             StepRule("deregistration.liquidation_report", _after("deregistration.notice"), general_route, 1.0),
             StepRule("registration.deregister",
-                     _after("deregistration.notice", "tax.clear", "deregistration.liquidation_report"), working_days=3.0),
+                     _after("deregistration.notice", "tax.clear", "social_insurance.close",
+                            "deregistration.liquidation_report"), working_days=3.0),
             StepRule("bank_account.close", _after("registration.deregister"), working_days=1.0),
             StepRule("seal_carving.cancel", _after("registration.deregister"), working_days=1.0),
             StepRule("licensing.revoke", _after("registration.deregister"), working_days=1.0),

@@ -36,6 +36,7 @@ def establishment_application(
     *,
     seals: tuple[str, ...] = ("official", "finance", "invoice", "contract", "legal_representative"),
     bank_account: bool = True,
+    social_insurance: bool = True,
     capital: str = "1000000.00",
     scope: tuple[str, ...] = ("软件开发", "信息技术咨询服务"),
     commitments: tuple[str, ...] = (),
@@ -71,6 +72,7 @@ def establishment_application(
         "bank_account": {"bank": "中国工商银行", "branch": "嘉兴南湖支行"} if bank_account else None,
         "tax": {"taxpayer_type": "small_scale", "invoices": ["ordinary"]},
         "commitments": list(commitments),
+        "social_insurance": {"employees": 2} if social_insurance else None,
     }
 
 

@@ -89,6 +89,10 @@ STEP_KINDS: dict[str, StepKind] = {
                  "bank_account.account_update_refused", ("bank_account_update",), "账户信息变更"),
         StepKind("licensing.amend", "licensing.licences_amended",
                  "licensing.amendment_refused", ("licence_amendment",), "许可变更"),
+        StepKind("social_insurance.register", "social_insurance.employer_registered",
+                 "social_insurance.employer_registration_refused", ("social_insurance",), "社保医保登记"),
+        StepKind("social_insurance.close", "social_insurance.employer_closed",
+                 "social_insurance.closing_refused", ("social_insurance_closure",), "社保医保注销"),
     )
 }
 

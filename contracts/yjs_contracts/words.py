@@ -23,6 +23,7 @@ STEP_STATUS_WORDS = {
 DEPARTMENT_TITLES = {
     "registration": "市场监管部门", "seal_carving": "公安机关", "tax": "税务部门", "bank_account": "开户银行",
     "licensing": "行业主管部门", "deregistration": "注销受理", "case": "受理中心",
+    "social_insurance": "人社医保部门",
 }
 
 #: each listing kind as the register names it
@@ -68,6 +69,9 @@ OUTPUT_LABELS = {
     "reduction_notice": "减资公告", "objections": "异议", "objection_id": "异议编号",
     "commitment_notice": "告知承诺书", "conditions": "承诺的条件", "liability": "承诺不实的责任",
     "check_days": "核查期限（工作日）",
+    "social_insurance": "社保医保登记", "registration_number": "社保登记编号", "insurance_types": "险种",
+    "social_insurance_agency": "社会保险经办机构", "medical_insurance_agency": "医疗保障经办机构",
+    "employees": "参保人数", "social_insurance_closure": "社保医保注销",
 }
 
 #: each change a 变更登记 may register, as the form names it

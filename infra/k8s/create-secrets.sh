@@ -40,7 +40,7 @@ create yjs-broker-admin \
   --from-literal=RABBITMQ_MANAGEMENT_URL="http://yjs-admin:${admin_password}@rabbitmq:15672"
 
 passwords=()
-for service in GATEWAY CASE REGISTRATION SEAL_CARVING TAX BANK_ACCOUNT LICENSING DEREGISTRATION; do
+for service in GATEWAY CASE REGISTRATION SEAL_CARVING TAX BANK_ACCOUNT LICENSING DEREGISTRATION SOCIAL_INSURANCE; do
   passwords+=(--from-literal="AMQP_PASSWORD_${service}=$(random)")
 done
 create yjs-broker-passwords "${passwords[@]}"

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPARTMENTS = ["registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration"]
+DEPARTMENTS = ["registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration", "social_insurance"]
 
 #: module -> the fast tests (pure, no broker or database) that guard it
 TARGETS: dict[str, list[str]] = {

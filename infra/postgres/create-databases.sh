@@ -12,6 +12,7 @@ databases=(
   yjs_bank_account
   yjs_licensing
   yjs_deregistration
+  yjs_social_insurance
 )
 
 for db in "${databases[@]}"; do

@@ -18,7 +18,8 @@ from yjs_kit.testing import (CaseRpc, applicant_token, operator_token, publish, 
 
 OPERATOR = operator_token()
 
-BARE = {"matter": "establishment", "application": samples.establishment_application("明远", seals=(), bank_account=False)}
+BARE = {"matter": "establishment", "application": samples.establishment_application(
+    "明远", seals=(), bank_account=False, social_insurance=False)}
 
 
 def reports(case_id: str, n: int = 1):
@@ -177,7 +178,7 @@ def test_a_refused_permit_leaves_the_registered_company_partly_done(start_servic
     start_service(CaseService)
     watcher = watch("case.completed")
     body = {"matter": "establishment", "application": samples.establishment_application(
-        "明远", seals=(), bank_account=False, scope=("软件开发", "药品零售"))}
+        "明远", seals=(), bank_account=False, social_insurance=False, scope=("软件开发", "药品零售"))}
     case_id = CaseRpc(rpc).submit("alice", body)["case_id"]
     registered, taxpayer, invoices = reports(case_id, 7)
     reason = {"code": "premises_unsuitable", "message": "经营场所不符合药品零售条件", "field": None}

@@ -192,6 +192,11 @@ def test_a_summary_names_the_step_and_what_it_produced():
     assert record.summary("tax.register", "in_progress", {}, []) == "新办纳税人办理中"
     # a change's bank step for an enterprise without an account: nothing to name, not "None"
     assert record.summary("bank_account.update", "completed", {"account_number": None}, []) == "账户信息变更已办结"
+    # an employer's insurance: the code it registered under and the number it was given
+    assert record.summary("social_insurance.register", "completed", {"uscc": "U", "registration_number": "N"}, []) == \
+        "社保医保登记已办结：统一社会信用代码 U，社保登记编号 N"
+    assert record.summary("social_insurance.close", "rejected", {}, [{"code": "unpaid_contributions", "message": "m"}]) \
+        == "社保医保注销未通过：m"
 
 
 def test_every_text_the_record_writes_is_chinese():

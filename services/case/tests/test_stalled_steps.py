@@ -36,7 +36,8 @@ class FailingRegistration(OperatorRpc):
             handled.append(event.case_id)
 
 
-BARE = {"matter": "establishment", "application": samples.establishment_application("明远", seals=(), bank_account=False)}
+BARE = {"matter": "establishment", "application": samples.establishment_application(
+    "明远", seals=(), bank_account=False, social_insurance=False)}
 
 
 def waiting_dead_letters() -> float:

@@ -128,7 +128,7 @@ def combined_outputs(steps: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[s
 
 
 #: the outputs a completed step's line in the timeline names
-SUMMARY_OUTPUTS = ("uscc", "account_number", "tax_authority")
+SUMMARY_OUTPUTS = ("uscc", "registration_number", "account_number", "tax_authority")
 
 
 def summary(step: str, status: str, outputs: dict[str, Any], reasons: list[dict[str, Any]]) -> str:

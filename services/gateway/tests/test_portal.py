@@ -132,6 +132,10 @@ def test_the_form_reads_back_as_the_application_and_refusals_find_their_fields()
     application = samples.establishment_application("锦程", scope=("软件开发", "餐饮服务"), commitments=("餐饮服务",))
     body, rows = forms.submission_from_form(as_form(forms.form_from_application(application)))
     assert body == {"matter": "establishment", "application": application}
+    # social insurance: registered with the number typed, not at all when cleared, a non-number as typed
+    for typed, sent in (("0", {"employees": 0}), ("", None), ("三", {"employees": "三"})):
+        values = {**forms.form_from_application(application), "application.social_insurance.employees": typed}
+        assert forms.submission_from_form(as_form(values))[0]["application"]["social_insurance"] == sent
     # a blank first shareholder row is left out: the API's row 0 is the form's row 1
     values = forms.form_from_application(application)
     values = {k.replace("shareholders.0.", "shareholders.1."): v for k, v in values.items()}

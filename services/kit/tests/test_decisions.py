@@ -83,7 +83,8 @@ def test_an_undo_reaches_every_step_that_waited_for_it(plan, data):
 
 def test_the_steps_that_wait_for_a_registration_are_all_it_made_possible():
     assert decisions.depends_on(ESTABLISHMENT, "registration.establish") == [
-        "seal_carving.carve", "tax.register", "tax.grant_invoices", "bank_account.open", "licensing.issue"]
+        "seal_carving.carve", "tax.register", "tax.grant_invoices", "bank_account.open", "licensing.issue",
+        "social_insurance.register"]
     assert decisions.depends_on(ESTABLISHMENT, "seal_carving.carve") == ["tax.grant_invoices", "bank_account.open"]
     assert decisions.depends_on(DEREGISTRATION, "deregistration.notice") == [
         "deregistration.liquidation_report", "registration.deregister", "bank_account.close",

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-SERVICES = ("gateway", "case", "registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration")
+SERVICES = ("gateway", "case", "registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration",
+            "social_insurance")
 METRICS_PORTS = {name: 9100 + i for i, name in enumerate(SERVICES)}
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEV_JWT_SECRET = "yjs-local-development-secret-not-for-production"

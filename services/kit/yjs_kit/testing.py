@@ -511,3 +511,94 @@ def step_undone(case_id: str, step: str, code: str = "materials_not_supplied", m
 
     report = StepReport(step=step, status=StepStatus.rejected, undoes=True, reasons=[Reason(code=code, message=message)])
     return new_event(event_type_for(report), report, case_id=case_id)
+
+
+def enterprise_registered(case_id: str, n: int, application: dict):
+    """registration.establish completed for a sample establishment: the n-th USCC of 330402."""
+    from datetime import datetime, timezone
+
+    from yjs_contracts.codes import make_uscc
+    from yjs_contracts.envelope import new_event
+    from yjs_contracts.events import EnterpriseRegistered, step_report
+    from yjs_contracts.steps import StepStatus
+
+    outputs = EnterpriseRegistered(uscc=make_uscc("330402", n), licence_number=f"330402{n:09d}",
+                                   enterprise_name=application["enterprise"]["name"],
+                                   registered_at=datetime.now(timezone.utc))
+    return new_event("registration.enterprise_registered",
+                     step_report("registration.establish", StepStatus.completed, outputs), case_id=case_id)
+
+
+def deregistration_accepted(case_id: str, uscc: str):
+    """deregistration.accept completed: the enterprise `uscc` may close by the simple route."""
+    from datetime import datetime, timezone
+
+    from yjs_contracts.envelope import new_event
+    from yjs_contracts.events import step_report
+    from yjs_contracts.steps import StepStatus
+
+    outputs = {"uscc": uscc, "enterprise_name": "嘉兴企业有限公司", "route": "simple",
+               "accepted_at": datetime.now(timezone.utc).isoformat()}
+    return new_event("deregistration.application_accepted",
+                     step_report("deregistration.accept", StepStatus.completed, outputs), case_id=case_id)
+
+
+def example_of(model, known: dict):
+    """The plainest valid instance of an output model: `known` values where it names them, None where
+    a field may be None, else an empty or zero value of the field's type (now for a time)."""
+    import typing
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+    from enum import Enum
+
+    from pydantic import BaseModel
+
+    def plain(annotation):
+        args = typing.get_args(annotation)
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            return plain(args[0])
+        if type(None) in args:
+            return None
+        if origin is typing.Literal:
+            return args[0]
+        if origin in (list, tuple, set):
+            return []
+        if origin is dict:
+            return {}
+        if isinstance(annotation, type):
+            if issubclass(annotation, BaseModel):
+                return example_of(annotation, {})
+            if issubclass(annotation, Enum):
+                return next(iter(annotation)).value
+            for kind, value in ((bool, False), (int, 0), (Decimal, "0.00"), (str, ""), (datetime, None), (date, None)):
+                if issubclass(annotation, kind):
+                    if value is None:  # a moment or a day: now
+                        now = datetime.now(timezone.utc)
+                        return (now if kind is datetime else now.date()).isoformat()
+                    return value
+        raise TypeError(f"no plain value for {annotation!r}")
+
+    return {name: known[name] if name in known else plain(field.annotation)
+            for name, field in model.model_fields.items() if name in known or field.is_required()}
+
+
+def prerequisites_completed(case_id: str, matter: str, application: dict, step: str,
+                            outputs: dict[str, dict] | None = None) -> list:
+    """The completion of every step `step` waits for in this application's plan, in plan order, as
+    their departments announce them: `outputs[prerequisite]` where the test gives them, else the
+    plainest outputs its contract accepts (with the application's `uscc`) — a performer reads only
+    the facts it needs, so a department's test does not change when the plan gives its step one
+    more prerequisite."""
+    from yjs_contracts.envelope import new_event
+    from yjs_contracts.events import STEP_OUTPUTS, step_report
+    from yjs_contracts.plans import plan_for
+    from yjs_contracts.steps import STEP_KINDS, StepStatus
+
+    outputs = outputs or {}
+    known = {"uscc": application["uscc"]} if "uscc" in application else {}
+    [planned] = [p for p in plan_for(matter, application) if p.step == step]
+    return [new_event(STEP_KINDS[before].completed_event, step_report(
+                before, StepStatus.completed, outputs[before] if before in outputs
+                else example_of(STEP_OUTPUTS[before], known)), case_id=case_id)
+            for before in planned.after]

@@ -5,11 +5,9 @@ from datetime import datetime, timezone
 from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
-from yjs_contracts.envelope import new_event
-from yjs_contracts.events import step_report
-from yjs_kit.testing import publish, wait_for, wait_for_lock_waiters, wait_for_row, wait_until_consumed
+from yjs_kit.testing import (prerequisites_completed, publish, wait_for, wait_for_lock_waiters, wait_for_row,
+                             wait_until_consumed)
 from yjs_kit.testing import case_submitted as submitted
-from yjs_contracts.steps import StepStatus
 from yjs_registration.models import enterprises, metadata
 from yjs_registration.rules import name_key
 from yjs_registration.service import RegistrationService
@@ -116,13 +114,12 @@ def test_two_cases_after_one_name_at_the_same_moment_one_is_registered(start_ser
 
 
 def prerequisites_done(case_id: str, uscc: str):
-    """The notice ended without objection and tax is cleared: what 注销登记 waits for."""
+    """What 注销登记 waits for, the notice's end (without objection) first: tax cleared and
+    whatever else the plan has it wait for."""
     now = datetime.now(timezone.utc).isoformat()
     notice = {"notice_id": "ZXGG20261129000001", "route": "simple", "starts_at": now, "ends_at": now, "ended_at": now}
-    cleared = {"uscc": uscc, "tax_authority": None, "certificate_number": None, "cleared_at": now}
-    return [new_event("deregistration.notice_period_ended",
-                      step_report("deregistration.notice", StepStatus.completed, notice), case_id=case_id),
-            new_event("tax.tax_cleared", step_report("tax.clear", StepStatus.completed, cleared), case_id=case_id)]
+    return prerequisites_completed(case_id, "deregistration", samples.deregistration_application(uscc),
+                                   "registration.deregister", {"deregistration.notice": notice})
 
 
 def test_deregistration_waits_for_notice_and_tax_then_frees_the_name(start_service, broker_uri, watch):
@@ -132,7 +129,7 @@ def test_deregistration_waits_for_notice_and_tax_then_frees_the_name(start_servi
     publish(broker_uri, submitted("C5", samples.establishment_application("长风")))
     [first] = watcher.wait_for()
     uscc = first.data["outputs"]["uscc"]
-    notice_ended, tax_cleared = prerequisites_done("D5", uscc)
+    notice_ended, *others_done = prerequisites_done("D5", uscc)
     publish(broker_uri, submitted("D5", samples.deregistration_application(uscc), "deregistration"), notice_ended)
     engine = create_engine(container.config["DATABASE_URL"])
 
@@ -142,7 +139,7 @@ def test_deregistration_waits_for_notice_and_tax_then_frees_the_name(start_servi
 
     wait_for(lambda: recorded(metadata.tables["kit_step_facts"]), what="the notice's end recorded")
     assert recorded(metadata.tables["kit_steps"]) == []  # tax is not cleared yet: nothing started
-    publish(broker_uri, tax_cleared)
+    publish(broker_uri, *others_done)
     [closed] = watcher.wait_for(lambda e: e.case_id == "D5")
     assert closed.event_type == "registration.enterprise_deregistered"
     assert closed.data["outputs"]["uscc"] == uscc and closed.data["outputs"]["enterprise_name"] == "嘉兴长风数字科技有限公司"
@@ -153,9 +150,8 @@ def test_deregistration_waits_for_notice_and_tax_then_frees_the_name(start_servi
     publish(broker_uri, submitted("C6", samples.establishment_application("长风")))
     [second] = watcher.wait_for(lambda e: e.case_id == "C6")
     assert second.event_type == "registration.enterprise_registered" and second.data["outputs"]["uscc"] != uscc
-    again_ended, again_cleared = prerequisites_done("D6", uscc)
-    publish(broker_uri, submitted("D6", samples.deregistration_application(uscc), "deregistration"), again_ended,
-            again_cleared)
+    publish(broker_uri, submitted("D6", samples.deregistration_application(uscc), "deregistration"),
+            *prerequisites_done("D6", uscc))
     [refused] = watcher.wait_for(lambda e: e.case_id == "D6")
     assert refused.event_type == "registration.deregistration_refused"
     assert refused.data["reasons"][0]["code"] == "already_deregistered"

@@ -27,7 +27,7 @@ class Field:
     key: str  # the path under its section; "" for the section's own value (a list)
     label: str
     #: text, tel, select, choices (check boxes), lines (one item a line), paragraph (free text),
-    #: flag (one check box: true or false), date
+    #: flag (one check box: true or false), date, count (a whole number)
     kind: str = "text"
     options: tuple[tuple[str, str], ...] = ()
     hint: str = ""
@@ -119,6 +119,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("application.bank_account", "银行开户", (
         Field("bank", "开户银行", hint="如：中国工商银行"), Field("branch", "开户网点", hint="如：嘉兴南湖支行"),
     ), optional=True, hint="开立基本存款账户；不开户则留空。"),
+    Section("application.social_insurance", "社保医保登记", (
+        Field("employees", "参保人数", "count", hint="开办时参保的职工人数，暂无职工填 0"),
+    ), optional=True, hint="单位参保登记和医保登记随企业开办一并办理；不办理则清空此项（招用职工后 30 日内须另行办理）。"),
     Section("application.tax", "税务", (
         Field("taxpayer_type", "纳税人类型", "select", _options(TaxpayerType, VALUE_WORDS)),
         Field("invoices", "申领发票", "choices", _options(InvoiceKind, VALUE_WORDS)),
@@ -205,7 +208,8 @@ ESTABLISHMENT = MatterForm(
         "application.officers.2.role": "manager",
         "application.seals": [s.value for s in SealType],
         "application.tax.invoices": ["ordinary"],
-    }, names=("application.enterprise",), nulls=("bank_account",))
+        "application.social_insurance.employees": "0",
+    }, names=("application.enterprise",), nulls=("bank_account", "social_insurance"))
 LICENSING = MatterForm(
     "licensing", "行业准营", "已登记企业按经营项目一次申领所需许可；实行告知承诺的，签署承诺即当场发证。",
     LICENSING_SECTIONS, {})
@@ -239,6 +243,8 @@ def _value(form, section: Section, field: Field, row: int | None) -> Any:
     text = form.get(name, "")
     if field.kind == "lines":
         return [line.strip() for line in text.splitlines() if line.strip()]
+    if field.kind == "count" and text.strip().isascii() and text.strip().isdigit():
+        return int(text.strip())  # anything else goes to the API as typed, which names what is wrong
     return text.strip()
 
 
@@ -351,7 +357,8 @@ def form_from_application(application: dict[str, Any], sections: tuple[Section, 
                 name = section.name(field, row)
                 if field.kind == "flag":
                     value = "true" if value is True else ""
-                values[name] = "\n".join(value) if field.kind == "lines" else value
+                values[name] = "\n".join(value) if field.kind == "lines" else \
+                    str(value) if field.kind == "count" else value
     return values
 
 
