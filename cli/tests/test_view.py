@@ -63,7 +63,7 @@ def sample_case() -> dict:
         {"at": AT.isoformat(), "event_type": "case.supplement_provided",
          "summary": record.supplement_summary(1, ["住所使用证明"])},
         {"at": AT.isoformat(), "event_type": "case.completed", "summary": record.finished_summary("partially_completed")},
-        {"at": AT.isoformat(), "event_type": "case.rated", "summary": record.rating_summary("不满意", "F00000001")},
+        {"at": AT.isoformat(), "event_type": "case.rated", "summary": record.rating_summary("不满意", ["F00000001"])},
     ]
     partial = {"licensing.issue"}
     return {

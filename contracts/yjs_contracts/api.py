@@ -611,6 +611,7 @@ class CaseRecord(BaseModel):
     reasons: list[Reason] = Field(default_factory=list)
     timeline: list[TimelineEntry]
     withdrawal: Withdrawal | None = None  # None: never asked for
+    follow_ups: list[FollowUp] = Field(default_factory=list)  # 差评督办 of its rating, with the answers
 
 
 class CaseSummary(BaseModel):
@@ -712,22 +713,57 @@ class RatingAccepted(BaseModel):
     case_id: str
     overall: int
     departments: dict[str, int]
-    follow_up_id: str | None  # a bad rating (不满意 or worse) opens a follow-up for operators
+    #: one follow-up (差评督办) per bad rating (不满意 or worse): each rated department's, and the
+    #: operators' for a bad overall rating
+    follow_ups: list[str] = Field(default_factory=list)
+
+
+class FollowUpStatus(StrEnum):
+    open = "open"  # waiting for its department's answer (an overall rating's: for operators)
+    answered = "answered"  # waiting for the applicant to confirm or reject the answer
+    escalated = "escalated"  # overdue or the answer rejected: operators supervise it
+    closed = "closed"
+
+
+class Appeal(BaseModel):
+    """申诉: the rated department holds the rating wrong. `upheld`: the rating stays in the record
+    and leaves the figures; `dismissed`: the follow-up goes on."""
+
+    status: Literal["pending", "upheld", "dismissed"]
+    reason: str
+    appealed_by: str
+    appealed_at: datetime
+    decision: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
 
 class FollowUp(BaseModel):
-    """整改回访 of a bad rating: operators call the applicant back and close it with a response."""
+    """差评督办 of one bad rating: owned by the rated department (`overall`: by operators), due by
+    `due_at` (working days on China's calendar), answered with what was done, confirmed or
+    rejected by the applicant once, escalated to operators when overdue or rejected."""
 
     follow_up_id: str
     case_id: str
+    department: str  # the rated department, or "overall"
     owner: str
-    ratings: dict[str, int]  # the bad ones: "overall" and departments
+    ratings: dict[str, int]  # {department or "overall": level}
     comment: str | None
-    status: Literal["open", "closed"]
+    status: FollowUpStatus
     opened_at: datetime
-    response: str | None = None
+    due_at: datetime | None = None
+    response: str | None = None  # the department's answer
     responded_by: str | None = None
+    responded_at: datetime | None = None
+    verdict: Literal["confirmed", "rejected"] | None = None  # the applicant's
+    verdict_comment: str | None = None
+    verdict_at: datetime | None = None
+    escalation: Literal["overdue", "rejected"] | None = None
+    escalated_at: datetime | None = None
+    resolution: str | None = None  # the operator's, closing an escalated one
+    resolved_by: str | None = None
     closed_at: datetime | None = None
+    appeal: Appeal | None = None
 
 
 class FollowUpList(BaseModel):
@@ -737,6 +773,25 @@ class FollowUpList(BaseModel):
 
 class FollowUpResponse(Strict):
     response: Text = Field(min_length=2, max_length=2000, examples=["已电话回访，补正告知不清的问题已整改"])
+
+
+class FollowUpVerdict(Strict):
+    """The applicant's word on the department's answer, once: `rejected` sends it to operators."""
+
+    verdict: Literal["confirmed", "rejected"]
+    comment: Comment | None = Field(default=None, max_length=1000)
+
+
+class RatingAppeal(Strict):
+    reason: Text = Field(min_length=2, max_length=2000, examples=["申请人评价的是银行网点排队，不属本部门办理事项"])
+
+
+class AppealDecision(Strict):
+    decision: Literal["upheld", "dismissed"]
+    reason: Text = Field(min_length=2, max_length=2000, examples=["经核实，差评所涉事项不属该部门"])
+
+
+CaseRecord.model_rebuild()  # its follow-ups are declared after it
 
 
 class MissingMaterial(Strict):

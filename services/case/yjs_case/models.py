@@ -71,17 +71,39 @@ ratings = Table(
     Column("rated_at", DateTime(timezone=True), nullable=False),
 )
 
-# a bad rating (不满意 or worse) must be followed up: open until operators close it with a response
+# 差评督办: a bad rating (不满意 or worse) of a department is followed up by that department, due
+# in some working days; the applicant confirms or rejects its answer once; an overdue or rejected
+# one escalates to operators, who close it. A bad overall rating is the operators' own
+# (department "overall"). The department may appeal (申诉): upheld, the rating stays in the
+# record and leaves the figures.
 follow_ups = Table(
     "follow_ups", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("case_id", String(40), ForeignKey("cases.case_id"), nullable=False, unique=True),
+    Column("case_id", String(40), ForeignKey("cases.case_id"), nullable=False, index=True),
+    Column("department", String(40), nullable=False, server_default="overall"),
     Column("owner", String(100), nullable=False),
-    Column("ratings", JSON, nullable=False),
+    Column("ratings", JSON, nullable=False),  # {department or "overall": level}
     Column("comment", String(1000)),
-    Column("status", String(10), nullable=False, index=True),  # open, closed
+    Column("status", String(10), nullable=False, index=True),  # open, answered, escalated, closed
     Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("response", Text),
+    Column("due_at", DateTime(timezone=True), index=True),
+    Column("response", Text),  # the department's answer (an operator's, for an overall rating)
     Column("responded_by", String(100)),
+    Column("responded_at", DateTime(timezone=True)),
+    Column("verdict", String(10)),  # the applicant's, once: confirmed, rejected
+    Column("verdict_comment", String(1000)),
+    Column("verdict_at", DateTime(timezone=True)),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("escalation", String(10)),  # why: overdue, rejected
+    Column("resolution", Text),  # the operator's, closing an escalated one
+    Column("resolved_by", String(100)),
     Column("closed_at", DateTime(timezone=True)),
+    Column("appeal_status", String(10), index=True),  # pending, upheld, dismissed
+    Column("appeal_reason", Text),
+    Column("appealed_by", String(100)),
+    Column("appealed_at", DateTime(timezone=True)),
+    Column("appeal_decision", Text),
+    Column("appeal_decided_by", String(100)),
+    Column("appeal_decided_at", DateTime(timezone=True)),
+    UniqueConstraint("case_id", "department", name="uq_follow_ups_case_department"),
 )

@@ -1,6 +1,7 @@
 """The one API, versioned under /v1: applicants submit and read cases, correct, withdraw and rate
-them; department staff work their review queues; anyone reads the public deregistration notices
-and may object; operators see health, dead letters and follow-ups of bad ratings. Each route
+them; department staff work their review queues and answer (or appeal) the bad ratings of their
+department (差评督办); anyone reads the public deregistration notices
+and may object; operators see health and dead letters, supervise follow-ups and decide appeals. Each route
 authenticates (where it must), calls a service and shapes the answer. The web portal's pages
 (`portal/`) are served by the same service and call these same entrypoints."""
 
@@ -13,8 +14,8 @@ from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug import Response
 from pydantic import ValidationError
-from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment, CaseStatus, ErrorDetail,
-                               FollowUpResponse, InvalidApplication, LiquidationReport, ListingRequest, Objection, RatingRequest,
+from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment, AppealDecision, CaseStatus, ErrorDetail,
+                               FollowUpResponse, FollowUpStatus, FollowUpVerdict, RatingAppeal, InvalidApplication, LiquidationReport, ListingRequest, Objection, RatingRequest,
                                ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest, parse_submission,
                                validation_details)
 from yjs_contracts.codes import is_valid_uscc
@@ -29,6 +30,7 @@ from .http import idempotency_key, query_choice, query_cursor, query_limit, quer
 from .portal.pages import Portal
 
 CASE_ID = r"[A-Z]{1,10}[0-9]{1,30}"
+FOLLOW_UP_ID = r"F[0-9]{1,18}"
 OPENAPI = json.dumps(openapi(), ensure_ascii=False)
 
 
@@ -155,18 +157,56 @@ class Gateway(Portal):
         return json_response(200, self.backend(department).call(
             "decide", review_id, decision.model_dump(mode="json")))
 
+    @route("POST", "/v1/cases/<string:case_id>/follow-ups/<string:follow_up_id>/verdict")
+    def judge_follow_up(self, request, case_id, follow_up_id):
+        """The applicant confirms or rejects a department's answer to its bad rating, once."""
+        caller = self.caller(request, "applicant")
+        body = parse_body(FollowUpVerdict, json_body(request))
+        return json_response(200, self.backends["case"].call(
+            "judge_follow_up", case_id, caller.subject, follow_up_id, body.verdict, body.comment))
+
+    @route("GET", "/v1/departments/<string:department>/follow-ups")
+    def department_follow_ups(self, request, department):
+        """差评督办: the bad ratings of the department, oldest first, each with its due date."""
+        self.staff_of(request, department, "work its follow-ups")
+        return json_response(200, self.backends["case"].call(
+            "department_follow_ups", department, follow_up_status(request), query_limit(request, 50, 200),
+            query_cursor(request, "after", FOLLOW_UP_ID)))
+
+    @route("POST", "/v1/departments/<string:department>/follow-ups/<string:follow_up_id>/response")
+    def answer_follow_up(self, request, department, follow_up_id):
+        self.staff_of(request, department, "answer its follow-ups")
+        body = parse_body(FollowUpResponse, json_body(request))
+        return json_response(200, self.backends["case"].call("answer_follow_up", department, follow_up_id,
+                                                             body.response))
+
+    @route("POST", "/v1/departments/<string:department>/follow-ups/<string:follow_up_id>/appeal")
+    def appeal_rating(self, request, department, follow_up_id):
+        """申诉: the department holds the rating wrong; an operator decides."""
+        self.staff_of(request, department, "appeal its ratings")
+        body = parse_body(RatingAppeal, json_body(request))
+        return json_response(202, self.backends["case"].call("appeal_rating", department, follow_up_id, body.reason))
+
     @route("GET", "/v1/follow-ups")
     def follow_ups(self, request):
         self.caller(request, "operator")
-        status = query_choice(request, "status", ("open", "closed", ""), "open") or None  # empty: all
         return json_response(200, self.backends["case"].call(
-            "follow_ups", status, query_limit(request, 50, 200), query_cursor(request, "after", r"F[0-9]{1,18}")))
+            "follow_ups", follow_up_status(request), query_limit(request, 50, 200),
+            query_cursor(request, "after", FOLLOW_UP_ID),
+            query_choice(request, "appeal", ("pending", "upheld", "dismissed"), None)))
 
     @route("POST", "/v1/follow-ups/<string:follow_up_id>/response")
     def respond_to_follow_up(self, request, follow_up_id):
         self.caller(request, "operator")
         body = parse_body(FollowUpResponse, json_body(request))
         return json_response(200, self.backends["case"].call("respond_to_follow_up", follow_up_id, body.response))
+
+    @route("POST", "/v1/follow-ups/<string:follow_up_id>/appeal-decision")
+    def decide_appeal(self, request, follow_up_id):
+        self.caller(request, "operator")
+        body = parse_body(AppealDecision, json_body(request))
+        return json_response(200, self.backends["case"].call("decide_appeal", follow_up_id, body.decision,
+                                                             body.reason))
 
     @route("GET", "/v1/notices")
     def notices(self, request):
@@ -295,6 +335,11 @@ def parse_body(model, body):
         return model.model_validate(body)
     except ValidationError as error:
         raise ApiError(422, "invalid_body", "the body is invalid", validation_details(error)) from None
+
+
+def follow_up_status(request) -> str | None:
+    """`?status=` one of the follow-up statuses, `open` by default; empty: all."""
+    return query_choice(request, "status", [*FollowUpStatus, ""], "open") or None
 
 
 def json_body(request):
