@@ -14,12 +14,12 @@ from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
 from yjs_contracts.envelope import Envelope, new_event
 from yjs_contracts.events import (DEAD_LETTER_EVENTS, NOTICE_EVENTS, CaseFinished, CaseSubmitted, EventDeadLettered,
                                   StepReport)
-from yjs_contracts.plans import CHINA, MATTERS, plan_for, with_deadlines
+from yjs_contracts.plans import CHINA, MATTERS, plan_for, step_limits, with_deadlines
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, StepStatus
 from yjs_kit.uow import UnitOfWork
 
 from . import record
-from .models import case_steps, case_timeline, cases
+from .models import case_pauses, case_steps, case_timeline, cases
 
 
 class IdempotencyConflict(Exception):
@@ -54,9 +54,10 @@ def new_case_id(uow: UnitOfWork, now: datetime) -> str:
 
 
 def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None = None,
-           limits: dict[str, float] | None = None) -> tuple[str, bool]:
-    """Accept one application: store the case with its plan and deadlines (`limits`: promised
-    working days configured per step), announce case.submitted. Returns (case_id, created)."""
+           limits: dict[str, float] | None = None, matter_limits: dict[str, float] | None = None) -> tuple[str, bool]:
+    """Accept one application: store the case with its plan, deadlines and limits (`limits`:
+    promised working days configured per step; `matter_limits`: per matter, end to end),
+    announce case.submitted. Returns (case_id, created)."""
     matter, application = parse_submission(body)  # raises InvalidApplication
     application_data = application.model_dump(mode="json")
     digest = request_hash(matter, body["application"])
@@ -66,15 +67,18 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
     now = datetime.now(timezone.utc)
     case_id = new_case_id(uow, now)
     plan = with_deadlines(matter, plan_for(matter, application_data), now, limits)
+    days = step_limits(matter, limits)
     uow.session.execute(cases.insert().values(
         case_id=case_id, owner=owner, matter=matter, status=CaseStatus.submitted.value,
         application=application_data, submitted_at=now, outputs={}, reasons=[],
-        idempotency_key=idempotency_key, request_hash=digest))
+        idempotency_key=idempotency_key, request_hash=digest,
+        promised_days=(matter_limits or {}).get(matter, MATTERS[matter].working_days)))
     uow.session.execute(case_steps.insert(), [dict(
         case_id=case_id, step=step.step, position=i, department=step.department,
         status=(StepStatus.pending if step.after else StepStatus.in_progress).value,
         started_at=None if step.after else now,
-        after=step.after, deadline=step.deadline.astimezone(timezone.utc), outputs={}, reasons=[])
+        after=step.after, deadline=step.deadline.astimezone(timezone.utc), outputs={}, reasons=[],
+        promised_days=days[step.step][0], legal_days=days[step.step][1])
         for i, step in enumerate(plan)])
     event = new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application_data,
                                                       plan=plan, submitted_at=now,
@@ -119,7 +123,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
         values["paused_at"] = step["paused_at"] or event.occurred_at  # 补正: the clock stops
     elif step["paused_at"] is not None:  # resumed without a supplement: the clock runs again
         values["paused_at"] = None
-        _push_deadlines(uow, event.case_id, steps, report.step, _aware(step["paused_at"]), event.occurred_at)
+        resume_clock(uow, event.case_id, steps, report.step, _aware(step["paused_at"]), event.occurred_at)
     uow.session.execute(update(case_steps).where(
         (case_steps.c.case_id == event.case_id) & (case_steps.c.step == report.step)).values(**values))
     statuses = {s["step"]: s["status"] for s in steps}
@@ -172,9 +176,11 @@ def _decision_note(report: StepReport) -> str:
     return f"（{'；'.join(notes)}）" if notes else ""
 
 
-def _push_deadlines(uow, case_id: str, steps, step: str, paused_at: datetime, resumed_at: datetime) -> None:
-    """补正 stopped the clock from `paused_at`: the step's deadline, and those of the steps that
-    wait for it, move by the working time it waited."""
+def resume_clock(uow, case_id: str, steps, step: str, paused_at: datetime, resumed_at: datetime) -> None:
+    """补正 stopped the clock from `paused_at`: the pause is recorded, and the step's deadline, and
+    those of the steps that wait for it, move by the working time it waited."""
+    uow.session.execute(case_pauses.insert().values(case_id=case_id, step=step, paused_at=paused_at,
+                                                    resumed_at=resumed_at))
     for s in steps:
         if s["step"] in record.waiting_on(steps, step) and s["deadline"] is not None:
             uow.session.execute(update(case_steps).where(
