@@ -51,5 +51,6 @@ def test_a_confirmed_answer_closes_and_a_rejected_one_escalates():
 
 def test_an_upheld_appeal_takes_only_its_rating_out_of_the_figures():
     levels = [("C1", "tax", 1), ("C1", "registration", 5), ("C2", "tax", 2), ("C2", "overall", 2)]
-    assert counted_ratings(levels, {("C1", "tax")}) == [("registration", 5), ("tax", 2), ("overall", 2)]
-    assert counted_ratings(levels, set()) == [(d, level) for _, d, level in levels]
+    assert counted_ratings(levels, {("C1", "tax")}) == levels[1:]
+    assert counted_ratings(levels, {("C2", "tax"), ("C9", "tax")}) == [levels[0], levels[1], levels[3]]
+    assert counted_ratings(levels, set()) == levels

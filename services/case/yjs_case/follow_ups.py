@@ -88,10 +88,12 @@ def after_verdict(verdict: str) -> tuple[str, str | None]:
     return ("closed", None) if verdict == "confirmed" else ("escalated", "rejected")
 
 
-def counted_ratings(levels: Iterable[tuple[str, str, int]], upheld: set[tuple[str, str]]) -> list[tuple[str, int]]:
-    """The (department, level) ratings the figures count, from (case_id, department, level):
-    all but those an upheld appeal took out."""
-    return [(department, level) for case_id, department, level in levels if (case_id, department) not in upheld]
+def counted_ratings(levels: Iterable[tuple[str, str, int]], upheld: set[tuple[str, str]]
+                    ) -> list[tuple[str, str, int]]:
+    """The (case_id, department, level) ratings the figures count: all but those an upheld
+    appeal took out."""
+    return [(case_id, department, level) for case_id, department, level in levels
+            if (case_id, department) not in upheld]
 
 
 # -- what each call stores ------------------------------------------------------------------------
