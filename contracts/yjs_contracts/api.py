@@ -569,6 +569,12 @@ class StepRecord(BaseModel):
     # its department dead-lettered an event of the case: the step waits for an operator's replay
     stalled: bool = False
     stalled_reason: str | None = None
+    promised_days: float | None = None  # 承诺时限 in working days (`deadline` is where it ends)
+    legal_days: float | None = None  # 法定时限 in working days from the step's start
+    legal_deadline: datetime | None = None  # where the legal limit ends, moved by the 补正 pauses
+    promised_kept: bool | None = None  # once decided: by its deadline; None before
+    legal_kept: bool | None = None  # once decided: within its legal limit, pauses excluded
+    paused_working_hours: float = 0  # 补正 pauses resumed so far, in working hours
 
 
 class TimelineEntry(BaseModel):
@@ -612,6 +618,11 @@ class CaseRecord(BaseModel):
     timeline: list[TimelineEntry]
     withdrawal: Withdrawal | None = None  # None: never asked for
     follow_ups: list[FollowUp] = Field(default_factory=list)  # 差评督办 of its rating, with the answers
+    promised_days: float | None = None  # the matter's promised limit end to end (企业开办: 1)
+    promised_deadline: datetime | None = None  # where it ends, moved by the 补正 pauses
+    working_hours: float | None = None  # once finished: submission to finish in working hours, pauses excluded
+    paused_working_hours: float = 0
+    promised_kept: bool | None = None  # once finished (not withdrawn): within the matter's promised limit
 
 
 class CaseSummary(BaseModel):
@@ -792,6 +803,58 @@ class AppealDecision(Strict):
 
 
 CaseRecord.model_rebuild()  # its follow-ups are declared after it
+
+
+class DepartmentFigures(BaseModel):
+    department: str
+    steps_decided: int
+    within_promised_limit: float | None  # the share decided by their deadline; None of none
+    median_working_hours: float | None
+    p90_working_hours: float | None
+    pauses: int  # 补正 pauses of its steps
+    paused_working_hours: float
+    steps_past_legal_limit: int
+    ratings: "RatingFigures"
+    open_follow_ups: int
+
+
+class RatingFigures(BaseModel):
+    """好差评 counted: an appeal upheld takes its rating out."""
+
+    count: int
+    average: float | None
+    levels: dict[str, int]  # "1" to "5"
+
+
+class MatterFigures(BaseModel):
+    matter: str
+    title: str
+    promised_days: float | None
+    cases_finished: int  # completed, partially_completed or rejected in the period
+    withdrawn: int
+    outcomes: dict[str, int]
+    within_promised_limit: float | None  # the share of finished cases within the promised limit
+    median_working_hours: float | None  # submission to finish, China's working hours, 补正 excluded
+    p90_working_hours: float | None
+    pauses: int
+    paused_working_hours: float
+    steps_past_legal_limit: int
+    ratings: RatingFigures  # overall ratings of these cases
+    open_follow_ups: int
+    departments: list[DepartmentFigures]
+
+
+class MatterReport(BaseModel):
+    """无感监测: the cases finished from `from` to `to` (whole days, Beijing time)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    matters: list[MatterFigures]
+
+
+DepartmentFigures.model_rebuild()
 
 
 class MissingMaterial(Strict):

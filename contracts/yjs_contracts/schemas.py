@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from . import api
 from .envelope import Envelope
 from .events import EVENT_MODELS
+from .plans import MATTERS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -53,6 +54,7 @@ API_MODELS: dict[str, type[BaseModel]] = {
     "FollowUpVerdict": api.FollowUpVerdict,
     "RatingAppeal": api.RatingAppeal,
     "AppealDecision": api.AppealDecision,
+    "MatterReport": api.MatterReport,
     "AgentAppointment": api.AgentAppointment,
     "Agent": api.Agent,
     "AgentList": api.AgentList,
@@ -267,6 +269,18 @@ def openapi() -> dict[str, Any]:
                          "requestBody": _body(api.AppealDecision),
                          "responses": {"200": {"description": "decided", **_body(api.FollowUp)},
                                        "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/reports/matters": {
+                "get": {"summary": "无感监测 (operators): per matter and department, the cases finished in a period — "
+                                   "the share within the promised limit, median and 90th percentile in working hours "
+                                   "(补正 excluded), pauses, steps past their legal limit, ratings, open follow-ups",
+                        "security": bearer,
+                        "parameters": [{"name": "matter", "in": "query",
+                                        "schema": {"type": "string", "enum": sorted(MATTERS)}},
+                                       {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                                       {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                        "responses": {"200": {"description": "the figures", **_body(api.MatterReport)},
+                                      "401": error, "403": error, "422": error}},
             },
             "/v1/notices": {
                 "get": {"summary": "Open public notices of deregistrations (no token)",

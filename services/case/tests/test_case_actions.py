@@ -12,7 +12,7 @@ from yjs_case.metrics import StepsInProgress
 from yjs_case.models import case_steps, follow_ups
 from yjs_case.record import resumed_deadline
 from yjs_case.service import CaseService
-from yjs_contracts.calendar import CHINA, is_working_day, working_time_between
+from yjs_contracts.calendar import CHINA, add_working_time, is_working_day, working_time_between
 from yjs_contracts.envelope import new_event
 from yjs_contracts.api import Reason
 from yjs_contracts.events import StepReport, WithdrawalAnswered, withdrawal_answer_event
@@ -188,6 +188,19 @@ def test_corrections_pause_the_promised_limit_and_a_supplement_resumes_it(case_d
     publish(broker_uri, reports(case_id)[0])  # registration resumes and decides
     record = until(rpc, case_id, lambda r: r["steps"][0]["status"] == "completed", "the resumed step")
     assert record["status"] == "in_progress"
+    # the pause is on record, and both limits of the step leave it out
+    paused_hours = working_time_between(paused_at, at).total_seconds() / 3600
+    registration = step_of(record, "registration.establish")
+    assert registration["paused_working_hours"] == round(paused_hours, 3) >= 1
+    assert (registration["promised_days"], registration["legal_days"]) == (0.5, 3.0)
+    assert registration["promised_kept"] is True and registration["legal_kept"] is True
+    started = datetime.fromisoformat(record["submitted_at"])
+    assert datetime.fromisoformat(registration["legal_deadline"]) == add_working_time(
+        started, timedelta(hours=21) + working_time_between(paused_at, at))
+    assert record["promised_days"] == 1.0 and record["paused_working_hours"] == registration["paused_working_hours"]
+    assert datetime.fromisoformat(record["promised_deadline"]) == add_working_time(
+        started, timedelta(hours=7) + working_time_between(paused_at, at))
+    assert record["working_hours"] is None and record["promised_kept"] is None  # not finished yet
 
 
 def test_an_overdue_step_is_announced_once_with_two_replicas(start_service, database_factory, rpc, watch):

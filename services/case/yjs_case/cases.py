@@ -18,7 +18,7 @@ from yjs_contracts.plans import CHINA, MATTERS, plan_for, step_limits, with_dead
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, StepStatus
 from yjs_kit.uow import UnitOfWork
 
-from . import record
+from . import limits, record
 from .models import case_pauses, case_steps, case_timeline, cases
 
 
@@ -287,6 +287,10 @@ def case_record(session, case_id: str, owner: str | None = None) -> dict[str, An
                             .order_by(case_steps.c.position)).mappings().all()
     timeline = session.execute(select(case_timeline).where(case_timeline.c.case_id == case_id)
                                .order_by(case_timeline.c.at, case_timeline.c.id)).mappings().all()
+    pauses: dict[str, list] = {}
+    for p in session.execute(select(case_pauses).where(case_pauses.c.case_id == case_id)
+                             .order_by(case_pauses.c.paused_at)).mappings():
+        pauses.setdefault(p["step"], []).append((_aware(p["paused_at"]), _aware(p["resumed_at"])))
     outputs = case["outputs"] or record.combined_outputs((s["step"], s["status"], s["outputs"]) for s in steps)
     return {
         "case_id": case["case_id"], "matter": case["matter"],
@@ -299,11 +303,39 @@ def case_record(session, case_id: str, owner: str | None = None) -> dict[str, An
                    "outputs": s["outputs"], "reasons": s["reasons"],
                    "overdue": s["overdue_announced_at"] is not None, "decided_by": s["decided_by"],
                    "paused_at": _iso(s["paused_at"]), "materials_due": _iso(s["materials_due"]),
-                   **_stalled(s)} for s in steps],
+                   **_stalled(s), **_step_limits(s, pauses.get(s["step"], []))} for s in steps],
         "outputs": outputs, "reasons": case["reasons"],
         "timeline": [{"at": _iso(t["at"]), "event_type": t["event_type"], "summary": t["summary"]} for t in timeline],
         "withdrawal": record.withdrawal_state((t["event_type"], _iso(t["at"]), t["summary"]) for t in timeline),
+        **_case_limit(case, [p for ps in pauses.values() for p in ps]),
     }
+
+
+def _step_limits(step, pauses: list) -> dict[str, Any]:
+    """Both limits of a step and whether each was kept, once it was decided (补正 excluded)."""
+    started = _aware(step["started_at"]) if step["started_at"] else None
+    decided = step["status"] in (StepStatus.completed.value, StepStatus.rejected.value) and step["finished_at"]
+    finished = _aware(step["finished_at"]) if decided else None
+    legal_deadline = limits.due(started, step["legal_days"], pauses) if started and step["legal_days"] else None
+    return {"promised_days": step["promised_days"], "legal_days": step["legal_days"],
+            "legal_deadline": legal_deadline.astimezone(CHINA).isoformat() if legal_deadline else None,
+            "promised_kept": finished <= _aware(step["deadline"]) if finished and step["deadline"] else None,
+            "legal_kept": limits.kept(limits.net_working_time(started, finished, pauses)
+                                      if finished and started else None, step["legal_days"]),
+            "paused_working_hours": round(limits.hours(limits.total_paused(pauses)), 3)}
+
+
+def _case_limit(case, pauses: list) -> dict[str, Any]:
+    """The matter's promised limit end to end (企业开办: one working day), where it ends with the
+    pauses, how long the case took in working hours and whether it kept the limit."""
+    submitted, days = _aware(case["submitted_at"]), case["promised_days"]
+    finished = _aware(case["finished_at"]) if case["finished_at"] and case["status"] != CaseStatus.withdrawn else None
+    took = limits.net_working_time(submitted, finished, pauses) if finished else None
+    deadline = limits.due(submitted, days, pauses) if days else None
+    return {"promised_days": days, "promised_deadline": deadline.astimezone(CHINA).isoformat() if deadline else None,
+            "working_hours": round(limits.hours(took), 3) if took is not None else None,
+            "paused_working_hours": round(limits.hours(limits.total_paused(pauses)), 3),
+            "promised_kept": limits.kept(took, days)}
 
 
 def case_list(session, owner: str, status: str | None, limit: int, after: str | None) -> dict[str, Any]:

@@ -51,9 +51,8 @@ def kept(took: timedelta | None, days: float | None) -> bool | None:
 
 
 def due(start: datetime, days: float, pauses: Iterable[Interval] = ()) -> datetime:
-    """Where a limit of `days` working days from `start` ends, moved by the pauses since."""
-    pauses = list(pauses)
-    return add_working_time(start, limit(days) + paused_time(pauses, start, max([start] + [b for _, b in pauses])))
+    """Where a limit of `days` working days from `start` ends, moved by the working time paused."""
+    return add_working_time(start, limit(days) + total_paused(pauses))
 
 
 def hours(time: timedelta) -> float:

@@ -32,7 +32,7 @@ MAX_DAYS = 366
 
 
 class InvalidPeriod(ValueError):
-    pass
+    """"<field>: <reason>" of a period that cannot be reported on."""
 
 
 @dataclass
@@ -145,8 +145,14 @@ def figures(case_facts: list[CaseFacts], step_facts: list[StepFacts], rated: lis
 
 def period(start: str | date, end: str | date) -> tuple[datetime, datetime]:
     """[start 00:00, the day after end 00:00) in China's time; at most MAX_DAYS days."""
-    first = start if isinstance(start, date) else date.fromisoformat(start)
-    last = end if isinstance(end, date) else date.fromisoformat(end)
+    try:
+        first = start if isinstance(start, date) else date.fromisoformat(start)
+    except (TypeError, ValueError):
+        raise InvalidPeriod("from: a date, YYYY-MM-DD") from None
+    try:
+        last = end if isinstance(end, date) else date.fromisoformat(end)
+    except (TypeError, ValueError):
+        raise InvalidPeriod("to: a date, YYYY-MM-DD") from None
     if last < first:
         raise InvalidPeriod("to: not before from")
     if (last - first).days >= MAX_DAYS:

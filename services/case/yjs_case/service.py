@@ -21,12 +21,12 @@ from yjs_kit.auth import Caller
 from yjs_kit.caller import CallerForbidden
 from yjs_kit.consumer import consume_events
 from yjs_kit.metrics import MetricsServer
-from yjs_contracts.plans import parse_step_limits
+from yjs_contracts.plans import parse_matter_limits, parse_step_limits
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.timers import each_due_row, every
 from yjs_kit.uow import Database
 
-from . import actions, cases, follow_ups, overdue, ratings
+from . import actions, cases, follow_ups, overdue, ratings, report
 from .metrics import (CASES_FINISHED, CASES_SUBMITTED, DEADLINE_BREACHES, FOLLOW_UPS_ESCALATED, RATING_APPEALS_UPHELD,
                       record_change, record_ratings, register_collector)
 from .models import metadata
@@ -67,13 +67,18 @@ class CaseService(OperatorRpc):
         """Promised limits configured per step (STEP_LIMITS, JSON of step -> working days)."""
         return parse_step_limits(self.config.get("STEP_LIMITS") or os.environ.get("STEP_LIMITS"))
 
+    def matter_limits(self) -> dict[str, float]:
+        """Matters' promised limits end to end configured per region (MATTER_LIMITS, JSON of matter -> working days)."""
+        return parse_matter_limits(self.config.get("MATTER_LIMITS") or os.environ.get("MATTER_LIMITS"))
+
     @rpc
     def submit(self, owner: str, body: dict, idempotency_key: str | None = None) -> dict:
         self.applicant(owner)
         for attempt in range(2):
             try:
                 with self.db.unit_of_work() as uow:
-                    case_id, created = cases.submit(uow, owner, body, idempotency_key, self.step_limits())
+                    case_id, created = cases.submit(uow, owner, body, idempotency_key, self.step_limits(),
+                                                    self.matter_limits())
                 break
             except IntegrityError:
                 if attempt or not idempotency_key:  # the same key raced in: the second finds the first
@@ -182,6 +187,18 @@ class CaseService(OperatorRpc):
         actor = self.rpc_caller.require("operator").subject
         with self.db.unit_of_work() as uow:
             return follow_ups.resolve(uow, follow_up_id, response, actor)
+
+    @rpc
+    def matter_report(self, matter: str | None, start: str, end: str) -> dict:
+        """无感监测 of the cases finished from `start` to `end` (dates, Beijing time): operators'."""
+        self.rpc_caller.require("operator")
+        try:
+            with self.db.unit_of_work() as uow:
+                uow.snapshot()
+                return report.matter_report(uow.session, matter, start, end)
+        except report.InvalidPeriod as error:
+            field, _, reason = str(error).partition(": ")
+            raise InvalidApplication([ErrorDetail(field=field, reason=reason)]) from None
 
     @every("FOLLOW_UP_CHECK_SECONDS", 60.0)
     def escalate_overdue_follow_ups(self):

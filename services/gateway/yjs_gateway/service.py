@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date, datetime
 
 from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,7 +19,9 @@ from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment,
                                FollowUpResponse, FollowUpStatus, FollowUpVerdict, RatingAppeal, InvalidApplication, LiquidationReport, ListingRequest, Objection, RatingRequest,
                                ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest, parse_submission,
                                validation_details)
+from yjs_contracts.calendar import CHINA
 from yjs_contracts.codes import is_valid_uscc
+from yjs_contracts.plans import MATTERS
 from yjs_contracts.schemas import openapi
 from yjs_contracts.steps import DEPARTMENTS
 from yjs_kit.auth import Caller, TokenKeys, verify
@@ -208,6 +211,16 @@ class Gateway(Portal):
         return json_response(200, self.backends["case"].call("decide_appeal", follow_up_id, body.decision,
                                                              body.reason))
 
+    @route("GET", "/v1/reports/matters")
+    def matter_report(self, request):
+        """无感监测 (operators): per matter and department, the cases finished from `from` to `to`
+        (dates in Beijing time; today by default)."""
+        self.caller(request, "operator")
+        matter = query_choice(request, "matter", sorted(MATTERS), None)
+        end = query_date(request, "to") or datetime.now(CHINA).date().isoformat()
+        start = query_date(request, "from") or end
+        return json_response(200, self.backends["case"].call("matter_report", matter, start, end))
+
     @route("GET", "/v1/notices")
     def notices(self, request):
         """Public: the deregistration notices now running (no token)."""
@@ -335,6 +348,18 @@ def parse_body(model, body):
         return model.model_validate(body)
     except ValidationError as error:
         raise ApiError(422, "invalid_body", "the body is invalid", validation_details(error)) from None
+
+
+def query_date(request, name: str) -> str | None:
+    """A date query value, YYYY-MM-DD, or 422 naming it."""
+    raw = query_text(request, name, r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    if raw is not None:
+        try:
+            date.fromisoformat(raw)
+        except ValueError:
+            raise ApiError(422, "invalid_query", f"{name} is invalid",
+                           [ErrorDetail(field=name, reason="no such day")]) from None
+    return raw
 
 
 def follow_up_status(request) -> str | None:
