@@ -148,3 +148,23 @@ def test_a_change_reads_in_chinese_too():
                           "summary": record.summary("seal_carving.recarve", "completed", steps[1][3], [])}]}
     assert english_in(case) == [], case_view(case)
     assert "印章重刻已办结：重刻印章 1 枚" in case_view(case)
+
+
+def test_the_figures_read_in_chinese():
+    from yjs_cli.view import report_view
+
+    ratings = {"count": 2, "average": 3.5, "levels": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}}
+    figures = {"median_working_hours": 4.5, "p90_working_hours": 13.0, "pauses": 1, "paused_working_hours": 7.0,
+               "steps_past_legal_limit": 1, "ratings": ratings, "open_follow_ups": 2}
+    report = {"from": "2026-12-01", "to": "2026-12-02", "matters": [{
+        "matter": "establishment", "title": "企业开办", "promised_days": 1.0, "cases_finished": 4, "withdrawn": 1,
+        "outcomes": {"completed": 4}, "within_promised_limit": 0.75, **figures,
+        "departments": [{"department": "tax", "steps_decided": 2, "within_promised_limit": None, **figures,
+                         "median_working_hours": None, "ratings": {**ratings, "count": 0, "average": None}}]}]}
+    shown = report_view(report)
+    assert "企业开办（establishment）  承诺时限 1 个工作日" in shown
+    assert "办结 4 件（撤回 1 件）  承诺时限内办结 75.0%" in shown
+    assert "用时中位数 4.5 工作小时  90% 分位 13 工作小时" in shown and "评价 2 条，平均 3.5 分" in shown
+    assert "税务部门（tax）  办结事项 2 个  承诺时限内 无" in shown and "用时中位数 无" in shown
+    assert english_words(shown, machine=["establishment", "tax"]) == []
+    assert "期间没有办结的案件" in report_view({"from": "2026-12-01", "to": "2026-12-01", "matters": []})

@@ -1,4 +1,4 @@
-"""Readable views: a case record, a dead letter list, a service's JSON log line."""
+"""Readable views: a case record, a dead letter list, the figures of 无感监测, a service's JSON log line."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from yjs_contracts.steps import STEP_KINDS
-from yjs_contracts.words import CASE_STATUS_WORDS, MATTER_TITLES, STEP_STATUS_WORDS, readable_outputs
+from yjs_contracts.words import (CASE_STATUS_WORDS, DEPARTMENT_TITLES, MATTER_TITLES, STEP_STATUS_WORDS,
+                                 readable_outputs)
 
 STATUS_MARKS = {"completed": "✔", "rejected": "✘", "cancelled": "–", "pending": "·", "in_progress": "…",
                 "awaiting_review": "?", "awaiting_applicant": "!", "not_required": " "}
@@ -57,6 +58,41 @@ def dead_letters_view(items: list[dict[str, Any]]) -> str:
         return "没有死信"
     return "\n".join(f"{d['dead_letter_id']:<18} {d['event_type'] or '-':<40} 案件 {d['case_id'] or '-'}  "
                      f"尝试 {d['attempts']} 次  {d['failed_at']}\n    {d['reason']}" for d in items)
+
+
+def _share(value: float | None) -> str:
+    return "无" if value is None else f"{value * 100:.1f}%"
+
+
+def _hours(value: float | None) -> str:
+    return "无" if value is None else f"{value:g} 工作小时"
+
+
+def _figures(figures: dict[str, Any]) -> str:
+    ratings = figures["ratings"]
+    rated = f"评价 {ratings['count']} 条" + (f"，平均 {ratings['average']:g} 分" if ratings["average"] is not None else "")
+    return (f"用时中位数 {_hours(figures['median_working_hours'])}  90% 分位 {_hours(figures['p90_working_hours'])}  "
+            f"补正暂停 {figures['pauses']} 次，共 {_hours(figures['paused_working_hours'])}  "
+            f"超过法定时限 {figures['steps_past_legal_limit']} 个事项  {rated}  未办结督办 {figures['open_follow_ups']} 件")
+
+
+def report_view(report: dict[str, Any]) -> str:
+    """无感监测 as an operator reads it, per matter and department, in Chinese."""
+    lines = [f"无感监测  {report['from']} 至 {report['to']} 办结的案件"]
+    if not report["matters"]:
+        lines.append("  期间没有办结的案件")
+    for matter in report["matters"]:
+        limit = f"承诺时限 {matter['promised_days']:g} 个工作日" if matter["promised_days"] is not None else ""
+        lines += ["", f"{matter['title']}（{matter['matter']}）  {limit}",
+                  f"  办结 {matter['cases_finished']} 件（撤回 {matter['withdrawn']} 件）  "
+                  f"承诺时限内办结 {_share(matter['within_promised_limit'])}",
+                  f"  {_figures(matter)}", "  各部门："]
+        for department in matter["departments"]:
+            name = department["department"]
+            lines += [f"    {DEPARTMENT_TITLES.get(name, name)}（{name}）  办结事项 {department['steps_decided']} 个  "
+                      f"承诺时限内 {_share(department['within_promised_limit'])}",
+                      f"      {_figures(department)}"]
+    return "\n".join(lines)
 
 
 def log_line(service: str, line: str) -> str:
