@@ -6,8 +6,10 @@ the applicant, escalated to operators when overdue or rejected, appealed by the 
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime, time, timedelta, timezone
 
+import pytest
 import requests
 from yjs_cli.client import ApiClient, token_for
 from yjs_contracts import samples
@@ -410,3 +412,78 @@ def test_a_licensing_matter_withdrawn_while_its_approval_waits_closes_the_review
                                               params={"case_id": case_id}).json()["items"] == []
     assert system.query("licensing", "SELECT count(*) FROM permits WHERE case_id = :c AND status = 'valid'",
                         c=case_id)[0][0] == 0
+
+
+def report(operator, **params) -> dict:
+    """无感监测 of the establishments finished from yesterday to tomorrow (Beijing): the cases of this run."""
+    today = datetime.now(CHINA).date()
+    answer = operator.request("GET", "/v1/reports/matters", params={
+        "matter": "establishment", "from": (today - timedelta(days=1)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat(), **params})
+    assert answer.status_code == 200, answer.text
+    [figures] = answer.json()["matters"]
+    return figures
+
+
+def test_the_report_of_finished_cases_agrees_with_their_records_pauses_and_ratings(system, fresh_application):
+    operator = system.client("operator-sun", "operator")
+    applicant = system.client("e2e-report")
+    assert applicant.request("GET", "/v1/reports/matters").status_code == 403
+    refused = operator.request("GET", "/v1/reports/matters", params={"from": "2026-12-02", "to": "2026-12-01"})
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["field"] == "to"
+    assert operator.request("GET", "/v1/reports/matters", params={"from": "2026-02-30"}).status_code == 422
+    assert operator.request("GET", "/v1/reports/matters", params={"matter": "lunch"}).status_code == 422
+    before = report(operator)
+    # one case straight through, rated 非常不满意 of registration, which appeals and is upheld
+    plain = submit(applicant, fresh_application(seals=(), bank_account=False))
+    assert applicant.wait_until_final(plain)["status"] == "completed"
+    [appealed] = applicant.request("POST", f"/v1/cases/{plain}/rating", json={
+        "overall": 5, "departments": {"registration": 1}}).json()["follow_ups"]
+    assert staff(system, "registration").request("POST", f"/v1/departments/registration/follow-ups/{appealed}/appeal",
+                                                 json={"reason": "评价针对的是银行网点"}).status_code == 202
+    assert operator.request("POST", f"/v1/follow-ups/{appealed}/appeal-decision",
+                            json={"decision": "upheld", "reason": "经核实属实"}).status_code == 200
+    # one paused for 补正 since a working morning ago, rated 不满意 overall (a follow-up left open)
+    paused = submit(applicant, foreign(fresh_application))
+    review = waiting_review(system, applicant, paused)
+    decide(system, "registration", review, {"decision": "request_corrections", "reasons": [
+        {"code": "nationality_unproven", "message": "请提供外方股东的国籍证明", "field": "application.shareholders.0.nationality"}]})
+    until(applicant, paused, lambda r: r["status"] == "awaiting_applicant", "the notice")
+    system.query("case", "UPDATE case_steps SET paused_at = :p WHERE case_id = :c AND step = 'registration.establish'",
+                 p=previous_working_morning(), c=paused)
+    assert applicant.request("POST", f"/v1/cases/{paused}/supplements", json={"items": [
+        {"field": "application.shareholders.0.nationality", "value": "CHN"}]}).status_code == 202
+    decide(system, "registration", waiting_review(system, applicant, paused), {"decision": "approve"})
+    record = applicant.wait_until_final(paused)
+    assert record["status"] == "completed"
+    registration = step(record, "registration.establish")
+    assert registration["paused_working_hours"] >= 1 and record["paused_working_hours"] == registration[
+        "paused_working_hours"]
+    assert (registration["promised_days"], registration["legal_days"], record["promised_days"]) == (0.5, 3.0, 1.0)
+    assert registration["legal_kept"] is True and record["promised_kept"] is not None
+    assert applicant.request("POST", f"/v1/cases/{paused}/rating", json={"overall": 2}).status_code == 201
+
+    after = report(operator)
+    assert after["cases_finished"] == before["cases_finished"] + 2
+    assert after["pauses"] == before["pauses"] + 1
+    assert after["paused_working_hours"] == pytest.approx(before["paused_working_hours"]
+                                                          + record["paused_working_hours"], abs=0.002)
+    assert after["ratings"]["count"] == before["ratings"]["count"] + 2
+    assert [after["ratings"]["levels"][level] - before["ratings"]["levels"][level] for level in "12345"] == [0, 1, 0, 0, 1]
+    assert after["open_follow_ups"] == before["open_follow_ups"] + 1  # the overall one; the upheld one closed
+    registration_ratings = lambda figures: next(
+        d["ratings"]["count"] for d in figures["departments"] if d["department"] == "registration")
+    assert registration_ratings(after) == registration_ratings(before)  # the appeal took its rating out
+    # the shares and percentiles are those of the finished cases' records
+    finished = [operator.case(case_id) for (case_id,) in system.query(
+        "case", "SELECT case_id FROM cases WHERE matter = 'establishment' AND finished_at IS NOT NULL "
+                "AND status <> 'withdrawn'")]
+    assert len(finished) == after["cases_finished"]
+    took = [r["working_hours"] for r in finished]
+    assert after["median_working_hours"] == pytest.approx(statistics.median(took), abs=0.002)
+    assert after["p90_working_hours"] == pytest.approx(
+        statistics.quantiles(took, n=10, method="inclusive")[8], abs=0.002)
+    assert after["within_promised_limit"] == pytest.approx(
+        sum(r["promised_kept"] for r in finished) / len(finished), abs=0.0001)
+    assert after["steps_past_legal_limit"] == sum(
+        s["legal_kept"] is False for r in finished for s in r["steps"])
