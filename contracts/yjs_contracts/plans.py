@@ -201,40 +201,33 @@ def plan_for(matter: str, application: dict[str, Any], options: PlanOptions | No
     ]
 
 
-def parse_step_limits(text: str | None) -> dict[str, float]:
-    """Promised limits configured per step (env STEP_LIMITS), as JSON: {"tax.register": 1.5}
-    in working days; a region tightens or loosens a step without a code change."""
+def _parse_limits(text: str | None, setting: str, known, kind: str) -> dict[str, float]:
+    """`setting`'s JSON object of name -> a positive number of working days; every name one of `known`."""
     if not text or not text.strip():
         return {}
     raw = json.loads(text)
     if not isinstance(raw, dict):
-        raise ValueError("STEP_LIMITS must be a JSON object of step -> working days")
+        raise ValueError(f"{setting} must be a JSON object of {kind} -> working days")
     limits = {}
-    for step, days in raw.items():
-        if step not in STEP_KINDS:
-            raise ValueError(f"STEP_LIMITS names an unknown step {step!r}")
-        if not isinstance(days, (int, float)) or days <= 0:
-            raise ValueError(f"STEP_LIMITS[{step!r}] must be a positive number of working days")
-        limits[step] = float(days)
+    for name, days in raw.items():
+        if name not in known:
+            raise ValueError(f"{setting} names an unknown {kind} {name!r}")
+        if isinstance(days, bool) or not isinstance(days, (int, float)) or days <= 0:
+            raise ValueError(f"{setting}[{name!r}] must be a positive number of working days")
+        limits[name] = float(days)
     return limits
+
+
+def parse_step_limits(text: str | None) -> dict[str, float]:
+    """Promised limits configured per step (env STEP_LIMITS), as JSON: {"tax.register": 1.5}
+    in working days; a region tightens or loosens a step without a code change."""
+    return _parse_limits(text, "STEP_LIMITS", STEP_KINDS, "step")
 
 
 def parse_matter_limits(text: str | None) -> dict[str, float]:
     """The matters' promised limits end to end configured per region (env MATTER_LIMITS), as
     JSON of matter -> working days: {"establishment": 0.5}."""
-    if not text or not text.strip():
-        return {}
-    raw = json.loads(text)
-    if not isinstance(raw, dict):
-        raise ValueError("MATTER_LIMITS must be a JSON object of matter -> working days")
-    limits = {}
-    for matter, days in raw.items():
-        if matter not in MATTERS:
-            raise ValueError(f"MATTER_LIMITS names an unknown matter {matter!r}")
-        if isinstance(days, bool) or not isinstance(days, (int, float)) or days <= 0:
-            raise ValueError(f"MATTER_LIMITS[{matter!r}] must be a positive number of working days")
-        limits[matter] = float(days)
-    return limits
+    return _parse_limits(text, "MATTER_LIMITS", MATTERS, "matter")
 
 
 def step_limits(matter: str, limits: dict[str, float] | None = None) -> dict[str, tuple[float, float]]:
