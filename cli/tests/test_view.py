@@ -53,7 +53,9 @@ def sample_case() -> dict:
         steps.append({"step": step, "department": step.split(".")[0], "status": status, "after": after,
                       "deadline": (at + timedelta(hours=4)).isoformat(), "outputs": outputs, "reasons": reasons,
                       "overdue": step == "bank_account.open", "decided_by": "药监审核员王芳" if reasons else None,
-                      "paused_at": None, "materials_due": (at + timedelta(days=1)).isoformat() if reasons else None})
+                      "paused_at": None, "materials_due": (at + timedelta(days=1)).isoformat() if reasons else None,
+                      "promised_days": 0.5, "legal_days": 3.0, "promised_kept": step != "bank_account.open",
+                      "legal_kept": True})
         timeline.append({"at": at.isoformat(), "event_type": f"{step.split('.')[0]}.reported",
                          "summary": record.summary(step, status, outputs, reasons)})
     timeline += [
@@ -72,7 +74,8 @@ def sample_case() -> dict:
         "steps": steps,
         "outputs": record.combined_outputs((s["step"], s["status"], s["outputs"]) for s in steps),
         "reasons": record.refusals(((s["step"], s["status"], s["reasons"]) for s in steps), partial),
-        "timeline": timeline,
+        "timeline": timeline, "promised_days": 1.0, "promised_kept": True, "working_hours": 2.5,
+        "paused_working_hours": 1.25,
     }
 
 
@@ -102,6 +105,8 @@ def test_a_whole_case_reads_in_chinese_with_only_machine_words_in_english():
     assert "统一社会信用代码：" + USCC in shown and "纳税人类型：小规模纳税人" in shown
     assert "法定代表人名章  3304020000002  张伟" in shown
     assert "部分办结（partially_completed）" in shown
+    assert "整体承诺时限 1 个工作日（已遵守）  用时 2.5 工作小时（不含补正 1.25 工作小时）" in shown
+    assert "承诺时限 0.5 个工作日（已超出）  法定时限 3 个工作日（已遵守）" in shown  # the bank's, late
 
 
 def test_the_scan_finds_english_that_slipped_in():

@@ -19,13 +19,18 @@ def case_view(record: dict[str, Any]) -> str:
     status = record["status"]
     lines = [f"案件 {record['case_id']}  {MATTER_TITLES.get(record['matter'], record['matter'])}  "
              f"{CASE_STATUS_WORDS.get(status, status)}（{status}）",
-             f"  受理时间 {record['submitted_at']}" + (f"  办结时间 {record['finished_at']}" if record["finished_at"] else ""),
+             f"  受理时间 {record['submitted_at']}" + (f"  办结时间 {record['finished_at']}" if record["finished_at"] else "")
+             + _limit_note("整体承诺时限", record.get("promised_days"), record.get("promised_kept"))
+             + (f"  用时 {record['working_hours']:g} 工作小时" if record.get("working_hours") is not None else "")
+             + (f"（不含补正 {record['paused_working_hours']:g} 工作小时）" if record.get("paused_working_hours") else ""),
              "", "  办理事项："]
     for step in record["steps"]:
         kind = STEP_KINDS.get(step["step"])
         waits = f"  前置事项 {'、'.join(STEP_KINDS[a].title if a in STEP_KINDS else a for a in step['after'])}" \
             if step["after"] else ""
         notes = "".join([f"  经办人 {step['decided_by']}" if step.get("decided_by") else "",
+                         _limit_note("承诺时限", step.get("promised_days"), step.get("promised_kept")),
+                         _limit_note("法定时限", step.get("legal_days"), step.get("legal_kept")),
                          "  已超过承诺时限" if step.get("overdue") else "",
                          f"  容缺材料须于 {step['materials_due']} 前补齐" if step.get("materials_due") else ""])
         lines.append(f"    {STATUS_MARKS.get(step['status'], '?')} {kind.title if kind else step['step']}"
@@ -45,6 +50,12 @@ def case_view(record: dict[str, Any]) -> str:
     lines += ["", "  办理记录："]
     lines += [f"    {t['at']}  {t['summary']}  （{t['event_type']}）" for t in record["timeline"]]
     return "\n".join(lines)
+
+
+def _limit_note(name: str, days: float | None, kept: bool | None) -> str:
+    if days is None:
+        return ""
+    return f"  {name} {days:g} 个工作日" + ({True: "（已遵守）", False: "（已超出）"}.get(kept, ""))
 
 
 def case_line(item: dict[str, Any]) -> str:
