@@ -45,10 +45,13 @@ screenshots: install
 	infra/local/ensure-services.sh rabbitmq chromium
 	$(BIN)/yjs screenshots
 
+# the suite in TEST_JOBS pytest processes side by side, the test files shared out by their recorded
+# durations (yjs_cli.shards); `.venv/bin/pytest` alone runs it in one
+TEST_JOBS ?= 2
 test: install
 	infra/local/ensure-services.sh rabbitmq postgres chromium
 	infra/local/ensure-tools.sh $(BIN)
-	$(BIN)/pytest
+	$(BIN)/python -m yjs_cli.parallel_tests --jobs $(TEST_JOBS)
 
 test-fast: install
 	$(BIN)/pytest contracts services/*/tests/test_rules.py services/case/tests/test_record.py

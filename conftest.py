@@ -8,6 +8,9 @@ import subprocess  # noqa: E402
 
 import pytest  # noqa: E402
 
+# `--shard K/N`: one share of the test files (`make test` runs two side by side)
+pytest_plugins = ["yjs_cli.shards"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def quorum_queues_counted_promptly():

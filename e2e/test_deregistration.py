@@ -285,8 +285,9 @@ def test_unknown_closed_and_closing_enterprises_are_refused(system, fresh_applic
     assert client.wait_until_final(first)["status"] == "completed"
     closed = client.submit({"matter": "deregistration", "application": samples.deregistration_application(uscc)})
     assert closed.status_code == 422 and [d["field"] for d in closed.json()["error"]["details"]] == ["application.uscc"]
-    assert {name: [r["code"] for r in record["reasons"]] for name, record in refused.items()} == {
-        "closing": ["deregistration_in_progress"]}
+    # refused while the first case's notice runs (6 s here), or, on a slow machine, after it closed
+    # the enterprise: one reason either way, never both
+    assert [r["code"] for r in refused["closing"]["reasons"]] in (["deregistration_in_progress"], ["already_deregistered"])
     for record in refused.values():
         assert record["status"] == "rejected" and step(record, "tax.clear")["status"] == "cancelled"
         assert system.query("tax", "SELECT count(*) FROM clearances WHERE case_id = :c", c=record["case_id"]) == [(0,)]

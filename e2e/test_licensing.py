@@ -1,17 +1,25 @@
 """行业准营 end to end: permits by their 证照分离 mode inside 企业开办 and on their own, one
-comprehensive permit per industry (一业一证), and a false commitment revoked after issue."""
+comprehensive permit per industry (一业一证), a false commitment revoked after issue, and
+告知承诺's post-issuance checks: due in seconds here, worked from licensing's check queue, each
+result doing what it says, a false promise barring the enterprise and its signer."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from datetime import datetime, timedelta, timezone
+
 from yjs_cli.client import ApiClient, token_for
 from yjs_contracts import catalogue
+from yjs_contracts.samples import person
 from yjs_kit.testing import wait_for
 
 RESTAURANT = ("软件开发", "餐饮服务", "食品销售", "酒类经营")
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# a commitment's check falls due seconds after issue (overdue twice that); lapsed rectifications
+# are looked for every half second
+SYSTEM_ENV = {"COMMITMENT_CHECK_PERIOD_SECONDS": "3", "COMMITMENT_CHECK_SECONDS": "0.5"}
 
 
 def establish(system, fresh_application, scope, commitments=(), subject="e2e-licensing"):
@@ -209,10 +217,100 @@ def test_a_false_commitment_is_revoked_after_issue_and_the_record_shows_it(syste
     assert record["timeline"][-1]["event_type"] == "licensing.permit_revoked"
     assert number in record["timeline"][-1]["summary"]
 
-    # a past false promise: this enterprise's next commitment goes to staff instead
+    # a past false promise: on registration's credit record, which licensing hears of; this
+    # enterprise's next commitment goes to staff instead
+    wait_for(lambda: system.query("licensing", "SELECT 1 FROM commitment_bars WHERE uscc = :u",
+                                  u=record["outputs"]["uscc"]), what="licensing to hear of the credit record")
     answer = client.submit({"matter": "licensing", "application": {
         "uscc": record["outputs"]["uscc"], "business_scope": ["职业中介活动"], "commitments": ["职业中介活动"]}})
     later = until(client, answer.json()["case_id"], lambda r: r["steps"][0]["status"] == "awaiting_review",
                   "the barred commitment to wait for staff")
     assert later["status"] == "in_progress"
     assert [r["code"] for r in later["steps"][0]["reasons"]] == ["commitment_barred"]
+
+
+def test_a_commitments_check_falls_due_into_the_queue_and_each_result_does_what_it_says(system, fresh_application):
+    """Three commitment permits, each checked: verified closes its check; rectify, not done by
+    its deadline, revokes the permit; a false commitment revokes at once and puts the enterprise
+    and the person who signed on registration's credit record, which bars 告知承诺 for both —
+    this enterprise's next commitment and another enterprise's signed by the same person go to
+    staff. (Only licensing issues permits on a commitment: its queue is the only one.)"""
+    signer = person(70)
+    applicant = system.client("e2e-checks-signer", id_number=signer)
+    scope = ("软件开发", "餐饮服务", "职业中介活动", "洗浴服务")
+    answer = applicant.submit(fresh_application(scope=scope, commitments=scope[1:], seals=(), bank_account=False))
+    assert answer.status_code == 202, answer.text
+    case_id = answer.json()["case_id"]
+    record = applicant.wait_until_final(case_id)
+    assert record["status"] == "completed", record
+    uscc = record["outputs"]["uscc"]
+    permits = {p["items"][0]: p for p in record["outputs"]["licences"]["permits"]}
+    assert set(permits) == {"餐饮服务", "职业中介活动", "洗浴服务"} and {p["mode"] for p in permits.values()} == {"commitment"}
+    # the 告知承诺书 each was signed on, in the case record and kept with the permit
+    notice = permits["职业中介活动"]["parts"][0]["commitment_notice"]
+    assert notice["conditions"] and "撤销许可" in notice["liability"] and notice["check_days"] == 30
+
+    inspector = ApiClient(system.base_url, token_for("inspector", "department", "licensing"))
+    queue = "/v1/departments/licensing/checks"
+    assert applicant.request("GET", queue).status_code == 403
+    assert ApiClient(system.base_url, token_for("tax-staff", "department", "tax")).request("GET", queue).status_code == 403
+    due = wait_for(lambda: (lambda items: items if len(items) == 3 else None)(
+        inspector.request("GET", queue, params={"uscc": uscc}).json()["items"]), timeout=60, interval=0.5,
+        what="three checks to fall due")
+    assert [c["due"] for c in due] == sorted(c["due"] for c in due)  # oldest due first
+    assert {c["permit"]["permit_number"] for c in due} == {p["permit_number"] for p in permits.values()}
+    checks = {c["permit"]["items"][0]: c for c in due}
+    assert all(c["status"] == "open" and c["case_id"] == case_id and c["permit"]["conditions"] for c in due)
+
+    def result(item, body):
+        return inspector.request("POST", f"{queue}/{checks[item]['check_id']}/result", json=body)
+
+    def shown(record, item):
+        return next(p for p in record["outputs"]["licences"]["permits"] if p["items"][0] == item)
+
+    verified = result("餐饮服务", {"result": "verified"})
+    assert verified.status_code == 200 and verified.json()["status"] == "verified", verified.text
+    again = result("餐饮服务", {"result": "false_commitment", "reasons": [{"code": "x", "message": "不实"}]})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "check_closed"
+    late = result("洗浴服务", {"result": "rectify", "reasons": [{"code": "hygiene", "message": "未配备消毒设施"}],
+                             "rectify_by": (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()})
+    assert late.status_code == 422 and [d["field"] for d in late.json()["error"]["details"]] == ["rectify_by"]
+    rectify = result("洗浴服务", {"result": "rectify", "reasons": [{"code": "hygiene", "message": "未配备消毒设施"}],
+                                "rectify_by": (datetime.now(timezone.utc) + timedelta(seconds=2)).isoformat()})
+    assert rectify.status_code == 200 and rectify.json()["status"] == "rectifying", rectify.text
+    finding = {"code": "no_staff", "message": "现场核查：无专职工作人员，与承诺不符"}
+    false = result("职业中介活动", {"result": "false_commitment", "reasons": [finding]})
+    assert false.status_code == 200 and false.json()["status"] == "revoked", false.text
+
+    record = until(applicant, case_id, lambda r: shown(r, "洗浴服务")["status"] == "revoked"
+                   and shown(r, "职业中介活动")["status"] == "revoked", "both revocations on the record")
+    assert shown(record, "餐饮服务")["status"] == "valid"
+    assert shown(record, "洗浴服务")["revocation_reason"] == "逾期未按要求整改"
+    assert shown(record, "职业中介活动")["revocation_reason"] == finding["message"]
+    events = [t["event_type"] for t in record["timeline"]]
+    assert {"licensing.commitment_verified", "licensing.rectification_ordered"} <= set(events)
+    assert events.count("licensing.permit_revoked") == 2
+    assert inspector.request("GET", queue, params={"uscc": uscc, "status": "all"}).json()["items"] == []
+
+    # the enterprise record: the revocations, and the credit record of the false promise only
+    operator = system.client("ops", "operator")
+    enterprise = wait_for(lambda: (lambda e: e if e["credit_records"] else None)(
+        operator.request("GET", f"/v1/enterprises/{uscc}").json()), timeout=30, what="the credit record")
+    [credit] = enterprise["credit_records"]
+    assert credit["permit_number"] == permits["职业中介活动"]["permit_number"] and credit["in_force"]
+    assert credit["finding"] == finding["message"] and credit["signer"]["name"] == "e2e-checks-signer"
+    on_record = {p["permit_number"]: p for p in enterprise["permits"]}
+    assert on_record[permits["职业中介活动"]["permit_number"]]["status"] == "revoked"
+    assert on_record[permits["洗浴服务"]["permit_number"]]["status"] == "revoked"
+    assert on_record[permits["餐饮服务"]["permit_number"]]["check_result"] == "verified"
+
+    # barred: the same signer's commitment for another enterprise goes to staff with the reason
+    wait_for(lambda: system.query("licensing", "SELECT 1 FROM commitment_bars WHERE uscc = :u", u=uscc),
+             what="licensing to hear of the credit record")
+    other = applicant.submit(fresh_application(scope=("软件开发", "旅游业务"), commitments=("旅游业务",), seals=(),
+                                               bank_account=False))
+    assert other.status_code == 202, other.text
+    barred = until(applicant, other.json()["case_id"], lambda r: step(r, "licensing.issue")["status"] == "awaiting_review",
+                   "the signer's next commitment to wait for staff")
+    [reason] = step(barred, "licensing.issue")["reasons"]
+    assert reason["code"] == "commitment_barred" and "虚假承诺" in reason["message"]

@@ -1,16 +1,19 @@
 """The portal in a real headless Chromium (Debian's), against the whole system: an applicant
 signs in, fills in 企业开办 and reads the finished case; a refusal lands at its field; a case page
-is shown only to those the API shows the case to."""
+is shown only to those the API shows the case to; an enterprise's page, its agents and listings,
+and its licensing, change and deregistration forms; the operators' dead letters and follow-ups."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
-from yjs_cli.browser import Browser
+from yjs_cli.browser import ELEMENT, Browser
 from yjs_cli.client import ApiClient, token_for
 from yjs_contracts.codes import is_valid_uscc
+from yjs_contracts.plans import CHINA
 from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID, deregistration_application, person
 from yjs_gateway.portal import forms
 from yjs_kit.testing import wait_for
@@ -32,10 +35,10 @@ def sign_in(browser, system, next_path: str, **query) -> None:
     browser.open(f"{system.base_url}/dev/sign-in?{urlencode(query)}")
 
 
-def fill_in(browser, application: dict) -> None:
+def fill_in(browser, application: dict, spec: forms.MatterForm = forms.ESTABLISHMENT) -> None:
     """Types the application into the form as a person would: every text field, every choice."""
-    values = forms.form_from_application(application)
-    for section in forms.SECTIONS:
+    values = forms.form_from_application(application, spec.sections)
+    for section in spec.sections:
         for row in range(section.rows) if section.rows else (None,):
             for field in section.fields:
                 name = section.name(field, row)
@@ -48,6 +51,10 @@ def fill_in(browser, application: dict) -> None:
                         box = browser.find(f'[name="{name}"][value="{key}"]')
                         if box.selected != (key in value):
                             box.click()
+                elif field.kind == "flag":
+                    box = browser.field(name)
+                    if box.selected != (value == "true"):
+                        box.click()
                 else:
                     browser.field(name).type(value)
 
@@ -63,7 +70,8 @@ def fits_the_phone(browser) -> bool:
 def test_an_applicant_fills_in_establishment_and_reads_the_finished_case(system, browser, fresh_application):
     sign_in(browser, system, "/apply/establishment")
     assert browser.find("h1").text == "企业开办" and fits_the_phone(browser)
-    application = fresh_application()["application"]
+    # the scope ticked from the catalogue, its licensed item's permit signed for (告知承诺)
+    application = fresh_application(scope=("软件开发", "餐饮服务"), commitments=("餐饮服务",))["application"]
     fill_in(browser, application)
     submit(browser)
     case_id = browser.wait_for(lambda: (re.search(r"/cases/([A-Z0-9]+)$", browser.url) or [None, None])[1],
@@ -73,10 +81,13 @@ def test_an_applicant_fills_in_establishment_and_reads_the_finished_case(system,
     page = browser.source
     uscc = re.search(r"<dt>统一社会信用代码</dt>\s*<dd>([0-9A-Z]{18})</dd>", page).group(1)
     assert is_valid_uscc(uscc)
-    seals = re.findall(r"<tr><td>([^<]+)</td><td>([0-9]{13})</td><td>([^<]+)</td></tr>", page)
+    seals = re.findall(r"<tr><td[^>]*>([^<]+)</td><td[^>]*>([0-9]{13})</td><td[^>]*>([^<]+)</td></tr>", page)
     assert [s[0] for s in seals] == ["公章", "财务专用章", "发票专用章", "合同专用章", "法定代表人名章"]
     assert seals[0][2] == application["enterprise"]["name"]
-    assert "设立登记" in page and "市场监管部门" in page and fits_the_phone(browser)
+    # at a phone's width each seal reads as a card of labelled values, not a squeezed table
+    assert browser.script("return getComputedStyle(document.querySelector('table.seals td')).display") == "grid"
+    assert "设立登记" in page and "市场监管部门" in page and "食品经营许可证" in page and fits_the_phone(browser)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", browser.text)  # every time in China time, not ISO
     # 好差评, once the case has ended
     browser.find('input[name="overall"][value="5"]').click()
     browser.find("form.rating button[type=submit]").click()
@@ -129,11 +140,18 @@ def test_registration_staff_decide_a_review_in_the_browser_and_the_applicant_rea
     browser.find("form.decision button[type=submit]").click()
     assert "须写明理由" in browser.wait_for(lambda: browser.find(".error-summary"), what="the refusal").text
     browser.find('input[name="decision"][value="approve"]').click()
+    # 容缺受理: approved, a material to follow by a time in Beijing time
+    browser.find("details.tolerance summary").click()
+    browser.field("missing_materials.0.material").type("住所使用证明")
+    browser.field("missing_materials.0.message").type("租赁合同复印件并加盖出租方公章")
+    due = (datetime.now(CHINA) + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    browser.field("materials_due").type(due)
     browser.find("form.decision button[type=submit]").click()
     browser.wait_for(lambda: "已决定" in browser.find("main").text, what="the decision")
     sign_in(browser, system, f"/cases/{case_id}", subject="e2e-applicant")
     browser.wait_for(lambda: browser.find("#case-status").text == "已办结", timeout=90, what="the finished case")
     assert "registrar-li" in browser.source  # who decided, on the record
+    assert re.search(r"<dt>容缺材料补齐期限</dt><dd>" + due + "</dd>", browser.source)
 
 
 def test_the_public_reads_the_notices_and_objects_in_the_browser(system, browser, fresh_application):
@@ -217,3 +235,120 @@ def test_an_applicant_withdraws_a_case_in_the_browser(system, browser, fresh_app
     page = f"{system.base_url}/cases/{case_id}"
     browser.wait_for(lambda: browser.open(page) or browser.find("#case-status").text == "已撤回", what="the withdrawal")
     assert "撤回" in browser.find(".timeline").text and not browser.find_all("form.withdrawal")
+
+
+def case_of(browser) -> str:
+    return browser.wait_for(lambda: (re.search(r"/cases/([A-Z0-9]+)$", browser.url) or [None, None])[1],
+                            what="the case page")
+
+
+def test_an_enterprise_s_page_its_agents_listings_and_the_matters_about_it_in_the_browser(
+        system, browser, fresh_application):
+    client = system.client("e2e-owner")
+    established = client.wait_until_final(client.submit(fresh_application(bank_account=False)).json()["case_id"])
+    uscc, name = established["outputs"]["uscc"], established["outputs"]["enterprise_name"]
+    page = f"/enterprises/{uscc}"
+    # registration folds the departments' reports as they arrive
+    sign_in(browser, system, page)
+    browser.wait_for(lambda: browser.open(system.base_url + page) or len(browser.find_all("table.seals tbody tr")) == 5,
+                     what="the enterprise's seals")
+    assert browser.find("h1").text == name and browser.find("#enterprise-status").text == "存续"
+    assert fits_the_phone(browser)
+
+    # 授权经办: the refusal at its field, then the agent
+    browser.script("document.querySelector('form.agent').closest('details').open = true")
+    browser.field("name").type("李娜")
+    browser.field("id_number").type(person(22, date(1990, 2, 28)))
+    browser.find('form.agent [name="matters"][value="licensing"]').click()
+    browser.find("form.agent button[type=submit]").click()
+    assert browser.wait_for(lambda: browser.find('[id="error-valid_until"]'), what="the refusal").text == "必填"
+    until = (date.today() + timedelta(days=180)).isoformat()
+    browser.field("valid_until").type(until)
+    browser.find('form.agent [name="matters"][value="licensing"]').click()
+    browser.find("form.agent button[type=submit]").click()
+    browser.wait_for(lambda: "已授权经办人" in browser.find("main").text, what="the agent")
+    assert "李娜" in browser.find("table.agents").text and until in browser.find("table.agents").text
+
+    # registration staff list the enterprise, then remove the listing
+    sign_in(browser, system, page, role="department", department="registration", subject="registrar-zhao")
+    browser.script("document.querySelector('form.listing').closest('details').open = true")
+    browser.find('form.listing [name="kind"] option[value="abnormal_operation"]').click()
+    browser.field("reason").type("通过登记的住所无法联系")
+    browser.find("form.listing button[type=submit]").click()
+    browser.wait_for(lambda: "已列入" in browser.find("main").text, what="the listing")
+    assert "经营异常名录" in browser.find("table.listings").text
+    browser.find("form.removal button[type=submit]").click()
+    browser.wait_for(lambda: "已移出" in browser.find("main").text, what="the removal")
+    assert not browser.find_all("table.listings")
+
+    # a stranger is refused at the enterprise's code, before anything is stored
+    sign_in(browser, system, f"/apply/licensing?uscc={uscc}", subject="王五", id_number=person(506))
+    assert browser.field("application.uscc").attribute("value") == uscc
+    fill_in(browser, {"uscc": uscc, "business_scope": ["酒类经营"], "commitments": ["酒类经营"]}, forms.LICENSING)
+    submit(browser)
+    assert "未获授权" in browser.wait_for(lambda: browser.find('[id="error-application.uscc"]'), what="the refusal").text
+
+    # 行业准营 from the enterprise's page: nothing ticked is refused at the items, then issued
+    sign_in(browser, system, page)
+    browser.find(f'a[href="/apply/licensing?uscc={uscc}"]').click()
+    assert browser.find("h1").text == "行业准营" and fits_the_phone(browser)
+    submit(browser)
+    assert browser.wait_for(lambda: browser.find('[id="error-application.business_scope"]'), what="the refusal")
+    fill_in(browser, {"uscc": uscc, "business_scope": ["酒类经营"], "commitments": ["酒类经营"]}, forms.LICENSING)
+    submit(browser)
+    case_of(browser)
+    browser.wait_for(lambda: browser.find("#case-status").text == "已办结", timeout=90, what="the permit")
+    assert "酒类商品零售许可证" in browser.source
+
+    # 变更登记: only the domicile
+    browser.open(f"{system.base_url}/apply/change?uscc={uscc}")
+    fill_in(browser, {"uscc": uscc, "changes": {"domicile": {"address": "浙江省嘉兴市南湖区广益路8号",
+                                                             "division_code": "330402"}}}, forms.CHANGE)
+    submit(browser)
+    case_of(browser)
+    browser.wait_for(lambda: browser.find("#case-status").text == "已办结", timeout=90, what="the change")
+    browser.wait_for(lambda: browser.open(system.base_url + page) or "广益路8号" in browser.find("dl.enterprise").text,
+                     what="the new domicile on the record")
+
+    # 企业注销: the simple route, both commitments signed; its notice now runs
+    browser.find(f'a[href="/apply/deregistration?uscc={uscc}"]').click()
+    fill_in(browser, deregistration_application(uscc, "simple"), forms.DEREGISTRATION)
+    submit(browser)
+    case_of(browser)
+    assert browser.find("h1").text.startswith("企业注销")
+    browser.wait_for(lambda: browser.open(f"{system.base_url}/notices?uscc={uscc}") or
+                     browser.find_all("section.notice-item"), what="the notice")
+
+
+def test_an_operator_replays_a_dead_letter_and_answers_a_bad_rating_in_the_browser(
+        system, browser, fresh_application):
+    client = system.client("e2e-rater")
+    rated = client.wait_until_final(client.submit(fresh_application(seals=(), bank_account=False)).json()["case_id"])
+    answer = client.request("POST", f"/v1/cases/{rated['case_id']}/rating", json={"overall": 1, "comment": "补正告知不清"})
+    assert answer.status_code == 201 and answer.json()["follow_up_id"], answer.text
+    follow_up = answer.json()["follow_up_id"]
+    system.query("registration", "ALTER TABLE enterprises RENAME TO enterprises_offline")  # a fault, not a refusal
+    try:
+        case_id = client.submit(fresh_application(seals=(), bank_account=False)).json()["case_id"]
+        sign_in(browser, system, "/operator", role="operator", subject="ops-chen")
+        letter = browser.wait_for(lambda: browser.open(f"{system.base_url}/operator") or [
+            s for s in browser.find_all("section.dead-letter") if case_id in s.text], timeout=60,
+            what="the dead letter")[0]
+        assert "enterprises" in letter.text and fits_the_phone(browser)
+    finally:
+        system.query("registration", "ALTER TABLE enterprises_offline RENAME TO enterprises")
+    browser.script("arguments[0].querySelector('form.replay button').click()", {ELEMENT: letter.ref})
+    browser.wait_for(lambda: "已重放死信" in browser.find("main").text, what="the replay")
+    assert client.wait_until_final(case_id)["status"] == "completed"
+
+    # the follow-up of the bad rating: an empty answer is refused at its field, then it is closed
+    form = f"#follow-up-{follow_up} form.follow-up-response"
+    assert "非常不满意" in browser.find(f"#follow-up-{follow_up}").text
+    browser.find(f"{form} button[type=submit]").click()
+    assert browser.wait_for(lambda: browser.find(f'[id="error-{follow_up}-response"]'), what="the refusal").text
+    browser.find(f"{form} textarea").type("已电话回访，补正告知已整改")
+    browser.find(f"{form} button[type=submit]").click()
+    browser.wait_for(lambda: "已回访并关闭" in browser.find("main").text, what="the response")
+    assert not browser.find_all(f"#follow-up-{follow_up}")
+    browser.open(f"{system.base_url}/operator?status=closed")
+    assert "已电话回访" in browser.find(f"#follow-up-{follow_up}").text

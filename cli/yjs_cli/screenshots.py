@@ -28,13 +28,9 @@ def run_screenshots(args) -> int:
         body = fresh_name(json.loads(Path(args.example).read_text(encoding="utf-8")),
                           random.randrange(len(samples._CHARS) ** 3))
         case_id = client.submit(body).json()["case_id"]
-        client.wait_until_final(case_id)
-        sign_in = urlencode({"role": "applicant", "subject": SUBJECT, "id_number": LEGAL_REPRESENTATIVE_ID,
-                             "next": "/"})
+        uscc = client.wait_until_final(case_id)["outputs"]["uscc"]
         with Browser() as browser:
-            browser.open(f"{args.url}/dev/sign-in?{sign_in}")
-            for name, path in (("home", "/"), ("cases", "/cases"), ("case", f"/cases/{case_id}"),
-                               ("establishment", "/apply/establishment"), ("notices", "/notices")):
+            def shoot(name: str, path: str) -> None:
                 browser.open(args.url + path)
                 # the whole page, not only the first screen
                 height = min(browser.script("return document.documentElement.scrollHeight"), 8000)
@@ -42,6 +38,15 @@ def run_screenshots(args) -> int:
                 browser.screenshot(str(out / f"{name}.png"))
                 browser.call("POST", "/window/rect", {"width": browser.size[0], "height": browser.size[1]})
                 print(out / f"{name}.png")
+
+            browser.open(f"{args.url}/dev/sign-in?" + urlencode(
+                {"role": "applicant", "subject": SUBJECT, "id_number": LEGAL_REPRESENTATIVE_ID, "next": "/"}))
+            for name, path in (("home", "/"), ("cases", "/cases"), ("case", f"/cases/{case_id}"),
+                               ("establishment", "/apply/establishment"), ("enterprise", f"/enterprises/{uscc}"),
+                               ("licensing", f"/apply/licensing?uscc={uscc}"), ("notices", "/notices")):
+                shoot(name, path)
+            browser.open(f"{args.url}/dev/sign-in?" + urlencode({"role": "operator", "next": "/"}))
+            shoot("operator", "/operator")
         return 0
     finally:
         if system is not None:

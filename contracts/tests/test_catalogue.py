@@ -31,12 +31,31 @@ def test_the_catalogue_covers_general_and_licensed_items_and_every_mode():
     for permit in CURRENT.permits.values():
         if permit.mode == PermitMode.commitment:
             assert permit.check_days, permit.code  # a commitment is always checked afterwards
+            assert len(permit.conditions) >= 2, permit.code  # its 告知承诺书 says what is promised
+        else:
+            assert permit.notice() is None and not permit.conditions, permit.code
         if permit.mode in (PermitMode.commitment, PermitMode.approval):
             assert permit.working_days > 0, permit.code
         if permit.mode != PermitMode.cancelled:
             assert len(permit.prefix) == 2 and permit.prefix != catalogue.COMPREHENSIVE_PREFIX
     used = {code for item in CURRENT.items.values() for code in item.permits}
     assert used == set(CURRENT.permits)  # no permit nobody needs
+
+
+def test_the_catalogue_answer_shows_each_commitment_permits_notice_before_signing():
+    answer = CURRENT.described()
+    assert answer["version"] == catalogue.VERSION
+    permits = {p["code"]: p for p in answer["permits"]}
+    food = permits["food_business"]
+    assert food["mode"] == "commitment" and food["mode_text"] == "实行告知承诺"
+    notice = food["commitment_notice"]
+    assert notice["name"] == "食品经营许可证" and notice["check_days"] == 20 and len(notice["conditions"]) == 3
+    assert "撤销许可" in notice["liability"] and "信用记录" in notice["liability"]
+    assert permits["drug_retail"]["commitment_notice"] is None  # an approval: nothing to sign
+    items = {i["name"]: i for i in answer["items"]}
+    assert items["餐饮服务"] == {"name": "餐饮服务", "licensed": True, "permits": ["food_business"]}
+    assert items["软件开发"]["licensed"] is False
+    assert {i["code"] for i in answer["industries"]} >= {"restaurant", "hotel"}
 
 
 def test_the_callers_of_the_first_edition_keep_working():

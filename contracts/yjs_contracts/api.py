@@ -893,6 +893,75 @@ class ReviewDecision(Strict):
         return self
 
 
+CHECK_RESULT_WORDS = {"verified": "核查属实", "rectify": "责令整改", "false_commitment": "承诺不实"}
+
+
+class CheckResult(Strict):
+    """The outcome of the post-issuance check (事后核查) of a 告知承诺 permit, recorded by the
+    issuing department's staff: `verified` closes the check; `rectify` (责令整改) gives the
+    enterprise until `rectify_by` (a moment with its zone), after which a permit not found
+    rectified is revoked; `false_commitment` revokes the permit at once and puts the enterprise
+    and the signer on the credit record. Every result but `verified` says why."""
+
+    result: Literal["verified", "rectify", "false_commitment"]
+    reasons: list[Reason] = Field(default_factory=list, max_length=100, validate_default=True)
+    rectify_by: datetime | None = Field(default=None, validate_default=True)
+
+    @field_validator("reasons")
+    @classmethod
+    def _reasons_given(cls, reasons: list[Reason], info: ValidationInfo) -> list[Reason]:
+        result = info.data.get("result")
+        if result in ("rectify", "false_commitment") and not reasons:
+            raise ValueError(f"{CHECK_RESULT_WORDS[result]}须写明理由")
+        return reasons
+
+    @field_validator("rectify_by")
+    @classmethod
+    def _deadline(cls, rectify_by: datetime | None, info: ValidationInfo) -> datetime | None:
+        result = info.data.get("result")
+        if result == "rectify" and rectify_by is None:
+            raise ValueError("责令整改须写明整改期限（rectify_by）")
+        if result is not None and result != "rectify" and rectify_by is not None:
+            raise ValueError("只有责令整改才有整改期限")
+        if rectify_by is not None and rectify_by.tzinfo is None:
+            raise ValueError("整改期限须带时区")
+        return rectify_by
+
+
+class CommitmentCheck(BaseModel):
+    """One post-issuance check in a department's check queue. `status`: open (not yet checked),
+    rectifying (整改 ordered, due by `due`, its `rectify_by`), verified, revoked."""
+
+    check_id: str
+    department: str
+    uscc: str
+    case_id: str
+    permit: dict[str, Any]  # {"permit_number", "name", "items", "conditions"}
+    due: datetime
+    overdue: bool
+    status: Literal["open", "rectifying", "verified", "revoked"]
+    result: str | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+    rectify_by: datetime | None = None
+    checked_by: str | None = None
+    checked_at: datetime | None = None
+
+
+class CatalogueAnswer(BaseModel):
+    """GET /v1/catalogue: the edition in force, every permit with its mode and, for a
+    commitment, the 告知承诺书 an applicant reads before it signs (Catalogue.described)."""
+
+    version: str
+    items: list[dict[str, Any]]
+    permits: list[dict[str, Any]]
+    industries: list[dict[str, Any]]
+
+
+class CheckList(BaseModel):
+    items: list[CommitmentCheck]
+    next: str | None = None
+
+
 class ReviewItem(BaseModel):
     """A step waiting for a department's staff, with the case data they need to decide."""
 
@@ -1018,4 +1087,6 @@ class EnterpriseRecord(BaseModel):
     permits: list[dict[str, Any]]
     agents: list[Agent]
     listings: list[Listing]  # current ones; a removed listing no longer shows
+    #: 信用记录: promises found false (虚假承诺); each bars 告知承诺 until its `barred_until`
+    credit_records: list[dict[str, Any]] = Field(default_factory=list)
     history: list[EnterpriseHistoryEntry]

@@ -41,7 +41,8 @@ class Permit:
     """A permit item (涉企经营许可事项). `working_days`: the promised limit (承诺时限) when staff
     decide it; `check_days`: for a commitment, the working days within which the post-issuance
     check (事后核查) is due; `valid_years`: None when it does not expire (a filing, for one);
-    `prefix`: the two letters its numbers start with."""
+    `prefix`: the two letters its numbers start with; `conditions`: for a commitment, what the
+    applicant promises it meets (the 告知承诺书's conditions, shown before it signs)."""
 
     code: str
     name: str
@@ -51,6 +52,36 @@ class Permit:
     check_days: int | None = None
     valid_years: int | None = None
     prefix: str = "XK"
+    conditions: tuple[str, ...] = ()
+
+    def notice(self) -> "CommitmentNotice | None":
+        """告知承诺书 of a commitment-mode permit; None in any other mode."""
+        if self.mode != PermitMode.commitment:
+            return None
+        return CommitmentNotice(self.code, self.name, self.department, self.conditions, COMMITMENT_LIABILITY,
+                                self.check_days)
+
+
+#: what a false promise costs, the same in every 告知承诺书
+COMMITMENT_LIABILITY = ("申请人承诺所填信息真实、符合上述条件；发证后主管部门将在核查期限内进行核查，"
+                        "经核查承诺不实的，依法撤销许可，记入信用记录，并在一定期限内不再适用告知承诺。")
+
+
+@dataclass(frozen=True)
+class CommitmentNotice:
+    """告知承诺书: the conditions a permit needs and the liability for a false promise, in one
+    notice; the applicant signs it by naming the item in `commitments`."""
+
+    permit: str
+    name: str
+    department: str
+    conditions: tuple[str, ...]
+    liability: str
+    check_days: int | None
+
+    def as_dict(self) -> dict:
+        return {"permit": self.permit, "name": self.name, "department": self.department,
+                "conditions": list(self.conditions), "liability": self.liability, "check_days": self.check_days}
 
 
 @dataclass(frozen=True)
@@ -100,6 +131,22 @@ class Catalogue:
         return [item for item in self.licensed_items(scope)
                 if any(self.permits[code].mode != PermitMode.cancelled for code in self.items[item].permits)]
 
+    def described(self) -> dict:
+        """The edition as the API answers it (GET /v1/catalogue): every scope item with the
+        permits it needs, every permit with its mode and, for a commitment, its 告知承诺书 — what
+        an applicant reads before it signs."""
+        return {
+            "version": self.version,
+            "items": [{"name": item.name, "licensed": item.licensed, "permits": list(item.permits)}
+                      for item in self.items.values()],
+            "permits": [{"code": p.code, "name": p.name, "department": p.department, "mode": p.mode.value,
+                         "mode_text": MODE_TITLES[p.mode], "working_days": p.working_days, "check_days": p.check_days,
+                         "valid_years": p.valid_years,
+                         "commitment_notice": p.notice().as_dict() if p.notice() else None} for p in self.permits.values()],
+            "industries": [{"code": i.code, "name": i.name, "permit_name": i.permit_name, "items": list(i.items),
+                            "defining": list(i.defining)} for i in self.industries],
+        }
+
 
 def _catalogue(version: str, permits: Iterable[Permit], general: Iterable[str],
                licensed: Mapping[str, tuple[str, ...]], industries: Iterable[Industry]) -> Catalogue:
@@ -112,7 +159,9 @@ def _catalogue(version: str, permits: Iterable[Permit], general: Iterable[str],
 _M = PermitMode
 _PERMITS = (
     # 市场监管
-    Permit("food_business", "食品经营许可证", "市场监督管理局", _M.commitment, 5, 20, 5, "JY"),
+    Permit("food_business", "食品经营许可证", "市场监督管理局", _M.commitment, 5, 20, 5, "JY",
+           ("有与经营的食品品种、数量相适应的经营场所，并与有毒、有害场所保持规定的距离",
+            "有相应的设备设施（餐饮服务：油烟净化、洗涤消毒、防蝇防鼠）", "有食品安全管理人员和保证食品安全的规章制度")),
     Permit("prepackaged_food_filing", "仅销售预包装食品备案", "市场监督管理局", _M.filing, prefix="YB"),
     Permit("drug_retail_preparation", "药品零售企业筹建审批", "药品监督管理局", _M.cancelled),
     Permit("drug_retail", "药品经营许可证（零售）", "药品监督管理局", _M.approval, 10, None, 5, "YP"),
@@ -120,16 +169,22 @@ _PERMITS = (
     Permit("medical_device_class3", "医疗器械经营许可证", "药品监督管理局", _M.approval, 10, None, 5, "XK"),
     # 专卖、商务、文化、体育、卫生
     Permit("tobacco_retail", "烟草专卖零售许可证", "烟草专卖局", _M.approval, 10, None, 5, "YC"),
-    Permit("liquor_retail", "酒类商品零售许可证", "商务主管部门（酒类流通管理）", _M.commitment, 5, 20, 3, "JL"),
-    Permit("publication_retail", "出版物经营许可证", "新闻出版主管部门", _M.commitment, 5, 30, 6, "CB"),
-    Permit("public_health", "公共场所卫生许可证", "卫生健康委员会", _M.commitment, 5, 20, 4, "WG"),
-    Permit("high_risk_sports", "高危险性体育项目经营许可证", "体育主管部门", _M.commitment, 5, 20, 5, "TY"),
-    Permit("travel_agency", "旅行社业务经营许可证", "文化和旅游主管部门", _M.commitment, 5, 30, None, "LX"),
+    Permit("liquor_retail", "酒类商品零售许可证", "商务主管部门（酒类流通管理）", _M.commitment, 5, 20, 3, "JL",
+           ("有固定的经营场所和储存条件", "酒类商品进货查验并留存供货凭证", "不向未成年人销售酒类商品")),
+    Permit("publication_retail", "出版物经营许可证", "新闻出版主管部门", _M.commitment, 5, 30, 6, "CB",
+           ("有确定的名称和经营场所", "有与出版物零售相适应的设备", "不经营非法出版物")),
+    Permit("public_health", "公共场所卫生许可证", "卫生健康委员会", _M.commitment, 5, 20, 4, "WG",
+           ("场所布局和卫生设施符合公共场所卫生标准", "从业人员持有效健康合格证明", "有卫生管理制度和卫生管理人员")),
+    Permit("high_risk_sports", "高危险性体育项目经营许可证", "体育主管部门", _M.commitment, 5, 20, 5, "TY",
+           ("场所、器材和设施符合国家标准", "有取得国家职业资格证书的社会体育指导人员和救助人员", "有安全保障制度和措施")),
+    Permit("travel_agency", "旅行社业务经营许可证", "文化和旅游主管部门", _M.commitment, 5, 30, None, "LX",
+           ("有固定的经营场所和必要的营业设施", "有不少于3名与旅行社业务相适应的专职经理人员", "已按规定缴存旅游服务质量保证金")),
     # 公安
     Permit("hotel_special_trade", "特种行业许可证（旅馆业）", "公安机关", _M.approval, 10, None, None, "TH"),
     Permit("exit_entry_agency", "因私出入境中介机构资格认定", "公安机关出入境管理部门", _M.cancelled),
     # 人社
-    Permit("human_resources", "人力资源服务许可证", "人力资源和社会保障局", _M.commitment, 5, 30, None, "RL"),
+    Permit("human_resources", "人力资源服务许可证", "人力资源和社会保障局", _M.commitment, 5, 30, None, "RL",
+           ("有与开展业务相适应的固定场所、办公设施", "有5名以上具备相应职业资格的专职工作人员", "有健全可行的工作规则和规章制度")),
     Permit("labour_dispatch", "劳务派遣经营许可证", "人力资源和社会保障局", _M.approval, 10, None, 3, "LP"),
     # 交通、粮食、通信
     Permit("road_freight", "道路运输经营许可证（道路货物运输）", "交通运输主管部门", _M.approval, 10, None, 4, "DY"),

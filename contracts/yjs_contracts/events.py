@@ -16,6 +16,13 @@ from .plans import MATTERS, PlanStep
 from .steps import STEP_KINDS, StepStatus
 
 
+class Signer(BaseModel):
+    """Who signed a case's commitments (告知承诺): the verified person (实名认证) who submitted it."""
+
+    name: str | None = None
+    id_number: str
+
+
 class CaseSubmitted(BaseModel):
     matter: str
     owner: str
@@ -23,6 +30,7 @@ class CaseSubmitted(BaseModel):
     plan: list[PlanStep]
     submitted_at: datetime
     catalogue_version: str = CATALOGUE_VERSION  # the catalogue edition the case is planned and decided with
+    signer: Signer | None = None  # None: submitted without a verified identity
 
 
 class CaseFinished(BaseModel):
@@ -387,6 +395,15 @@ class PermitPart(BaseModel):
     department: str
     mode: PermitMode
     items: list[str]
+    commitment_notice: "SignedNotice | None" = None  # a commitment part: the 告知承诺书 the applicant signed
+
+
+class SignedNotice(BaseModel):
+    """告知承诺书 as signed, kept with the permit: the conditions promised and the liability."""
+
+    conditions: list[str]
+    liability: str
+    check_days: int | None = None
 
 
 class IssuedPermit(BaseModel):
@@ -467,13 +484,48 @@ class CaseNotice(BaseModel):
 
 
 class PermitRevoked(CaseNotice):
-    """撤销: a commitment (告知承诺) found false at the post-issuance check revokes its permit."""
+    """撤销: a commitment (告知承诺) found false at the post-issuance check revokes its permit
+    (`ground` false_commitment: the enterprise and `signer` go on registration's credit record),
+    or a rectification (整改) ordered at the check was not done by its deadline (not_rectified)."""
 
     uscc: str
     permit_number: str
     finding: str
     actor: str
     revoked_at: datetime
+    ground: Literal["false_commitment", "not_rectified"] = "false_commitment"
+    check_id: str | None = None
+    signer: Signer | None = None
+
+
+class CommitmentChecked(CaseNotice):
+    """The post-issuance check of a 告知承诺 permit recorded by the issuing department's staff:
+    licensing.commitment_verified (the promise holds; the check closes) or
+    licensing.rectification_ordered (责令整改 by `rectify_by`, else the permit is revoked)."""
+
+    check_id: str
+    uscc: str
+    permit_number: str
+    result: Literal["verified", "rectify"]
+    reasons: list[Reason] = Field(default_factory=list)
+    rectify_by: datetime | None = None
+    actor: str
+    checked_at: datetime
+
+
+class CreditRecorded(BaseModel):
+    """registration.credit_recorded: a promise found false (虚假承诺) on the credit record that
+    registration keeps. The enterprise and the person who signed may not use 告知承诺 in any
+    department until `barred_until`: their commitment items go to staff review instead."""
+
+    record_id: str
+    uscc: str
+    enterprise_name: str | None = None
+    signer: Signer | None = None
+    permit_number: str
+    finding: str
+    recorded_at: datetime
+    barred_until: datetime
 
 
 class EventDeadLettered(BaseModel):
@@ -516,6 +568,8 @@ WITHDRAWAL_ANSWERS: dict[str, type[BaseModel]] = {
 #: events about a case after a step of it ended; the case service folds them without knowing them
 NOTICE_EVENTS: dict[str, type[CaseNotice]] = {
     "licensing.permit_revoked": PermitRevoked,
+    "licensing.commitment_verified": CommitmentChecked,
+    "licensing.rectification_ordered": CommitmentChecked,
 }
 
 #: what the `outputs` of each completed step must look like
@@ -555,6 +609,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "tax.arrears_recorded": TaxArrears,
     "tax.arrears_settled": TaxArrears,
     "registration.listings_changed": EnterpriseListings,
+    "registration.credit_recorded": CreditRecorded,
     **{event: StepReport for kind in STEP_KINDS.values() for event in kind.events},
     **NOTICE_EVENTS,
     **DEAD_LETTER_EVENTS,

@@ -48,6 +48,10 @@ API_MODELS: dict[str, type[BaseModel]] = {
     "ReviewList": api.ReviewList,
     "ReviewDecision": api.ReviewDecision,
     "ReviewDecided": api.ReviewDecided,
+    "CheckList": api.CheckList,
+    "CheckResult": api.CheckResult,
+    "CommitmentCheck": api.CommitmentCheck,
+    "CatalogueAnswer": api.CatalogueAnswer,
     "FollowUpList": api.FollowUpList,
     "FollowUpResponse": api.FollowUpResponse,
     "FollowUp": api.FollowUp,
@@ -242,6 +246,34 @@ def openapi() -> dict[str, Any]:
                          "requestBody": _body(api.RatingAppeal),
                          "responses": {"202": {"description": "appealed", **_body(api.FollowUp)},
                                        "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/departments/{department}/checks": {
+                "get": {"summary": "The department's post-issuance checks of 告知承诺 permits, oldest due first "
+                                   "(its own staff only): `due` (default) those whose date has come, `all` every "
+                                   "open one", "security": bearer,
+                        "parameters": [department,
+                                       {"name": "status", "in": "query",
+                                        "schema": {"type": "string", "enum": ["due", "all"]}},
+                                       {"name": "uscc", "in": "query", "schema": {"type": "string"}},
+                                       {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                                       {"name": "after", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "a page", **_body(api.CheckList)},
+                                      "401": error, "403": error, "404": error, "422": error}},
+            },
+            "/v1/departments/{department}/checks/{check_id}/result": {
+                "post": {"summary": "Record a check's outcome: verified (closes it), rectify (整改 by a deadline, "
+                                    "else revoked), false_commitment (revoked at once, credit record)",
+                         "security": bearer,
+                         "parameters": [department, {"name": "check_id", "in": "path", "required": True,
+                                                     "schema": {"type": "string"}}],
+                         "requestBody": _body(api.CheckResult),
+                         "responses": {"200": {"description": "recorded", **_body(api.CommitmentCheck)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/catalogue": {
+                "get": {"summary": "The permit catalogue in force: scope items, permits by mode, each commitment's "
+                                   "告知承诺书 (no token)",
+                        "responses": {"200": {"description": "the catalogue", **_body(api.CatalogueAnswer)}}},
             },
             "/v1/follow-ups": {
                 "get": {"summary": "Follow-ups of bad ratings (operators): `status=escalated` for those overdue or "

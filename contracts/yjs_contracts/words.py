@@ -66,6 +66,8 @@ OUTPUT_LABELS = {
     "equity_transfer_tax": "股权转让完税确认", "transfers": "股权转让", "transferor_name": "转让人",
     "amount": "转让出资额（元）", "price": "转让价格（元）", "tax_receipt": "完税凭证号", "confirmed_at": "确认时间",
     "reduction_notice": "减资公告", "objections": "异议", "objection_id": "异议编号",
+    "commitment_notice": "告知承诺书", "conditions": "承诺的条件", "liability": "承诺不实的责任",
+    "check_days": "核查期限（工作日）",
 }
 
 #: each change a 变更登记 may register, as the form names it

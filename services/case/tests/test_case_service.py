@@ -11,6 +11,8 @@ from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, TaxpayerRegistered, InvoicesGranted, step_report
 from yjs_contracts.steps import STEP_KINDS, StepStatus
+from yjs_kit.auth import mint
+from yjs_kit.config import DEV_JWT_SECRET
 from yjs_kit.testing import (CaseRpc, applicant_token, operator_token, publish, step_undone, wait_for,
                              wait_for_lock_waiters, wait_until_consumed)
 
@@ -46,6 +48,16 @@ def test_submit_stores_the_plan_and_announces_it(start_service, rpc, watch):
     assert record["status"] == "submitted"
     assert [s["status"] for s in record["steps"]] == ["in_progress", "pending", "pending"]
     assert all(s["deadline"] for s in record["steps"])
+    assert submitted.data["signer"] is None  # no verified identity: nobody to hold to a commitment
+
+
+def test_a_verified_applicant_is_announced_as_the_signer_of_the_cases_commitments(start_service, rpc, watch):
+    start_service(CaseService)
+    watcher = watch("case.submitted")
+    token = mint(DEV_JWT_SECRET, "zhangwei", "applicant", name="张伟", id_number=samples.LEGAL_REPRESENTATIVE_ID)
+    rpc("case", token).submit("zhangwei", BARE)
+    [submitted] = watcher.wait_for()
+    assert submitted.data["signer"] == {"name": "张伟", "id_number": samples.LEGAL_REPRESENTATIVE_ID}
 
 
 def test_the_same_idempotency_key_opens_one_case_and_a_different_body_conflicts(start_service, rpc):

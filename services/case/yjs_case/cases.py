@@ -13,7 +13,7 @@ from yjs_contracts import catalogue
 from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
 from yjs_contracts.envelope import Envelope, new_event
 from yjs_contracts.events import (DEAD_LETTER_EVENTS, NOTICE_EVENTS, CaseFinished, CaseSubmitted, EventDeadLettered,
-                                  StepReport)
+                                  Signer, StepReport)
 from yjs_contracts.plans import CHINA, MATTERS, plan_for, step_limits, with_deadlines
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, StepStatus
 from yjs_kit.uow import UnitOfWork
@@ -54,10 +54,11 @@ def new_case_id(uow: UnitOfWork, now: datetime) -> str:
 
 
 def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None = None,
-           limits: dict[str, float] | None = None, matter_limits: dict[str, float] | None = None) -> tuple[str, bool]:
+           limits: dict[str, float] | None = None, signer: Signer | None = None,
+           matter_limits: dict[str, float] | None = None) -> tuple[str, bool]:
     """Accept one application: store the case with its plan, deadlines and limits (`limits`:
     promised working days configured per step; `matter_limits`: per matter, end to end),
-    announce case.submitted. Returns (case_id, created)."""
+    announce case.submitted with who signed its commitments. Returns (case_id, created)."""
     matter, application = parse_submission(body)  # raises InvalidApplication
     application_data = application.model_dump(mode="json")
     digest = request_hash(matter, body["application"])
@@ -81,7 +82,7 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
         promised_days=days[step.step][0], legal_days=days[step.step][1])
         for i, step in enumerate(plan)])
     event = new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application_data,
-                                                      plan=plan, submitted_at=now,
+                                                      plan=plan, submitted_at=now, signer=signer,
                                                       catalogue_version=catalogue.VERSION), case_id=case_id)
     uow.session.execute(case_timeline.insert().values(
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),

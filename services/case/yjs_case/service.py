@@ -15,7 +15,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
 from yjs_contracts.api import ErrorDetail, InvalidApplication
-from yjs_contracts.events import DEAD_LETTER_EVENTS, NOTICE_EVENTS
+from yjs_contracts.events import DEAD_LETTER_EVENTS, NOTICE_EVENTS, Signer
 from yjs_contracts.steps import REPORT_EVENTS
 from yjs_kit.auth import Caller
 from yjs_kit.caller import CallerForbidden
@@ -73,11 +73,13 @@ class CaseService(OperatorRpc):
 
     @rpc
     def submit(self, owner: str, body: dict, idempotency_key: str | None = None) -> dict:
-        self.applicant(owner)
+        caller = self.applicant(owner)
+        # who signs the case's commitments (告知承诺): the verified person submitting it
+        signer = Signer(name=caller.name, id_number=caller.id_number) if caller.verified else None
         for attempt in range(2):
             try:
                 with self.db.unit_of_work() as uow:
-                    case_id, created = cases.submit(uow, owner, body, idempotency_key, self.step_limits(),
+                    case_id, created = cases.submit(uow, owner, body, idempotency_key, self.step_limits(), signer,
                                                     self.matter_limits())
                 break
             except IntegrityError:

@@ -38,6 +38,9 @@ def test_unknown_closed_or_closing_enterprises_are_refused_with_every_reason_at_
         ("already_deregistered", "application.uscc")]
     [running] = rules.eligibility_reasons(application(), Standing(status="registered", running_case="YJS1"))
     assert running.code == "deregistration_in_progress" and "YJS1" in running.message
+    # closed by a case whose end deregistration has not yet heard of: closed, not also closing
+    assert codes(rules.eligibility_reasons(application(), Standing(status="deregistered", running_case="YJS1"))) == [
+        ("already_deregistered", "application.uscc")]
 
 
 def test_unpaid_tax_as_tax_announced_it_refuses_either_route():

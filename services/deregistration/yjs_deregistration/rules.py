@@ -39,7 +39,8 @@ def standing_reasons(standing: Standing) -> list[Reason]:
         reasons.append(_reason("enterprise_unknown", "未查询到该统一社会信用代码的登记企业", "uscc"))
     elif standing.status == "deregistered":
         reasons.append(_reason("already_deregistered", "该企业已办理注销登记", "uscc"))
-    if standing.running_case:
+    # the case that closed it may not have been marked finished yet: closed is what the applicant needs to hear
+    if standing.running_case and standing.status != "deregistered":
         reasons.append(_reason("deregistration_in_progress",
                                f"该企业已有注销申请正在办理（受理编号 {standing.running_case}）", "uscc"))
     if standing.outstanding_tax > 0:

@@ -110,6 +110,38 @@ def test_a_query_that_cannot_be_read_is_answered_with_the_parameter_and_why(api)
     assert api("GET", "/v1/cases?limit=5", token()).status_code == 200  # a readable one is served
 
 
+def test_the_check_queue_is_its_departments_and_a_result_is_refused_at_the_door_naming_its_field(api):
+    """事后核查: licensing's staff only; a bad query or result never reaches the department."""
+    inspector = token("wang", "department", department="licensing")
+    for who, status in ((token(), 403), (token("li", "department", department="tax"), 403), (None, 401)):
+        assert api("GET", "/v1/departments/licensing/checks", who).status_code == status
+    tax = api("GET", "/v1/departments/tax/checks", token("li", "department", department="tax"))
+    assert tax.status_code == 404  # tax issues nothing on a commitment: it has no check queue
+    for query, field in (("status=open", "status"), ("uscc=123", "uscc"), ("after=R1", "after")):
+        refused = api("GET", f"/v1/departments/licensing/checks?{query}", inspector)
+        assert refused.status_code == 422 and [d["field"] for d in refused.json()["error"]["details"]] == [field]
+    path = "/v1/departments/licensing/checks/HC00000001/result"
+    for result, field in (({"result": "rectify", "reasons": [{"code": "c", "message": "未整改"}]}, "rectify_by"),
+                          ({"result": "false_commitment"}, "reasons"),
+                          ({"result": "passed"}, "result"),
+                          ({"result": "verified", "rectify_by": "2030-01-01T00:00:00+08:00"}, "rectify_by")):
+        answer = api("POST", path, inspector, json=result)
+        assert answer.status_code == 422, result
+        assert [d["field"] for d in answer.json()["error"]["details"]] == [field], answer.json()
+    assert "责令整改须写明整改期限" in api("POST", path, inspector, json={
+        "result": "rectify", "reasons": [{"code": "c", "message": "未整改"}]}).json()["error"]["details"][0]["reason"]
+    assert api("POST", path, token("li", "department", department="tax"), json={"result": "verified"}).status_code == 403
+
+
+def test_the_catalogue_shows_each_commitments_notice_before_anyone_signs(api):
+    answer = api("GET", "/v1/catalogue")  # no token: read before applying
+    assert answer.status_code == 200
+    permits = {p["code"]: p for p in answer.json()["permits"]}
+    notice = permits["food_business"]["commitment_notice"]
+    assert permits["food_business"]["mode"] == "commitment" and notice["conditions"] and notice["liability"]
+    assert permits["tobacco_retail"]["commitment_notice"] is None
+
+
 def test_an_idempotency_key_never_opens_a_second_case(api):
     headers = {"Idempotency-Key": "retry-1"}
     first = api("POST", "/v1/cases", token(), json=body(), headers=headers)

@@ -114,18 +114,23 @@ def test_pages_ask_to_sign_in_and_are_served_from_the_site_alone(portal):
     assert portal("GET", "/static/nothing.css").status_code == 404
 
 
-def test_every_field_of_the_form_has_a_label(portal):
+def test_every_field_of_every_form_has_a_label(portal):
     sign_in(portal)
-    page = portal("GET", "/apply/establishment").text
-    ids = set(re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page))
-    labelled = set(re.findall(r'<label for="([^"]+)"', page))
-    assert ids and ids <= labelled
+    for matter in forms.MATTER_FORMS:
+        page = portal("GET", f"/apply/{matter}", params={"uscc": "91330402MADGK41F44"}).text
+        ids = set(re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page))
+        labelled = set(re.findall(r'<label for="([^"]+)"', page))
+        assert ids and ids <= labelled, matter
+        assert f'action="/apply/{matter}"' in page and re.search(r'name="idempotency_key" value="portal:[0-9a-f-]{36}"', page)
+    # the code an enterprise's page passes in is filled in; a matter the API does not know is no page
+    assert 'value="91330402MADGK41F44"' in page
+    assert portal("GET", "/apply/merger").status_code == 404
 
 
 def test_the_form_reads_back_as_the_application_and_refusals_find_their_fields():
-    application = samples.establishment_application("锦程")
+    # scope from the catalogue, and the 告知承诺 its licensed item is issued on
+    application = samples.establishment_application("锦程", scope=("软件开发", "餐饮服务"), commitments=("餐饮服务",))
     body, rows = forms.submission_from_form(as_form(forms.form_from_application(application)))
-    del application["commitments"]  # the form asks for no 告知承诺 yet
     assert body == {"matter": "establishment", "application": application}
     # a blank first shareholder row is left out: the API's row 0 is the form's row 1
     values = forms.form_from_application(application)
@@ -210,3 +215,66 @@ def test_a_correction_asks_for_only_what_the_notice_named():
         {"field": "application.shareholders.0.nationality", "value": "CHN"},
         {"material": "住所使用证明", "document_id": "DOC-1"},
         {"field": "application.enterprise.business_scope", "value": ["软件开发", "信息技术咨询服务"]}]}
+
+
+def test_the_forms_of_an_enterprise_s_matters_read_back_as_their_applications():
+    uscc = "91330402MADGK41F44"
+    for spec, application in (
+            (forms.LICENSING, {"uscc": uscc, "business_scope": ["餐饮服务", "酒类经营"], "commitments": ["餐饮服务"]}),
+            (forms.DEREGISTRATION, samples.deregistration_application(uscc, "simple")),
+            (forms.DEREGISTRATION, samples.deregistration_application(uscc, "general")),
+            (forms.CHANGE, samples.change_application(uscc, "锦程", registered_capital="2000000.00",
+                                                      business_scope=["软件开发"]))):
+        body, _ = forms.submission_from_form(as_form(forms.form_from_application(application, spec.sections)), spec)
+        assert body == {"matter": spec.matter, "application": {"commitments": [], **application}}, spec.matter
+    # what is left blank does not change: a change of the domicile alone says only that
+    body, _ = forms.submission_from_form(as_form({
+        "application.uscc": uscc, "application.changes.domicile.address": "浙江省嘉兴市南湖区广益路2号",
+        "application.changes.domicile.division_code": "330402",
+        "application.changes.officers.0.role": "executive_director"}), forms.CHANGE)
+    assert body["application"] == {"uscc": uscc, "commitments": [], "changes": {
+        "domicile": {"address": "浙江省嘉兴市南湖区广益路2号", "division_code": "330402"}}}
+    # a refused composed name is said at its 字号; an unsigned commitment is a real false
+    by_field, _ = forms.place_errors([{"field": "application.changes.name.name", "reason": "名称已被占用"}], {},
+                                     forms.CHANGE)
+    assert by_field == {"application.changes.name.name_parts.trade_name": ["名称已被占用"]}
+    body, _ = forms.submission_from_form(as_form({"application.route": "simple"}), forms.DEREGISTRATION)
+    assert body["application"]["commitments"] == {"debts_settled": False, "investors_agree": False}
+
+
+def test_the_catalogue_says_what_each_licensed_item_needs():
+    notes = dict(forms.SCOPE_NOTES)
+    assert "软件开发" not in notes and "食品经营许可证（实行告知承诺）" in notes["餐饮服务"]
+    assert "药品经营许可证（零售）（优化审批服务）" in notes["药品零售"]
+    signable = dict(forms.COMMITMENT_OPTIONS)
+    assert "餐饮服务" in signable and "药品零售" not in signable and "软件开发" not in signable
+
+
+def test_an_approval_with_materials_left_missing_is_sent_as_a_tolerated_acceptance():
+    form = MultiDict({"decision": "approve", "missing_materials.0.material": "住所使用证明",
+                      "missing_materials.0.message": "租赁合同复印件", "missing_materials.1.material": "",
+                      "materials_due": "2026-12-04 17:00"})
+    assert forms.decision_from_form(form) == {
+        "decision": "approve", "reasons": [], "missing_materials": [
+            {"material": "住所使用证明", "message": "租赁合同复印件"}], "materials_due": "2026-12-04T17:00:00+08:00"}
+    # what is not a time staff read is sent as typed, for the API to name
+    assert forms.china_minute_to_iso("下周五") == "下周五"
+    problem = ApiError(422, "invalid_body", "the body is invalid", [
+        ErrorDetail(field="missing_materials.0.message", reason="必填"),
+        ErrorDetail(field="materials_due", reason="应为日期时间")])
+    assert refused(problem, _decision_field) == (
+        {"missing_materials.0": ["必填"], "materials_due": ["应为日期时间"]}, [])
+
+
+def test_what_an_enterprise_holds_reads_in_chinese_with_its_times_in_china_time():
+    from yjs_contracts.words import english_words
+    from yjs_gateway.portal.render import holdings
+
+    held = holdings({"taxpayer": {"tax_authority": "国家税务总局嘉兴市南湖区税务局", "status": "registered"},
+                     "bank_accounts": [{"account_number": "1204330402000000001", "status": "closed"}],
+                     "permits": [{"permit_number": "JL330402000001", "status": "revoked",
+                                  "revoked_at": "2026-12-02T07:30:00+00:00"}]})
+    assert [label for label, _ in held] == ["税务", "基本存款账户", "许可证"]
+    text = "；".join(value for _, value in held)
+    assert "已登记" in text and "已销户" in text and "已撤销" in text and "2026-12-02 15:30" in text
+    assert not english_words(text, ["JL330402000001"])

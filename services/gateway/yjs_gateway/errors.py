@@ -57,6 +57,8 @@ REMOTE_ERRORS = {
     "FollowUpClosed": (409, "follow_up_closed"),
     "FollowUpNotReady": (409, "follow_up_not_ready"),
     "AppealRefused": (409, "appeal_refused"),
+    "CheckNotFound": (404, "not_found"),
+    "CheckClosed": (409, "check_closed"),
     "EnterpriseNotFound": (404, "not_found"),
     "AgentNotFound": (404, "not_found"),
     "ListingNotFound": (404, "not_found"),

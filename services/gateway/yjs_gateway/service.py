@@ -15,8 +15,10 @@ from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug import Response
 from pydantic import ValidationError
-from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment, AppealDecision, CaseStatus, ErrorDetail,
-                               FollowUpResponse, FollowUpStatus, FollowUpVerdict, RatingAppeal, InvalidApplication, LiquidationReport, ListingRequest, Objection, RatingRequest,
+from yjs_contracts import catalogue
+from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment, AppealDecision, CaseStatus, CheckResult,
+                               ErrorDetail, FollowUpResponse, FollowUpStatus, FollowUpVerdict, InvalidApplication,
+                               LiquidationReport, ListingRequest, Objection, RatingAppeal, RatingRequest,
                                ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest, parse_submission,
                                validation_details)
 from yjs_contracts.calendar import CHINA
@@ -35,6 +37,9 @@ from .portal.pages import Portal
 CASE_ID = r"[A-Z]{1,10}[0-9]{1,30}"
 FOLLOW_UP_ID = r"F[0-9]{1,18}"
 OPENAPI = json.dumps(openapi(), ensure_ascii=False)
+CATALOGUE = catalogue.CURRENT.described()
+#: the departments whose permits may be issued on a commitment, each with its check queue
+COMMITMENT_DEPARTMENTS = frozenset({"licensing"})
 
 
 class Gateway(Portal):
@@ -81,8 +86,8 @@ class Gateway(Portal):
                            "a matter about an enterprise needs a verified identity (实名认证: id_number in the token)")
         answer = self.backend("registration").call("authority", uscc, matter)
         if answer["decision"] in ("unknown", "deregistered"):
-            reason = "no enterprise with this 统一社会信用代码 is on the register" if answer["decision"] == "unknown" \
-                else "the enterprise is no longer on the register"
+            reason = "登记簿上没有这个统一社会信用代码的企业" if answer["decision"] == "unknown" \
+                else "该企业已不在登记簿上（已注销或撤销）"
             raise InvalidApplication([ErrorDetail(field="application.uscc", reason=reason)])
         if answer["decision"] != "allowed":
             raise not_authorized_for_enterprise(uscc)
@@ -189,6 +194,34 @@ class Gateway(Portal):
         self.staff_of(request, department, "appeal its ratings")
         body = parse_body(RatingAppeal, json_body(request))
         return json_response(202, self.backends["case"].call("appeal_rating", department, follow_up_id, body.reason))
+
+    @route("GET", "/v1/departments/<string:department>/checks")
+    def commitment_checks(self, request, department):
+        """事后核查 of 告知承诺 permits: the department's own staff, as for its review queue."""
+        self.staff_of(request, department, "work its checks")
+        query = (query_choice(request, "status", ("due", "all"), "due"),
+                 query_text(request, "uscc", USCC_SHAPE.strip("^$")), query_limit(request, 50, 200),
+                 query_cursor(request, "after", r"HC[0-9]{1,18}"))
+        return json_response(200, self.checking_department(department).call("commitment_checks", *query))
+
+    @route("POST", "/v1/departments/<string:department>/checks/<string:check_id>/result")
+    def check_result(self, request, department, check_id):
+        """Verified, rectify by a deadline, or a false commitment; recorded with who checked."""
+        self.staff_of(request, department, "record its checks")
+        result = parse_body(CheckResult, json_body(request))
+        return json_response(200, self.checking_department(department).call(
+            "record_check_result", check_id, result.model_dump(mode="json")))
+
+    def checking_department(self, department: str):
+        """Only a department that issues permits on a commitment (告知承诺) keeps checks."""
+        if department not in COMMITMENT_DEPARTMENTS:
+            raise not_found("check queue")
+        return self.backend(department)
+
+    @route("GET", "/v1/catalogue")
+    def permit_catalogue(self, request):
+        """Public: the catalogue in force, each commitment permit with its 告知承诺书 (no token)."""
+        return json_response(200, CATALOGUE)
 
     @route("GET", "/v1/follow-ups")
     def follow_ups(self, request):

@@ -37,6 +37,10 @@ def broker_users_on(environ: Mapping[str, str] = os.environ) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+OIDC_SETTINGS = ("OIDC_AUTHORIZATION_ENDPOINT", "OIDC_TOKEN_ENDPOINT", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
+                 "OIDC_REDIRECT_URI", "OIDC_SCOPE")
+
+
 def service_config(service: str, **overrides) -> dict:
     """The nameko config of one service process."""
     env = os.environ
@@ -66,6 +70,8 @@ def service_config(service: str, **overrides) -> dict:
         "OUTBOX_RETENTION_HOURS": float(env.get("OUTBOX_RETENTION_HOURS", str(24 * 7))),
         "INBOX_RETENTION_HOURS": float(env.get("INBOX_RETENTION_HOURS", str(24 * 30))),
         "serializer": "json",
+        # the portal's sign-in through the identity provider (the gateway's only; see the README)
+        **{name: env[name] for name in OIDC_SETTINGS if env.get(name)},
     }
     config.update(overrides)
     return config

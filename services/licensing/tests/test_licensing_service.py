@@ -1,9 +1,10 @@
 """Licensing on the real broker and database: enterprises known from registration's events,
-the catalogue edition a case keeps, revocation of a false commitment, permits ended with the
-enterprise."""
+the catalogue edition a case keeps, revocation of a false commitment and the credit record's
+bar, 告知承诺's post-issuance checks (the queue, the three results, a lapsed rectification
+revoked by the timer, the overdue figure), permits ended with the enterprise."""
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 
 import pytest
@@ -13,11 +14,13 @@ from yjs_contracts.catalogue import PermitMode
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from sqlalchemy import create_engine, select
-from yjs_contracts.events import (CaseWithdrawn, EnterpriseDeregistered, EnterpriseRegistered,
-                                  step_report)
+from yjs_contracts.events import (CaseWithdrawn, CreditRecorded, EnterpriseDeregistered, EnterpriseRegistered,
+                                  Signer, step_report)
 from yjs_contracts.steps import StepStatus
 from yjs_contracts import samples
-from yjs_kit.testing import StaffRpc, case_submitted, operator_token, publish, staff_token, step_undone, wait_until_consumed
+from yjs_kit.testing import (StaffRpc, case_submitted, operator_token, publish, staff_token, step_undone, wait_for,
+                             wait_until_consumed)
+from yjs_licensing import checks
 from yjs_licensing.models import permits
 from yjs_licensing.service import LicensingService
 
@@ -36,9 +39,18 @@ def registered(uscc: str, case_id: str):
             registered_at=datetime.now(timezone.utc))), case_id=case_id)
 
 
-def licensing(case_id: str, uscc: str, scope: list[str], commitments: list[str], version: str = catalogue.VERSION):
-    return submitted(case_id, "licensing", {"uscc": uscc, "business_scope": scope, "commitments": commitments},
-                     version)
+def licensing(case_id: str, uscc: str, scope: list[str], commitments: list[str], version: str = catalogue.VERSION,
+              signer: str = samples.LEGAL_REPRESENTATIVE_ID):
+    return case_submitted(case_id, {"uscc": uscc, "business_scope": scope, "commitments": commitments}, "licensing",
+                          catalogue_version=version, signer=Signer(name="张伟", id_number=signer))
+
+
+def credit_recorded(record_id: str, uscc: str, signer: str | None, days: int = 365):
+    now = datetime.now(timezone.utc)
+    return new_event("registration.credit_recorded", CreditRecorded(
+        record_id=record_id, uscc=uscc, signer=Signer(id_number=signer) if signer else None,
+        permit_number="RL330402000000001", finding="不实", recorded_at=now, barred_until=now + timedelta(days=days)),
+        case_id=None)
 
 
 def outcome(watcher, case_id: str):
@@ -103,10 +115,22 @@ def test_a_false_commitment_is_revoked_once_announced_and_bars_commitments(start
     assert revoked.case_id == "L3" and revoked.data["step"] == "licensing.issue"
     restated = {p["permit_number"]: p for p in revoked.data["outputs"]["permits"]}
     assert restated[commitment]["status"] == "revoked" and restated[filing]["status"] == "valid"
-    # a past false promise: no more 告知承诺 for this enterprise
-    publish(broker_uri, licensing("L4", uscc, ["职业中介活动"], ["职业中介活动"]))
+    # for registration's credit record: a false promise, and who signed it
+    assert revoked.data["ground"] == "false_commitment"
+    assert revoked.data["signer"] == {"name": "张伟", "id_number": samples.LEGAL_REPRESENTATIVE_ID}
+    # the bar is registration's credit record, announced: the enterprise, and the signer anywhere
+    other = make_uscc("330402", 104)
+    publish(broker_uri, registered(other, "R4"), credit_recorded("CR1", uscc, samples.LEGAL_REPRESENTATIVE_ID),
+            credit_recorded("CR2", make_uscc("330402", 105), None, days=-1))  # a record that ran out bars nobody
+    publish(broker_uri, licensing("L4", uscc, ["职业中介活动"], ["职业中介活动"], signer=samples.person(60)))
     barred = outcome(watcher, "L4")
     assert barred.data["status"] == "awaiting_review" and barred.data["reasons"][0]["code"] == "commitment_barred"
+    publish(broker_uri, licensing("L4b", other, ["职业中介活动"], ["职业中介活动"]))
+    assert outcome(watcher, "L4b").data["reasons"][0]["code"] == "commitment_barred"  # the signer, elsewhere
+    publish(broker_uri, registered(make_uscc("330402", 105), "R5"))
+    publish(broker_uri, licensing("L4c", make_uscc("330402", 105), ["职业中介活动"], ["职业中介活动"],
+                                  signer=samples.person(61)))
+    assert outcome(watcher, "L4c").event_type == "licensing.licences_issued"  # its record ran out
 
 
 def test_unknown_and_deregistered_enterprises_are_refused_and_closing_ends_every_permit(start_service, broker_uri,
@@ -252,3 +276,86 @@ def test_permits_issued_on_a_registration_that_is_undone_are_revoked_once(start_
     publish(broker_uri, licensing("L12", uscc, ["机动车修理和维护"], []))
     refused = outcome(watcher, "L12")
     assert [r["code"] for r in refused.data["reasons"]] == ["enterprise_revoked"]
+
+REASON = {"code": "premises_unsuitable", "message": "经营场所无油烟净化设施，与承诺不符", "field": None}
+
+
+def test_checks_fall_due_into_the_queue_and_each_result_does_what_it_says(start_service, broker_uri, watch, rpc,
+                                                                          monkeypatch):
+    container = start_service(LicensingService, max_workers=1, COMMITMENT_CHECK_SECONDS=0.2)
+    watcher = watch(*OUTCOMES, "licensing.permit_revoked", "licensing.commitment_verified",
+                    "licensing.rectification_ordered")
+    later, soon, third = make_uscc("330402", 201), make_uscc("330402", 202), make_uscc("330402", 203)
+    publish(broker_uri, registered(later, "R21"), registered(soon, "R22"), registered(third, "R23"))
+    monkeypatch.setenv("COMMITMENT_CHECK_PERIOD_SECONDS", "3600")
+    publish(broker_uri, licensing("L21", later, ["餐饮服务", "软件开发"], ["餐饮服务"]))
+    [not_yet] = outcome(watcher, "L21").data["outputs"]["permits"]
+    # the 告知承诺书 signed is kept with the permit and shown on its part
+    assert not_yet["parts"][0]["commitment_notice"]["conditions"] and "撤销许可" in not_yet["parts"][0]["commitment_notice"]["liability"]
+    monkeypatch.setenv("COMMITMENT_CHECK_PERIOD_SECONDS", "0.2")
+    publish(broker_uri, licensing("L22", soon, ["职业中介活动"], ["职业中介活动"]),
+            licensing("L23", third, ["洗浴服务"], ["洗浴服务"]))
+    due_permit = outcome(watcher, "L22").data["outputs"]["permits"][0]["permit_number"]
+    third_permit = outcome(watcher, "L23").data["outputs"]["permits"][0]["permit_number"]
+
+    staff = rpc("licensing", staff_token("licensing", "inspector"))
+    due = wait_for(lambda: (lambda page: page if len(page["items"]) == 2 else None)(staff.commitment_checks("due")),
+                   what="two checks to fall due")
+    assert [c["permit"]["permit_number"] for c in due["items"]] == [due_permit, third_permit]  # oldest due first
+    first = due["items"][0]
+    assert first["status"] == "open" and first["uscc"] == soon and first["case_id"] == "L22"
+    assert first["permit"]["conditions"] and first["department"] == "licensing"
+    everything = staff.commitment_checks("all")["items"]
+    assert [c["permit"]["permit_number"] for c in everything][-1] == not_yet["permit_number"]  # open, not yet due
+    assert [c["uscc"] for c in staff.commitment_checks("all", later)["items"]] == [later]
+    page = staff.commitment_checks("due", None, 1)
+    assert len(page["items"]) == 1 and page["next"] == first["check_id"]
+    assert [c["check_id"] for c in staff.commitment_checks("due", None, 1, page["next"])["items"]] == \
+        [due["items"][1]["check_id"]]
+    with pytest.raises(RemoteError) as not_theirs:
+        rpc("licensing", staff_token("tax", "tax-officer")).commitment_checks("due")
+    assert not_theirs.value.exc_type == "CallerForbidden"
+
+    # overdue once the period passed again unchecked: counted for operators
+    engine = create_engine(container.config["DATABASE_URL"])
+    try:
+        wait_for(lambda: checks.overdue_counts(engine.connect(), datetime.now(timezone.utc)).get("licensing") == 2,
+                 what="two overdue checks")
+    finally:
+        engine.dispose()
+
+    # verified closes the check; nothing more can be recorded on it
+    verified = staff.record_check_result(first["check_id"], {"result": "verified"})
+    assert verified["status"] == "verified" and verified["checked_by"] == "department:inspector"
+    [event] = watcher.wait_for(lambda e: e.event_type == "licensing.commitment_verified")
+    assert event.case_id == "L22" and event.data["permit_number"] == due_permit
+    with pytest.raises(RemoteError) as closed:
+        staff.record_check_result(first["check_id"], {"result": "false_commitment", "reasons": [REASON]})
+    assert closed.value.exc_type == "CheckClosed"
+
+    # rectify: a deadline in the past is refused, naming the field; past a set one, the timer revokes
+    second = due["items"][1]["check_id"]
+    with pytest.raises(RemoteError) as past:
+        staff.record_check_result(second, {"result": "rectify", "reasons": [REASON],
+                                           "rectify_by": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()})
+    assert past.value.exc_type == "InvalidApplication" and "rectify_by" in str(past.value.value)
+    rectify_by = datetime.now(timezone.utc) + timedelta(seconds=1)
+    rectifying = staff.record_check_result(second, {"result": "rectify", "reasons": [REASON],
+                                                    "rectify_by": rectify_by.isoformat()})
+    assert rectifying["status"] == "rectifying"
+    [ordered] = watcher.wait_for(lambda e: e.event_type == "licensing.rectification_ordered")
+    assert ordered.data["rectify_by"] and ordered.data["reasons"] == [REASON]
+    [revoked] = watcher.wait_for(lambda e: e.event_type == "licensing.permit_revoked")
+    assert revoked.case_id == "L23" and revoked.data["ground"] == "not_rectified"
+    assert revoked.data["permit_number"] == third_permit and revoked.data["actor"] == "system:rectification_deadline"
+    assert [c["check_id"] for c in staff.commitment_checks("all")["items"]] == \
+        [c["check_id"] for c in everything if c["permit"]["permit_number"] == not_yet["permit_number"]]
+
+    # false_commitment revokes at once, as a false promise with its signer
+    last = staff.commitment_checks("all")["items"][0]["check_id"]
+    answer = staff.record_check_result(last, {"result": "false_commitment", "reasons": [REASON]})
+    assert answer["status"] == "revoked" and answer["result"] == "false_commitment"
+    [false] = watcher.wait_for(lambda e: e.event_type == "licensing.permit_revoked" and e.case_id == "L21")
+    assert false.data["ground"] == "false_commitment" and false.data["finding"] == REASON["message"]
+    assert false.data["check_id"] == last and false.data["signer"]["id_number"]
+    assert staff.commitment_checks("all")["items"] == []

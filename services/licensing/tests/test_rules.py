@@ -193,3 +193,55 @@ def test_a_permit_follows_a_change_of_name_or_address_and_ends_with_its_scope():
     assert amend(number, ["餐饮服务"], {"business_scope", "name"}, ["软件开发"], "330402") == (rules.CANCEL, [])
     assert amend(number, ["餐饮服务", "食品销售"], {"business_scope"}, ["食品销售"], "330402") == (rules.KEEP, [])
     assert amend(number, ["餐饮服务"], {"registered_capital"}, ["餐饮服务"], "330402") == (rules.KEEP, [])
+
+
+# -- 告知承诺's post-issuance check -------------------------------------------------------------
+
+def test_a_check_falls_due_at_the_start_of_its_day_in_china_and_is_overdue_the_day_after():
+    issued = datetime(2026, 3, 2, 9, 30, tzinfo=CHINA)
+    times = rules.check_times(date(2026, 3, 30), issued)
+    assert times.due_at == datetime(2026, 3, 30, 0, 0, tzinfo=CHINA)
+    assert times.overdue_at == datetime(2026, 3, 31, 0, 0, tzinfo=CHINA)
+    seconds = rules.check_times(date(2026, 3, 30), issued, period_seconds=5)
+    assert (seconds.due_at - issued).total_seconds() == 5 and (seconds.overdue_at - issued).total_seconds() == 10
+
+
+@pytest.mark.parametrize("status, result, after", [
+    ("open", "verified", "verified"), ("open", "rectify", "rectifying"), ("open", "false_commitment", "revoked"),
+    ("rectifying", "verified", "verified"), ("rectifying", "false_commitment", "revoked"),
+    ("rectifying", "rectify", None),  # a deadline once set is not moved
+    ("verified", "false_commitment", None), ("revoked", "verified", None), ("verified", "verified", None),
+])
+def test_a_checks_result_moves_it_on_only_from_an_open_or_rectifying_state(status, result, after):
+    assert rules.next_check_status(status, result) == after
+
+
+def test_a_rectification_deadline_lies_ahead_and_within_the_permits_validity():
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=CHINA)
+    assert rules.rectify_problems(None, now, None) == []
+    assert rules.rectify_problems(now.replace(day=20), now, date(2030, 1, 1)) == []
+    [past] = rules.rectify_problems(now, now, None)
+    assert past.field == "rectify_by" and "晚于现在" in past.reason
+    [late] = rules.rectify_problems(datetime(2031, 1, 1, tzinfo=CHINA), now, date(2030, 12, 31))
+    assert late.field == "rectify_by" and "2030-12-31" in late.reason
+
+
+def test_a_rectification_lapses_at_its_deadline_and_only_an_open_check_is_overdue():
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=CHINA)
+    assert rules.rectification_lapsed("rectifying", now, now)
+    assert not rules.rectification_lapsed("rectifying", now.replace(hour=10), now)
+    assert not rules.rectification_lapsed("verified", now, now) and not rules.rectification_lapsed("open", None, now)
+    assert rules.check_overdue("open", now, now) and not rules.check_overdue("open", now.replace(hour=10), now)
+    assert not rules.check_overdue("rectifying", now, now)  # its deadline revokes it instead
+
+
+def test_a_credit_record_bars_the_enterprise_and_the_signer_until_it_runs_out():
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=CHINA)
+    later, earlier = now.replace(year=2027), now.replace(year=2025)
+    bars = [("91330402MA0000001X", "330402198506150119", later)]
+    assert rules.barred_by_credit_record(bars, "91330402MA0000001X", None, now)  # the enterprise
+    assert rules.barred_by_credit_record(bars, "91330402MA0000002X", "330402198506150119", now)  # the signer, elsewhere
+    assert not rules.barred_by_credit_record(bars, "91330402MA0000002X", "330402198506150224", now)
+    assert not rules.barred_by_credit_record(bars, "91330402MA0000002X", None, now)
+    assert not rules.barred_by_credit_record([("91330402MA0000001X", None, earlier)], "91330402MA0000001X", None, now)
+    assert not rules.barred_by_credit_record([("X", None, later)], "Y", None, now)  # no signer matches no signer

@@ -1,7 +1,7 @@
 """What licensing keeps: the enterprises it has heard of from registration, the catalogue
 edition of each case it decides, and every permit it issued."""
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, MetaData, String, Table
 from yjs_kit.tables import add_kit_tables
 
 metadata = MetaData()
@@ -29,6 +29,7 @@ applications = Table(
     Column("outputs", JSON),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True)),
+    Column("signer", JSON),  # who signed the case's commitments (case.submitted's verified applicant)
 )
 
 permits = Table(
@@ -45,7 +46,7 @@ permits = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_until", Date),
     Column("check_due", Date),  # 告知承诺: the post-issuance check
-    Column("check_status", String(20), nullable=False),  # none, scheduled, found_false
+    Column("check_status", String(20), nullable=False),  # none, scheduled, verified, found_false, not_rectified
     Column("status", String(20), nullable=False, index=True),  # valid, revoked (撤销), cancelled (注销)
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
@@ -66,4 +67,37 @@ permit_amendments = Table(
     Column("action", String(20), nullable=False),  # amend, cancel
     Column("before", JSON, nullable=False),
     Column("amended_at", DateTime(timezone=True), nullable=False),
+)
+
+# 告知承诺's post-issuance checks (事后核查): one per commitment permit, due on its check date
+# (or COMMITMENT_CHECK_PERIOD_SECONDS after issue), worked by the department's staff
+commitment_checks = Table(
+    "commitment_checks", metadata,
+    Column("check_id", String(20), primary_key=True),
+    Column("department", String(40), nullable=False),
+    Column("permit_number", String(20), nullable=False, unique=True),
+    Column("case_id", String(40), nullable=False),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("signer", JSON),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("overdue_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),  # open, rectifying, verified, revoked
+    Column("result", String(20)),  # the last result recorded: verified, rectify, false_commitment, not_rectified
+    Column("reasons", JSON, nullable=False),
+    Column("rectify_by", DateTime(timezone=True)),
+    Column("checked_by", String(200)),
+    Column("checked_at", DateTime(timezone=True)),
+    Index("ix_commitment_checks_queue", "department", "status", "due_at"),
+)
+
+# the credit record as registration announced it (registration.credit_recorded): who may not
+# use 告知承诺 until when, by enterprise and by the person who signed
+commitment_bars = Table(
+    "commitment_bars", metadata,
+    Column("record_id", String(40), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("id_number", String(18), index=True),
+    Column("permit_number", String(20), nullable=False),
+    Column("finding", String(1000), nullable=False),
+    Column("barred_until", DateTime(timezone=True), nullable=False),
 )

@@ -12,7 +12,7 @@ from yjs_contracts.events import (AmendmentRefused, EnterpriseChanged, Enterpris
 from yjs_contracts.steps import StepStatus
 from yjs_kit.steps import StepWork
 
-from . import permits, register, rules
+from . import checks, permits, register, rules
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,10 @@ def request_of(work: StepWork) -> Request:
 
 
 def _decision(work: StepWork, request: Request) -> rules.Decision:
-    barred = permits.false_commitment_on_record(work.session, request.uscc)
+    """By the request's modes; 告知承诺 barred while a credit record names the enterprise or the
+    person who signed the case's commitments."""
+    signer = checks.signer_of(work.session, work.case_id) or {}
+    barred = checks.barred(work.session, request.uscc, signer.get("id_number"), datetime.now(timezone.utc))
     return rules.decide(request.edition, request.scope, request.commitments, barred, request.scope_field)
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from yjs_contracts.api import PermitRevocation
 from yjs_contracts.catalogue import PermitMode
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import (AmendedPermit, AmendmentRefused, EnterpriseChanged, IssuedPermit, LicencesAmended,
-                                  PermitPart, PermitRevoked, RevokedPermit)
+                                  PermitPart, PermitRevoked, RevokedPermit, SignedNotice, Signer)
 from yjs_contracts.plans import CHINA
 from yjs_kit.uow import UnitOfWork
 
-from . import rules
+from . import checks, rules
 from .models import applications, permit_amendments, permits
 
 
@@ -40,6 +40,7 @@ def issue(uow: UnitOfWork, case_id: str, uscc: str, division: str, grant: rules.
         parts=[p.model_dump(mode="json") for p in issued.parts], valid_from=issued.valid_from,
         valid_until=issued.valid_until, check_due=issued.check_due,
         check_status="scheduled" if issued.check_due else "none", status="valid", issued_at=now))
+    checks.schedule(uow, issued, case_id, uscc, now)
     return issued
 
 
@@ -60,20 +61,33 @@ def supersede(uow: UnitOfWork, case_id: str, industry: str, now: datetime) -> No
 
 
 def parts_of(grant: rules.Grant) -> list[PermitPart]:
+    """Each part with, where its permit is offered on commitment, the 告知承诺书 it is signed on."""
     return [PermitPart(code=p.permit.code, name=p.permit.name, department=p.permit.department, mode=p.mode,
-                       items=list(p.items)) for p in grant.parts]
+                       items=list(p.items), commitment_notice=_signed(p.permit)) for p in grant.parts]
 
 
-def false_commitment_on_record(session, uscc: str) -> bool:
-    """告知承诺 is barred to an applicant whose earlier promise was found false."""
-    return session.execute(select(exists().where(
-        (permits.c.uscc == uscc) & (permits.c.check_status == "found_false")))).scalar()
+def _signed(permit) -> SignedNotice | None:
+    notice = permit.notice()
+    return None if notice is None else SignedNotice(conditions=list(notice.conditions), liability=notice.liability,
+                                                    check_days=notice.check_days)
 
 
 def revoke_commitment(uow: UnitOfWork, permit_number: str, finding: str, actor: str) -> dict:
-    """撤销: the post-issuance check found the commitment false. The permit is revoked, the
-    applicant loses 告知承诺 from now on, and the case that issued it is told, with its outputs
-    restated."""
+    """撤销 outside the check queue (POST /v1/licences/…/revocation): a promise found false,
+    as a false_commitment result in the queue would record it; the permit's check closes."""
+    row = revoke(uow, permit_number, finding, actor, "false_commitment", None)
+    checks.close_with_permit(uow, permit_number, "false_commitment", actor, row["revoked_at"])
+    return PermitRevocation(permit_number=permit_number, case_id=row["case_id"], uscc=row["uscc"], finding=finding,
+                            revoked_at=row["revoked_at"]).model_dump(mode="json")
+
+
+REVOCATION_WORDS = {"false_commitment": "告知承诺经核查不实", "not_rectified": "逾期未按要求整改"}
+
+
+def revoke(uow: UnitOfWork, permit_number: str, finding: str, actor: str, ground: str, check_id: str | None) -> dict:
+    """撤销 of a commitment permit: its promise found false (the enterprise and the signer go on
+    registration's credit record, from the event), or a rectification not done in time. The
+    case that issued it is told, with its outputs restated."""
     row = uow.session.execute(select(permits).where(permits.c.permit_number == permit_number)).mappings().first()
     if row is None:
         raise PermitNotFound(f"no permit {permit_number}")
@@ -82,18 +96,19 @@ def revoke_commitment(uow: UnitOfWork, permit_number: str, finding: str, actor: 
     now = datetime.now(timezone.utc)
     changed = uow.session.execute(update(permits).where(
         (permits.c.permit_number == permit_number) & (permits.c.status == "valid")).values(
-        status="revoked", check_status="found_false", revoked_at=now, revocation_reason=finding,
-        revoked_by=actor)).rowcount
+        status="revoked", check_status="found_false" if ground == "false_commitment" else ground, revoked_at=now,
+        revocation_reason=finding, revoked_by=actor)).rowcount
     if changed != 1:  # the update, not the read above, decides between two concurrent revocations
         raise PermitNotRevocable(f"permit {permit_number} is already {row['status']}")
     outputs = _restate(uow, row["case_id"], permit_number, status="revoked", revoked_at=now,
                        revocation_reason=finding)
+    signer = checks.signer_of(uow.session, row["case_id"])
     uow.announce(new_event("licensing.permit_revoked", PermitRevoked(
         step="licensing.issue", outputs=outputs, uscc=row["uscc"], permit_number=permit_number, finding=finding,
-        actor=actor, revoked_at=now,
-        summary=f"许可撤销 {row['name']} {permit_number}：告知承诺经核查不实（{finding}）"), case_id=row["case_id"]))
-    return PermitRevocation(permit_number=permit_number, case_id=row["case_id"], uscc=row["uscc"], finding=finding,
-                            revoked_at=now).model_dump(mode="json")
+        actor=actor, revoked_at=now, ground=ground, check_id=check_id, signer=Signer(**signer) if signer else None,
+        summary=f"许可撤销 {row['name']} {permit_number}：{REVOCATION_WORDS[ground]}（{finding}）"),
+        case_id=row["case_id"]))
+    return {**row, "revoked_at": now}
 
 
 def _restate(uow: UnitOfWork, case_id: str, permit_number: str, **changes) -> dict | None:

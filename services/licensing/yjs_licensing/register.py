@@ -30,6 +30,7 @@ def learn(uow: UnitOfWork, event: Envelope) -> None:
         if event.case_id and any(step.department == DEPARTMENT for step in submitted.plan):
             uow.session.execute(_insert(uow, applications).values(
                 case_id=event.case_id, matter=submitted.matter, catalogue_version=submitted.catalogue_version,
+                signer=submitted.signer.model_dump(mode="json") if submitted.signer else None,
                 received_at=datetime.now(timezone.utc)).on_conflict_do_nothing())
     elif event.event_type == "registration.enterprise_registered":
         report = StepReport.model_validate(event.data)

@@ -17,9 +17,9 @@ functions over the catalogue edition a case was planned with: a scope in, a deci
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
-from yjs_contracts.api import Reason
+from yjs_contracts.api import ErrorDetail, Reason
 from yjs_contracts.calendar import add_working_days
 from yjs_contracts.catalogue import COMPREHENSIVE_PREFIX, Catalogue, Industry, Permit, PermitMode
 from yjs_contracts.plans import CHINA
@@ -109,7 +109,7 @@ def _part(permit: Permit, items: tuple[str, ...], commitments: set[str], barred:
         if barred:
             return Part(permit, items, PermitMode.approval), [Reason(
                 code="commitment_barred",
-                message=f"{permit.name}：申请人有虚假承诺记录，不适用告知承诺，转由部门审查", field=where)]
+                message=f"{permit.name}：企业或签署人有虚假承诺信用记录，期内不适用告知承诺，转由部门审查", field=where)]
         unsigned = [item for item in items if item not in commitments]
         if unsigned:
             return Part(permit, items, PermitMode.approval), [Reason(
@@ -246,3 +246,63 @@ def amendment(permit_number: str, items: list[str], changed: set[str], scope: li
                               message=f"住所迁出发证机关辖区（{issued_in}），许可证 {permit_number} "
                                       "须向新住所地主管部门重新申请")]
     return (AMEND, []) if changed & {"name", "domicile"} else (KEEP, [])
+
+
+# -- 告知承诺's post-issuance check (事后核查) ------------------------------------------------
+
+OPEN, RECTIFYING, VERIFIED, REVOKED = "open", "rectifying", "verified", "revoked"
+VERIFY, RECTIFY, FALSE_COMMITMENT = "verified", "rectify", "false_commitment"
+
+
+@dataclass(frozen=True)
+class CheckTimes:
+    due_at: datetime
+    overdue_at: datetime
+
+
+def check_times(check_due: date, issued_at: datetime, period_seconds: float | None = None) -> CheckTimes:
+    """When a commitment's check falls due (it joins the department's queue) and when, still
+    not done, it is overdue: the start of its check date in China and the day after; with a
+    period in seconds (tests, demos), that long after issue and twice that."""
+    if period_seconds is not None:
+        return CheckTimes(issued_at + timedelta(seconds=period_seconds),
+                          issued_at + timedelta(seconds=2 * period_seconds))
+    start = datetime.combine(check_due, time.min, CHINA)
+    return CheckTimes(start, start + timedelta(days=1))
+
+
+def next_check_status(status: str, result: str) -> str | None:
+    """A check's status after a result; None: the result cannot be recorded now. An open check
+    takes any result; a rectifying one is verified once rectified, or found false; a closed one
+    (verified or revoked) takes none, and a deadline once set is not moved."""
+    if status == OPEN or (status == RECTIFYING and result != RECTIFY):
+        return {VERIFY: VERIFIED, RECTIFY: RECTIFYING, FALSE_COMMITMENT: REVOKED}[result]
+    return None
+
+
+def rectify_problems(rectify_by: datetime | None, now: datetime, valid_until: date | None) -> list[ErrorDetail]:
+    """整改期限: later than now, and not past the permit's own validity."""
+    if rectify_by is None:
+        return []
+    if rectify_by <= now:
+        return [ErrorDetail(field="rectify_by", reason="整改期限须晚于现在")]
+    if valid_until is not None and rectify_by.astimezone(CHINA).date() > valid_until:
+        return [ErrorDetail(field="rectify_by", reason=f"整改期限不能晚于许可有效期（{valid_until.isoformat()}）")]
+    return []
+
+
+def rectification_lapsed(status: str, rectify_by: datetime | None, now: datetime) -> bool:
+    """A rectification not found done by its deadline revokes the permit."""
+    return status == RECTIFYING and rectify_by is not None and rectify_by <= now
+
+
+def check_overdue(status: str, overdue_at: datetime, now: datetime) -> bool:
+    return status == OPEN and overdue_at <= now
+
+
+def barred_by_credit_record(bars: list[tuple[str, str | None, datetime]], uscc: str, signer_id: str | None,
+                      now: datetime) -> bool:
+    """告知承诺 is barred while a credit record (uscc, signer's ID number, barred until) names the
+    enterprise or the person signing, in whichever department the promise was found false."""
+    return any(until > now and (bar_uscc == uscc or (signer_id is not None and bar_id == signer_id))
+               for bar_uscc, bar_id, until in bars)

@@ -160,3 +160,42 @@ def test_deregistration_waits_for_notice_and_tax_then_frees_the_name(start_servi
     assert refused.event_type == "registration.deregistration_refused"
     assert refused.data["reasons"][0]["code"] == "already_deregistered"
     engine.dispose()
+
+
+def test_a_promise_found_false_goes_on_the_credit_record_once_and_is_announced(start_service, broker_uri, watch, rpc,
+                                                                              monkeypatch):
+    """信用记录: a false commitment's revocation, however often delivered, is one record and one
+    announcement, barring for COMMITMENT_BAR_DAYS; a rectification not done in time is none."""
+    from datetime import timedelta
+
+    from yjs_contracts.events import PermitRevoked, Signer
+    from yjs_kit.testing import operator_token
+
+    monkeypatch.setenv("COMMITMENT_BAR_DAYS", "30")
+    container = start_service(RegistrationService, max_workers=1)
+    watcher = watch("registration.enterprise_registered", "registration.credit_recorded")
+    publish(broker_uri, submitted("C40", samples.establishment_application("守信")))
+    [registered] = watcher.wait_for(lambda e: e.event_type == "registration.enterprise_registered")
+    uscc = registered.data["outputs"]["uscc"]
+    now = datetime.now(timezone.utc)
+
+    def revoked(number: str, ground: str):
+        return new_event("licensing.permit_revoked", PermitRevoked(
+            step="licensing.issue", summary="许可撤销", uscc=uscc, permit_number=number, finding="无油烟净化设施，与承诺不符",
+            actor="department:inspector", revoked_at=now, ground=ground,
+            signer=Signer(name="张伟", id_number=samples.LEGAL_REPRESENTATIVE_ID)), case_id="L40")
+
+    false = revoked("JY330402000000017", "false_commitment")
+    publish(broker_uri, false, false, revoked("WG330402000000016", "not_rectified"))
+    [recorded] = watcher.wait_for(lambda e: e.event_type == "registration.credit_recorded")
+    assert recorded.data["uscc"] == uscc and recorded.data["permit_number"] == "JY330402000000017"
+    assert recorded.data["signer"] == {"name": "张伟", "id_number": samples.LEGAL_REPRESENTATIVE_ID}
+    assert datetime.fromisoformat(recorded.data["barred_until"]) - now == timedelta(days=30)
+    assert recorded.data["enterprise_name"] == "嘉兴守信数字科技有限公司"
+    wait_until_consumed(broker_uri, "registration.inbox")
+    # one announcement stored, whatever was delivered twice (the outbox holds it before it is published)
+    assert wait_for_row(container.config["DATABASE_URL"], "SELECT count(*) AS n FROM kit_outbox "
+                        "WHERE routing_key = 'credit_recorded'")["n"] == 1
+    [entry] = rpc("registration", operator_token()).enterprise_record(uscc)["credit_records"]
+    assert entry["permit_number"] == "JY330402000000017" and entry["in_force"] and entry["kind"] == "false_commitment"
+    assert entry["signer"]["name"] == "张伟" and entry["signer"]["id_number"] != samples.LEGAL_REPRESENTATIVE_ID

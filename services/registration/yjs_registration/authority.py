@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from yjs_contracts import divisions
 from yjs_contracts.api import ENTERPRISE_MATTERS, ErrorDetail
+from yjs_contracts.events import NOTICE_EVENTS
 from yjs_contracts.steps import STEP_KINDS
 from yjs_contracts.words import LISTING_TITLES, MATTER_TITLES, STEP_STATUS_WORDS
 
@@ -144,7 +145,8 @@ def latest_reports(reports: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str]
     return latest
 
 
-NOTICE_TYPES = frozenset({"licensing.permit_revoked"})
+#: notices about a case after its steps reported (a permit revoked, a check's result): never a step's latest report
+NOTICE_TYPES = frozenset(NOTICE_EVENTS)
 
 
 def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]],
@@ -206,11 +208,15 @@ def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]
             for permit in outputs.get("cancelled", []):
                 if permit["permit_number"] in permits:
                     permits[permit["permit_number"]]["status"] = "cancelled"
-    for notice in (r for r in reports if r["event_type"] in NOTICE_TYPES):
+    for notice in sorted((r for r in reports if r["event_type"] in NOTICE_TYPES), key=lambda r: r["occurred_at"]):
         permit = permits.get(notice["outputs"].get("permit_number"))
-        if permit is not None:
+        if permit is None:
+            continue
+        if notice["event_type"] == "licensing.permit_revoked":
             permit.update(status="revoked", revoked_at=notice["outputs"].get("revoked_at"),
                           revocation_reason=notice["outputs"].get("finding"))
+        else:  # a post-issuance check's result: verified, or 整改 by a deadline
+            permit.update(check_result=notice["outputs"].get("result"), rectify_by=notice["outputs"].get("rectify_by"))
     return {
         "uscc": enterprise["uscc"], "name": enterprise["name"], "type": enterprise["type"],
         "status": enterprise["status"], "status_text": ENTERPRISE_STATUS_WORDS.get(enterprise["status"], enterprise["status"]),

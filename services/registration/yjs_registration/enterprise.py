@@ -18,7 +18,7 @@ from yjs_contracts.steps import REPORT_EVENTS
 from yjs_kit.caller import CallerForbidden
 from yjs_kit.uow import UnitOfWork
 
-from . import authority
+from . import authority, credit
 from .models import agents, department_reports, enterprise_cases, enterprises, listings, principals
 
 
@@ -261,8 +261,10 @@ def enterprise_record(uow: UnitOfWork, uscc: str, viewer: Mapping[str, Any]) -> 
     case_ids = [c["case_id"] for c in cases]
     reports = uow.session.execute(select(department_reports).where(
         department_reports.c.case_id.in_(case_ids))).mappings().all() if case_ids else []
-    return authority.enterprise_view(enterprise, list(cases), [_aware(r) for r in reports], list(agent_rows), day,
+    view = authority.enterprise_view(enterprise, list(cases), [_aware(r) for r in reports], list(agent_rows), day,
                                      _listings(uow, uscc))
+    now = datetime.now(timezone.utc)
+    return {**view, "credit_records": [credit.view(row, now) for row in credit.of_enterprise(uow, uscc)]}
 
 
 def _aware(row) -> dict[str, Any]:

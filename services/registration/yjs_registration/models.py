@@ -114,3 +114,20 @@ department_reports = Table(
     Column("outputs", JSON, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
 )
+
+# 信用记录: promises found false (虚假承诺) at a 告知承诺 permit's post-issuance check, whichever
+# department found them, with the enterprise and the person who signed; each bars 告知承诺 in
+# every department until `barred_until` (registration.credit_recorded tells them)
+credit_records = Table(
+    "credit_records", metadata,
+    Column("record_id", String(20), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("permit_number", String(20), nullable=False, unique=True),
+    Column("case_id", String(40)),
+    Column("signer_name", String(50)),
+    Column("signer_id_number", String(18), index=True),
+    Column("finding", String(1000), nullable=False),
+    Column("found_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("barred_until", DateTime(timezone=True), nullable=False),
+)

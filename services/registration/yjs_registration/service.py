@@ -1,5 +1,6 @@
 """Registration's entrypoints: it reacts to case plans and announces each registration and
-deregistration; it keeps every department's reports for the enterprise record; and it answers,
+deregistration; it keeps every department's reports for the enterprise record, and the credit
+record of promises found false (告知承诺) that bars them in every department; and it answers,
 by RPC, who may act for an enterprise, its agents, its listings, and the record itself."""
 
 from nameko.rpc import rpc
@@ -12,7 +13,7 @@ from yjs_kit.metrics import MetricsServer
 from yjs_kit.steps import StepTracker, department_event_types
 from yjs_kit.uow import Database
 
-from . import enterprise
+from . import credit, enterprise
 from .models import metadata
 from .performers import COMPENSATORS, PERFORMERS
 
@@ -31,6 +32,8 @@ class RegistrationService(DepartmentRpc):
         if event.event_type in RECORD_EVENTS:
             with self.db.unit_of_work() as uow:
                 enterprise.keep_report(uow, event)
+                if event.event_type == credit.REVOCATION_EVENT:  # 信用记录 of a promise found false
+                    credit.record_false_commitment(uow, event)
         if event.event_type in STEP_EVENTS:
             self.steps.handle(event)
 

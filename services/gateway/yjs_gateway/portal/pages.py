@@ -16,12 +16,13 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.urls import iri_to_uri
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request
-from yjs_contracts.words import RATING_WORDS
+from yjs_contracts.api import ErrorDetail
+from yjs_contracts.words import LISTING_TITLES, RATING_WORDS
 from yjs_kit.auth import Caller
 
 from ..errors import ApiError, as_api_error
 from ..http import MAX_BODY_BYTES, route
-from . import forms
+from . import forms, oidc
 from .render import asset, html
 from .session import (CSRF_FIELD, check_csrf, clear_session, csrf_token, development_token, form_key, safe_next,
                       session_token, set_form_cookie, set_session)
@@ -29,6 +30,11 @@ from .session import (CSRF_FIELD, check_csrf, clear_session, csrf_token, develop
 log = structlog.get_logger(__name__)
 
 OBJECTION_FIELDS = ("name", "contact", "reason")
+#: what may be added to an enterprise's record from its page: the API entrypoint, the form's
+#: fields, the form's name on the page, and what the page says when it is done
+ADDITIONS = {"agents": ("appoint_agent", ("name", "id_number", "matters", "valid_until"), "agent", "agent_appointed"),
+             "listings": ("add_listing", ("kind", "reason", "authority", "decided_on"), "listing", "listed")}
+REMOVALS = {"agents": ("withdraw_agent", "agent_withdrawn"), "listings": ("remove_listing", "unlisted")}
 #: a case that has ended: rated, no longer withdrawn
 ENDED = ("completed", "partially_completed", "rejected", "withdrawn")
 #: a page's refusal as the person reads it, by the API's error code
@@ -51,6 +57,8 @@ ERROR_WORDS = {
     "nothing_to_supplement": "这个办件现在没有需要补正的内容。",
     "notice_closed": "公告期已结束，不再受理异议。",
     "objections_not_accepted": "这则公告不受理异议；债权人请向清算组申报债权。",
+    "oidc_refused": "登录未完成或已过期，请重新登录。",
+    "invalid_decision": "容缺材料的补交期限须晚于现在，且不超过该环节的承诺时限。",
 }
 
 
@@ -128,7 +136,39 @@ class Portal:
 
     @page("GET", "/sign-in")
     def sign_in_page(self, request):
-        return self.render(request, "sign_in.html", next=safe_next(request.args.get("next"), "/cases"))
+        return self.render(request, "sign_in.html", next=safe_next(request.args.get("next"), "/cases"),
+                           oidc=oidc.OidcSettings.from_config(self.config) is not None)
+
+    @page("GET", "/sign-in/oidc")
+    def oidc_sign_in(self, request):
+        """Off to the identity provider (OIDC authorization code with PKCE), back at the callback."""
+        settings = self.oidc_settings()
+        address, flow = oidc.start(settings, safe_next(request.args.get("next"), "/cases"))
+        return oidc.set_flow_cookie(redirect(address, 303), flow, self.production)
+
+    @page("GET", "/sign-in/oidc/callback")
+    def oidc_callback(self, request):
+        """The provider's answer: the code exchanged for its access token to this API, verified as
+        every bearer token is, kept as the session."""
+        settings = self.oidc_settings()
+        code, verifier, next_path = oidc.returned(request.cookies.get(oidc.FLOW_COOKIE), request.args)
+        try:
+            token = oidc.exchange(settings, code, verifier)
+            self.caller(api_request(token))  # refused unless the provider's signature, issuer and claims hold
+        except Exception as error:  # noqa: BLE001 - a refused sign-in is said, not sent round to sign in again
+            problem = as_api_error(error)
+            if problem.status != 401:
+                raise
+            log.warning("sign-in refused", reason=problem.message)
+            raise ApiError(403, "oidc_refused", problem.message) from None
+        response = set_session(redirect(iri_to_uri(safe_next(next_path, "/cases")), 303), token, self.production)
+        return oidc.clear_flow_cookie(response, self.production)
+
+    def oidc_settings(self) -> oidc.OidcSettings:
+        settings = oidc.OidcSettings.from_config(self.config)
+        if settings is None:
+            raise ApiError(404, "not_found", "no such resource")
+        return settings
 
     @page("GET", "/dev/sign-in")
     def development_sign_in(self, request):
@@ -233,35 +273,48 @@ class Portal:
 
     # -- applying ------------------------------------------------------------------------------
 
-    @page("GET", "/apply/establishment")
-    def establishment_form(self, request):
+    @page("GET", "/apply/<string:matter>")
+    def application_form(self, request, matter):
+        """A matter's application form: 企业开办, or 行业准营, 变更登记, 企业注销 of an enterprise
+        (`?uscc=` fills its code in)."""
+        spec = matter_form(matter)
         token, caller = self.signed_in(request, "applicant")
-        values = dict(forms.DEFAULTS)
-        values.update({"application.legal_representative.name": caller.name or "",
-                       "application.legal_representative.id_number": caller.id_number or ""})
-        return self.form_page(request, caller, values)
+        values = dict(spec.defaults)
+        if spec is forms.ESTABLISHMENT:
+            values.update({"application.legal_representative.name": caller.name or "",
+                           "application.legal_representative.id_number": caller.id_number or ""})
+        else:
+            values["application.uscc"] = request.args.get("uscc", "")
+        return self.form_page(request, caller, spec, values)
 
-    def form_page(self, request, caller: Caller, values: dict[str, Any], errors=None, general=(), status=200):
+    def form_page(self, request, caller: Caller, spec: forms.MatterForm, values: dict[str, Any], errors=None,
+                  general=(), status=200):
         # a key per rendered form: the same form sent twice finds the case it opened the first time
-        return self.render(request, "establishment.html", status, caller=caller, sections=forms.SECTIONS,
+        return self.render(request, "application.html", status, caller=caller, spec=spec, sections=spec.sections,
                            values=values, errors=errors or {}, general=list(general),
                            idempotency_key=f"portal:{uuid.uuid4()}")
 
-    @page("POST", "/apply/establishment")
-    def apply_establishment(self, request):
+    @page("POST", "/apply/<string:matter>")
+    def apply(self, request, matter):
         """Sent as `POST /v1/cases`: a refusal comes back to the form, each reason at its field."""
+        spec = matter_form(matter)
         token, caller = self.signed_in(request, "applicant")
         check_csrf(token, request.form)
-        body, rows = forms.submission_from_form(request.form)
+        body, rows = forms.submission_from_form(request.form, spec)
         headers = {"Idempotency-Key": request.form.get("idempotency_key") or f"portal:{uuid.uuid4()}"}
         try:
             accepted = answer(self.submit(api_request(token, "POST", "/v1/cases", body, headers)))
         except Exception as error:  # noqa: BLE001 - a refusal of the application is shown on the form
             problem = as_api_error(error)
+            if problem.status == 403 and problem.code == "not_authorized_for_enterprise":
+                # the enterprise is not the applicant's to act for: said at its code
+                problem = ApiError(422, problem.code, problem.message, [ErrorDetail(
+                    field="application.uscc", reason="您不是该企业的法定代表人，也未获授权办理此事项")])
             if problem.status != 422:
                 raise
-            errors, general = forms.place_errors([d.model_dump() for d in problem.details], rows)
-            return self.form_page(request, caller, forms.form_values(request.form), errors, general, 422)
+            errors, general = forms.place_errors([d.model_dump() for d in problem.details], rows, spec)
+            return self.form_page(request, caller, spec, forms.form_values(request.form, spec.sections), errors,
+                                  general, 422)
         return redirect(f"/cases/{accepted['case_id']}", 303)
 
     # -- the public --------------------------------------------------------------------------
@@ -283,7 +336,7 @@ class Portal:
         """异议: sent as `POST /v1/notices/{notice_id}/objections`."""
         check_csrf(form_key(request)[0], request.form)
         # a field left empty is left out, so the API names it as 必填
-        body = {k: request.form.get(k, "").strip() for k in OBJECTION_FIELDS if request.form.get(k, "").strip()}
+        body = forms.body_of(request.form, OBJECTION_FIELDS)
         try:
             self.object_to_notice(api_request(None, "POST", f"/v1/notices/{notice_id}/objections", body), notice_id)
         except Exception as error:  # noqa: BLE001 - a refused objection is shown on its form
@@ -310,6 +363,7 @@ class Portal:
         return self.render(request, "staff.html", status, caller=caller, department=department, listing=listing,
                            failed=failed, errors=errors or {}, general=list(general), values=values or {},
                            decided=request.args.get("decided"), reason_rows=forms.REASON_ROWS,
+                           missing_rows=forms.MISSING_ROWS,
                            reason_fields=forms.REASON_FIELDS,
                            next_query=_query({**query, "after": listing["next"]}) if listing.get("next") else None)
 
@@ -332,6 +386,110 @@ class Portal:
         return redirect(f"/staff/{department}?" + _query({"decided": review_id}), 303)
 
 
+    # -- an enterprise: its record, who acts for it, its listings ------------------------------
+
+    @page("GET", "/enterprises/<string:uscc>")
+    def enterprise_page(self, request, uscc):
+        """The enterprise record (`GET /v1/enterprises/{uscc}`): shown to whom the API shows it."""
+        token, caller = self.signed_in(request)
+        return self.enterprise_view(request, token, caller, uscc)
+
+    def enterprise_view(self, request, token: str, caller: Caller, uscc: str, failed_form=None, errors=None,
+                        general=(), values=None, status=200):
+        record = answer(self.enterprise(api_request(token, path=f"/v1/enterprises/{uscc}"), uscc))
+        return self.render(request, "enterprise.html", status, caller=caller, record=record,
+                           failed_form=failed_form, errors=errors or {}, general=list(general), values=values or {},
+                           done=request.args.get("done"), agent_matters=forms.AGENT_MATTERS,
+                           listing_kinds=LISTING_TITLES,
+                           may_list=caller.role == "department" and caller.department == "registration",
+                           may_appoint=caller.role == "applicant" and record["status"] == "registered")
+
+    def enterprise_action(self, request, uscc: str, form_name: str, act, done: str,
+                          field_of=lambda named: named) -> Response:
+        """An act on an enterprise sent to the API (`act(token)`); a refusal comes back to the
+        enterprise page, each reason at the field of the form it names."""
+        token, caller = self.signed_in(request)
+        check_csrf(token, request.form)
+        try:
+            act(token)
+        except Exception as error:  # noqa: BLE001 - a refusal is shown on its form
+            problem = as_api_error(error)
+            if problem.status not in (403, 404, 409, 422):
+                raise
+            errors, general = refused(problem, field_of)
+            return self.enterprise_view(request, token, caller, uscc, form_name, errors, general,
+                                        request.form.to_dict(), problem.status)
+        return redirect(f"/enterprises/{uscc}?" + _query({"done": done}), 303)
+
+    @page("POST", "/enterprises/<string:uscc>/<string:kind>")
+    def add_to_enterprise(self, request, uscc, kind):
+        """授权经办 (`POST /v1/enterprises/{uscc}/agents`, its legal representative) or 列入
+        (`POST /v1/enterprises/{uscc}/listings`, registration staff)."""
+        if kind not in ADDITIONS:
+            raise ApiError(404, "not_found", "no such resource")
+        entrypoint, fields, form_name, done = ADDITIONS[kind]
+        body = forms.body_of(request.form, fields)
+        return self.enterprise_action(
+            request, uscc, form_name, lambda token: getattr(self, entrypoint)(
+                api_request(token, "POST", f"/v1/enterprises/{uscc}/{kind}", body), uscc), done,
+            lambda named: named if named in fields else None)
+
+    @page("POST", "/enterprises/<string:uscc>/<string:kind>/<string:item_id>/removal")
+    def remove_from_enterprise(self, request, uscc, kind, item_id):
+        """Sent as `DELETE /v1/enterprises/{uscc}/agents/{agent_id}` (撤销授权) or
+        `…/listings/{listing_id}` (移出), a form being able only to POST."""
+        if kind not in REMOVALS:
+            raise ApiError(404, "not_found", "no such resource")
+        entrypoint, done = REMOVALS[kind]
+        return self.enterprise_action(
+            request, uscc, kind, lambda token: getattr(self, entrypoint)(
+                api_request(token, "DELETE", f"/v1/enterprises/{uscc}/{kind}/{item_id}"), uscc, item_id), done)
+
+    # -- operators -------------------------------------------------------------------------------
+
+    @page("GET", "/operator")
+    def operator_page(self, request):
+        """Dead letters (`GET /v1/dead-letters`) and the follow-ups of bad ratings (`GET /v1/follow-ups`)."""
+        token, caller = self.signed_in(request, "operator")
+        return self.operator_view(request, token, caller)
+
+    def operator_view(self, request, token: str, caller: Caller, failed=None, errors=None, general=(), values=None,
+                      status=200):
+        letters = answer(self.dead_letters(api_request(token, path="/v1/dead-letters")))["items"]
+        query = {k: v for k, v in request.args.items() if k in ("status", "after")}
+        follow_ups = answer(self.follow_ups(api_request(token, path="/v1/follow-ups", query=query)))
+        return self.render(request, "operator.html", status, caller=caller, letters=letters, follow_ups=follow_ups,
+                           status_filter=query.get("status", "open"), failed=failed, errors=errors or {},
+                           general=list(general), values=values or {}, done=request.args.get("done"),
+                           next_query=_query({**query, "after": follow_ups["next"]}) if follow_ups.get("next") else None)
+
+    @page("POST", "/operator/dead-letters/<string:dead_letter_id>/replay")
+    def replay_page(self, request, dead_letter_id):
+        """Sent as `POST /v1/dead-letters/{dead_letter_id}/replay`."""
+        token, caller = self.signed_in(request, "operator")
+        check_csrf(token, request.form)
+        self.replay_dead_letter(api_request(token, "POST", f"/v1/dead-letters/{dead_letter_id}/replay"), dead_letter_id)
+        return redirect("/operator?" + _query({"done": f"replayed:{dead_letter_id}"}), 303)
+
+    @page("POST", "/operator/follow-ups/<string:follow_up_id>/response")
+    def follow_up_response_page(self, request, follow_up_id):
+        """回访: sent as `POST /v1/follow-ups/{follow_up_id}/response`; a refusal comes back to its form."""
+        token, caller = self.signed_in(request, "operator")
+        check_csrf(token, request.form)
+        response = request.form.get("response", "").strip()
+        try:
+            self.respond_to_follow_up(api_request(token, "POST", f"/v1/follow-ups/{follow_up_id}/response",
+                                                  {"response": response} if response else {}), follow_up_id)
+        except Exception as error:  # noqa: BLE001 - a refused response is shown on its form
+            problem = as_api_error(error)
+            if problem.status not in (409, 422):
+                raise
+            errors, general = refused(problem, lambda named: named if named == "response" else None)
+            return self.operator_view(request, token, caller, follow_up_id, errors, general, request.form.to_dict(),
+                                      problem.status)
+        return redirect("/operator?" + _query({"done": f"responded:{follow_up_id}"}), 303)
+
+
 def refused(problem: ApiError, field_of=lambda named: named) -> tuple[dict[str, list[str]], list[str]]:
     """A refused form's reasons by the form field each names (`field_of`: the API's field to the
     form's, or None); the others, or the refusal itself when it names no field, for the form's top."""
@@ -346,10 +504,16 @@ def refused(problem: ApiError, field_of=lambda named: named) -> tuple[dict[str, 
 
 
 def _decision_field(named: str) -> str | None:
-    """A decision's refusal at its reason's row (`reasons.0.message` -> `reasons.0`)."""
-    if named.startswith("reasons.") and named.count(".") >= 2:
+    """A decision's refusal at its reason's or missing material's row (`reasons.0.message` -> `reasons.0`)."""
+    if named.startswith(("reasons.", "missing_materials.")) and named.count(".") >= 2:
         return ".".join(named.split(".")[:2])
-    return named if named in ("decision", "comment") else None
+    return named if named in ("decision", "comment", "materials_due", "missing_materials") else None
+
+
+def matter_form(matter: str) -> forms.MatterForm:
+    if matter not in forms.MATTER_FORMS:
+        raise ApiError(404, "not_found", "no such resource")
+    return forms.MATTER_FORMS[matter]
 
 
 def _query(values: dict[str, Any]) -> str:

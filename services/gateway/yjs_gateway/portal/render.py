@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug import Response
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import STEP_KINDS
-from yjs_contracts.words import (CASE_STATUS_WORDS, DECISION_WORDS, DEPARTMENT_TITLES, MATTER_TITLES,
-                                 STEP_STATUS_WORDS, readable_outputs)
+from yjs_contracts.words import (CASE_STATUS_WORDS, DECISION_WORDS, DEPARTMENT_TITLES, MATTER_TITLES, RATING_WORDS,
+                                 SEAL_TITLES, STEP_STATUS_WORDS, readable_outputs)
 
-from .forms import application_rows
+from .forms import ENTERPRISE_TYPE_WORDS, application_rows
 
 HERE = Path(__file__).parent
 #: no script or style from anywhere but this site, no inline script, no framing
@@ -21,6 +23,8 @@ PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'self
                 "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
 #: the assets the pages use, read once: nothing is fetched from elsewhere
 STATIC = {path.name: path.read_bytes() for path in (HERE / "static").iterdir() if path.is_file()}
+AGENT_STATUS_WORDS = {"valid": "有效", "expired": "已到期", "withdrawn": "已撤销"}
+DEAD_LETTER_KIND_WORDS = {"failed": "处理失败", "unreadable": "无法读取", "provenance": "来源不符", "invalid": "输出不合约定"}
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 
@@ -35,6 +39,41 @@ def china_time(value: str | None) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment.tzinfo else moment.strftime("%Y-%m-%d %H:%M")
 
 
+_ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+
+
+def in_china_time(value: Any) -> Any:
+    """Every time inside a record's outputs (registered_at, a permit's check_due …) as China time."""
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        return china_time(value)
+    if isinstance(value, dict):
+        return {k: in_china_time(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [in_china_time(v) for v in value]
+    return value
+
+
+def outputs_in_words(outputs: dict[str, Any]):
+    return readable_outputs(in_china_time(outputs))
+
+
+#: the state of what an enterprise holds (its taxpayer record, accounts, permits), as the record reads it
+HELD_STATUS_WORDS = {"registered": "已登记", "cleared": "已清税", "open": "正常", "closed": "已销户", "valid": "有效",
+                     "revoked": "已撤销", "cancelled": "已注销"}
+
+
+def holdings(record: dict[str, Any]) -> list[tuple[str, Any]]:
+    """An enterprise's taxpayer record, bank accounts and permits, in words, each state in Chinese."""
+    def worded(item: dict[str, Any]) -> dict[str, Any]:
+        return {**item, "status": HELD_STATUS_WORDS.get(item.get("status"), item.get("status"))} \
+            if "status" in item else item
+    parts = [{"tax": worded(record["taxpayer"])}] if record.get("taxpayer") else []
+    parts += [{"bank_account": worded(account)} for account in record.get("bank_accounts", [])]
+    if record.get("permits"):
+        parts.append({"permits": [worded(p) for p in record["permits"]]})
+    return [entry for part in parts for entry in outputs_in_words(part)]
+
+
 def step_title(step: str) -> str:
     kind = STEP_KINDS.get(step)
     return kind.title if kind and kind.title else step
@@ -45,8 +84,10 @@ ENVIRONMENT = Environment(loader=FileSystemLoader(HERE / "templates"), autoescap
 ENVIRONMENT.filters.update(china_time=china_time, step_title=step_title)
 ENVIRONMENT.globals.update(CASE_STATUS_WORDS=CASE_STATUS_WORDS, STEP_STATUS_WORDS=STEP_STATUS_WORDS,
                            DEPARTMENT_TITLES=DEPARTMENT_TITLES, MATTER_TITLES=MATTER_TITLES,
-                           DECISION_WORDS=DECISION_WORDS, readable_outputs=readable_outputs,
-                           application_rows=application_rows)
+                           DECISION_WORDS=DECISION_WORDS, readable_outputs=outputs_in_words,
+                           application_rows=application_rows, ENTERPRISE_TYPE_WORDS=ENTERPRISE_TYPE_WORDS,
+                           SEAL_TITLES=SEAL_TITLES, AGENT_STATUS_WORDS=AGENT_STATUS_WORDS, RATING_WORDS=RATING_WORDS,
+                           DEAD_LETTER_KIND_WORDS=DEAD_LETTER_KIND_WORDS, holdings=holdings)
 
 
 def html(template: str, http_status: int = 200, **context) -> Response:

@@ -27,16 +27,24 @@ def session_token(request) -> str | None:
     return token or None
 
 
-def set_session(response: Response, token: str, production: bool) -> Response:
-    # HttpOnly: no script reads the token; Lax: no other site's form or frame carries it
-    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_SECONDS, path="/", httponly=True,
-                        samesite="Lax", secure=production)
+def set_cookie(response: Response, name: str, value: str, production: bool, max_age: int | None = None,
+               path: str = "/") -> Response:
+    # HttpOnly: no script reads it; Lax: no other site's form or frame carries it; Secure in production
+    response.set_cookie(name, value, max_age=max_age, path=path, httponly=True, samesite="Lax", secure=production)
     return response
+
+
+def clear_cookie(response: Response, name: str, production: bool, path: str = "/") -> Response:
+    response.delete_cookie(name, path=path, httponly=True, samesite="Lax", secure=production)
+    return response
+
+
+def set_session(response: Response, token: str, production: bool) -> Response:
+    return set_cookie(response, SESSION_COOKIE, token, production, SESSION_SECONDS)
 
 
 def clear_session(response: Response, production: bool) -> Response:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=production)
-    return response
+    return clear_cookie(response, SESSION_COOKIE, production)
 
 
 def form_key(request) -> tuple[str, bool]:
@@ -47,8 +55,7 @@ def form_key(request) -> tuple[str, bool]:
 
 
 def set_form_cookie(response: Response, key: str, production: bool) -> Response:
-    response.set_cookie(FORM_COOKIE, key, path="/", httponly=True, samesite="Lax", secure=production)
-    return response
+    return set_cookie(response, FORM_COOKIE, key, production)
 
 
 def csrf_token(token: str) -> str:
