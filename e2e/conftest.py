@@ -17,7 +17,9 @@ E2E_ENV = {"RETRY_DELAYS_MS": "200,500", "MAX_WORKERS": "10", "DB_POOL_SIZE": "4
            # deregistration notices run seconds, not 20 or 45 days
            "NOTICE_PERIOD_SECONDS": "6", "NOTICE_CHECK_SECONDS": "0.5",
            # 容缺 materials past due and overdue steps are looked for every fraction of a second
-           "MATERIALS_CHECK_SECONDS": "0.5", "OVERDUE_CHECK_SECONDS": "1"}
+           "MATERIALS_CHECK_SECONDS": "0.5", "OVERDUE_CHECK_SECONDS": "1",
+           # follow-ups of bad ratings past their due date escalate within a second
+           "FOLLOW_UP_CHECK_SECONDS": "1"}
 
 
 class RunningSystem:

@@ -1,12 +1,15 @@
 """People in the loop, end to end through the API: department staff review what their rules send
 them and decide (approve, refuse, ask for corrections, 容缺受理); the applicant corrects
 (补正, the promised limit paused meanwhile), withdraws (each department cancelling or undoing
-its steps) and rates the case (好差评, a bad rating followed up by operators)."""
+its steps) and rates the case (好差评: a bad rating followed up by the rated department, judged by
+the applicant, escalated to operators when overdue or rejected, appealed by the department)."""
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime, time, timedelta, timezone
 
+import pytest
 import requests
 from yjs_cli.client import ApiClient, token_for
 from yjs_contracts import samples
@@ -299,7 +302,8 @@ def test_a_deregistration_withdrawn_during_its_notice_after_tax_clearance_leaves
     until(applicant, again, lambda r: step(r, "deregistration.accept")["status"] == "completed", "a new application")
 
 
-def test_a_bad_rating_opens_a_follow_up_that_operators_close_only_with_a_response(system, fresh_application):
+def test_a_bad_rating_reaches_the_rated_department_with_a_due_date_is_answered_rejected_and_escalated(
+        system, fresh_application):
     applicant = system.client("e2e-rating")
     case_id = submit(applicant, fresh_application(seals=(), bank_account=False))
     assert applicant.wait_until_final(case_id)["status"] == "completed"
@@ -307,21 +311,91 @@ def test_a_bad_rating_opens_a_follow_up_that_operators_close_only_with_a_respons
     rated = applicant.request("POST", f"/v1/cases/{case_id}/rating",
                               json={"overall": 2, "departments": {"tax": 1, "registration": 4}, "comment": "电话没人接"})
     assert rated.status_code == 201, rated.text
-    follow_up_id = rated.json()["follow_up_id"]
-    assert follow_up_id
+    overall_id, tax_id = rated.json()["follow_ups"]  # the operators' (overall) and the tax bureau's
+    # the tax bureau's staff find it in their queue, due in five working days; no one else's queue has it
+    tax = staff(system, "tax")
+    [follow_up] = [f for f in tax.request("GET", "/v1/departments/tax/follow-ups").json()["items"]
+                   if f["case_id"] == case_id]
+    assert (follow_up["follow_up_id"], follow_up["ratings"], follow_up["comment"]) == (tax_id, {"tax": 1}, "电话没人接")
+    due, opened = datetime.fromisoformat(follow_up["due_at"]), datetime.fromisoformat(follow_up["opened_at"])
+    assert working_time_between(opened, due) == timedelta(hours=5 * 7) and due.utcoffset() == timedelta(hours=8)
+    registration = staff(system, "registration")
+    assert case_id not in [f["case_id"] for f in registration.request(
+        "GET", "/v1/departments/registration/follow-ups").json()["items"]]
+    assert registration.request("GET", "/v1/departments/tax/follow-ups").status_code == 403
     assert applicant.request("GET", "/v1/follow-ups").status_code == 403
+    stolen = registration.request("POST", f"/v1/departments/registration/follow-ups/{tax_id}/response",
+                                  json={"response": "已整改"})
+    assert stolen.status_code == 404
+    silent = tax.request("POST", f"/v1/departments/tax/follow-ups/{tax_id}/response", json={"response": ""})
+    assert silent.status_code == 422 and silent.json()["error"]["details"][0]["field"] == "response"
+    answered = tax.request("POST", f"/v1/departments/tax/follow-ups/{tax_id}/response",
+                           json={"response": "已约谈窗口人员，咨询电话增设专人接听"})
+    assert answered.status_code == 200 and answered.json()["status"] == "answered", answered.text
+    # the applicant reads the answer on the case and rejects it, once
+    [on_case] = [f for f in applicant.case(case_id)["follow_ups"] if f["follow_up_id"] == tax_id]
+    assert on_case["response"] == "已约谈窗口人员，咨询电话增设专人接听" and on_case["responded_by"] == "tax-staff"
+    verdict = f"/v1/cases/{case_id}/follow-ups/{tax_id}/verdict"
+    assert applicant.request("POST", verdict, json={"verdict": "maybe"}).status_code == 422
+    assert system.client("e2e-stranger").request("POST", verdict, json={"verdict": "rejected"}).status_code == 404
+    rejected = applicant.request("POST", verdict, json={"verdict": "rejected", "comment": "打过去还是没人接"})
+    assert rejected.status_code == 200, rejected.text
+    assert (rejected.json()["status"], rejected.json()["escalation"]) == ("escalated", "rejected")
+    again = applicant.request("POST", verdict, json={"verdict": "confirmed"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "follow_up_not_ready"
+    # escalated to operators, who close it with their own resolution
     operator = system.client("operator-zhao", "operator")
-    [follow_up] = [f for f in operator.request("GET", "/v1/follow-ups").json()["items"] if f["case_id"] == case_id]
-    assert follow_up["ratings"] == {"overall": 2, "tax": 1} and follow_up["comment"] == "电话没人接"
-    silent = operator.request("POST", f"/v1/follow-ups/{follow_up_id}/response", json={"response": ""})
-    assert silent.status_code == 422
-    closed = operator.request("POST", f"/v1/follow-ups/{follow_up_id}/response",
-                              json={"response": "已电话回访，税务窗口已增配人员"})
-    assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    assert closed.json()["responded_by"] == "operator-zhao"
-    twice = operator.request("POST", f"/v1/follow-ups/{follow_up_id}/response", json={"response": "再次回访"})
+    escalated = operator.request("GET", "/v1/follow-ups", params={"status": "escalated"}).json()["items"]
+    assert tax_id in [f["follow_up_id"] for f in escalated]
+    closed = operator.request("POST", f"/v1/follow-ups/{tax_id}/response", json={"response": "已督办税务局限期整改并回访"})
+    assert closed.status_code == 200 and (closed.json()["status"], closed.json()["resolved_by"]) == (
+        "closed", "operator-zhao")
+    twice = operator.request("POST", f"/v1/follow-ups/{tax_id}/response", json={"response": "再次回访"})
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "follow_up_closed"
+    # the bad overall rating is the operators' own, closed as before with the response given
+    overall = operator.request("POST", f"/v1/follow-ups/{overall_id}/response", json={"response": "已电话回访"})
+    assert overall.status_code == 200 and overall.json()["responded_by"] == "operator-zhao"
     assert applicant.request("POST", f"/v1/cases/{case_id}/rating", json={"overall": 5}).status_code == 409
+    summaries = [t["summary"] for t in applicant.case(case_id)["timeline"]]
+    assert f"申请人不认可差评督办 {tax_id} 的答复，已提交运维人员督办" in summaries
+
+
+def test_an_appeal_upheld_keeps_the_rating_on_record_and_a_follow_up_left_unanswered_escalates(
+        system, fresh_application):
+    applicant = system.client("e2e-appeal")
+    case_id = submit(applicant, fresh_application(seals=(), bank_account=False))
+    assert applicant.wait_until_final(case_id)["status"] == "completed"
+    rated = applicant.request("POST", f"/v1/cases/{case_id}/rating",
+                              json={"overall": 4, "departments": {"registration": 2, "tax": 2}})
+    registration_id, tax_id = rated.json()["follow_ups"]
+    # 申诉: registration holds the rating wrong; an operator upholds it
+    registration = staff(system, "registration")
+    appeal = f"/v1/departments/registration/follow-ups/{registration_id}/appeal"
+    assert registration.request("POST", appeal, json={}).status_code == 422
+    appealed = registration.request("POST", appeal, json={"reason": "申请人所述排队发生在银行网点，不属登记窗口"})
+    assert appealed.status_code == 202 and appealed.json()["appeal"]["status"] == "pending", appealed.text
+    assert registration.request("POST", appeal, json={"reason": "再申诉"}).status_code == 409
+    operator = system.client("operator-qian", "operator")
+    pending = operator.request("GET", "/v1/follow-ups", params={"appeal": "pending", "status": ""}).json()["items"]
+    assert registration_id in [f["follow_up_id"] for f in pending]
+    decided = operator.request("POST", f"/v1/follow-ups/{registration_id}/appeal-decision",
+                               json={"decision": "upheld", "reason": "经核实，所涉事项不属登记机关"})
+    assert decided.status_code == 200, decided.text
+    assert (decided.json()["status"], decided.json()["appeal"]["status"], decided.json()["appeal"]["decided_by"]) == (
+        "closed", "upheld", "operator-qian")
+    # the rating stays in the record
+    record = applicant.case(case_id)
+    assert "case.rated" in [t["event_type"] for t in record["timeline"]]
+    assert [f["appeal"]["status"] for f in record["follow_ups"] if f["follow_up_id"] == registration_id] == ["upheld"]
+    # the tax bureau lets its follow-up fall due: it escalates to operators as overdue
+    system.query("case", "UPDATE follow_ups SET due_at = now() - interval '1 second' WHERE case_id = :c "
+                 "AND department = 'tax'", c=case_id)
+    wait_for(lambda: [f for f in operator.request("GET", "/v1/follow-ups", params={"status": "escalated"}).json()["items"]
+                      if f["follow_up_id"] == tax_id and f["escalation"] == "overdue"], timeout=30,
+             what="the overdue follow-up to escalate")
+    late = staff(system, "tax").request("POST", f"/v1/departments/tax/follow-ups/{tax_id}/response",
+                                        json={"response": "已整改"})
+    assert late.status_code == 409 and late.json()["error"]["code"] == "follow_up_not_ready"
 
 
 def test_a_licensing_matter_withdrawn_while_its_approval_waits_closes_the_review_and_issues_nothing(
@@ -342,3 +416,78 @@ def test_a_licensing_matter_withdrawn_while_its_approval_waits_closes_the_review
                                               params={"case_id": case_id}).json()["items"] == []
     assert system.query("licensing", "SELECT count(*) FROM permits WHERE case_id = :c AND status = 'valid'",
                         c=case_id)[0][0] == 0
+
+
+def report(operator, **params) -> dict:
+    """无感监测 of the establishments finished from yesterday to tomorrow (Beijing): the cases of this run."""
+    today = datetime.now(CHINA).date()
+    answer = operator.request("GET", "/v1/reports/matters", params={
+        "matter": "establishment", "from": (today - timedelta(days=1)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat(), **params})
+    assert answer.status_code == 200, answer.text
+    [figures] = answer.json()["matters"]
+    return figures
+
+
+def test_the_report_of_finished_cases_agrees_with_their_records_pauses_and_ratings(system, fresh_application):
+    operator = system.client("operator-sun", "operator")
+    applicant = system.client("e2e-report")
+    assert applicant.request("GET", "/v1/reports/matters").status_code == 403
+    refused = operator.request("GET", "/v1/reports/matters", params={"from": "2026-12-02", "to": "2026-12-01"})
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["field"] == "to"
+    assert operator.request("GET", "/v1/reports/matters", params={"from": "2026-02-30"}).status_code == 422
+    assert operator.request("GET", "/v1/reports/matters", params={"matter": "lunch"}).status_code == 422
+    before = report(operator)
+    # one case straight through, rated 非常不满意 of registration, which appeals and is upheld
+    plain = submit(applicant, fresh_application(seals=(), bank_account=False))
+    assert applicant.wait_until_final(plain)["status"] == "completed"
+    [appealed] = applicant.request("POST", f"/v1/cases/{plain}/rating", json={
+        "overall": 5, "departments": {"registration": 1}}).json()["follow_ups"]
+    assert staff(system, "registration").request("POST", f"/v1/departments/registration/follow-ups/{appealed}/appeal",
+                                                 json={"reason": "评价针对的是银行网点"}).status_code == 202
+    assert operator.request("POST", f"/v1/follow-ups/{appealed}/appeal-decision",
+                            json={"decision": "upheld", "reason": "经核实属实"}).status_code == 200
+    # one paused for 补正 since a working morning ago, rated 不满意 overall (a follow-up left open)
+    paused = submit(applicant, foreign(fresh_application))
+    review = waiting_review(system, applicant, paused)
+    decide(system, "registration", review, {"decision": "request_corrections", "reasons": [
+        {"code": "nationality_unproven", "message": "请提供外方股东的国籍证明", "field": "application.shareholders.0.nationality"}]})
+    until(applicant, paused, lambda r: r["status"] == "awaiting_applicant", "the notice")
+    system.query("case", "UPDATE case_steps SET paused_at = :p WHERE case_id = :c AND step = 'registration.establish'",
+                 p=previous_working_morning(), c=paused)
+    assert applicant.request("POST", f"/v1/cases/{paused}/supplements", json={"items": [
+        {"field": "application.shareholders.0.nationality", "value": "CHN"}]}).status_code == 202
+    decide(system, "registration", waiting_review(system, applicant, paused), {"decision": "approve"})
+    record = applicant.wait_until_final(paused)
+    assert record["status"] == "completed"
+    registration = step(record, "registration.establish")
+    assert registration["paused_working_hours"] >= 1 and record["paused_working_hours"] == registration[
+        "paused_working_hours"]
+    assert (registration["promised_days"], registration["legal_days"], record["promised_days"]) == (0.5, 3.0, 1.0)
+    assert registration["legal_kept"] is True and record["promised_kept"] is not None
+    assert applicant.request("POST", f"/v1/cases/{paused}/rating", json={"overall": 2}).status_code == 201
+
+    after = report(operator)
+    assert after["cases_finished"] == before["cases_finished"] + 2
+    assert after["pauses"] == before["pauses"] + 1
+    assert after["paused_working_hours"] == pytest.approx(before["paused_working_hours"]
+                                                          + record["paused_working_hours"], abs=0.002)
+    assert after["ratings"]["count"] == before["ratings"]["count"] + 2
+    assert [after["ratings"]["levels"][level] - before["ratings"]["levels"][level] for level in "12345"] == [0, 1, 0, 0, 1]
+    assert after["open_follow_ups"] == before["open_follow_ups"] + 1  # the overall one; the upheld one closed
+    registration_ratings = lambda figures: next(
+        d["ratings"]["count"] for d in figures["departments"] if d["department"] == "registration")
+    assert registration_ratings(after) == registration_ratings(before)  # the appeal took its rating out
+    # the shares and percentiles are those of the finished cases' records
+    finished = [operator.case(case_id) for (case_id,) in system.query(
+        "case", "SELECT case_id FROM cases WHERE matter = 'establishment' AND finished_at IS NOT NULL "
+                "AND status <> 'withdrawn'")]
+    assert len(finished) == after["cases_finished"]
+    took = [r["working_hours"] for r in finished]
+    assert after["median_working_hours"] == pytest.approx(statistics.median(took), abs=0.002)
+    assert after["p90_working_hours"] == pytest.approx(
+        statistics.quantiles(took, n=10, method="inclusive")[8], abs=0.002)
+    assert after["within_promised_limit"] == pytest.approx(
+        sum(r["promised_kept"] for r in finished) / len(finished), abs=0.0001)
+    assert after["steps_past_legal_limit"] == sum(
+        s["legal_kept"] is False for r in finished for s in r["steps"])

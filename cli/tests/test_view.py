@@ -53,7 +53,9 @@ def sample_case() -> dict:
         steps.append({"step": step, "department": step.split(".")[0], "status": status, "after": after,
                       "deadline": (at + timedelta(hours=4)).isoformat(), "outputs": outputs, "reasons": reasons,
                       "overdue": step == "bank_account.open", "decided_by": "药监审核员王芳" if reasons else None,
-                      "paused_at": None, "materials_due": (at + timedelta(days=1)).isoformat() if reasons else None})
+                      "paused_at": None, "materials_due": (at + timedelta(days=1)).isoformat() if reasons else None,
+                      "promised_days": 0.5, "legal_days": 3.0, "promised_kept": step != "bank_account.open",
+                      "legal_kept": True})
         timeline.append({"at": at.isoformat(), "event_type": f"{step.split('.')[0]}.reported",
                          "summary": record.summary(step, status, outputs, reasons)})
     timeline += [
@@ -63,7 +65,7 @@ def sample_case() -> dict:
         {"at": AT.isoformat(), "event_type": "case.supplement_provided",
          "summary": record.supplement_summary(1, ["住所使用证明"])},
         {"at": AT.isoformat(), "event_type": "case.completed", "summary": record.finished_summary("partially_completed")},
-        {"at": AT.isoformat(), "event_type": "case.rated", "summary": record.rating_summary("不满意", "F00000001")},
+        {"at": AT.isoformat(), "event_type": "case.rated", "summary": record.rating_summary("不满意", ["F00000001"])},
     ]
     partial = {"licensing.issue"}
     return {
@@ -72,7 +74,8 @@ def sample_case() -> dict:
         "steps": steps,
         "outputs": record.combined_outputs((s["step"], s["status"], s["outputs"]) for s in steps),
         "reasons": record.refusals(((s["step"], s["status"], s["reasons"]) for s in steps), partial),
-        "timeline": timeline,
+        "timeline": timeline, "promised_days": 1.0, "promised_kept": True, "working_hours": 2.5,
+        "paused_working_hours": 1.25,
     }
 
 
@@ -102,6 +105,8 @@ def test_a_whole_case_reads_in_chinese_with_only_machine_words_in_english():
     assert "统一社会信用代码：" + USCC in shown and "纳税人类型：小规模纳税人" in shown
     assert "法定代表人名章  3304020000002  张伟" in shown
     assert "部分办结（partially_completed）" in shown
+    assert "整体承诺时限 1 个工作日（已遵守）  用时 2.5 工作小时（不含补正 1.25 工作小时）" in shown
+    assert "承诺时限 0.5 个工作日（已超出）  法定时限 3 个工作日（已遵守）" in shown  # the bank's, late
 
 
 def test_the_scan_finds_english_that_slipped_in():
@@ -148,3 +153,23 @@ def test_a_change_reads_in_chinese_too():
                           "summary": record.summary("seal_carving.recarve", "completed", steps[1][3], [])}]}
     assert english_in(case) == [], case_view(case)
     assert "印章重刻已办结：重刻印章 1 枚" in case_view(case)
+
+
+def test_the_figures_read_in_chinese():
+    from yjs_cli.view import report_view
+
+    ratings = {"count": 2, "average": 3.5, "levels": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}}
+    figures = {"median_working_hours": 4.5, "p90_working_hours": 13.0, "pauses": 1, "paused_working_hours": 7.0,
+               "steps_past_legal_limit": 1, "ratings": ratings, "open_follow_ups": 2}
+    report = {"from": "2026-12-01", "to": "2026-12-02", "matters": [{
+        "matter": "establishment", "title": "企业开办", "promised_days": 1.0, "cases_finished": 4, "withdrawn": 1,
+        "outcomes": {"completed": 4}, "within_promised_limit": 0.75, **figures,
+        "departments": [{"department": "tax", "steps_decided": 2, "within_promised_limit": None, **figures,
+                         "median_working_hours": None, "ratings": {**ratings, "count": 0, "average": None}}]}]}
+    shown = report_view(report)
+    assert "企业开办（establishment）  承诺时限 1 个工作日" in shown
+    assert "办结 4 件（撤回 1 件）  承诺时限内办结 75.0%" in shown
+    assert "用时中位数 4.5 工作小时  90% 分位 13 工作小时" in shown and "评价 2 条，平均 3.5 分" in shown
+    assert "税务部门（tax）  办结事项 2 个  承诺时限内 无" in shown and "用时中位数 无" in shown
+    assert english_words(shown, machine=["establishment", "tax"]) == []
+    assert "期间没有办结的案件" in report_view({"from": "2026-12-01", "to": "2026-12-01", "matters": []})

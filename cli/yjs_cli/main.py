@@ -8,6 +8,8 @@
     yjs cases [--status S]                   your cases
     yjs dead-letters list [--json]           operators: what failed for good
     yjs dead-letters replay ID... | --all    operators: put them back on their queues
+    yjs report [--matter M] [--from D] [--to D] [--json]
+                                             operators: 无感监测 of the cases finished in a period
     yjs topology apply [--amqp-uri URI]      declare every exchange, queue and binding (before services start)
         [--users]                            and every service's own broker user (docs/adr/0012)
     yjs topology department --name N         a department system's read-only broker user
@@ -32,7 +34,7 @@ from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
 from yjs_kit.config import DEFAULT_AMQP_URI, SERVICES
 
 from .client import ApiClient, default_url, token_for
-from .view import case_line, case_view, dead_letters_view, log_line
+from .view import case_line, case_view, dead_letters_view, log_line, report_view
 
 
 def _client(args, role: str = "applicant") -> ApiClient:
@@ -112,6 +114,16 @@ def cmd_dead_letters(args) -> int:
         else:
             failed = _fail(replay)
     return failed
+
+
+def cmd_report(args) -> int:
+    client = _client(args, "operator")
+    params = {name: value for name, value in (("matter", args.matter), ("from", args.start), ("to", args.end)) if value}
+    answer = client.request("GET", "/v1/reports/matters", params=params)
+    if answer.status_code != 200:
+        return _fail(answer)
+    print(json.dumps(answer.json(), ensure_ascii=False, indent=2) if args.json else report_view(answer.json()))
+    return 0
 
 
 def cmd_up(args) -> int:
@@ -265,6 +277,13 @@ def parser() -> argparse.ArgumentParser:
     dead.add_argument("--all", action="store_true")
     dead.add_argument("--json", action="store_true")
     dead.set_defaults(run=cmd_dead_letters)
+
+    report = commands.add_parser("report", help="无感监测: how long the cases finished in a period took (operators)")
+    report.add_argument("--matter", help="establishment, licensing, deregistration or change; all by default")
+    report.add_argument("--from", dest="start", help="the first day, YYYY-MM-DD (Beijing); --to by default")
+    report.add_argument("--to", dest="end", help="the last day, YYYY-MM-DD (Beijing); today by default")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(run=cmd_report)
 
     up = commands.add_parser("up", help="run the whole system locally")
     up.add_argument("--address", default="127.0.0.1:8000")

@@ -190,3 +190,19 @@ def test_a_natural_persons_transfer_and_a_capital_reduction_come_before_the_regi
     plain = steps(plan_for("change", {"uscc": "91350100M000100Y43", "equity_transfers": [{"transferor_kind": "entity"}],
                                       "changes": {"registered_capital": "1.00", "shareholders": []}}))
     assert plain["registration.change"] == [] and "tax.equity_transfer" not in plain
+
+
+def test_every_step_keeps_a_legal_limit_no_shorter_than_its_promise_and_matters_their_own_limit():
+    from yjs_contracts.plans import parse_matter_limits, step_limits
+
+    for matter in MATTERS.values():
+        for rule in matter.steps:
+            assert rule.legal_days >= rule.working_days > 0, rule.step
+    assert MATTERS["establishment"].working_days == 1.0  # 一日办结
+    limits = step_limits("establishment", {"tax.register": 0.25})
+    assert limits["tax.register"] == (0.25, 20.0) and limits["registration.establish"] == (0.5, 3.0)
+    assert parse_matter_limits('{"establishment": 0.5}') == {"establishment": 0.5} and parse_matter_limits(None) == {}
+    for bad, message in (('{"opening": 1}', "unknown matter"), ('{"establishment": 0}', "positive"),
+                         ('{"establishment": true}', "positive"), ("[1]", "JSON object")):
+        with pytest.raises(ValueError, match=message):
+            parse_matter_limits(bad)

@@ -699,6 +699,12 @@ class StepRecord(BaseModel):
     # its department dead-lettered an event of the case: the step waits for an operator's replay
     stalled: bool = False
     stalled_reason: str | None = None
+    promised_days: float | None = None  # 承诺时限 in working days (`deadline` is where it ends)
+    legal_days: float | None = None  # 法定时限 in working days from the step's start
+    legal_deadline: datetime | None = None  # where the legal limit ends, moved by the 补正 pauses
+    promised_kept: bool | None = None  # once decided: by its deadline; None before
+    legal_kept: bool | None = None  # once decided: within its legal limit, pauses excluded
+    paused_working_hours: float = 0  # 补正 pauses resumed so far, in working hours
 
 
 class TimelineEntry(BaseModel):
@@ -741,6 +747,12 @@ class CaseRecord(BaseModel):
     reasons: list[Reason] = Field(default_factory=list)
     timeline: list[TimelineEntry]
     withdrawal: Withdrawal | None = None  # None: never asked for
+    follow_ups: list[FollowUp] = Field(default_factory=list)  # 差评督办 of its rating, with the answers
+    promised_days: float | None = None  # the matter's promised limit end to end (企业开办: 1)
+    promised_deadline: datetime | None = None  # where it ends, moved by the 补正 pauses
+    working_hours: float | None = None  # once finished: submission to finish in working hours, pauses excluded
+    paused_working_hours: float = 0
+    promised_kept: bool | None = None  # once finished (not withdrawn): within the matter's promised limit
 
 
 class CaseSummary(BaseModel):
@@ -842,22 +854,57 @@ class RatingAccepted(BaseModel):
     case_id: str
     overall: int
     departments: dict[str, int]
-    follow_up_id: str | None  # a bad rating (不满意 or worse) opens a follow-up for operators
+    #: one follow-up (差评督办) per bad rating (不满意 or worse): each rated department's, and the
+    #: operators' for a bad overall rating
+    follow_ups: list[str] = Field(default_factory=list)
+
+
+class FollowUpStatus(StrEnum):
+    open = "open"  # waiting for its department's answer (an overall rating's: for operators)
+    answered = "answered"  # waiting for the applicant to confirm or reject the answer
+    escalated = "escalated"  # overdue or the answer rejected: operators supervise it
+    closed = "closed"
+
+
+class Appeal(BaseModel):
+    """申诉: the rated department holds the rating wrong. `upheld`: the rating stays in the record
+    and leaves the figures; `dismissed`: the follow-up goes on."""
+
+    status: Literal["pending", "upheld", "dismissed"]
+    reason: str
+    appealed_by: str
+    appealed_at: datetime
+    decision: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
 
 class FollowUp(BaseModel):
-    """整改回访 of a bad rating: operators call the applicant back and close it with a response."""
+    """差评督办 of one bad rating: owned by the rated department (`overall`: by operators), due by
+    `due_at` (working days on China's calendar), answered with what was done, confirmed or
+    rejected by the applicant once, escalated to operators when overdue or rejected."""
 
     follow_up_id: str
     case_id: str
+    department: str  # the rated department, or "overall"
     owner: str
-    ratings: dict[str, int]  # the bad ones: "overall" and departments
+    ratings: dict[str, int]  # {department or "overall": level}
     comment: str | None
-    status: Literal["open", "closed"]
+    status: FollowUpStatus
     opened_at: datetime
-    response: str | None = None
+    due_at: datetime | None = None
+    response: str | None = None  # the department's answer
     responded_by: str | None = None
+    responded_at: datetime | None = None
+    verdict: Literal["confirmed", "rejected"] | None = None  # the applicant's
+    verdict_comment: str | None = None
+    verdict_at: datetime | None = None
+    escalation: Literal["overdue", "rejected"] | None = None
+    escalated_at: datetime | None = None
+    resolution: str | None = None  # the operator's, closing an escalated one
+    resolved_by: str | None = None
     closed_at: datetime | None = None
+    appeal: Appeal | None = None
 
 
 class FollowUpList(BaseModel):
@@ -867,6 +914,77 @@ class FollowUpList(BaseModel):
 
 class FollowUpResponse(Strict):
     response: Text = Field(min_length=2, max_length=2000, examples=["已电话回访，补正告知不清的问题已整改"])
+
+
+class FollowUpVerdict(Strict):
+    """The applicant's word on the department's answer, once: `rejected` sends it to operators."""
+
+    verdict: Literal["confirmed", "rejected"]
+    comment: Comment | None = Field(default=None, max_length=1000)
+
+
+class RatingAppeal(Strict):
+    reason: Text = Field(min_length=2, max_length=2000, examples=["申请人评价的是银行网点排队，不属本部门办理事项"])
+
+
+class AppealDecision(Strict):
+    decision: Literal["upheld", "dismissed"]
+    reason: Text = Field(min_length=2, max_length=2000, examples=["经核实，差评所涉事项不属该部门"])
+
+
+CaseRecord.model_rebuild()  # its follow-ups are declared after it
+
+
+class DepartmentFigures(BaseModel):
+    department: str
+    steps_decided: int
+    within_promised_limit: float | None  # the share decided by their deadline; None of none
+    median_working_hours: float | None
+    p90_working_hours: float | None
+    pauses: int  # 补正 pauses of its steps
+    paused_working_hours: float
+    steps_past_legal_limit: int
+    ratings: "RatingFigures"
+    open_follow_ups: int
+
+
+class RatingFigures(BaseModel):
+    """好差评 counted: an appeal upheld takes its rating out."""
+
+    count: int
+    average: float | None
+    levels: dict[str, int]  # "1" to "5"
+
+
+class MatterFigures(BaseModel):
+    matter: str
+    title: str
+    promised_days: float | None
+    cases_finished: int  # completed, partially_completed or rejected in the period
+    withdrawn: int
+    outcomes: dict[str, int]
+    within_promised_limit: float | None  # the share of finished cases within the promised limit
+    median_working_hours: float | None  # submission to finish, China's working hours, 补正 excluded
+    p90_working_hours: float | None
+    pauses: int
+    paused_working_hours: float
+    steps_past_legal_limit: int
+    ratings: RatingFigures  # overall ratings of these cases
+    open_follow_ups: int
+    departments: list[DepartmentFigures]
+
+
+class MatterReport(BaseModel):
+    """无感监测: the cases finished from `from` to `to` (whole days, Beijing time)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    matters: list[MatterFigures]
+
+
+DepartmentFigures.model_rebuild()
 
 
 class MissingMaterial(Strict):

@@ -100,6 +100,9 @@ class StepRule:
     after: tuple[After, ...] = ()
     when: Condition = always
     working_days: float = 0.5  # 承诺时限, the promised limit
+    #: 法定时限, the legal limit in working days from when the step could start, 补正 excluded;
+    #: a law counting calendar days is taken at five working days a week
+    legal_days: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Matter:
     name: str
     title: str
     steps: tuple[StepRule, ...]
+    #: the matter's promised limit end to end (企业开办: 一日办结), 补正 excluded; MATTER_LIMITS overrides it
     working_days: float = 1.0
     #: the step that is the matter itself: once it took effect the case is at least partly done
     #: (企业开办: the company exists even if a permit is refused, 证照分离); refused, nothing is
@@ -125,13 +129,17 @@ MATTERS: dict[str, Matter] = {
     matter.name: matter
     for matter in (
         Matter("establishment", "企业开办", (
-            StepRule("registration.establish", working_days=0.5),
-            StepRule("seal_carving.carve", _after("registration.establish"), seals_requested, 0.5),
-            StepRule("tax.register", _after("registration.establish"), working_days=0.5),
+            # 市场主体登记管理条例 第十九条: 3 working days
+            StepRule("registration.establish", working_days=0.5, legal_days=3.0),
+            StepRule("seal_carving.carve", _after("registration.establish"), seals_requested, 0.5, legal_days=1.0),
+            # 税务登记管理办法: 30 days
+            StepRule("tax.register", _after("registration.establish"), working_days=0.5, legal_days=20.0),
             StepRule("tax.grant_invoices",
-                     _after("tax.register", After("seal_carving.carve", invoice_seal_required)), working_days=0.5),
+                     _after("tax.register", After("seal_carving.carve", invoice_seal_required)), working_days=0.5,
+                     legal_days=5.0),
             StepRule("bank_account.open", _after("registration.establish", "seal_carving.carve"),
-                     account_requested, 1.0),
+                     account_requested, 1.0, legal_days=2.0),
+            # 行政许可法 第四十二条: 20 working days (the default)
             StepRule("licensing.issue", _after("registration.establish"), scope_needs_permits, 5.0),
             # 单位参保登记 and 医保登记 under the new 统一社会信用代码
             StepRule("social_insurance.register", _after("registration.establish"), social_insurance_requested, 0.5),
@@ -143,34 +151,36 @@ MATTERS: dict[str, Matter] = {
             pivot="licensing.issue"),  # a permit issued is taken back by revocation, not withdrawal
         Matter("deregistration", "企业注销", (
             # eligibility first, so nothing is cleared or published for an enterprise that may not close
-            StepRule("deregistration.accept", working_days=0.5),
+            StepRule("deregistration.accept", working_days=0.5, legal_days=3.0),
             # the notice runs 20 (简易) or 45 (一般) calendar days inside its limit
-            StepRule("deregistration.notice", _after("deregistration.accept"), working_days=35.0),
-            StepRule("tax.clear", _after("deregistration.accept"), working_days=1.0),
+            StepRule("deregistration.notice", _after("deregistration.accept"), working_days=35.0, legal_days=40.0),
+            StepRule("tax.clear", _after("deregistration.accept"), working_days=1.0, legal_days=20.0),
             # 社保、医保注销, alongside 清税: refused while contributions are owed
             StepRule("social_insurance.close", _after("deregistration.accept"), working_days=1.0),
             # 一般注销: the liquidation report, once the creditors' claim period is over
             StepRule("deregistration.liquidation_report", _after("deregistration.notice"), general_route, 1.0),
             StepRule("registration.deregister",
                      _after("deregistration.notice", "tax.clear", "social_insurance.close",
-                            "deregistration.liquidation_report"), working_days=3.0),
-            StepRule("bank_account.close", _after("registration.deregister"), working_days=1.0),
-            StepRule("seal_carving.cancel", _after("registration.deregister"), working_days=1.0),
+                            "deregistration.liquidation_report"), working_days=3.0,
+                     legal_days=3.0),
+            StepRule("bank_account.close", _after("registration.deregister"), working_days=1.0, legal_days=2.0),
+            StepRule("seal_carving.cancel", _after("registration.deregister"), working_days=1.0, legal_days=1.0),
             StepRule("licensing.revoke", _after("registration.deregister"), working_days=1.0),
         ), working_days=40.0, essential="registration.deregister",
             pivot="registration.deregister"),  # an enterprise struck off is not revived by withdrawal
         Matter("change", "变更登记", (
-            StepRule("tax.equity_transfer", when=natural_person_transfers, working_days=0.5),
+            StepRule("tax.equity_transfer", when=natural_person_transfers, working_days=0.5, legal_days=5.0),
             # the notice runs 45 calendar days inside its limit
-            StepRule("deregistration.reduction_notice", when=capital_reduction, working_days=35.0),
+            StepRule("deregistration.reduction_notice", when=capital_reduction, working_days=35.0, legal_days=40.0),
             StepRule("registration.change", _after("tax.equity_transfer", "deregistration.reduction_notice"),
-                     working_days=0.5),
+                     working_days=0.5, legal_days=3.0),
             # the departments follow what the register now says, each only where it holds something changed
-            StepRule("seal_carving.recarve", _after("registration.change"), name_or_legal_representative_changes, 0.5),
-            StepRule("tax.update", _after("registration.change"), working_days=0.5),  # 企业变更纳入税务环节
+            StepRule("seal_carving.recarve", _after("registration.change"), name_or_legal_representative_changes, 0.5,
+                     legal_days=1.0),
+            StepRule("tax.update", _after("registration.change"), working_days=0.5, legal_days=20.0),  # 企业变更纳入税务环节
             # the specimen seals (预留印鉴) are the re-carved ones
             StepRule("bank_account.update", _after("registration.change", "seal_carving.recarve"),
-                     name_or_legal_representative_changes, 1.0),
+                     name_or_legal_representative_changes, 1.0, legal_days=2.0),
             StepRule("licensing.amend", _after("registration.change"), permit_holder_changes, 0.5),  # 许可变更秒办
         ), working_days=1.0, essential="registration.change",
             pivot="registration.change"),  # a change registered is changed back by another change
@@ -201,22 +211,40 @@ def plan_for(matter: str, application: dict[str, Any], options: PlanOptions | No
     ]
 
 
-def parse_step_limits(text: str | None) -> dict[str, float]:
-    """Promised limits configured per step (env STEP_LIMITS), as JSON: {"tax.register": 1.5}
-    in working days; a region tightens or loosens a step without a code change."""
+def _parse_limits(text: str | None, setting: str, known, kind: str) -> dict[str, float]:
+    """`setting`'s JSON object of name -> a positive number of working days; every name one of `known`."""
     if not text or not text.strip():
         return {}
     raw = json.loads(text)
     if not isinstance(raw, dict):
-        raise ValueError("STEP_LIMITS must be a JSON object of step -> working days")
+        raise ValueError(f"{setting} must be a JSON object of {kind} -> working days")
     limits = {}
-    for step, days in raw.items():
-        if step not in STEP_KINDS:
-            raise ValueError(f"STEP_LIMITS names an unknown step {step!r}")
-        if not isinstance(days, (int, float)) or days <= 0:
-            raise ValueError(f"STEP_LIMITS[{step!r}] must be a positive number of working days")
-        limits[step] = float(days)
+    for name, days in raw.items():
+        if name not in known:
+            raise ValueError(f"{setting} names an unknown {kind} {name!r}")
+        if isinstance(days, bool) or not isinstance(days, (int, float)) or days <= 0:
+            raise ValueError(f"{setting}[{name!r}] must be a positive number of working days")
+        limits[name] = float(days)
     return limits
+
+
+def parse_step_limits(text: str | None) -> dict[str, float]:
+    """Promised limits configured per step (env STEP_LIMITS), as JSON: {"tax.register": 1.5}
+    in working days; a region tightens or loosens a step without a code change."""
+    return _parse_limits(text, "STEP_LIMITS", STEP_KINDS, "step")
+
+
+def parse_matter_limits(text: str | None) -> dict[str, float]:
+    """The matters' promised limits end to end configured per region (env MATTER_LIMITS), as
+    JSON of matter -> working days: {"establishment": 0.5}."""
+    return _parse_limits(text, "MATTER_LIMITS", MATTERS, "matter")
+
+
+def step_limits(matter: str, limits: dict[str, float] | None = None) -> dict[str, tuple[float, float]]:
+    """Each step's (promised, legal) limits in working days: the plan's, the promised ones
+    overridden by `limits` (STEP_LIMITS)."""
+    limits = limits or {}
+    return {rule.step: (limits.get(rule.step, rule.working_days), rule.legal_days) for rule in MATTERS[matter].steps}
 
 
 def with_deadlines(matter: str, plan: list[PlanStep], submitted_at: datetime,

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from . import api
 from .envelope import Envelope
 from .events import EVENT_MODELS
+from .plans import MATTERS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -54,6 +55,10 @@ API_MODELS: dict[str, type[BaseModel]] = {
     "FollowUpList": api.FollowUpList,
     "FollowUpResponse": api.FollowUpResponse,
     "FollowUp": api.FollowUp,
+    "FollowUpVerdict": api.FollowUpVerdict,
+    "RatingAppeal": api.RatingAppeal,
+    "AppealDecision": api.AppealDecision,
+    "MatterReport": api.MatterReport,
     "AgentAppointment": api.AgentAppointment,
     "Agent": api.Agent,
     "AgentList": api.AgentList,
@@ -130,6 +135,9 @@ def openapi() -> dict[str, Any]:
     bearer = [{"bearer": []}]
     case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
     department = {"name": "department", "in": "path", "required": True, "schema": {"type": "string"}}
+    follow_up_id = {"name": "follow_up_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    follow_up_status = {"name": "status", "in": "query",
+                        "schema": {"type": "string", "enum": [s.value for s in api.FollowUpStatus]}}
     uscc = {"name": "uscc", "in": "path", "required": True, "schema": {"type": "string"}}
     return _transport_errors({
         "openapi": "3.1.0",
@@ -181,7 +189,7 @@ def openapi() -> dict[str, Any]:
             },
             "/v1/cases/{case_id}/rating": {
                 "post": {"summary": "Rate an ended case, overall and per department (好差评); 1 or 2 opens a "
-                                    "follow-up", "security": bearer, "parameters": [case_id],
+                                    "follow-up (差评督办) for each department so rated, and for operators overall", "security": bearer, "parameters": [case_id],
                          "requestBody": _body(api.RatingRequest),
                          "responses": {"201": {"description": "rated", **_body(api.RatingAccepted)},
                                        "401": error, "403": error, "404": error, "409": error, "422": error}},
@@ -205,6 +213,38 @@ def openapi() -> dict[str, Any]:
                                                      "schema": {"type": "string"}}],
                          "requestBody": _body(api.ReviewDecision),
                          "responses": {"200": {"description": "decided", **_body(api.ReviewDecided)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/cases/{case_id}/follow-ups/{follow_up_id}/verdict": {
+                "post": {"summary": "Confirm (closed) or reject (escalated to operators) a department's answer to "
+                                    "the applicant's bad rating, once (applicants)",
+                         "security": bearer, "parameters": [case_id, follow_up_id],
+                         "requestBody": _body(api.FollowUpVerdict),
+                         "responses": {"200": {"description": "judged", **_body(api.FollowUp)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/departments/{department}/follow-ups": {
+                "get": {"summary": "The department's follow-ups of bad ratings (差评督办), oldest first, each with "
+                                   "its due date (its own staff only)", "security": bearer,
+                        "parameters": [department, follow_up_status,
+                                       {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                                       {"name": "after", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "a page", **_body(api.FollowUpList)},
+                                      "401": error, "403": error, "404": error, "422": error}},
+            },
+            "/v1/departments/{department}/follow-ups/{follow_up_id}/response": {
+                "post": {"summary": "Answer an open follow-up with what the department did; the applicant then "
+                                    "confirms or rejects it", "security": bearer,
+                         "parameters": [department, follow_up_id],
+                         "requestBody": _body(api.FollowUpResponse),
+                         "responses": {"200": {"description": "answered", **_body(api.FollowUp)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/departments/{department}/follow-ups/{follow_up_id}/appeal": {
+                "post": {"summary": "Appeal the rating (申诉), once; an operator decides", "security": bearer,
+                         "parameters": [department, follow_up_id],
+                         "requestBody": _body(api.RatingAppeal),
+                         "responses": {"202": {"description": "appealed", **_body(api.FollowUp)},
                                        "401": error, "403": error, "404": error, "409": error, "422": error}},
             },
             "/v1/departments/{department}/checks": {
@@ -236,22 +276,43 @@ def openapi() -> dict[str, Any]:
                         "responses": {"200": {"description": "the catalogue", **_body(api.CatalogueAnswer)}}},
             },
             "/v1/follow-ups": {
-                "get": {"summary": "Follow-ups of bad ratings (operators)", "security": bearer,
-                        "parameters": [{"name": "status", "in": "query",
-                                        "schema": {"type": "string", "enum": ["open", "closed"]}},
+                "get": {"summary": "Follow-ups of bad ratings (operators): `status=escalated` for those overdue or "
+                                   "rejected, `appeal=pending` for appeals to decide", "security": bearer,
+                        "parameters": [follow_up_status,
+                                       {"name": "appeal", "in": "query",
+                                        "schema": {"type": "string", "enum": ["pending", "upheld", "dismissed"]}},
                                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
                                        {"name": "after", "in": "query", "schema": {"type": "string"}}],
                         "responses": {"200": {"description": "a page", **_body(api.FollowUpList)},
                                       "401": error, "403": error}},
             },
             "/v1/follow-ups/{follow_up_id}/response": {
-                "post": {"summary": "Close a follow-up with the response given to the applicant (operators)",
-                         "security": bearer,
-                         "parameters": [{"name": "follow_up_id", "in": "path", "required": True,
-                                         "schema": {"type": "string"}}],
+                "post": {"summary": "Close a follow-up, escalated or still open, with the operators' response "
+                                    "(operators)",
+                         "security": bearer, "parameters": [follow_up_id],
                          "requestBody": _body(api.FollowUpResponse),
                          "responses": {"200": {"description": "closed", **_body(api.FollowUp)},
                                        "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/follow-ups/{follow_up_id}/appeal-decision": {
+                "post": {"summary": "Decide a department's appeal (operators): upheld, the rating stays in the "
+                                    "record and leaves the figures, and the follow-up closes",
+                         "security": bearer, "parameters": [follow_up_id],
+                         "requestBody": _body(api.AppealDecision),
+                         "responses": {"200": {"description": "decided", **_body(api.FollowUp)},
+                                       "401": error, "403": error, "404": error, "409": error, "422": error}},
+            },
+            "/v1/reports/matters": {
+                "get": {"summary": "无感监测 (operators): per matter and department, the cases finished in a period — "
+                                   "the share within the promised limit, median and 90th percentile in working hours "
+                                   "(补正 excluded), pauses, steps past their legal limit, ratings, open follow-ups",
+                        "security": bearer,
+                        "parameters": [{"name": "matter", "in": "query",
+                                        "schema": {"type": "string", "enum": sorted(MATTERS)}},
+                                       {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                                       {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                        "responses": {"200": {"description": "the figures", **_body(api.MatterReport)},
+                                      "401": error, "403": error, "422": error}},
             },
             "/v1/notices": {
                 "get": {"summary": "Open public notices of deregistrations (no token)",

@@ -1,6 +1,6 @@
 """The case service and the people in the loop, on the real broker and database: withdrawal,
 supplements pausing the promised limit, overdue steps announced once across replicas, ratings
-and their follow-ups."""
+and their follow-ups (差评督办: answered, judged, escalated, appealed)."""
 
 from datetime import datetime, time, timedelta, timezone
 
@@ -9,10 +9,10 @@ from nameko.exceptions import RemoteError
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, update
 from yjs_case.metrics import StepsInProgress
-from yjs_case.models import case_steps
+from yjs_case.models import case_steps, follow_ups
 from yjs_case.record import resumed_deadline
 from yjs_case.service import CaseService
-from yjs_contracts.calendar import CHINA, is_working_day
+from yjs_contracts.calendar import CHINA, add_working_time, is_working_day, working_time_between
 from yjs_contracts.envelope import new_event
 from yjs_contracts.api import Reason
 from yjs_contracts.events import StepReport, WithdrawalAnswered, withdrawal_answer_event
@@ -188,6 +188,19 @@ def test_corrections_pause_the_promised_limit_and_a_supplement_resumes_it(case_d
     publish(broker_uri, reports(case_id)[0])  # registration resumes and decides
     record = until(rpc, case_id, lambda r: r["steps"][0]["status"] == "completed", "the resumed step")
     assert record["status"] == "in_progress"
+    # the pause is on record, and both limits of the step leave it out
+    paused_hours = working_time_between(paused_at, at).total_seconds() / 3600
+    registration = step_of(record, "registration.establish")
+    assert registration["paused_working_hours"] == round(paused_hours, 3) >= 1
+    assert (registration["promised_days"], registration["legal_days"]) == (0.5, 3.0)
+    assert registration["promised_kept"] is True and registration["legal_kept"] is True
+    started = datetime.fromisoformat(record["submitted_at"])
+    assert datetime.fromisoformat(registration["legal_deadline"]) == add_working_time(
+        started, timedelta(hours=21) + working_time_between(paused_at, at))
+    assert record["promised_days"] == 1.0 and record["paused_working_hours"] == registration["paused_working_hours"]
+    assert datetime.fromisoformat(record["promised_deadline"]) == add_working_time(
+        started, timedelta(hours=7) + working_time_between(paused_at, at))
+    assert record["working_hours"] is None and record["promised_kept"] is None  # not finished yet
 
 
 def test_an_overdue_step_is_announced_once_with_two_replicas(start_service, database_factory, rpc, watch):
@@ -220,52 +233,121 @@ def test_an_overdue_step_is_announced_once_with_two_replicas(start_service, data
     engine.dispose()
 
 
-def open_follow_ups(container) -> float:
-    """yjs_follow_ups_open as this container's database makes it (the process-wide collector follows
-    whichever case container started last)."""
+def follow_up_gauge(container, name="yjs_follow_ups_open") -> float:
+    """yjs_follow_ups_open (or _escalated_open) as this container's database makes it (the process-wide
+    collector follows whichever case container started last)."""
     engine = create_engine(container.config["DATABASE_URL"])
     try:
-        [family] = [f for f in StepsInProgress(engine).collect() if f.name == "yjs_follow_ups_open"]
+        [family] = [f for f in StepsInProgress(engine).collect() if f.name == name]
         return family.samples[0].value
     finally:
         engine.dispose()
 
 
-def test_a_bad_rating_opens_a_follow_up_that_closes_only_with_a_response(case_db, rpc, broker_uri):
+def ended_case(rpc, broker_uri, owner="alice", seed=1) -> str:
+    case_id = CaseRpc(rpc).submit(owner, BARE)["case_id"]
+    publish(broker_uri, *reports(case_id, seed))
+    until(rpc, case_id, lambda r: r["status"] == "completed", "the case to end")
+    return case_id
+
+
+def remote_error(call, *args) -> str:
+    with pytest.raises(RemoteError) as error:
+        call(*args)
+    return error.value.exc_type
+
+
+def test_a_bad_rating_reaches_the_rated_department_is_answered_rejected_and_escalated(case_db, rpc, broker_uri):
     case_id = CaseRpc(rpc).submit("alice", BARE)["case_id"]
-    with pytest.raises(RemoteError) as early:
-        CaseRpc(rpc).rate(case_id, "alice", {"overall": 5})
-    assert early.value.exc_type == "CaseNotEnded"
+    assert remote_error(CaseRpc(rpc).rate, case_id, "alice", {"overall": 5}) == "CaseNotEnded"
     publish(broker_uri, *reports(case_id))
     until(rpc, case_id, lambda r: r["status"] == "completed", "the case to end")
-    with pytest.raises(RemoteError) as stranger:
-        CaseRpc(rpc).rate(case_id, "alice", {"overall": 4, "departments": {"bank_account": 1}})
-    assert stranger.value.exc_type == "InvalidApplication"  # the bank had no part in this case
+    # the bank had no part in this case
+    assert remote_error(CaseRpc(rpc).rate, case_id, "alice", {"overall": 4, "departments": {"bank_account": 1}}
+                        ) == "InvalidApplication"
     rated = lambda d, level: REGISTRY.get_sample_value("yjs_ratings_total", {"department": d, "level": level}) or 0
-    before = rated("tax", "1")
+    escalations = lambda: REGISTRY.get_sample_value(
+        "yjs_follow_ups_escalated_total", {"department": "tax", "reason": "rejected"}) or 0
+    before, escalated_before = rated("tax", "1"), escalations()
+    opened_at = datetime.now(timezone.utc)
     answer = CaseRpc(rpc).rate(case_id, "alice", {"overall": 3, "departments": {"registration": 5, "tax": 1},
                                                   "comment": "发票核定等了很久"})
-    assert answer["follow_up_id"] and rated("tax", "1") == before + 1
-    with pytest.raises(RemoteError) as twice:
-        CaseRpc(rpc).rate(case_id, "alice", {"overall": 5})
-    assert twice.value.exc_type == "AlreadyRated"
-    [follow_up] = [f for f in CaseRpc(rpc).follow_ups()["items"] if f["case_id"] == case_id]
-    assert (follow_up["follow_up_id"], follow_up["ratings"], follow_up["status"]) == (answer["follow_up_id"], {"tax": 1}, "open")
-    assert open_follow_ups(case_db[0]) == 1
-    with pytest.raises(RemoteError) as silent:
-        CaseRpc(rpc).respond_to_follow_up(follow_up["follow_up_id"], " ", "operator-zhao")
-    assert silent.value.exc_type == "InvalidApplication"
-    closed = CaseRpc(rpc).respond_to_follow_up(follow_up["follow_up_id"], "已回访，票种核定流程已优化", "operator-zhao")
-    assert (closed["status"], closed["responded_by"]) == ("closed", "operator-zhao") and closed["closed_at"]
-    with pytest.raises(RemoteError) as again:
-        CaseRpc(rpc).respond_to_follow_up(follow_up["follow_up_id"], "再次回访", "operator-zhao")
-    assert again.value.exc_type == "FollowUpClosed"
-    assert case_id not in [f["case_id"] for f in CaseRpc(rpc).follow_ups()["items"]]
-    assert open_follow_ups(case_db[0]) == 0
-    good = CaseRpc(rpc).submit("alice", BARE)["case_id"]
-    publish(broker_uri, *reports(good, 2))
-    until(rpc, good, lambda r: r["status"] == "completed", "the second case")
-    assert CaseRpc(rpc).rate(good, "alice", {"overall": 5})["follow_up_id"] is None
+    assert len(answer["follow_ups"]) == 1 and rated("tax", "1") == before + 1  # only the bad one is followed up
+    assert remote_error(CaseRpc(rpc).rate, case_id, "alice", {"overall": 5}) == "AlreadyRated"
+    [follow_up] = CaseRpc(rpc).department_follow_ups("tax")["items"][-1:]
+    assert (follow_up["follow_up_id"], follow_up["department"], follow_up["ratings"], follow_up["status"]) == (
+        answer["follow_ups"][0], "tax", {"tax": 1}, "open")
+    # due five working days on (the default), on China's calendar
+    due, opened = datetime.fromisoformat(follow_up["due_at"]), datetime.fromisoformat(follow_up["opened_at"])
+    assert opened >= opened_at and working_time_between(opened, due) == timedelta(hours=5 * 7)
+    assert follow_up["follow_up_id"] not in [f["follow_up_id"] for f in
+                                             CaseRpc(rpc).department_follow_ups("registration")["items"]]
+    assert follow_up_gauge(case_db[0]) == 1
+    number = follow_up["follow_up_id"]
+    # another department finds no such follow-up; the applicant cannot judge before an answer
+    assert remote_error(CaseRpc(rpc).answer_follow_up, "registration", number, "已整改") == "FollowUpNotFound"
+    assert remote_error(CaseRpc(rpc).judge_follow_up, case_id, "alice", number, "confirmed") == "FollowUpNotReady"
+    assert remote_error(CaseRpc(rpc).answer_follow_up, "tax", number, " ") == "InvalidApplication"
+    answered = CaseRpc(rpc).answer_follow_up("tax", number, "已约谈窗口人员，票种核定改为即时办理")
+    assert (answered["status"], answered["responded_by"]) == ("answered", "tax-staff")
+    assert remote_error(CaseRpc(rpc).answer_follow_up, "tax", number, "再答复一次") == "FollowUpNotReady"
+    # the applicant sees the answer on the case, and rejects it, once
+    [on_case] = CaseRpc(rpc).get_case(case_id, "alice")["follow_ups"]
+    assert on_case["response"] == "已约谈窗口人员，票种核定改为即时办理"
+    assert remote_error(CaseRpc(rpc).judge_follow_up, case_id, "mallory", number, "rejected") == "FollowUpNotFound"
+    rejected = CaseRpc(rpc).judge_follow_up(case_id, "alice", number, "rejected", "还是没人接电话")
+    assert (rejected["status"], rejected["escalation"], rejected["verdict"]) == ("escalated", "rejected", "rejected")
+    assert remote_error(CaseRpc(rpc).judge_follow_up, case_id, "alice", number, "confirmed") == "FollowUpNotReady"
+    assert escalations() == escalated_before + 1
+    assert follow_up_gauge(case_db[0], "yjs_follow_ups_escalated_open") == 1
+    assert number in [f["follow_up_id"] for f in CaseRpc(rpc).follow_ups("escalated")["items"]]
+    # operators close it with their own resolution, once
+    assert remote_error(CaseRpc(rpc).respond_to_follow_up, number, " ", "operator-zhao") == "InvalidApplication"
+    closed = CaseRpc(rpc).respond_to_follow_up(number, "已督办税务局，回访申请人确认整改", "operator-zhao")
+    assert (closed["status"], closed["resolved_by"], closed["response"]) == (
+        "closed", "operator-zhao", "已约谈窗口人员，票种核定改为即时办理") and closed["closed_at"]
+    assert remote_error(CaseRpc(rpc).respond_to_follow_up, number, "再次回访", "operator-zhao") == "FollowUpClosed"
+    assert follow_up_gauge(case_db[0], "yjs_follow_ups_escalated_open") == 0 and follow_up_gauge(case_db[0]) == 0
+    kinds = [t["event_type"] for t in CaseRpc(rpc).get_case(case_id)["timeline"]]
+    assert kinds[-4:] == ["case.rated", "case.follow_up_answered", "case.follow_up_rejected", "case.follow_up_closed"]
+    assert CaseRpc(rpc).rate(ended_case(rpc, broker_uri, seed=2), "alice", {"overall": 5})["follow_ups"] == []
+
+
+def test_an_unanswered_follow_up_escalates_when_due_and_an_upheld_appeal_closes_it(
+        start_service, database_factory, rpc, broker_uri):
+    url = database_factory()
+    container = start_service(CaseService, database_url=url, FOLLOW_UP_CHECK_SECONDS=0.05)
+    case_id = ended_case(rpc, broker_uri)
+    opened = CaseRpc(rpc).rate(case_id, "alice", {"overall": 1, "departments": {"tax": 2}})["follow_ups"]
+    [overall, tax] = [CaseRpc(rpc).follow_ups("")["items"][i] for i in (0, 1)]
+    assert [overall["follow_up_id"], tax["follow_up_id"]] == opened
+    assert (overall["department"], tax["department"]) == ("overall", "tax")
+    engine = create_engine(url)
+    with engine.begin() as connection:  # the tax follow-up falls due
+        connection.execute(update(follow_ups).where(follow_ups.c.case_id == case_id, follow_ups.c.department == "tax")
+                           .values(due_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    engine.dispose()
+    escalated = wait_for(lambda: [f for f in CaseRpc(rpc).follow_ups("escalated")["items"]
+                                  if f["case_id"] == case_id], what="the overdue follow-up to escalate")
+    assert [(f["follow_up_id"], f["escalation"]) for f in escalated] == [(tax["follow_up_id"], "overdue")]
+    assert CaseRpc(rpc).follow_ups("open")["items"][0]["follow_up_id"] == overall["follow_up_id"]  # not yet due
+    # an escalated follow-up is no longer the department's to answer; it may still appeal the rating
+    assert remote_error(CaseRpc(rpc).answer_follow_up, "tax", tax["follow_up_id"], "已整改") == "FollowUpNotReady"
+    assert remote_error(CaseRpc(rpc).appeal_rating, "registration", tax["follow_up_id"], "不是我们") == "FollowUpNotFound"
+    appealed = CaseRpc(rpc).appeal_rating("tax", tax["follow_up_id"], "差评所涉为银行开户排队，非税务事项")
+    assert appealed["appeal"]["status"] == "pending" and appealed["appeal"]["appealed_by"] == "tax-staff"
+    assert remote_error(CaseRpc(rpc).appeal_rating, "tax", tax["follow_up_id"], "再申诉一次") == "AppealRefused"
+    assert [f["follow_up_id"] for f in CaseRpc(rpc).follow_ups("", 50, None, "pending")["items"]] == [
+        tax["follow_up_id"]]
+    upheld = CaseRpc(rpc).decide_appeal(tax["follow_up_id"], "upheld", "经核实，差评所涉事项不属税务")
+    assert (upheld["status"], upheld["appeal"]["status"], upheld["appeal"]["decided_by"]) == (
+        "closed", "upheld", "test-operator")
+    assert remote_error(CaseRpc(rpc).decide_appeal, tax["follow_up_id"], "dismissed", "改判") == "AppealRefused"
+    # the rating stays in the record
+    record = CaseRpc(rpc).get_case(case_id)
+    assert [t["event_type"] for t in record["timeline"]][-3:] == [
+        "case.follow_up_escalated", "case.rating_appealed", "case.appeal_decided"]
+    assert container  # the timer ran in this container
 
 
 def test_an_acceptance_reaching_a_case_that_ended_meanwhile_is_only_noted(case_db, rpc, watch, broker_uri):

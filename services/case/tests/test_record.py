@@ -220,7 +220,12 @@ def test_every_text_the_record_writes_is_chinese():
     texts += [record.submitted_summary(matter, 5) for matter in ("establishment", "licensing", "deregistration")]
     texts += [record.finished_summary(status) for status in record.FINAL_CASE_STATUSES]
     texts += [record.supplement_summary(2, ["住所使用证明"]), record.supplement_summary(1, []),
-              record.withdrawal_summary("经营计划调整"), record.rating_summary("不满意", "F00000001")]
+              record.withdrawal_summary("经营计划调整"), record.rating_summary("不满意", ["F00000001", "F00000002"])]
+    texts += [record.follow_up_answered_summary("F00000001", d) for d in ("tax", "overall")]
+    texts += [record.follow_up_verdict_summary("F00000001", v) for v in ("confirmed", "rejected")]
+    texts += [record.follow_up_overdue_summary("F00000001"), record.follow_up_closed_summary("F00000001"),
+              record.appeal_summary("F00000001", "tax")]
+    texts += [record.appeal_decided_summary("F00000001", upheld) for upheld in (True, False)]
     for text in texts:
         assert english_words(text, machine=[outputs["uscc"]]) == [], text
     # and the check itself fails on what it is for

@@ -22,7 +22,7 @@ from yjs_contracts.steps import STEP_KINDS, StepStatus, department_of
 from yjs_kit.uow import UnitOfWork
 
 from . import record
-from .cases import CaseNotFound, _aware, _push_deadlines
+from .cases import CaseNotFound, _aware, resume_clock
 from .models import case_steps, case_timeline, cases
 
 log = structlog.get_logger(__name__)
@@ -107,7 +107,7 @@ def supplement(uow: UnitOfWork, case_id: str, owner: str, body: dict[str, Any]) 
         application=application, revision=revision))
     for step in waiting:
         if step["paused_at"] is not None:
-            _push_deadlines(uow, case_id, steps, step["step"], _aware(step["paused_at"]), now)
+            resume_clock(uow, case_id, steps, step["step"], _aware(step["paused_at"]), now)
             uow.session.execute(update(case_steps).where(
                 (case_steps.c.case_id == case_id) & (case_steps.c.step == step["step"])).values(paused_at=None))
     event = new_event("case.supplement_provided", SupplementProvided(

@@ -14,12 +14,12 @@ from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
 from yjs_contracts.envelope import Envelope, new_event
 from yjs_contracts.events import (DEAD_LETTER_EVENTS, NOTICE_EVENTS, CaseFinished, CaseSubmitted, EventDeadLettered,
                                   Signer, StepReport)
-from yjs_contracts.plans import CHINA, MATTERS, plan_for, with_deadlines
+from yjs_contracts.plans import CHINA, MATTERS, plan_for, step_limits, with_deadlines
 from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, StepStatus
 from yjs_kit.uow import UnitOfWork
 
-from . import record
-from .models import case_steps, case_timeline, cases
+from . import limits, record
+from .models import case_pauses, case_steps, case_timeline, cases
 
 
 class IdempotencyConflict(Exception):
@@ -54,10 +54,11 @@ def new_case_id(uow: UnitOfWork, now: datetime) -> str:
 
 
 def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None = None,
-           limits: dict[str, float] | None = None, signer: Signer | None = None) -> tuple[str, bool]:
-    """Accept one application: store the case with its plan and deadlines (`limits`: promised
-    working days configured per step), announce case.submitted with who signed its commitments.
-    Returns (case_id, created)."""
+           limits: dict[str, float] | None = None, signer: Signer | None = None,
+           matter_limits: dict[str, float] | None = None) -> tuple[str, bool]:
+    """Accept one application: store the case with its plan, deadlines and limits (`limits`:
+    promised working days configured per step; `matter_limits`: per matter, end to end),
+    announce case.submitted with who signed its commitments. Returns (case_id, created)."""
     matter, application = parse_submission(body)  # raises InvalidApplication
     application_data = application.model_dump(mode="json")
     digest = request_hash(matter, body["application"])
@@ -67,15 +68,18 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
     now = datetime.now(timezone.utc)
     case_id = new_case_id(uow, now)
     plan = with_deadlines(matter, plan_for(matter, application_data), now, limits)
+    days = step_limits(matter, limits)
     uow.session.execute(cases.insert().values(
         case_id=case_id, owner=owner, matter=matter, status=CaseStatus.submitted.value,
         application=application_data, submitted_at=now, outputs={}, reasons=[],
-        idempotency_key=idempotency_key, request_hash=digest))
+        idempotency_key=idempotency_key, request_hash=digest,
+        promised_days=(matter_limits or {}).get(matter, MATTERS[matter].working_days)))
     uow.session.execute(case_steps.insert(), [dict(
         case_id=case_id, step=step.step, position=i, department=step.department,
         status=(StepStatus.pending if step.after else StepStatus.in_progress).value,
         started_at=None if step.after else now,
-        after=step.after, deadline=step.deadline.astimezone(timezone.utc), outputs={}, reasons=[])
+        after=step.after, deadline=step.deadline.astimezone(timezone.utc), outputs={}, reasons=[],
+        promised_days=days[step.step][0], legal_days=days[step.step][1])
         for i, step in enumerate(plan)])
     event = new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application_data,
                                                       plan=plan, submitted_at=now, signer=signer,
@@ -120,7 +124,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
         values["paused_at"] = step["paused_at"] or event.occurred_at  # 补正: the clock stops
     elif step["paused_at"] is not None:  # resumed without a supplement: the clock runs again
         values["paused_at"] = None
-        _push_deadlines(uow, event.case_id, steps, report.step, _aware(step["paused_at"]), event.occurred_at)
+        resume_clock(uow, event.case_id, steps, report.step, _aware(step["paused_at"]), event.occurred_at)
     uow.session.execute(update(case_steps).where(
         (case_steps.c.case_id == event.case_id) & (case_steps.c.step == report.step)).values(**values))
     statuses = {s["step"]: s["status"] for s in steps}
@@ -173,9 +177,11 @@ def _decision_note(report: StepReport) -> str:
     return f"（{'；'.join(notes)}）" if notes else ""
 
 
-def _push_deadlines(uow, case_id: str, steps, step: str, paused_at: datetime, resumed_at: datetime) -> None:
-    """补正 stopped the clock from `paused_at`: the step's deadline, and those of the steps that
-    wait for it, move by the working time it waited."""
+def resume_clock(uow, case_id: str, steps, step: str, paused_at: datetime, resumed_at: datetime) -> None:
+    """补正 stopped the clock from `paused_at`: the pause is recorded, and the step's deadline, and
+    those of the steps that wait for it, move by the working time it waited."""
+    uow.session.execute(case_pauses.insert().values(case_id=case_id, step=step, paused_at=paused_at,
+                                                    resumed_at=resumed_at))
     for s in steps:
         if s["step"] in record.waiting_on(steps, step) and s["deadline"] is not None:
             uow.session.execute(update(case_steps).where(
@@ -282,6 +288,10 @@ def case_record(session, case_id: str, owner: str | None = None) -> dict[str, An
                             .order_by(case_steps.c.position)).mappings().all()
     timeline = session.execute(select(case_timeline).where(case_timeline.c.case_id == case_id)
                                .order_by(case_timeline.c.at, case_timeline.c.id)).mappings().all()
+    pauses: dict[str, list] = {}
+    for p in session.execute(select(case_pauses).where(case_pauses.c.case_id == case_id)
+                             .order_by(case_pauses.c.paused_at)).mappings():
+        pauses.setdefault(p["step"], []).append((_aware(p["paused_at"]), _aware(p["resumed_at"])))
     outputs = case["outputs"] or record.combined_outputs((s["step"], s["status"], s["outputs"]) for s in steps)
     return {
         "case_id": case["case_id"], "matter": case["matter"],
@@ -294,11 +304,39 @@ def case_record(session, case_id: str, owner: str | None = None) -> dict[str, An
                    "outputs": s["outputs"], "reasons": s["reasons"],
                    "overdue": s["overdue_announced_at"] is not None, "decided_by": s["decided_by"],
                    "paused_at": _iso(s["paused_at"]), "materials_due": _iso(s["materials_due"]),
-                   **_stalled(s)} for s in steps],
+                   **_stalled(s), **_step_limits(s, pauses.get(s["step"], []))} for s in steps],
         "outputs": outputs, "reasons": case["reasons"],
         "timeline": [{"at": _iso(t["at"]), "event_type": t["event_type"], "summary": t["summary"]} for t in timeline],
         "withdrawal": record.withdrawal_state((t["event_type"], _iso(t["at"]), t["summary"]) for t in timeline),
+        **_case_limit(case, [p for ps in pauses.values() for p in ps]),
     }
+
+
+def _step_limits(step, pauses: list) -> dict[str, Any]:
+    """Both limits of a step and whether each was kept, once it was decided (补正 excluded)."""
+    started = _aware(step["started_at"]) if step["started_at"] else None
+    decided = step["status"] in (StepStatus.completed.value, StepStatus.rejected.value) and step["finished_at"]
+    finished = _aware(step["finished_at"]) if decided else None
+    legal_deadline = limits.due(started, step["legal_days"], pauses) if started and step["legal_days"] else None
+    return {"promised_days": step["promised_days"], "legal_days": step["legal_days"],
+            "legal_deadline": legal_deadline.astimezone(CHINA).isoformat() if legal_deadline else None,
+            "promised_kept": finished <= _aware(step["deadline"]) if finished and step["deadline"] else None,
+            "legal_kept": limits.kept(limits.net_working_time(started, finished, pauses)
+                                      if finished and started else None, step["legal_days"]),
+            "paused_working_hours": round(limits.hours(limits.total_paused(pauses)), 3)}
+
+
+def _case_limit(case, pauses: list) -> dict[str, Any]:
+    """The matter's promised limit end to end (企业开办: one working day), where it ends with the
+    pauses, how long the case took in working hours and whether it kept the limit."""
+    submitted, days = _aware(case["submitted_at"]), case["promised_days"]
+    finished = _aware(case["finished_at"]) if case["finished_at"] and case["status"] != CaseStatus.withdrawn else None
+    took = limits.net_working_time(submitted, finished, pauses) if finished else None
+    deadline = limits.due(submitted, days, pauses) if days else None
+    return {"promised_days": days, "promised_deadline": deadline.astimezone(CHINA).isoformat() if deadline else None,
+            "working_hours": round(limits.hours(took), 3) if took is not None else None,
+            "paused_working_hours": round(limits.hours(limits.total_paused(pauses)), 3),
+            "promised_kept": limits.kept(took, days)}
 
 
 def case_list(session, owner: str, status: str | None, limit: int, after: str | None) -> dict[str, Any]:

@@ -19,6 +19,11 @@ STEP_SECONDS = Histogram("yjs_step_duration_seconds", "Submission to a step's ou
                          buckets=DURATION_BUCKETS)
 DEADLINE_BREACHES = Counter("yjs_step_deadline_breaches_total",
                             "Steps past their promised limit (限时办结), each counted once", ["department"])
+FOLLOW_UPS_ESCALATED = Counter("yjs_follow_ups_escalated_total",
+                               "差评督办 escalated to operators, by the department owning it and why (overdue, rejected)",
+                               ["department", "reason"])
+RATING_APPEALS_UPHELD = Counter("yjs_rating_appeals_upheld_total",
+                                "Appeals (申诉) upheld: ratings kept in the record, out of the figures", ["department"])
 RATINGS = Counter("yjs_ratings_total", "好差评 given, by department (\"overall\" for the case) and level 1-5",
                   ["department", "level"])
 
@@ -44,8 +49,8 @@ def record_change(change: dict | None, submitted_seconds: float | None = None) -
 
 class StepsInProgress:
     """yjs_steps_in_progress{department}, yjs_reviews_waiting{department} (steps with a
-    department's staff) and yjs_follow_ups_open: read from the records at scrape time, so every
-    replica reports the truth rather than its own share."""
+    department's staff), yjs_follow_ups_open and yjs_follow_ups_escalated_open: read from the
+    records at scrape time, so every replica reports the truth rather than its own share."""
 
     def __init__(self, engine):
         self.engine = engine
@@ -55,16 +60,18 @@ class StepsInProgress:
         open_statuses = [s.value for s in StepStatus if s not in FINAL_STEP_STATUSES and s != StepStatus.pending]
         reviews = GaugeMetricFamily("yjs_reviews_waiting", "Steps waiting for a department's staff (人工审核)",
                                     labels=["department"])
-        follow_ups_open = GaugeMetricFamily("yjs_follow_ups_open", "Follow-ups of bad ratings not yet closed")
-        rows, waiting, still_open = [], [], None
+        follow_ups_open = GaugeMetricFamily("yjs_follow_ups_open", "Follow-ups of bad ratings not yet answered")
+        escalated = GaugeMetricFamily("yjs_follow_ups_escalated_open",
+                                      "Follow-ups of bad ratings escalated to operators and not yet closed")
+        rows, waiting, by_status = [], [], None
         try:
             with self.engine.connect() as connection:
                 rows = connection.execute(select(case_steps.c.department, func.count()).where(
                     case_steps.c.status.in_(open_statuses)).group_by(case_steps.c.department)).all()
                 waiting = connection.execute(select(case_steps.c.department, func.count()).where(
                     case_steps.c.status == StepStatus.awaiting_review.value).group_by(case_steps.c.department)).all()
-                still_open = connection.execute(select(func.count()).select_from(follow_ups).where(
-                    follow_ups.c.status == "open")).scalar()
+                by_status = dict(connection.execute(select(follow_ups.c.status, func.count()).where(
+                    follow_ups.c.status.in_(("open", "escalated"))).group_by(follow_ups.c.status)).all())
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database blinked
             pass
         for department, count in rows:
@@ -72,11 +79,13 @@ class StepsInProgress:
         counts = dict(waiting)
         for department in DEPARTMENTS:  # every department, 0 included: an alert needs the series
             reviews.add_metric([department], counts.get(department, 0))
-        if still_open is not None:
-            follow_ups_open.add_metric([], still_open)
+        if by_status is not None:
+            follow_ups_open.add_metric([], by_status.get("open", 0))
+            escalated.add_metric([], by_status.get("escalated", 0))
         yield family
         yield reviews
         yield follow_ups_open
+        yield escalated
 
 
 _collector: StepsInProgress | None = None

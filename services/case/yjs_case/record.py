@@ -210,8 +210,40 @@ def withdrawal_state(timeline: Iterable[tuple[str, Any, str]]) -> dict[str, Any]
     return state
 
 
-def rating_summary(level: str, follow_up: str | None) -> str:
-    return f"好差评：{level}" + (f"，差评回访 {follow_up}" if follow_up else "")
+def rating_summary(level: str, follow_ups: list[str]) -> str:
+    return f"好差评：{level}" + (f"，差评督办 {'、'.join(follow_ups)}" if follow_ups else "")
+
+
+def _owner_title(department: str) -> str:
+    return DEPARTMENT_TITLES.get(department, "运维人员")
+
+
+def follow_up_answered_summary(follow_up: str, department: str) -> str:
+    return f"{_owner_title(department)}已答复差评督办 {follow_up}，请确认"
+
+
+def follow_up_verdict_summary(follow_up: str, verdict: str) -> str:
+    if verdict == "confirmed":
+        return f"申请人认可差评督办 {follow_up} 的答复，督办办结"
+    return f"申请人不认可差评督办 {follow_up} 的答复，已提交运维人员督办"
+
+
+def follow_up_overdue_summary(follow_up: str) -> str:
+    return f"差评督办 {follow_up} 逾期未答复，已提交运维人员督办"
+
+
+def follow_up_closed_summary(follow_up: str) -> str:
+    return f"差评督办 {follow_up} 已办结"
+
+
+def appeal_summary(follow_up: str, department: str) -> str:
+    return f"{_owner_title(department)}对差评督办 {follow_up} 所涉评价提出申诉"
+
+
+def appeal_decided_summary(follow_up: str, upheld: bool) -> str:
+    if upheld:
+        return f"差评督办 {follow_up} 的申诉成立：该评价保留在案，不计入统计"
+    return f"差评督办 {follow_up} 的申诉不成立"
 
 
 def stalled_summary(department: str, replayed: bool) -> str:

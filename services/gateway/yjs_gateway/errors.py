@@ -55,6 +55,8 @@ REMOTE_ERRORS = {
     "AlreadyRated": (409, "already_rated"),
     "FollowUpNotFound": (404, "not_found"),
     "FollowUpClosed": (409, "follow_up_closed"),
+    "FollowUpNotReady": (409, "follow_up_not_ready"),
+    "AppealRefused": (409, "appeal_refused"),
     "CheckNotFound": (404, "not_found"),
     "CheckClosed": (409, "check_closed"),
     "EnterpriseNotFound": (404, "not_found"),

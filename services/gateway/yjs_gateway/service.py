@@ -1,6 +1,7 @@
 """The one API, versioned under /v1: applicants submit and read cases, correct, withdraw and rate
-them; department staff work their review queues; anyone reads the public deregistration notices
-and may object; operators see health, dead letters and follow-ups of bad ratings. Each route
+them; department staff work their review queues and answer (or appeal) the bad ratings of their
+department (差评督办); anyone reads the public deregistration notices
+and may object; operators see health and dead letters, supervise follow-ups and decide appeals. Each route
 authenticates (where it must), calls a service and shapes the answer. The web portal's pages
 (`portal/`) are served by the same service and call these same entrypoints."""
 
@@ -8,17 +9,21 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date, datetime
 
 from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug import Response
 from pydantic import ValidationError
 from yjs_contracts import catalogue
-from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment, CaseStatus, CheckResult, ErrorDetail,
-                               FollowUpResponse, InvalidApplication, LiquidationReport, ListingRequest, Objection, RatingRequest,
+from yjs_contracts.api import (ENTERPRISE_MATTERS, USCC_SHAPE, AgentAppointment, AppealDecision, CaseStatus, CheckResult,
+                               ErrorDetail, FollowUpResponse, FollowUpStatus, FollowUpVerdict, InvalidApplication,
+                               LiquidationReport, ListingRequest, Objection, RatingAppeal, RatingRequest,
                                ReviewDecision, RevocationRequest, Supplements, WithdrawalRequest, parse_submission,
                                validation_details)
+from yjs_contracts.calendar import CHINA
 from yjs_contracts.codes import is_valid_uscc
+from yjs_contracts.plans import MATTERS
 from yjs_contracts.schemas import openapi
 from yjs_contracts.steps import DEPARTMENTS
 from yjs_kit.auth import Caller, TokenKeys, verify
@@ -30,6 +35,7 @@ from .http import idempotency_key, query_choice, query_cursor, query_limit, quer
 from .portal.pages import Portal
 
 CASE_ID = r"[A-Z]{1,10}[0-9]{1,30}"
+FOLLOW_UP_ID = r"F[0-9]{1,18}"
 OPENAPI = json.dumps(openapi(), ensure_ascii=False)
 CATALOGUE = catalogue.CURRENT.described()
 #: the departments whose permits may be issued on a commitment, each with its check queue
@@ -159,6 +165,36 @@ class Gateway(Portal):
         return json_response(200, self.backend(department).call(
             "decide", review_id, decision.model_dump(mode="json")))
 
+    @route("POST", "/v1/cases/<string:case_id>/follow-ups/<string:follow_up_id>/verdict")
+    def judge_follow_up(self, request, case_id, follow_up_id):
+        """The applicant confirms or rejects a department's answer to its bad rating, once."""
+        caller = self.caller(request, "applicant")
+        body = parse_body(FollowUpVerdict, json_body(request))
+        return json_response(200, self.backends["case"].call(
+            "judge_follow_up", case_id, caller.subject, follow_up_id, body.verdict, body.comment))
+
+    @route("GET", "/v1/departments/<string:department>/follow-ups")
+    def department_follow_ups(self, request, department):
+        """差评督办: the bad ratings of the department, oldest first, each with its due date."""
+        self.staff_of(request, department, "work its follow-ups")
+        return json_response(200, self.backends["case"].call(
+            "department_follow_ups", department, follow_up_status(request), query_limit(request, 50, 200),
+            query_cursor(request, "after", FOLLOW_UP_ID)))
+
+    @route("POST", "/v1/departments/<string:department>/follow-ups/<string:follow_up_id>/response")
+    def answer_follow_up(self, request, department, follow_up_id):
+        self.staff_of(request, department, "answer its follow-ups")
+        body = parse_body(FollowUpResponse, json_body(request))
+        return json_response(200, self.backends["case"].call("answer_follow_up", department, follow_up_id,
+                                                             body.response))
+
+    @route("POST", "/v1/departments/<string:department>/follow-ups/<string:follow_up_id>/appeal")
+    def appeal_rating(self, request, department, follow_up_id):
+        """申诉: the department holds the rating wrong; an operator decides."""
+        self.staff_of(request, department, "appeal its ratings")
+        body = parse_body(RatingAppeal, json_body(request))
+        return json_response(202, self.backends["case"].call("appeal_rating", department, follow_up_id, body.reason))
+
     @route("GET", "/v1/departments/<string:department>/checks")
     def commitment_checks(self, request, department):
         """事后核查 of 告知承诺 permits: the department's own staff, as for its review queue."""
@@ -190,15 +226,33 @@ class Gateway(Portal):
     @route("GET", "/v1/follow-ups")
     def follow_ups(self, request):
         self.caller(request, "operator")
-        status = query_choice(request, "status", ("open", "closed", ""), "open") or None  # empty: all
         return json_response(200, self.backends["case"].call(
-            "follow_ups", status, query_limit(request, 50, 200), query_cursor(request, "after", r"F[0-9]{1,18}")))
+            "follow_ups", follow_up_status(request), query_limit(request, 50, 200),
+            query_cursor(request, "after", FOLLOW_UP_ID),
+            query_choice(request, "appeal", ("pending", "upheld", "dismissed"), None)))
 
     @route("POST", "/v1/follow-ups/<string:follow_up_id>/response")
     def respond_to_follow_up(self, request, follow_up_id):
         self.caller(request, "operator")
         body = parse_body(FollowUpResponse, json_body(request))
         return json_response(200, self.backends["case"].call("respond_to_follow_up", follow_up_id, body.response))
+
+    @route("POST", "/v1/follow-ups/<string:follow_up_id>/appeal-decision")
+    def decide_appeal(self, request, follow_up_id):
+        self.caller(request, "operator")
+        body = parse_body(AppealDecision, json_body(request))
+        return json_response(200, self.backends["case"].call("decide_appeal", follow_up_id, body.decision,
+                                                             body.reason))
+
+    @route("GET", "/v1/reports/matters")
+    def matter_report(self, request):
+        """无感监测 (operators): per matter and department, the cases finished from `from` to `to`
+        (dates in Beijing time; today by default)."""
+        self.caller(request, "operator")
+        matter = query_choice(request, "matter", sorted(MATTERS), None)
+        end = query_date(request, "to") or datetime.now(CHINA).date().isoformat()
+        start = query_date(request, "from") or end
+        return json_response(200, self.backends["case"].call("matter_report", matter, start, end))
 
     @route("GET", "/v1/notices")
     def notices(self, request):
@@ -327,6 +381,23 @@ def parse_body(model, body):
         return model.model_validate(body)
     except ValidationError as error:
         raise ApiError(422, "invalid_body", "the body is invalid", validation_details(error)) from None
+
+
+def query_date(request, name: str) -> str | None:
+    """A date query value, YYYY-MM-DD, or 422 naming it."""
+    raw = query_text(request, name, r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    if raw is not None:
+        try:
+            date.fromisoformat(raw)
+        except ValueError:
+            raise ApiError(422, "invalid_query", f"{name} is invalid",
+                           [ErrorDetail(field=name, reason="no such day")]) from None
+    return raw
+
+
+def follow_up_status(request) -> str | None:
+    """`?status=` one of the follow-up statuses, `open` by default; empty: all."""
+    return query_choice(request, "status", [*FollowUpStatus, ""], "open") or None
 
 
 def json_body(request):

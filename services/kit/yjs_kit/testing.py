@@ -362,7 +362,9 @@ class CaseRpc:
     """The case service over RPC as the gateway calls it: each call carries the token of the
     person it acts for — the applicant named by `owner`, else an operator."""
 
-    ACTS_FOR_OWNER = {"submit": 0, "list_cases": 0, "supplement": 1, "withdraw": 1, "rate": 1}
+    ACTS_FOR_OWNER = {"submit": 0, "list_cases": 0, "supplement": 1, "withdraw": 1, "rate": 1, "judge_follow_up": 1}
+    #: called by a department's staff, the department first
+    STAFF_CALLS = frozenset({"department_follow_ups", "answer_follow_up", "appeal_rating"})
 
     def __init__(self, rpc):
         self._rpc = rpc
@@ -373,6 +375,8 @@ class CaseRpc:
                 token = applicant_token(args[self.ACTS_FOR_OWNER[method]])
             elif method == "get_case" and (len(args) > 1 or kwargs.get("owner")):
                 token = applicant_token(args[1] if len(args) > 1 else kwargs["owner"])
+            elif method in self.STAFF_CALLS:
+                token = staff_token(args[0], f"{args[0]}-staff")
             elif method == "respond_to_follow_up":  # (follow_up_id, response, operator)
                 from .auth import mint
                 from .config import DEV_JWT_SECRET
