@@ -122,6 +122,9 @@ def test_an_individual_business_plan_holds_only_the_steps_it_asked_for():
         "registration.establish": [], "seal_carving.carve": ["registration.establish"],
         "tax.register": ["registration.establish"], "tax.grant_invoices": ["tax.register", "seal_carving.carve"],
         "bank_account.open": ["registration.establish", "seal_carving.carve"]}
-    # a cooperative's is a company's: seals, tax and its account
+    assert steps(samples.individual_business_application(seals=(), employees=1))["social_insurance.register"] == [
+        "registration.establish"]
+    # a cooperative's is a company's: seals, tax, its account and social insurance
     assert set(steps(samples.cooperative_application())) == {
-        "registration.establish", "seal_carving.carve", "tax.register", "tax.grant_invoices", "bank_account.open"}
+        "registration.establish", "seal_carving.carve", "tax.register", "tax.grant_invoices", "bank_account.open",
+        "social_insurance.register"}

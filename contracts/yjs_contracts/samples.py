@@ -121,9 +121,9 @@ def _nanhu_enterprise(trade_name: str, industry: str, form: str, kind: str, addr
 
 def individual_business_application(trade_name: str = "禾丰", *, family: bool = False,
                                     seals: tuple[str, ...] = ("official",), bank_account: bool = False,
-                                    funds: str | None = "50000.00") -> dict[str, Any]:
-    """个体工商户: 嘉兴市南湖区<字号>百货店, run by 张伟 (with his spouse when `family`); seals and
-    an account only when asked for."""
+                                    funds: str | None = "50000.00", employees: int | None = None) -> dict[str, Any]:
+    """个体工商户: 嘉兴市南湖区<字号>百货店, run by 张伟 (with his spouse when `family`); seals,
+    an account and social insurance (for `employees` hired) only when asked for."""
     operator: dict[str, Any] = {"name": "张伟", "id_number": LEGAL_REPRESENTATIVE_ID, "mobile": "13800000000"}
     if family:
         operator |= {"operation": "family", "family_members": [{"name": "李娜", "id_number": person(22, date(1990, 2, 28))}]}
@@ -135,6 +135,7 @@ def individual_business_application(trade_name: str = "禾丰", *, family: bool 
         "seals": list(seals),
         "bank_account": {"bank": "中国工商银行", "branch": "嘉兴南湖支行"} if bank_account else None,
         "tax": {"taxpayer_type": "small_scale", "invoices": ["ordinary"]},
+        "social_insurance": {"employees": employees} if employees is not None else None,
     }
 
 
