@@ -7,6 +7,8 @@
 #   yjs-broker-admin      the broker's administrator: RABBITMQ_DEFAULT_USER/PASS for the broker,
 #                         AMQP_URI and RABBITMQ_MANAGEMENT_URL for the topology init containers
 #   yjs-broker-passwords  AMQP_PASSWORD_<SERVICE>, each service's own broker user (docs/adr/0012)
+#   yjs-postgres-superuser  the same PostgreSQL login as yjs-secrets, as CloudNativePG reads it
+#                         (infra/k8s-ha: username, password; kubernetes.io/basic-auth)
 # With External Secrets or a vault instead, make the same names and keys there.
 set -euo pipefail
 
@@ -27,10 +29,17 @@ create() {
 
 "$KUBECTL" get namespace "$NAMESPACE" >/dev/null 2>&1 || "$KUBECTL" create namespace "$NAMESPACE"
 
+postgres_password="$(random)"
 create yjs-secrets \
   --from-literal=JWT_SECRET="$(random)$(random)" \
   --from-literal=POSTGRES_USER=postgres \
-  --from-literal=POSTGRES_PASSWORD="$(random)"
+  --from-literal=POSTGRES_PASSWORD="$postgres_password"
+if exists yjs-secrets && ! exists yjs-postgres-superuser; then  # the login the services already have
+  postgres_password="$("$KUBECTL" -n "$NAMESPACE" get secret yjs-secrets -o 'jsonpath={.data.POSTGRES_PASSWORD}' | base64 -d)"
+fi
+create yjs-postgres-superuser --type=kubernetes.io/basic-auth \
+  --from-literal=username=postgres \
+  --from-literal=password="$postgres_password"
 
 admin_password="$(random)"
 create yjs-broker-admin \
