@@ -266,7 +266,8 @@ def test_prometheus_on_kubernetes_scrapes_each_service_through_its_headless_serv
 HA = "infra/k8s-ha"
 #: the operators' own kinds: kubernetes-validate has no schema for them (SchemaNotFoundError), so
 #: what they must say is checked below, field by field
-OPERATOR_KINDS = {("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("postgresql.cnpg.io/v1", "Cluster")}
+OPERATOR_KINDS = {("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("rabbitmq.com/v1beta1", "User"),
+                  ("rabbitmq.com/v1beta1", "Permission"), ("postgresql.cnpg.io/v1", "Cluster")}
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -301,7 +302,15 @@ def test_the_operator_overlay_runs_three_broker_nodes_and_a_primary_with_two_sta
     for name in OURS:
         [container] = pod(workloads(resources)[name])["containers"]
         assert re.search(r"@rabbitmq:5672/$", env(container)["AMQP_URI"]["value"]), name
-    assert database["spec"]["superuserSecret"]["name"] in (K8S / "create-secrets.sh").read_text()
+    # the logins the operators read are made by create-secrets.sh, with the services' own
+    secrets_script = (K8S / "create-secrets.sh").read_text()
+    assert f"create {database['spec']['superuserSecret']['name']} " in secrets_script
+    [admin] = [r for r in resources if r["kind"] == "User"]
+    [grant] = [r for r in resources if r["kind"] == "Permission"]
+    assert f"create {admin['spec']['importCredentialsSecret']['name']} " in secrets_script
+    assert admin["spec"]["tags"] == ["administrator"] and grant["spec"]["user"] == admin["metadata"]["name"]
+    assert {admin["spec"]["rabbitmqClusterReference"]["name"], grant["spec"]["rabbitmqClusterReference"]["name"]} \
+        == {broker["metadata"]["name"]}
 
 
 def test_the_operator_overlay_lets_the_cluster_nodes_reach_each_other():
