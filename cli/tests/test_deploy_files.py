@@ -334,6 +334,22 @@ def test_docker_compose_accepts_the_compose_file():
     run(tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q")
 
 
+def test_compose_has_a_three_node_broker_profile_and_the_services_reach_every_node():
+    run(tool("docker-compose"), "-f", "docker-compose.yml", "--profile", "cluster", "config", "-q")
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    nodes = [name for name, s in services.items() if s.get("image", "").startswith("rabbitmq:")]
+    assert nodes == ["rabbitmq", "rabbitmq-2", "rabbitmq-3"]
+    assert [services[n].get("profiles") for n in nodes] == [None, ["cluster"], ["cluster"]]
+    cookies = {services[n]["environment"]["RABBITMQ_ERLANG_COOKIE"] for n in nodes}
+    assert len(cookies) == 1  # one cookie, or the nodes cannot cluster
+    for node in nodes:
+        assert services[node]["networks"]["default"]["aliases"] == ["broker"], node
+    joined = (ROOT / "infra" / "rabbitmq" / "cluster.conf").read_text()
+    assert {f"rabbit@{n}" for n in nodes} == set(re.findall(r"classic_config\.nodes\.\d = (\S+)", joined))
+    for name in OURS:
+        assert "@broker:5672/" in services[name]["environment"]["AMQP_URI"], name
+
+
 def test_compose_sends_alerts_to_alertmanager_and_scrapes_postgres():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     assert {"alertmanager", "alert-webhook", "postgres-exporter", "prometheus"} <= set(services)
