@@ -212,7 +212,7 @@ class System:
                                        + self.last_lines(process))
             try:
                 answer = requests.get(f"{self.config.base_url}/readyz", timeout=5)
-                if answer.status_code == 200:
+                if answer.status_code == 200 and answer.json().get("status") == "ok":  # every service, not only case
                     return
                 last = answer.text
             except requests.RequestException as error:
