@@ -33,7 +33,9 @@ from .bench import Load
 from .rabbit_cluster import RabbitCluster
 from .system import GATEWAY_PORT, System, SystemConfig, free_port_offset
 
-DEPARTMENTS = ["registration", "seal_carving", "tax", "bank_account"]  # the departments an establishment reaches
+# every department, though an establishment without licensed business reaches four: the others
+# still consume what every case announces, and are killed like the rest
+DEPARTMENTS = ["registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration"]
 SERVICES = ["case", *DEPARTMENTS, "gateway"]
 SEALS = ("official", "finance", "invoice", "contract", "legal_representative")  # the sample asks for all five
 #: what each case must have left in each department's own tables, exactly once
