@@ -403,3 +403,30 @@ def test_a_relay_whose_broker_stops_answering_publishes_the_unconfirmed_through_
     assert relay.publisher._first_broker == 1  # the next connection, too, goes to the broker that answers
     assert relay.alive
     first.release()
+
+
+def test_an_rpc_answer_goes_out_through_the_next_broker_when_the_first_hangs(
+        broker_proxy, start_service, broker_uri, rpc):
+    """A paused node takes connections and never answers; nameko's reply publisher must not spend
+    its whole attempt on it, or the reply fails and the error stops the service."""
+    from nameko import constants
+    from yjs_kit.brokers import configure_nameko
+
+    seen.clear()
+    broker_proxy.hold()  # the first node: paused from the start
+    several = f"{broker_proxy.uri};{broker_uri}"
+    from nameko.amqp.publish import Publisher
+
+    # nameko's modules hold these very dicts
+    saved = dict(constants.DEFAULT_TRANSPORT_OPTIONS), dict(Publisher.transport_options)
+    try:
+        configure_nameko(several)  # as yjs-serve does
+        container = start_service(Probe, migrate=False, AMQP_URI=several)
+        assert rpc("probe").ping() == "pong"
+        assert rpc("probe").ping() == "pong"  # and again, on the publisher's pooled connection
+        assert not container._died.ready()
+    finally:
+        for options, before in zip((constants.DEFAULT_TRANSPORT_OPTIONS, Publisher.transport_options), saved):
+            options.clear()
+            options.update(before)
+        broker_proxy.release()

@@ -32,3 +32,24 @@ def connect(amqp_uri: str, start: int = 0, **options) -> Connection:
         connection.release()
         raise
     return connection
+
+
+def failover_options(amqp_uri: str, connect_timeout: float = 5.0) -> dict:
+    """kombu transport options under which one connection attempt may try every broker. kombu
+    bounds a whole attempt by a single connect timeout unless told otherwise, so a paused first
+    node — it takes the TCP connection and never answers — would use it all up, and the
+    publish (an RPC reply, a retry) would fail without trying the nodes that are up."""
+    return {"connect_retries_timeout": connect_timeout * (len(broker_urls(amqp_uri)) + 1)}
+
+
+def configure_nameko(amqp_uri: str) -> None:
+    """nameko's publishers (RPC replies and requests, the kit's retries and dead letters) take
+    their transport options from nameko's module defaults, not from the service's config: they
+    are set there, once per process, before the service starts. A reply that cannot be published
+    ends nameko's worker with an error that stops the whole service."""
+    from nameko import constants
+    from nameko.amqp.publish import Publisher
+
+    options = failover_options(amqp_uri)
+    constants.DEFAULT_TRANSPORT_OPTIONS.update(options)  # the consumers' (and RPC replies' listeners')
+    Publisher.transport_options.update(options)  # a copy nameko's publishers took when it was imported

@@ -21,7 +21,7 @@ from . import holidays  # noqa: E402
 from . import logging as kit_logging  # noqa: E402
 from .auth import check_keys  # noqa: E402
 from .broker_users import own_user_problem  # noqa: E402
-from .brokers import broker_urls, connect  # noqa: E402
+from .brokers import broker_urls, configure_nameko, connect  # noqa: E402
 from .config import SERVICES, service_config  # noqa: E402
 
 log = structlog.get_logger("yjs.serve")
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         holidays.configure(service)  # a schedule that cannot be trusted stops the start, naming its line
     except ScheduleError as error:
         raise SystemExit(f"{holidays.HOLIDAYS_FILE}: {error}") from None
+    configure_nameko(config["AMQP_URI"])
     wait_for("broker", lambda: connect(config["AMQP_URI"], connect_timeout=3).close())
     package_dir = os.path.dirname(importlib.import_module(f"yjs_{service}").__file__)
     if os.path.isdir(os.path.join(package_dir, "migrations")):
