@@ -232,6 +232,7 @@ class Faults:
     def __init__(self, cluster: RabbitCluster, system: System, load: RetryingLoad, start_after: int):
         self.cluster, self.system, self.load, self.start_after = cluster, system, load, start_after
         self.done: list[str] = []
+        self.exited: list[str] = []  # processes that ended without being killed: a defect to report
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="faults", daemon=True)
 
@@ -265,8 +266,13 @@ class Faults:
             took = postgres_restart()
             self._note(f"PostgreSQL restarted in {took:.1f}s")
 
-            for service, replica in [(p.service, p.replica) for p in list(self.system.processes)]:
-                self.system.kill(service, replica)
+            for process in list(self.system.processes):
+                service, replica = process.service, process.replica
+                if process.popen.poll() is not None:
+                    self.exited.append(f"{service}#{replica} (exit status {process.popen.returncode})")
+                    self.system.processes.remove(process)
+                else:
+                    self.system.kill(service, replica)
                 self.system.restart(service, replica)
                 self._note(f"{service}#{replica} SIGKILLed and started again")
                 time.sleep(2)
@@ -305,6 +311,7 @@ def run(cases: int, concurrency: int, keep: bool) -> int:
     databases: dict[str, str] = {}
     system: System | None = None
     tally: Tally | None = None
+    exited: list[str] = []  # service processes that ended on their own: a defect, whatever the tally
     try:
         cluster.start()
         databases = {s: create_database(f"yjs_faults_{s}") for s in SERVICES if s != "gateway"}
@@ -324,6 +331,7 @@ def run(cases: int, concurrency: int, keep: bool) -> int:
         load.run(0, cases, concurrency, None)
         say(f"faults: {len(load.case_ids)} of {cases} applications accepted, {load.resent} sent again")
         faults.thread.join()
+        exited = faults.exited
         if faults.error is not None:
             raise RuntimeError(f"the fault schedule failed: {faults.error!r}")
         left = wait_finished(databases, cases, idle_timeout=90)
@@ -333,6 +341,8 @@ def run(cases: int, concurrency: int, keep: bool) -> int:
         for problem in tally.problems[:40]:
             say(f"faults:   {problem}")
         say(f"faults: {len(faults.done)} faults in {time.monotonic() - started:.0f}s")
+        if faults.exited:
+            say(f"faults: service processes that ended on their own during the faults: {', '.join(faults.exited)}")
     finally:
         if system is not None:
             system.stop()
@@ -342,14 +352,14 @@ def run(cases: int, concurrency: int, keep: bool) -> int:
                 drop_database(url)
             except Exception as error:  # noqa: BLE001 - leave it; the run's answer matters more
                 say(f"faults: could not drop {url}: {error!r}")
-        failed = tally is None or tally.lost or tally.doubled
+        failed = tally is None or tally.lost or tally.doubled or exited
         if keep or failed:
             say(f"faults: logs kept in {directory / 'logs'}")
             shutil.rmtree(directory / "broker", ignore_errors=True)
         else:
             shutil.rmtree(directory, ignore_errors=True)
     print(tally.line, flush=True)
-    return 0 if not (tally.lost or tally.doubled) else 1
+    return 0 if not (tally.lost or tally.doubled or exited) else 1
 
 
 def run_faults(cases: int = 300, concurrency: int = 6, keep: bool = False) -> int:
