@@ -159,13 +159,14 @@ class RetryingLoad(Load):
         self.give_up_after = give_up_after
         self.keys: dict[int, str] = {}
         self.resent = 0
+        self.abandoned = False  # the run failed: send nothing more
 
     def submit(self, index: int, scheduled: float | None = None):
         key = self.keys.setdefault(index, f"faults-{uuid.uuid4()}")
         body = self.body(index)
         headers = {"Authorization": f"Bearer {self.tokens[index % len(self.tokens)]}", "Idempotency-Key": key}
         deadline = time.monotonic() + self.give_up_after
-        while True:
+        while not self.abandoned:
             try:
                 answer = self.session().post(f"{self.base_url}/v1/cases", json=body, headers=headers, timeout=30)
                 if answer.status_code in (200, 201, 202):
@@ -278,6 +279,7 @@ class Faults:
                 time.sleep(2)
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             self.error = error
+            self.load.abandoned = True
             say(f"faults: the fault schedule failed: {error!r}")
 
 
