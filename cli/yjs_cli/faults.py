@@ -31,11 +31,11 @@ import requests
 
 from .bench import Load
 from .rabbit_cluster import RabbitCluster
-from .system import GATEWAY_PORT, System, SystemConfig, free_port_offset
+from .system import GATEWAY_PORT, System, SystemConfig, free_port_offset, installed_services
 
-# every department, though an establishment without licensed business reaches four: the others
-# still consume what every case announces, and are killed like the rest
-DEPARTMENTS = ["registration", "seal_carving", "tax", "bank_account", "licensing", "deregistration"]
+# every department installed, though an establishment without licensed business reaches fewer: the
+# others still consume what every case announces, and are killed like the rest
+DEPARTMENTS = [s for s in installed_services() if s not in ("gateway", "case")]
 SERVICES = ["case", *DEPARTMENTS, "gateway"]
 SEALS = ("official", "finance", "invoice", "contract", "legal_representative")  # the sample asks for all five
 #: what each case must have left in each department's own tables, exactly once
@@ -45,6 +45,8 @@ EXPECTED = {
     "tax.taxpayers": 1,
     "tax.invoice_grants": 1,
     "bank_account.accounts": 1,
+    # an employer registered for social insurance, where that department is installed
+    **({"social_insurance.employers": 1} if "social_insurance" in DEPARTMENTS else {}),
 }
 #: short timers and enough retries to outlast a database restart
 FAULT_ENV = {"RETRY_DELAYS_MS": "1000,4000,15000", "AMQP_HEARTBEAT": "5", "OUTBOX_CONFIRM_TIMEOUT": "5",
@@ -131,6 +133,9 @@ def read_tables(database_urls: dict[str, str]) -> tuple[list[tuple[str, str, str
         "tax.invoice_grants": Counter(r[0] for r in rows("tax", "SELECT case_id FROM invoice_grants")),
         "bank_account.accounts": Counter(r[0] for r in rows("bank_account", "SELECT case_id FROM accounts")),
     }
+    if "social_insurance.employers" in EXPECTED:
+        found["social_insurance.employers"] = Counter(
+            r[0] for r in rows("social_insurance", "SELECT case_id FROM employers"))
     seals = rows("seal_carving", "SELECT case_id, type FROM seals WHERE status = 'filed'")
     for kind in SEALS:
         found[f"seal_carving.seals[{kind}]"] = Counter(case_id for case_id, t in seals if t == kind)
