@@ -6,6 +6,8 @@
 #               service's own broker user (docs/adr/0012) to AMQP_URI
 #   make test   the whole suite against the real RabbitMQ and PostgreSQL, and the deploy files' checks
 #               (promtool, amtool, docker-compose, kubectl kustomize, kubernetes-validate; ensure-tools.sh)
+#   make faults a broker cluster of its own, PostgreSQL and every service killed under load: nothing
+#               lost, nothing doubled (yjs faults; its last line says so)
 #   make mutate the mutation score of the rules and codes (MUTANTS=all for every mutant; docs/testing.md)
 #   make migration SERVICE=x MESSAGE=…  a revision in service x's branch (SERVICE=kit: the kit's; docs/migrations.md)
 SHELL := /bin/bash
@@ -16,7 +18,7 @@ PACKAGES := contracts services/kit services/case services/registration services/
 	services/bank_account services/gateway cli
 PACKAGES += $(wildcard services/licensing services/deregistration services/social_insurance)
 
-.PHONY: install up topology demo screenshots test test-fast mutate bench schemas check-schemas migration clean
+.PHONY: install up topology demo screenshots test test-fast mutate bench faults schemas check-schemas migration clean
 
 install: $(VENV)/.installed
 
@@ -64,6 +66,11 @@ mutate: install
 bench: install
 	infra/local/ensure-services.sh rabbitmq postgres
 	$(BIN)/yjs bench --output docs/benchmarks-latest.md
+
+# its own three-node broker beside the machine's (which it leaves alone); restarts PostgreSQL once
+faults: install
+	infra/local/ensure-services.sh rabbitmq postgres
+	$(BIN)/yjs faults
 
 schemas: install
 	$(BIN)/yjs-contracts write

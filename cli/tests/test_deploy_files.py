@@ -263,11 +263,93 @@ def test_prometheus_on_kubernetes_scrapes_each_service_through_its_headless_serv
     assert configmap["data"]["alerts.yml"] == (PROMETHEUS / "alerts.yml").read_text()
 
 
+# --- Kubernetes with the operators' broker cluster and PostgreSQL (infra/k8s-ha) ---------------
+
+HA = "infra/k8s-ha"
+#: the operators' own kinds: kubernetes-validate has no schema for them (SchemaNotFoundError), so
+#: what they must say is checked below, field by field
+OPERATOR_KINDS = {("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("rabbitmq.com/v1beta1", "User"),
+                  ("rabbitmq.com/v1beta1", "Permission"), ("postgresql.cnpg.io/v1", "Cluster")}
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_the_operator_overlay_passes_the_kubernetes_schema_but_for_the_operators_own_kinds(version):
+    import kubernetes_validate
+
+    resources = rendered(HA)
+    assert {(r["apiVersion"], r["kind"]) for r in resources} >= OPERATOR_KINDS
+    for resource in resources:
+        if (resource["apiVersion"], resource["kind"]) not in OPERATOR_KINDS:
+            kubernetes_validate.validate(resource, version, strict=True)
+
+
+def test_the_operator_overlay_runs_three_broker_nodes_and_a_primary_with_two_standbys():
+    resources = rendered(HA)
+    [broker] = [r for r in resources if r["kind"] == "RabbitmqCluster"]
+    [database] = [r for r in resources if r["kind"] == "Cluster"]
+    assert broker["metadata"]["name"] == "rabbitmq" and broker["spec"]["replicas"] == 3
+    assert "rabbitmq_prometheus" in broker["spec"]["rabbitmq"]["additionalPlugins"]
+    assert re.match(r"rabbitmq:\d+\.\d+\.\d+", broker["spec"]["image"])
+    assert database["spec"]["instances"] == 3 and database["spec"]["minSyncReplicas"] >= 1
+    assert re.search(r":\d+\.\d+$", database["spec"]["imageName"])
+    assert database["spec"]["inheritedMetadata"]["labels"]["app.kubernetes.io/name"] == "postgres"
+    initdb = database["spec"]["bootstrap"]["initdb"]
+    made = {initdb["database"]} | {re.match(r"CREATE DATABASE (\w+)$", s).group(1) for s in initdb["postInitSQL"]}
+    compose_script = (ROOT / "infra" / "postgres" / "create-databases.sh").read_text()
+    assert made == set(re.findall(r"^  (yjs_\w+)$", compose_script, re.M))
+    # the one-pod broker and database are gone; the services reach the operators' Services
+    assert {w for w in workloads(resources)} == {w for w in workloads(rendered())} - {"rabbitmq", "postgres"}
+    [config] = [r for r in resources if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "yjs-config"]
+    assert config["data"]["POSTGRES_HOST"] == "postgres-rw"
+    for name in OURS:
+        [container] = pod(workloads(resources)[name])["containers"]
+        assert re.search(r"@rabbitmq:5672/$", env(container)["AMQP_URI"]["value"]), name
+    # the logins the operators read are made by create-secrets.sh, with the services' own
+    secrets_script = (K8S / "create-secrets.sh").read_text()
+    assert f"create {database['spec']['superuserSecret']['name']} " in secrets_script
+    [admin] = [r for r in resources if r["kind"] == "User"]
+    [grant] = [r for r in resources if r["kind"] == "Permission"]
+    assert f"create {admin['spec']['importCredentialsSecret']['name']} " in secrets_script
+    assert admin["spec"]["tags"] == ["administrator"] and grant["spec"]["user"] == admin["metadata"]["name"]
+    assert {admin["spec"]["rabbitmqClusterReference"]["name"], grant["spec"]["rabbitmqClusterReference"]["name"]} \
+        == {broker["metadata"]["name"]}
+
+
+def test_the_operator_overlay_lets_the_cluster_nodes_reach_each_other():
+    policies = [r["spec"] for r in rendered(HA) if r["kind"] == "NetworkPolicy"]
+
+    def open_between(name, port):
+        return any(spec["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": name}
+                   and any(port in [p["port"] for p in rule.get("ports", [])]
+                           and {"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}} in rule["from"]
+                           for rule in spec.get("ingress", []))
+                   for spec in policies)
+
+    assert open_between("rabbitmq", 25672) and open_between("rabbitmq", 4369)
+    assert open_between("postgres", 5432)
+
+
 # --- compose ---------------------------------------------------------------------------------
 
 
 def test_docker_compose_accepts_the_compose_file():
     run(tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q")
+
+
+def test_compose_has_a_three_node_broker_profile_and_the_services_reach_every_node():
+    run(tool("docker-compose"), "-f", "docker-compose.yml", "--profile", "cluster", "config", "-q")
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    nodes = [name for name, s in services.items() if s.get("image", "").startswith("rabbitmq:")]
+    assert nodes == ["rabbitmq", "rabbitmq-2", "rabbitmq-3"]
+    assert [services[n].get("profiles") for n in nodes] == [None, ["cluster"], ["cluster"]]
+    cookies = {services[n]["environment"]["RABBITMQ_ERLANG_COOKIE"] for n in nodes}
+    assert len(cookies) == 1  # one cookie, or the nodes cannot cluster
+    for node in nodes:
+        assert services[node]["networks"]["default"]["aliases"] == ["broker"], node
+    joined = (ROOT / "infra" / "rabbitmq" / "cluster.conf").read_text()
+    assert {f"rabbit@{n}" for n in nodes} == set(re.findall(r"classic_config\.nodes\.\d = (\S+)", joined))
+    for name in OURS:
+        assert "@broker:5672/" in services[name]["environment"]["AMQP_URI"], name
 
 
 def test_compose_sends_alerts_to_alertmanager_and_scrapes_postgres():

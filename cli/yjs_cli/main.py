@@ -16,6 +16,8 @@
     yjs demo                                 submit the examples and print their records
     yjs screenshots                          a PNG of each main page of the portal (docs/screenshots/)
     yjs bench [-n N] [--json F]              measure the whole system (see docs/benchmarks.md)
+    yjs faults [-n N]                        the whole system on a broker cluster of its own, under faults:
+                                             nothing lost, nothing doubled (make faults)
 """
 
 from __future__ import annotations
@@ -237,6 +239,12 @@ def cmd_bench(args) -> int:
     return run_bench(args)
 
 
+def cmd_faults(args) -> int:
+    from .faults import run_faults
+
+    return run_faults(args.cases, args.concurrency, args.keep)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="yjs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--url", default=default_url(), help="the gateway (env YJS_URL)")
@@ -326,6 +334,12 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", help="also write the report (markdown) here")
     bench.add_argument("--json", help="also write the headline numbers (JSON) here")
     bench.set_defaults(run=cmd_bench)
+
+    faults = commands.add_parser("faults", help="the fault suite: brokers, PostgreSQL and services killed under load")
+    faults.add_argument("-n", "--cases", type=int, default=300)
+    faults.add_argument("--concurrency", type=int, default=6)
+    faults.add_argument("--keep", action="store_true", help="keep the services' logs (kept anyway on failure)")
+    faults.set_defaults(run=cmd_faults)
     return top
 
 

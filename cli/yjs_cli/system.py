@@ -96,6 +96,9 @@ class SystemConfig:
     # by `apply_topology` as the user `amqp_uri` names; False: every service uses `amqp_uri` itself
     broker_users: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    # what applies the broker users (a Rabbitmqctl for another node); None: the management API
+    # at RABBITMQ_MANAGEMENT_URL, else this machine's rabbitmqctl
+    broker_admin: object | None = None
     log_dir: Path | None = None  # None: lines go to `on_line`
 
     @property
@@ -182,7 +185,7 @@ class System:
 
             try:
                 apply_users(service_users(self.config.services, topology, environ), vhost_of(self.config.amqp_uri),
-                            broker_for(environ.get("RABBITMQ_MANAGEMENT_URL")))
+                            self.config.broker_admin or broker_for(environ.get("RABBITMQ_MANAGEMENT_URL")))
             except (RuntimeError, OSError) as refused:  # rabbitmqctl needs root or the broker's Erlang cookie
                 if environ.get("YJS_ENV") == "production":
                     raise
@@ -209,7 +212,7 @@ class System:
                                        + self.last_lines(process))
             try:
                 answer = requests.get(f"{self.config.base_url}/readyz", timeout=5)
-                if answer.status_code == 200:
+                if answer.status_code == 200 and answer.json().get("status") == "ok":  # every service, not only case
                     return
                 last = answer.text
             except requests.RequestException as error:

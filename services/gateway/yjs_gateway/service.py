@@ -33,6 +33,7 @@ from .backends import Backends
 from .errors import ApiError, forbidden, json_response, not_authorized_for_enterprise, not_found
 from .http import idempotency_key, query_choice, query_cursor, query_limit, query_text, read_json, route
 from .portal.pages import Portal
+from .readiness import readiness
 
 CASE_ID = r"[A-Z]{1,10}[0-9]{1,30}"
 FOLLOW_UP_ID = r"F[0-9]{1,18}"
@@ -360,9 +361,8 @@ class Gateway(Portal):
                     oldest[name] = health["oldest_unsent_seconds"]
             except Exception as error:  # noqa: BLE001 - each unreachable part is reported, not raised
                 checks[name] = f"unavailable: {type(error).__name__}"
-        ready = all(v == "ok" for v in checks.values())
-        return json_response(200 if ready else 503, {"status": "ok" if ready else "unavailable", "checks": checks,
-                                                     "oldest_unsent_seconds": oldest})
+        status_code, status = readiness(checks)
+        return json_response(status_code, {"status": status, "checks": checks, "oldest_unsent_seconds": oldest})
 
     @route("GET", "/metrics")
     def metrics_page(self, request):

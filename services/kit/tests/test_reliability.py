@@ -7,8 +7,10 @@ from collections import Counter
 
 import pickle
 from datetime import datetime, timezone
+from urllib.parse import urlsplit, urlunsplit
 
 import amqp
+import pytest
 from kombu import Connection, Queue
 from nameko.rpc import rpc
 from sqlalchemy import MetaData, create_engine, insert, select, text
@@ -20,8 +22,8 @@ from yjs_kit.consumer import EXCHANGE_HEADER, consume_events, find_database
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
-from yjs_kit.testing import (FAST_RETRIES_MS, database_unavailable, operator_token, publish, queue_depths, wait_for,
-                             wait_for_row, wait_until_consumed)
+from yjs_kit.testing import (FAST_RETRIES_MS, BrokerProxy, database_unavailable, operator_token, publish, queue_depths,
+                             wait_for, wait_for_row, wait_until_consumed)
 
 OPERATOR = operator_token()
 from yjs_kit.uow import Database
@@ -351,3 +353,80 @@ def test_sent_events_and_old_inbox_marks_are_pruned(start_service, database_fact
     with engine.connect() as connection:
         assert connection.execute(select(outbox)).all() == [] and connection.execute(select(inbox)).all() == []
     engine.dispose()
+
+
+def unreachable(amqp_uri: str) -> str:
+    """The same broker URL on a port nothing listens on: a cluster node that is down."""
+    parts = urlsplit(amqp_uri)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:1"))
+
+
+def test_a_service_given_several_brokers_consumes_retries_and_answers_through_one_that_is_up(
+        start_service, broker_uri, rpc):
+    seen.clear()
+    tries.clear()
+    broken.add("failover")
+    # the first broker is down: consumers, the retry publisher and RPC all go to the second
+    start_service(Probe, migrate=False, AMQP_URI=f"{unreachable(broker_uri)};{broker_uri}")
+    publish(broker_uri, event(1, until_fixed="failover"))
+    wait_for(lambda: tries[1] >= 2, what="a retry, republished through the broker that is up")
+    broken.discard("failover")
+    wait_for(lambda: seen == [1], what="the event applied after its retries")
+    assert rpc("probe").ping() == "pong"
+
+
+@pytest.fixture
+def another_broker_proxy(broker_uri):
+    proxy = BrokerProxy(broker_uri)
+    yield proxy
+    proxy.close()
+
+
+def test_a_relay_whose_broker_stops_answering_publishes_the_unconfirmed_through_the_next(
+        broker_proxy, another_broker_proxy, start_service, database_factory):  # the proxies outlive the services
+    seen.clear()
+    tries.clear()
+    first, second = broker_proxy, another_broker_proxy  # two nodes of one cluster
+    start_service(Probe, migrate=False)
+    url = database_factory()
+    relay = find_database(start_service(Relayer, database_url=url, migrate=False,
+                                        AMQP_URI=f"{first.uri};{second.uri}", OUTBOX_CONFIRM_TIMEOUT=1.0)).relay
+    store_in_outbox(url, [event(n) for n in range(1, 4)])
+    relay.wake()
+    wait_for(lambda: sorted(seen) == [1, 2, 3], what="the first events, through the first broker")
+    first.hold()  # paused: it takes what is sent and never answers
+    store_in_outbox(url, [event(n) for n in range(4, 8)])
+    relay.wake()
+    wait_for(lambda: relay.measure()["backlog"] == 0, timeout=30, what="the unconfirmed published again")
+    wait_for(lambda: sorted(seen) == list(range(1, 8)), what="every event applied")
+    assert len(seen) == 7  # the broker got 4-7 twice (unconfirmed, then again): applied once each
+    assert relay.publisher._first_broker == 1  # the next connection, too, goes to the broker that answers
+    assert relay.alive
+    first.release()
+
+
+def test_an_rpc_answer_goes_out_through_the_next_broker_when_the_first_hangs(
+        broker_proxy, start_service, broker_uri, rpc):
+    """A paused node takes connections and never answers; nameko's reply publisher must not spend
+    its whole attempt on it, or the reply fails and the error stops the service."""
+    from nameko import constants
+    from yjs_kit.brokers import configure_nameko
+
+    seen.clear()
+    broker_proxy.hold()  # the first node: paused from the start
+    several = f"{broker_proxy.uri};{broker_uri}"
+    from nameko.amqp.publish import Publisher
+
+    # nameko's modules hold these very dicts
+    saved = dict(constants.DEFAULT_TRANSPORT_OPTIONS), dict(Publisher.transport_options)
+    try:
+        configure_nameko(several)  # as yjs-serve does
+        container = start_service(Probe, migrate=False, AMQP_URI=several)
+        assert rpc("probe").ping() == "pong"
+        assert rpc("probe").ping() == "pong"  # and again, on the publisher's pooled connection
+        assert not container._died.ready()
+    finally:
+        for options, before in zip((constants.DEFAULT_TRANSPORT_OPTIONS, Publisher.transport_options), saved):
+            options.clear()
+            options.update(before)
+        broker_proxy.release()

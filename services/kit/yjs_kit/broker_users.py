@@ -15,9 +15,10 @@ import secrets
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from .brokers import broker_urls
 from .topology import Topology, exchange_name, parked_queue_name, retry_queue_name, unrouted_name
 
 # nameko's names (nameko.rpc): its exchange, a service's request queue, a caller's reply queues
@@ -36,7 +37,7 @@ def broker_user(service: str, prefix: str = USER_PREFIX) -> str:
 
 def broker_user_of(amqp_uri: str) -> str:
     """The user a connection to this URI authenticates as: the only `user_id` the broker lets it set."""
-    return unquote(urlsplit(amqp_uri).username or "guest")  # kombu's default user
+    return unquote(urlsplit(broker_urls(amqp_uri)[0]).username or "guest")  # kombu's default user
 
 
 def own_user_problem(config: Mapping, service: str) -> str | None:
@@ -81,14 +82,17 @@ def broker_password(service: str, environ: Mapping[str, str] = os.environ) -> st
 
 
 def uri_with_user(amqp_uri: str, user: str, password: str) -> str:
-    """The same broker and vhost, as another user."""
-    parts = urlsplit(amqp_uri)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
+    """The same brokers (each of a `;`-separated list) and vhost, as another user."""
+    def as_user(url: str) -> str:
+        parts = urlsplit(url)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
+
+    return ";".join(as_user(url) for url in broker_urls(amqp_uri))
 
 
 def vhost_of(amqp_uri: str) -> str:
-    path = urlsplit(amqp_uri).path
+    path = urlsplit(broker_urls(amqp_uri)[0]).path
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 
@@ -200,10 +204,14 @@ def changes(current: dict, users: Iterable[BrokerUser], vhost: str) -> dict:
 
 
 class Rabbitmqctl:
-    """The broker on this machine, through its CLI (needs the Erlang cookie: root or the rabbitmq user)."""
+    """The broker on this machine, through its CLI (needs the Erlang cookie: root or the rabbitmq user);
+    `command` and `env` reach another node (`-n NODE`, a HOME holding its cookie)."""
+
+    def __init__(self, command: Sequence[str] = ("rabbitmqctl",), env: Mapping[str, str] | None = None):
+        self.command, self.env = tuple(command), dict(env) if env is not None else None
 
     def _run(self, *args: str) -> str:
-        result = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True)
+        result = subprocess.run([*self.command, "-q", *args], capture_output=True, text=True, env=self.env)
         if result.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
         return result.stdout

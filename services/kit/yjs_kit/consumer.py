@@ -33,7 +33,7 @@ from typing import Iterable
 
 import eventlet
 import structlog
-from kombu import Connection, Queue
+from kombu import Queue
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
@@ -43,6 +43,7 @@ from yjs_contracts.events import EVENT_MODELS, DeadLetterCleared, EventDeadLette
 
 from . import metrics
 from .broker_users import USER_PREFIX, broker_user, broker_user_of
+from .brokers import connect
 from .outbox import outbox_row
 from .provenance import Refused, check, read
 from .topology import declare, inbox_of, inbox_queues, parked_queue_name, retry_queue_name
@@ -182,7 +183,7 @@ class EventConsumer(Consumer):
         self.user_of = partial(broker_user, prefix=prefix) if config.get("BROKER_USERS") else None
         # what `yjs topology apply` declares for this service, so a start after it changes nothing
         queues = inbox_queues(inbox_of(self.container.service_cls, self.method_name), self.event_types, self.delays)
-        with Connection(config["AMQP_URI"]) as connection:
+        with connect(config["AMQP_URI"]) as connection:
             declare(connection, queues)
         # declared: consuming must not declare it again, with the other producers' exchanges its
         # bindings name, which a service's own broker user may not declare (docs/adr/0012)

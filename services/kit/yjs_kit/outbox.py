@@ -20,11 +20,11 @@ import amqp
 import eventlet
 import structlog
 from greenlet import GreenletExit
-from kombu import Connection
 from sqlalchemy import Engine, MetaData, and_, delete, func, or_, select, update
 
 from . import metrics
 from .broker_users import broker_user_of
+from .brokers import broker_urls, connect
 from .db import is_postgres
 from .provenance import producer_of_exchange
 from .topology import event_exchange
@@ -41,13 +41,16 @@ class ConfirmTimeout(Exception):
 
 
 class ConfirmingPublisher:
-    """Publishes many persistent messages, then waits once for all their confirms."""
+    """Publishes many persistent messages, then waits once for all their confirms. With several
+    brokers (a cluster), a connection that failed is replaced by one to the next broker first."""
 
-    def __init__(self, amqp_uri: str, heartbeat: float = 30, connect_timeout: float = 5):
+    def __init__(self, amqp_uri: str, heartbeat: float = 30, connect_timeout: float = 5, name: str | None = None):
         self.amqp_uri = amqp_uri
+        self.name = name  # the connection's name on the broker (`rabbitmqctl list_connections client_properties`)
         self.heartbeat = heartbeat
         self.connect_timeout = connect_timeout
-        self._connection: Connection | None = None
+        self._connection = None
+        self._first_broker = 0  # where the next connection is tried first
         self._channel = None
         self._declared: set[str] = set()
         self._unconfirmed: dict[int, str] = {}
@@ -59,9 +62,10 @@ class ConfirmingPublisher:
 
     def _open(self):
         if self._connection is None:
-            connection = Connection(self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=self.connect_timeout)
+            connection = connect(self.amqp_uri, self._first_broker, heartbeat=self.heartbeat,
+                                 connect_timeout=self.connect_timeout, transport_options={
+                                     "client_properties": {"connection_name": self.name}} if self.name else None)
             try:
-                connection.connect()
                 channel = connection.channel()
                 channel.confirm_select()
             except BaseException:
@@ -137,10 +141,17 @@ class ConfirmingPublisher:
             pass
         self._connection.heartbeat_check()
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
         """Drop the connection. A graceful close waits for the broker's answer, which a
-        half-open connection never gives: so only briefly, then the socket is just closed."""
+        half-open connection never gives: so only briefly, then the socket is just closed.
+        `failed`: the broker it went to failed it (no confirms, an error), so the next connection
+        goes to the next broker first, not back to one that may hang each attempt for a timeout."""
         connection, self._connection, self._channel = self._connection, None, None
+        if failed and connection is not None:
+            brokers = broker_urls(self.amqp_uri)
+            current = connection.as_uri(include_password=True)
+            at = next((k for k, url in enumerate(brokers) if _same_broker(url, current)), self._first_broker)
+            self._first_broker = (at + 1) % len(brokers)
         if connection is None:
             return
         try:
@@ -151,6 +162,17 @@ class ConfirmingPublisher:
                 connection.collect(socket_timeout=0.1)
             except Exception:  # noqa: BLE001
                 pass
+
+
+def relay_connection_name(service: str) -> str:
+    return f"{service} outbox relay"
+
+
+def _same_broker(url: str, other: str) -> bool:
+    from urllib.parse import urlsplit
+
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.hostname, a.port or 5672) == (b.hostname, b.port or 5672)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -170,7 +192,8 @@ class OutboxRelay:
         self.outbox = metadata.tables["kit_outbox"]
         self.inbox = metadata.tables["kit_inbox"]
         self.dead_letters = metadata.tables["kit_dead_letters"]
-        self.publisher = ConfirmingPublisher(amqp_uri, heartbeat=heartbeat, connect_timeout=confirm_timeout)
+        self.publisher = ConfirmingPublisher(amqp_uri, heartbeat=heartbeat, connect_timeout=confirm_timeout,
+                                             name=relay_connection_name(service))
         self.interval = interval
         self.confirm_timeout = confirm_timeout
         self.max_attempts = max_attempts
@@ -219,7 +242,7 @@ class OutboxRelay:
                 self.restarts += 1
                 metrics.OUTBOX_RELAY_RESTARTS.labels(self.service).inc()
                 log.error("outbox relay loop ended; restarting", error=repr(error), restarts=self.restarts)
-                self.publisher.close()
+                self.publisher.close(failed=True)
                 eventlet.sleep(1.0)
 
     def _run(self) -> None:
@@ -238,7 +261,7 @@ class OutboxRelay:
                 failures = 0
             except Exception as error:  # noqa: BLE001 - the relay must outlive broker and db outages
                 failures += 1
-                self.publisher.close()
+                self.publisher.close(failed=True)
                 log.warning("outbox relay failed", error=repr(error), failures=failures)
                 eventlet.sleep(min(0.2 * 2 ** failures, 5.0))
 

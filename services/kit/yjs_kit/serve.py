@@ -14,7 +14,6 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import structlog  # noqa: E402
-from kombu import Connection  # noqa: E402
 
 from yjs_contracts.calendar import ScheduleError  # noqa: E402
 
@@ -22,6 +21,7 @@ from . import holidays  # noqa: E402
 from . import logging as kit_logging  # noqa: E402
 from .auth import check_keys  # noqa: E402
 from .broker_users import own_user_problem  # noqa: E402
+from .brokers import broker_urls, configure_nameko, connect  # noqa: E402
 from .config import SERVICES, service_config  # noqa: E402
 
 log = structlog.get_logger("yjs.serve")
@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         holidays.configure(service)  # a schedule that cannot be trusted stops the start, naming its line
     except ScheduleError as error:
         raise SystemExit(f"{holidays.HOLIDAYS_FILE}: {error}") from None
-    wait_for("broker", lambda: Connection(config["AMQP_URI"], connect_timeout=3).connect().close())
+    configure_nameko(config["AMQP_URI"])
+    wait_for("broker", lambda: connect(config["AMQP_URI"], connect_timeout=3).close())
     package_dir = os.path.dirname(importlib.import_module(f"yjs_{service}").__file__)
     if os.path.isdir(os.path.join(package_dir, "migrations")):
         from .db import make_engine, ping
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(service, config["DATABASE_URL"])
     from nameko.cli.run import run
 
-    log.info("starting", amqp=config["AMQP_URI"].rsplit("@", 1)[-1])
+    log.info("starting", amqp=[url.rsplit("@", 1)[-1] for url in broker_urls(config["AMQP_URI"])])
     run([service_class(service)], config)
     return 0
 

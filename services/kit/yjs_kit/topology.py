@@ -18,6 +18,8 @@ from kombu import Connection, Exchange, Queue, binding
 from kombu.exceptions import OperationalError
 from yjs_contracts.events import EVENT_MODELS
 
+from .brokers import connect
+
 log = structlog.get_logger(__name__)
 
 
@@ -288,12 +290,10 @@ def apply(amqp_uri: str, topology: Topology, wait_seconds: float = 0.0) -> dict[
     for it to be reachable (a broker starting beside it); returns each queue's depth."""
     deadline = time.monotonic() + wait_seconds
     while True:
-        connection = Connection(amqp_uri, connect_timeout=5)
         try:
-            connection.connect()
+            connection = connect(amqp_uri, connect_timeout=5)
             break
         except (OSError, OperationalError):
-            connection.release()
             if time.monotonic() >= deadline:
                 raise
             time.sleep(1)
