@@ -9,24 +9,17 @@ from sqlalchemy import create_engine, func, select
 from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
-from yjs_contracts.events import CarvedSeal, EnterpriseRegistered, SealsCarved, step_report
+from yjs_contracts.events import CarvedSeal, SealsCarved, step_report
 from yjs_contracts.steps import StepStatus
 from yjs_kit.testing import StaffRpc, operator_token, publish, step_undone, wait_for, wait_until_consumed
 from yjs_kit.testing import case_submitted as submitted
+from yjs_kit.testing import enterprise_registered
 from yjs_tax.models import clearances, invoice_grants, metadata, taxpayers
 from yjs_tax.service import TaxService
 
 WITHOUT_INVOICE_SEAL = ("official", "finance", "legal_representative")
 REGISTERED, GRANTED = "tax.taxpayer_registered", "tax.invoices_granted"
 
-
-
-def enterprise_registered(case_id: str, n: int, application: dict):
-    outputs = EnterpriseRegistered(uscc=make_uscc("330402", n), licence_number=f"330402{n:09d}",
-                                   enterprise_name=application["enterprise"]["name"],
-                                   registered_at=datetime.now(timezone.utc))
-    return new_event("registration.enterprise_registered",
-                     step_report("registration.establish", StepStatus.completed, outputs), case_id=case_id)
 
 
 def seals_carved(case_id: str, n: int, application: dict):
