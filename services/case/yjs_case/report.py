@@ -160,6 +160,16 @@ def period(start: str | date, end: str | date) -> tuple[datetime, datetime]:
     return datetime.combine(first, time(), CHINA), datetime.combine(last + timedelta(days=1), time(), CHINA)
 
 
+#: the window the 无感监测 metrics cover, in days ending today (Beijing)
+RECENT_DAYS = 30
+
+
+def recent(now: datetime, days: int = RECENT_DAYS) -> tuple[date, date]:
+    """The last `days` days up to `now`'s day in China's time, as the report's from and to."""
+    today = now.astimezone(CHINA).date()
+    return today - timedelta(days=days - 1), today
+
+
 def matter_report(session, matter: str | None, start: str, end: str) -> dict[str, Any]:
     begin, until = period(start, end)
     chosen = select(cases.c.case_id).where((cases.c.finished_at >= begin) & (cases.c.finished_at < until))
