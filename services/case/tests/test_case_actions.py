@@ -251,12 +251,13 @@ def ended_case(rpc, broker_uri, owner="alice", seed=1) -> str:
     return case_id
 
 
-def matter_samples(container) -> dict[str, dict]:
+def matter_samples(container, collector: MatterFigures | None = None) -> dict[str, dict]:
     """The 无感监测 families as this container's database makes them: name -> {labels: value}."""
     engine = create_engine(container.config["DATABASE_URL"])
     try:
-        return {f.name: {tuple(sorted(s.labels.items())): s.value for s in f.samples}
-                for f in MatterFigures(engine).collect()}
+        collector = collector or MatterFigures(engine)
+        collector.engine = engine
+        return {f.name: {tuple(sorted(s.labels.items())): s.value for s in f.samples} for f in collector.collect()}
     finally:
         engine.dispose()
 
@@ -273,9 +274,12 @@ def test_the_matter_figures_are_the_reports_of_the_last_30_days(case_db, rpc, br
     assert samples["yjs_matter_within_promised_limit_ratio"] == {matter: float(record["promised_kept"])}
     assert samples["yjs_matter_working_hours"] == {(*matter, ("quantile", q)): record["working_hours"]
                                                    for q in ("0.5", "0.9")}
-    # a case finished 31 days ago (Beijing) has left the window
+    kept = MatterFigures(None, max_age=3600)
+    assert matter_samples(case_db[0], kept)["yjs_matter_cases_finished"] == {matter: 1}
+    # a case finished 31 days ago (Beijing) has left the window; a kept result shows it until it ages
     case_db[1](update(cases).values(finished_at=datetime.now(timezone.utc) - timedelta(days=31)))
     assert matter_samples(case_db[0])["yjs_matter_cases_finished"] == {}
+    assert matter_samples(case_db[0], kept)["yjs_matter_cases_finished"] == {matter: 1}
 
 
 def remote_error(call, *args) -> str:

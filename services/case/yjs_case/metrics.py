@@ -4,6 +4,7 @@ headline figures per matter over the last 30 days."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 from prometheus_client import REGISTRY, Counter, Histogram
@@ -96,10 +97,23 @@ class MatterFigures:
     """The 无感监测 report (GET /v1/reports/matters) of the last 30 days, per matter, at scrape
     time: yjs_matter_cases_finished, yjs_matter_within_promised_limit_ratio and
     yjs_matter_working_hours{quantile="0.5"|"0.9"}. The same computation as the report, so the
-    panel and the report agree; a matter with no known figure has no sample rather than a 0."""
+    panel and the report agree; a matter with no known figure has no sample rather than a 0.
+    The computation walks every case of the window (seconds for tens of thousands), so a result is kept
+    for `max_age` seconds (MATTER_FIGURES_SECONDS) rather than made again at every scrape."""
 
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, engine, max_age: float = 0):
+        self.engine, self.max_age = engine, max_age
+        self._kept: tuple[float, list] | None = None
+
+    def _matters(self) -> list:
+        now = time.monotonic()
+        if self._kept is not None and now - self._kept[0] < self.max_age:
+            return self._kept[1]
+        start, end = report.recent(datetime.now(timezone.utc))
+        with self.engine.connect() as connection:
+            matters = report.headline_report(connection, start, end)
+        self._kept = (now, matters)
+        return matters
 
     def collect(self):
         finished = GaugeMetricFamily("yjs_matter_cases_finished", "Cases finished (办结) in the last 30 days",
@@ -112,9 +126,7 @@ class MatterFigures:
                                  "finished in the last 30 days", labels=["matter", "quantile"])
         matters = []
         try:
-            start, end = report.recent(datetime.now(timezone.utc))
-            with self.engine.connect() as connection:
-                matters = report.matter_report(connection, None, start, end)["matters"]
+            matters = self._matters()
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database blinked
             pass
         for figures in matters:
@@ -133,7 +145,7 @@ class MatterFigures:
 _collectors: tuple[StepsInProgress, MatterFigures] | None = None
 
 
-def register_collector(engine) -> None:
+def register_collector(engine, matter_figures_seconds: float = 300) -> None:
     """Once per process; a restarted container (tests) points them at its own engine."""
     global _collectors
     if _collectors is None:
@@ -142,3 +154,5 @@ def register_collector(engine) -> None:
             REGISTRY.register(collector)
     for collector in _collectors:
         collector.engine = engine
+    _collectors[1].max_age = matter_figures_seconds
+    _collectors[1]._kept = None
