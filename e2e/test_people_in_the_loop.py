@@ -491,3 +491,14 @@ def test_the_report_of_finished_cases_agrees_with_their_records_pauses_and_ratin
         sum(r["promised_kept"] for r in finished) / len(finished), abs=0.0001)
     assert after["steps_past_legal_limit"] == sum(
         s["legal_kept"] is False for r in finished for s in r["steps"])
+    # the same figures as the case service's metrics: every case of this run finished today
+    port = METRICS_PORTS["case"] + system.system.config.metrics_port_offset
+    scraped = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    sample = lambda name: float(next(line for line in scraped.splitlines() if line.startswith(name)).rsplit(" ", 1)[1])
+    assert sample('yjs_matter_cases_finished{matter="establishment"}') == after["cases_finished"]
+    assert sample('yjs_matter_within_promised_limit_ratio{matter="establishment"}') == pytest.approx(
+        after["within_promised_limit"])
+    assert sample('yjs_matter_working_hours{matter="establishment",quantile="0.9"}') == pytest.approx(
+        after["p90_working_hours"])
+    assert sample('yjs_matter_working_hours{matter="establishment",quantile="0.5"}') == pytest.approx(
+        after["median_working_hours"])

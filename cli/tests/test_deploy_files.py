@@ -418,3 +418,92 @@ def test_the_default_receiver_logs_each_alert_as_a_line(capsys):
     logged = json.loads(line)
     assert logged["alert"] == "YjsInboxNoConsumer" and logged["status"] == "firing"
     assert logged["runbook_url"] == "docs/runbooks/YjsInboxNoConsumer.md" and logged["labels"]["queue"] == "tax.inbox"
+
+
+# --- Grafana -----------------------------------------------------------------------------------
+
+DASHBOARDS = ROOT / "infra" / "grafana" / "dashboards"
+#: metrics the dashboard may read that other programs export, not ours: Prometheus, RabbitMQ's
+#: prometheus plugin (rabbitmq_*), postgres-exporter (pg_*)
+EXTERNAL_METRICS = {
+    "up",  # Prometheus itself, per target
+    "rabbitmq_detailed_queue_messages",  # RabbitMQ's prometheus plugin, /metrics/detailed (rabbitmq-queues job)
+    "rabbitmq_detailed_queue_consumers",
+    "pg_up",  # postgres-exporter
+    "pg_stat_activity_count",
+    "pg_settings_max_connections",
+}
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
+                "and", "or", "unless", "inf", "nan"}
+REGISTERED = re.compile(r"(?:Counter|Gauge|Histogram|Summary|GaugeMetricFamily|CounterMetricFamily)\(\s*\"([a-z_:]+)\"")
+HISTOGRAM = re.compile(r"Histogram\(\s*\"([a-z_:]+)\"")
+
+
+def dashboard_expressions() -> list[tuple[str, str]]:
+    """(panel title, PromQL) of every query of every dashboard."""
+    return [(panel["title"], target["expr"]) for path in sorted(DASHBOARDS.glob("*.json"))
+            for panel in json.loads(path.read_text())["panels"] for target in panel.get("targets", [])]
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression reads: identifiers that are neither functions nor
+    keywords, outside strings, label matchers, grouping clauses and ranges."""
+    bare = re.sub(r'"(?:\\.|[^"\\])*"', '""', expr)
+    bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]", " ", bare)
+    bare = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", bare)
+    return {name for name in re.findall(r"(?<![\w$.])([a-zA-Z_:][\w:]*)\b(?!\s*\()", bare)
+            if name.lower() not in PROMQL_WORDS}
+
+
+def registered_metrics() -> set[str]:
+    """What the services' code registers with prometheus_client, as Prometheus exposes it."""
+    names = set()
+    for path in (ROOT / "services").glob("*/yjs_*/**/*.py"):
+        text = path.read_text()
+        names |= set(REGISTERED.findall(text))
+        names |= {f"{h}{suffix}" for h in HISTOGRAM.findall(text) for suffix in ("_bucket", "_count", "_sum")}
+    return names
+
+
+def test_metric_names_are_read_from_promql():
+    assert metric_names('histogram_quantile(0.9, sum by (le, matter) (rate(a_bucket{x="y(z)"}[$__rate_interval])))'
+                        ) == {"a_bucket"}
+    assert metric_names("max(b) / on (instance) group_left c > 0.8 and d offset 5m") == {"b", "c", "d"}
+
+
+def test_every_metric_the_dashboard_reads_is_registered_or_external():
+    registered = registered_metrics()
+    assert {"yjs_outbox_backlog", "yjs_case_duration_seconds_bucket", "yjs_commitment_checks_overdue"} <= registered
+    expressions = dashboard_expressions()
+    read = {name for _, expr in expressions for name in metric_names(expr)}
+    unknown = read - registered - EXTERNAL_METRICS
+    assert unknown == set(), f"the dashboard reads metrics nothing exports: {sorted(unknown)}"
+    # each figure this dashboard exists for has its panel
+    for wanted in ("yjs_reviews_waiting", "yjs_review_decisions_total", "yjs_ratings_total", "yjs_follow_ups_open",
+                   "yjs_follow_ups_escalated_open", "yjs_handler_retries_total", "yjs_dead_letters_waiting",
+                   "yjs_outbox_backlog", "yjs_outbox_oldest_unsent_seconds", "rabbitmq_detailed_queue_messages",
+                   "rabbitmq_detailed_queue_consumers", "yjs_commitment_checks_overdue",
+                   "yjs_matter_within_promised_limit_ratio", "yjs_matter_working_hours"):
+        assert wanted in read, wanted
+    assert any('department="social_insurance"' in expr for _, expr in expressions)
+
+
+def test_promtool_accepts_every_dashboard_expression(tmp_path):
+    """Each query as a recording rule, Grafana's interval variables given a value, for promtool's parser."""
+    rules = [{"record": f"dashboard:query_{n}",
+              "expr": expr.replace("$__rate_interval", "5m").replace("$__interval", "1m")}
+             for n, (_, expr) in enumerate(dashboard_expressions())]
+    (tmp_path / "dashboard.rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    run(tool("promtool"), "check", "rules", "dashboard.rules.yml", cwd=tmp_path)
+
+
+def test_dashboard_panels_have_unique_ids_and_do_not_overlap():
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        panels = json.loads(path.read_text())["panels"]
+        assert len({p["id"] for p in panels}) == len(panels), path.name
+        taken = set()
+        for panel in panels:
+            g = panel["gridPos"]
+            cells = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
+            assert not cells & taken, f"{path.name}: {panel['title']} overlaps another panel"
+            taken |= cells

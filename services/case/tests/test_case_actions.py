@@ -8,8 +8,8 @@ import pytest
 from nameko.exceptions import RemoteError
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, update
-from yjs_case.metrics import StepsInProgress
-from yjs_case.models import case_steps, follow_ups
+from yjs_case.metrics import MatterFigures, StepsInProgress
+from yjs_case.models import case_steps, cases, follow_ups
 from yjs_case.record import resumed_deadline
 from yjs_case.service import CaseService
 from yjs_contracts.calendar import CHINA, add_working_time, is_working_day, working_time_between
@@ -249,6 +249,37 @@ def ended_case(rpc, broker_uri, owner="alice", seed=1) -> str:
     publish(broker_uri, *reports(case_id, seed))
     until(rpc, case_id, lambda r: r["status"] == "completed", "the case to end")
     return case_id
+
+
+def matter_samples(container, collector: MatterFigures | None = None) -> dict[str, dict]:
+    """The 无感监测 families as this container's database makes them: name -> {labels: value}."""
+    engine = create_engine(container.config["DATABASE_URL"])
+    try:
+        collector = collector or MatterFigures(engine)
+        collector.engine = engine
+        return {f.name: {tuple(sorted(s.labels.items())): s.value for s in f.samples} for f in collector.collect()}
+    finally:
+        engine.dispose()
+
+
+def test_the_matter_figures_are_the_reports_of_the_last_30_days(case_db, rpc, broker_uri):
+    assert matter_samples(case_db[0]) == {"yjs_matter_cases_finished": {}, "yjs_matter_within_promised_limit_ratio": {},
+                                          "yjs_matter_working_hours": {}}
+    CaseRpc(rpc).submit("alice", BARE)  # still open: not counted
+    record = CaseRpc(rpc).get_case(ended_case(rpc, broker_uri))
+    assert record["promised_kept"] is not None and record["working_hours"] is not None
+    matter = (("matter", "establishment"),)
+    samples = matter_samples(case_db[0])
+    assert samples["yjs_matter_cases_finished"] == {matter: 1}
+    assert samples["yjs_matter_within_promised_limit_ratio"] == {matter: float(record["promised_kept"])}
+    assert samples["yjs_matter_working_hours"] == {(*matter, ("quantile", q)): record["working_hours"]
+                                                   for q in ("0.5", "0.9")}
+    kept = MatterFigures(None, max_age=3600)
+    assert matter_samples(case_db[0], kept)["yjs_matter_cases_finished"] == {matter: 1}
+    # a case finished 31 days ago (Beijing) has left the window; a kept result shows it until it ages
+    case_db[1](update(cases).values(finished_at=datetime.now(timezone.utc) - timedelta(days=31)))
+    assert matter_samples(case_db[0])["yjs_matter_cases_finished"] == {}
+    assert matter_samples(case_db[0], kept)["yjs_matter_cases_finished"] == {matter: 1}
 
 
 def remote_error(call, *args) -> str:

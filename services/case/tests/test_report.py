@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from yjs_case.limits import due, kept, merged, net_working_time, percentile, total_paused
-from yjs_case.report import CaseFacts, InvalidPeriod, StepFacts, figures, period
+from yjs_case.report import CaseFacts, InvalidPeriod, StepFacts, figures, period, recent
 from yjs_contracts.calendar import CHINA
 
 
@@ -100,3 +100,10 @@ def test_a_period_is_whole_days_in_beijing_and_at_most_a_year():
         period("2026-12-02", "2026-12-01")
     with pytest.raises(InvalidPeriod):
         period("2026-01-01", "2027-01-02")
+
+
+def test_the_recent_window_is_thirty_beijing_days_ending_today():
+    # 2026-12-01 17:00 UTC is already 2 December in Beijing
+    assert recent(datetime.fromisoformat("2026-12-01T17:00:00+00:00")) == (
+        datetime(2026, 11, 3).date(), datetime(2026, 12, 2).date())
+    assert recent(datetime.fromisoformat("2026-12-01T15:00:00+00:00"))[1] == datetime(2026, 12, 1).date()

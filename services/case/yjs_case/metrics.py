@@ -1,13 +1,18 @@
 """The business figures operators watch, on top of the kit's: cases submitted and finished,
-case and step durations, deadline breaches, steps in progress."""
+case and step durations, deadline breaches, steps in progress, and the 无感监测 report's
+headline figures per matter over the last 30 days."""
 
 from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
 
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from yjs_contracts.steps import DEPARTMENTS, FINAL_STEP_STATUSES, StepStatus
 
+from . import report
 from .models import case_steps, follow_ups
 
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600, 4 * 3600, 24 * 3600, 5 * 24 * 3600)
@@ -88,13 +93,66 @@ class StepsInProgress:
         yield escalated
 
 
-_collector: StepsInProgress | None = None
+class MatterFigures:
+    """The 无感监测 report (GET /v1/reports/matters) of the last 30 days, per matter, at scrape
+    time: yjs_matter_cases_finished, yjs_matter_within_promised_limit_ratio and
+    yjs_matter_working_hours{quantile="0.5"|"0.9"}. The same computation as the report, so the
+    panel and the report agree; a matter with no known figure has no sample rather than a 0.
+    The computation walks every case of the window (seconds for tens of thousands), so a result is kept
+    for `max_age` seconds (MATTER_FIGURES_SECONDS) rather than made again at every scrape."""
+
+    def __init__(self, engine, max_age: float = 0):
+        self.engine, self.max_age = engine, max_age
+        self._kept: tuple[float, list] | None = None
+
+    def _matters(self) -> list:
+        now = time.monotonic()
+        if self._kept is not None and now - self._kept[0] < self.max_age:
+            return self._kept[1]
+        start, end = report.recent(datetime.now(timezone.utc))
+        with self.engine.connect() as connection:
+            matters = report.headline_report(connection, start, end)
+        self._kept = (now, matters)
+        return matters
+
+    def collect(self):
+        finished = GaugeMetricFamily("yjs_matter_cases_finished", "Cases finished (办结) in the last 30 days",
+                                     labels=["matter"])
+        within = GaugeMetricFamily("yjs_matter_within_promised_limit_ratio",
+                                   "Share of the cases finished in the last 30 days within the promised limit (承诺时限)",
+                                   labels=["matter"])
+        took = GaugeMetricFamily("yjs_matter_working_hours",
+                                 "Working hours from submission to finish, 补正 pauses excluded, of the cases "
+                                 "finished in the last 30 days", labels=["matter", "quantile"])
+        matters = []
+        try:
+            matters = self._matters()
+        except Exception:  # noqa: BLE001 - a scrape must not fail because the database blinked
+            pass
+        for figures in matters:
+            matter = figures["matter"]
+            finished.add_metric([matter], figures["cases_finished"])
+            if figures["within_promised_limit"] is not None:
+                within.add_metric([matter], figures["within_promised_limit"])
+            for quantile, key in (("0.5", "median_working_hours"), ("0.9", "p90_working_hours")):
+                if figures[key] is not None:
+                    took.add_metric([matter, quantile], figures[key])
+        yield finished
+        yield within
+        yield took
 
 
-def register_collector(engine) -> None:
-    """Once per process; a restarted container (tests) points it at its own engine."""
-    global _collector
-    if _collector is None:
-        _collector = StepsInProgress(engine)
-        REGISTRY.register(_collector)
-    _collector.engine = engine
+_collectors: tuple[StepsInProgress, MatterFigures] | None = None
+
+
+def register_collector(engine, matter_figures_seconds: float = 300) -> None:
+    """Once per process; a restarted container (tests) points them at its own engine."""
+    global _collectors
+    if _collectors is None:
+        _collectors = (StepsInProgress(engine), MatterFigures(engine))
+        for collector in _collectors:
+            REGISTRY.register(collector)
+    for collector in _collectors:
+        collector.engine = engine
+    _collectors[1].max_age = matter_figures_seconds
+    _collectors[1]._kept = None

@@ -92,6 +92,16 @@ def past_legal_limit(step: StepFacts) -> bool:
     return kept(step_took(step), step.legal_days) is False
 
 
+def headline(case_facts: list[CaseFacts]) -> dict[str, Any]:
+    """The case figures of one matter's cases: how many finished, the share within the promised
+    limit, the median and p90 in working hours (withdrawn cases left out)."""
+    finished = [c for c in case_facts if c.status in FINISHED]
+    took = [case_took(c) for c in finished]
+    return {"cases_finished": len(finished),
+            "within_promised_limit": _share(kept(t, c.promised_days) for c, t in zip(finished, took)),
+            **_durations([hours(t) for t in took])}
+
+
 def figures(case_facts: list[CaseFacts], step_facts: list[StepFacts], rated: list[tuple[str, str, int]],
             upheld: set[tuple[str, str]], open_follow_ups: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """One entry per matter among `case_facts`: its figures, and each department's.
@@ -107,7 +117,7 @@ def figures(case_facts: list[CaseFacts], step_facts: list[StepFacts], rated: lis
     for matter in sorted({c.matter for c in case_facts}):
         mine = [c for c in case_facts if c.matter == matter]
         finished = [c for c in mine if c.status in FINISHED]
-        took = {c.case_id: case_took(c) for c in finished}
+        head = headline(finished)
         steps = [s for s in step_facts if matter_of.get(s.case_id) == matter]
         pauses = [p for c in finished for p in c.pauses]
         departments = []
@@ -129,10 +139,10 @@ def figures(case_facts: list[CaseFacts], step_facts: list[StepFacts], rated: lis
         report.append({
             "matter": matter, "title": MATTER_TITLES.get(matter, matter),
             "promised_days": MATTERS[matter].working_days if matter in MATTERS else None,
-            "cases_finished": len(finished), "withdrawn": len(mine) - len(finished),
+            "cases_finished": head["cases_finished"], "withdrawn": len(mine) - len(finished),
             "outcomes": dict(sorted(Counter(c.status for c in finished).items())),
-            "within_promised_limit": _share(kept(took[c.case_id], c.promised_days) for c in finished),
-            **_durations([hours(t) for t in took.values()]),
+            "within_promised_limit": head["within_promised_limit"],
+            "median_working_hours": head["median_working_hours"], "p90_working_hours": head["p90_working_hours"],
             "pauses": len(pauses),
             "paused_working_hours": _round(sum(hours(total_paused(c.pauses)) for c in finished)),
             "steps_past_legal_limit": sum(past_legal_limit(s) for s in steps if s.status in DECIDED_STEPS),
@@ -160,16 +170,58 @@ def period(start: str | date, end: str | date) -> tuple[datetime, datetime]:
     return datetime.combine(first, time(), CHINA), datetime.combine(last + timedelta(days=1), time(), CHINA)
 
 
-def matter_report(session, matter: str | None, start: str, end: str) -> dict[str, Any]:
-    begin, until = period(start, end)
+#: the window the 无感监测 metrics cover, in days ending today (Beijing)
+RECENT_DAYS = 30
+
+
+def recent(now: datetime, days: int = RECENT_DAYS) -> tuple[date, date]:
+    """The last `days` days up to `now`'s day in China's time, as the report's from and to."""
+    today = now.astimezone(CHINA).date()
+    return today - timedelta(days=days - 1), today
+
+
+def _chosen(matter: str | None, begin: datetime, until: datetime):
     chosen = select(cases.c.case_id).where((cases.c.finished_at >= begin) & (cases.c.finished_at < until))
     if matter:
         chosen = chosen.where(cases.c.matter == matter)
-    in_period = chosen.scalar_subquery()
+    return chosen.scalar_subquery()
+
+
+def _pauses(session, in_period) -> dict[tuple[str, str], list[Interval]]:
+    """(case_id, step) -> the step's pauses, in order."""
     pauses: dict[tuple[str, str], list[Interval]] = defaultdict(list)
     for row in session.execute(select(case_pauses).where(case_pauses.c.case_id.in_(in_period))
                                .order_by(case_pauses.c.paused_at)).mappings():
         pauses[row["case_id"], row["step"]].append((_aware(row["paused_at"]), _aware(row["resumed_at"])))
+    return pauses
+
+
+def _case_facts(session, in_period, pauses: dict[tuple[str, str], list[Interval]]) -> list[CaseFacts]:
+    case_pauses_of: dict[str, list[Interval]] = defaultdict(list)  # by case: one pass, not one per case
+    for (case_id, _), intervals in pauses.items():
+        case_pauses_of[case_id].extend(intervals)
+    return [CaseFacts(
+        case_id=c["case_id"], matter=c["matter"], status=c["status"], submitted_at=_aware(c["submitted_at"]),
+        finished_at=_aware(c["finished_at"]), promised_days=c["promised_days"],
+        pauses=merged(case_pauses_of[c["case_id"]]))
+        for c in session.execute(select(cases.c.case_id, cases.c.matter, cases.c.status, cases.c.submitted_at,
+                                        cases.c.finished_at, cases.c.promised_days)
+                                 .where(cases.c.case_id.in_(in_period))).mappings()]
+
+
+def headline_report(session, start: str | date, end: str | date) -> list[dict[str, Any]]:
+    """Per matter, only the report's case figures (`headline`): what the metrics show, without
+    the steps, ratings and follow-ups the full report also reads."""
+    in_period = _chosen(None, *period(start, end))
+    facts = _case_facts(session, in_period, _pauses(session, in_period))
+    return [{"matter": matter, **headline([c for c in facts if c.matter == matter])}
+            for matter in sorted({c.matter for c in facts})]
+
+
+def matter_report(session, matter: str | None, start: str, end: str) -> dict[str, Any]:
+    begin, until = period(start, end)
+    in_period = _chosen(matter, begin, until)
+    pauses = _pauses(session, in_period)
     step_facts = [StepFacts(
         case_id=s["case_id"], step=s["step"], department=s["department"], status=s["status"],
         started_at=_aware(s["started_at"]) if s["started_at"] else None,
@@ -177,13 +229,7 @@ def matter_report(session, matter: str | None, start: str, end: str) -> dict[str
         deadline=_aware(s["deadline"]) if s["deadline"] else None, legal_days=s["legal_days"],
         pauses=pauses[s["case_id"], s["step"]])
         for s in session.execute(select(case_steps).where(case_steps.c.case_id.in_(in_period))).mappings()]
-    case_facts = [CaseFacts(
-        case_id=c["case_id"], matter=c["matter"], status=c["status"], submitted_at=_aware(c["submitted_at"]),
-        finished_at=_aware(c["finished_at"]), promised_days=c["promised_days"],
-        pauses=merged(p for (case_id, _), ps in pauses.items() if case_id == c["case_id"] for p in ps))
-        for c in session.execute(select(cases.c.case_id, cases.c.matter, cases.c.status, cases.c.submitted_at,
-                                        cases.c.finished_at, cases.c.promised_days)
-                                 .where(cases.c.case_id.in_(in_period))).mappings()]
+    case_facts = _case_facts(session, in_period, pauses)
     rated = []
     for row in session.execute(select(ratings).where(ratings.c.case_id.in_(in_period))).mappings():
         rated.append((row["case_id"], "overall", row["overall"]))

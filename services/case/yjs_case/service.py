@@ -35,7 +35,10 @@ from .models import metadata
 class CaseMetrics(MetricsServer):
     def setup(self):
         super().setup()
-        register_collector(next(d for d in self.container.dependencies if isinstance(d, Database)).engine)
+        # how long the 无感监测 figures are kept between scrapes (MATTER_FIGURES_SECONDS, default 300)
+        kept = self.container.config.get("MATTER_FIGURES_SECONDS") or os.environ.get("MATTER_FIGURES_SECONDS")
+        register_collector(next(d for d in self.container.dependencies if isinstance(d, Database)).engine,
+                           float(kept) if kept else 300.0)
 
 
 class CaseService(OperatorRpc):

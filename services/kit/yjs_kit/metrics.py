@@ -31,6 +31,9 @@ EVENTS_REFUSED = Counter("yjs_events_refused_total",
                          "Messages dead-lettered on arrival: unreadable, provenance or invalid",
                          ["service", "event_type", "reason"])
 DB_STATEMENTS = Counter("yjs_db_statements_total", "SQL statements sent to the service's own database", ["service"])
+REVIEW_DECISIONS = Counter("yjs_review_decisions_total",
+                           "Staff decisions on steps in review (人工审核): approve, refuse, request_corrections",
+                           ["service", "decision"])
 HANDLER_RETRIES = Counter("yjs_handler_retries_total", "Messages sent back for another try",
                           ["service", "event_type"])
 

@@ -46,6 +46,7 @@ from yjs_contracts.steps import FINAL_STEP_STATUSES, REPORT_EVENTS, STEP_KINDS, 
 
 from . import decisions
 from .consumer import find_database
+from .metrics import REVIEW_DECISIONS
 from .timers import each_due_row, not_parked
 from .uow import UnitOfWork
 
@@ -539,6 +540,7 @@ class StepTracker(DependencyProvider):
                 missing_materials=missing or None, materials_due=materials_due,
                 materials_status="pending" if missing else None))
         log.info("review decided", review_id=review, step=step, decision=decision.decision, decided_by=actor)
+        REVIEW_DECISIONS.labels(self.container.service_name, decision.decision).inc()  # after the commit
         return {"review_id": review, "case_id": row["case_id"], "step": step, "decision": decision.decision,
                 "step_status": report.status.value, "decided_by": actor, "decided_at": now.isoformat(),
                 "revision": revision,

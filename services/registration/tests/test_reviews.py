@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.exceptions import RemoteError
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
@@ -54,8 +55,14 @@ def waiting_review(watcher, registration, case_id):
     return waiting, review
 
 
+def decisions(decision: str) -> float:
+    return REGISTRY.get_sample_value("yjs_review_decisions_total",
+                                     {"service": "registration", "decision": decision}) or 0
+
+
 def test_a_foreign_investor_waits_for_a_registrar_holding_the_name_and_approval_issues_the_code(broker_uri, registration):
     watcher, rpc, rows = registration
+    approved, refused_before = decisions("approve"), decisions("refuse")
     publish(broker_uri, submitted("R1", foreign("远航")))
     waiting, review = waiting_review(watcher, rpc, "R1")
     assert [r["code"] for r in waiting.data["reasons"]] == ["foreign_investor"]
@@ -87,6 +94,8 @@ def test_a_foreign_investor_waits_for_a_registrar_holding_the_name_and_approval_
     with pytest.raises(RemoteError) as twice:
         rpc.decide(review["review_id"], {"decision": "refuse", "reasons": [{"code": "x", "message": "x"}]}, "registrar-wu")
     assert twice.value.exc_type == "ReviewClosed"
+    # counted once each, and a refused attempt not at all
+    assert (decisions("approve") - approved, decisions("refuse") - refused_before) == (1, 0)
 
 
 def test_a_refusal_names_its_reasons_and_frees_the_name(broker_uri, registration):
