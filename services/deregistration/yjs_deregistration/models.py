@@ -26,6 +26,16 @@ tax_arrears = Table(
     Column("as_of", DateTime(timezone=True), nullable=False),
 )
 
+# 欠缴社会保险费 as social insurance announced it (social_insurance.arrears_recorded / _settled);
+# the highest revision wins
+contribution_arrears = Table(
+    "contribution_arrears", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("outstanding", Numeric(18, 2), nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
+
 # the listings in force as registration announced them (registration.listings_changed): the
 # kinds only, which is all eligibility reads; the highest revision wins
 listings = Table(
