@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 
 class StepStatus(StrEnum):
@@ -124,7 +125,7 @@ class Keep:
         under `into`, when the outputs' `when` field is true (or no `when` is given)."""
 
     section: str
-    action: str  # add, mark, update
+    action: Literal["add", "mark", "update"]
     key: str | None = None
     items: str | None = None
     status: str | None = None
