@@ -184,28 +184,28 @@ def test_unpaid_tax_refuses_the_deregistration_and_the_case_says_why(system, fre
     assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
 
 
-def test_unpaid_contributions_refuse_the_insurance_closing_and_the_register_waits_for_it(system, fresh_application):
+def test_unpaid_contributions_refuse_the_deregistration_at_acceptance(system, fresh_application):
     client, established = establish(system, fresh_application(seals=(), bank_account=False), "e2e-contributions")
     uscc = established["outputs"]["uscc"]
     # the insurance's collection system, as its staff: the service verifies who records arrears
     with as_staff(system, "social_insurance", "e2e-collection") as cluster:
         recorded = cluster.social_insurance.record_arrears(uscc, "3200.50", "2026年10月养老保险费")
-    assert recorded["outstanding"] == "3200.50"
+    assert (recorded["outstanding"], recorded["revision"]) == ("3200.50", 1)
+    wait_for(lambda: system.query("deregistration", "SELECT outstanding FROM contribution_arrears WHERE uscc = :u",
+                                  u=uscc), what="the contribution arrears announced to deregistration")
     case_id = deregister(client, uscc)
     record = client.wait_until_final(case_id)
     assert record["status"] == "rejected", record
     assert [(r["code"], r["field"]) for r in record["reasons"]] == [("unpaid_contributions", "application.uscc")]
     assert "3200.50" in record["reasons"][0]["message"]
-    assert any(t["summary"].startswith("社保医保注销未通过：尚有欠缴社会保险费 3200.50 元") for t in record["timeline"])
-    assert step(record, "social_insurance.close")["status"] == "rejected"
-    # the register waited for the insurance, and was never cancelled
-    assert step(record, "registration.deregister")["status"] == "cancelled"
+    assert step(record, "deregistration.accept")["status"] == "rejected"
+    # refused before any notice ran: nothing published, closed or cancelled for an enterprise that may not close
+    assert {s["status"] for s in record["steps"] if s["step"] != "deregistration.accept"} == {"cancelled"}
+    assert system.query("deregistration", "SELECT count(*) FROM notices WHERE case_id = :c", c=case_id) == [(0,)]
     assert "registration.enterprise_deregistered" not in kinds(record)
     assert system.query("registration", "SELECT status FROM enterprises WHERE uscc = :u", u=uscc) == [("registered",)]
-    assert system.query("registration", "SELECT count(*) FROM kit_steps WHERE case_id = :c", c=case_id) == [(0,)]
     assert system.query("social_insurance", "SELECT status FROM employers WHERE uscc = :u", u=uscc) == [("registered",)]
-    assert system.query("social_insurance", "SELECT outcome FROM closures WHERE case_id = :c",
-                        c=case_id) == [("refused",)]
+    assert system.query("social_insurance", "SELECT count(*) FROM closures WHERE case_id = :c", c=case_id) == [(0,)]
 
 
 def listed_kinds(system, uscc):

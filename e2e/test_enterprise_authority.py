@@ -87,6 +87,9 @@ def test_the_enterprise_record_as_the_departments_built_it_for_its_people_only(s
     assert record["taxpayer"]["uscc"] == uscc and record["taxpayer"]["status"] == "registered"
     assert [a["status"] for a in record["bank_accounts"]] == ["open"]
     assert record["permits"][0]["status"] == "valid"
+    # the insurance registration, kept by the steps' table of what each completion keeps
+    insured = record["social_insurance"]
+    assert (insured["uscc"], insured["status"]) == (uscc, "registered") and len(insured["registration_number"]) == 16
     assert [(h["case_id"], h["matter"]) for h in record["history"]] == [
         (establishment, "establishment"), (permit_case, "licensing")]
     assert "公章刻制已办结" in record["history"][0]["summary"]

@@ -1215,6 +1215,8 @@ class EnterpriseRecord(BaseModel):
     taxpayer: dict[str, Any] | None = None
     bank_accounts: list[dict[str, Any]]
     permits: list[dict[str, Any]]
+    #: 社保医保登记: the employer's 社保登记编号 and agencies, `status` registered or closed
+    social_insurance: dict[str, Any] | None = None
     agents: list[Agent]
     listings: list[Listing]  # current ones; a removed listing no longer shows
     #: 信用记录: promises found false (虚假承诺); each bars 告知承诺 until its `barred_until`

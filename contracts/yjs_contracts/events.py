@@ -392,6 +392,11 @@ class TaxArrears(BaseModel):
     as_of: datetime
 
 
+class ContributionArrears(TaxArrears):
+    """social_insurance.arrears_recorded / social_insurance.arrears_settled: what an employer owes
+    now in social and medical insurance contributions (欠缴社会保险费), with a growing `revision`."""
+
+
 class ListedEntry(BaseModel):
     listing_id: str
     kind: ListingKind
@@ -632,6 +637,8 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "case.step_overdue": StepOverdue,
     "tax.arrears_recorded": TaxArrears,
     "tax.arrears_settled": TaxArrears,
+    "social_insurance.arrears_recorded": ContributionArrears,
+    "social_insurance.arrears_settled": ContributionArrears,
     "registration.listings_changed": EnterpriseListings,
     "registration.credit_recorded": CreditRecorded,
     **{event: StepReport for kind in STEP_KINDS.values() for event in kind.events},

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 
 class StepStatus(StrEnum):
@@ -109,3 +110,56 @@ DEPARTMENTS: tuple[str, ...] = tuple(dict.fromkeys(kind.department for kind in S
 
 def department_of(step: str) -> str:
     return STEP_KINDS[step].department
+
+
+@dataclass(frozen=True)
+class Keep:
+    """What a completed step's outputs do to the enterprise record (`GET /v1/enterprises/{uscc}`).
+
+    `section` is the record's field. A section whose rows name a `key` holds many entries (a
+    list, each named by that field); otherwise it holds one entry or None. `items` names the
+    outputs' list of entries; None: the outputs are the entry. `action`:
+      - `add`: the entry is kept (with `status` when given); an entry naming no key is named by its case
+      - `mark`: a kept entry gets `status`; an entry naming no key marks every kept one
+      - `update`: a kept entry takes the outputs' `fields` (all when empty), or all of them
+        under `into`, when the outputs' `when` field is true (or no `when` is given)."""
+
+    section: str
+    action: Literal["add", "mark", "update"]
+    key: str | None = None
+    items: str | None = None
+    status: str | None = None
+    fields: tuple[str, ...] = ()
+    into: str | None = None
+    when: str | None = None
+
+
+#: per step: what its completion keeps in the enterprise record, in order. Registration folds
+#: the departments' reports by this table alone, so a department's outputs appear there by rows here.
+ENTERPRISE_RECORD: dict[str, tuple[Keep, ...]] = {
+    "seal_carving.carve": (Keep("seals", "add", "filing_code", "seals", "filed"),),
+    "seal_carving.cancel": (Keep("seals", "mark", "filing_code", "seals", "cancelled"),),
+    "seal_carving.recarve": (Keep("seals", "mark", "filing_code", "cancelled", "cancelled"),
+                             Keep("seals", "add", "filing_code", "seals", "filed")),
+    "tax.register": (Keep("taxpayer", "add", status="registered"),),
+    "tax.grant_invoices": (Keep("taxpayer", "update", into="invoices"),),
+    "tax.clear": (Keep("taxpayer", "mark", status="cleared"),),
+    "tax.update": (Keep("taxpayer", "update", fields=("enterprise_name", "tax_authority"), when="taxpayer"),),
+    "bank_account.open": (Keep("bank_accounts", "add", "account_number", status="open"),),
+    "bank_account.close": (Keep("bank_accounts", "mark", "account_number", status="closed"),),
+    "bank_account.update": (Keep("bank_accounts", "update", "account_number",
+                                 fields=("account_name", "specimen_seals", "legal_representative"),
+                                 when="account_number"),),
+    "licensing.issue": (Keep("permits", "add", "permit_number", "permits"),),
+    "licensing.revoke": (Keep("permits", "mark", "permit_number", "permits", "cancelled"),),
+    "licensing.amend": (Keep("permits", "update", "permit_number", "permits"),
+                        Keep("permits", "mark", "permit_number", "cancelled", "cancelled")),
+    "social_insurance.register": (Keep("social_insurance", "add", status="registered"),),
+    "social_insurance.close": (Keep("social_insurance", "mark", status="closed"),),
+}
+
+#: every section of the enterprise record the table fills: True for one holding many entries
+RECORD_SECTIONS: dict[str, bool] = {}
+for _keeps in ENTERPRISE_RECORD.values():
+    for _keep in _keeps:
+        RECORD_SECTIONS[_keep.section] = RECORD_SECTIONS.get(_keep.section, False) or _keep.key is not None

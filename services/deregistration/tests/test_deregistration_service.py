@@ -1,5 +1,5 @@
 """Deregistration on the real broker and database: what it learns from registration (the
-register and its listings) and tax,
+register and its listings), tax and social insurance,
 its eligibility decision, notices that end by a timer (once, with two replicas), objections,
 the liquidation report, and a case that ends otherwise."""
 
@@ -14,11 +14,12 @@ from yjs_contracts import samples
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import (CaseFinished, CaseSubmitted, CaseWithdrawn, EnterpriseDeregistered,
-                                  EnterpriseListings, EnterpriseRegistered, ListedEntry, TaxArrears, step_report)
+                                  EnterpriseListings, EnterpriseRegistered, ListedEntry, TaxArrears, step_report,
+                                  ContributionArrears)
 from yjs_contracts.steps import StepStatus
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
-from yjs_deregistration.models import enterprises, listings, metadata, notices, tax_arrears
+from yjs_deregistration.models import contribution_arrears, enterprises, listings, metadata, notices, tax_arrears
 from yjs_deregistration.notices import end_notice
 from yjs_kit.department import find_tracker
 from yjs_kit.db import make_engine
@@ -61,10 +62,11 @@ def deregistered(uscc: str, n: int):
                      step_report("registration.deregister", StepStatus.completed, outputs), case_id="D0")
 
 
-def arrears(uscc: str, outstanding: str, revision: int):
-    event_type = "tax.arrears_recorded" if outstanding != "0.00" else "tax.arrears_settled"
-    return new_event(event_type, TaxArrears(uscc=uscc, outstanding=outstanding, revision=revision,
-                                            as_of=datetime.now(timezone.utc)), case_id=None)
+def arrears(uscc: str, outstanding: str, revision: int, department: str = "tax"):
+    event_type = f"{department}.arrears_{'recorded' if outstanding != '0.00' else 'settled'}"
+    model = TaxArrears if department == "tax" else ContributionArrears
+    return new_event(event_type, model(uscc=uscc, outstanding=outstanding, revision=revision,
+                                       as_of=datetime.now(timezone.utc)), case_id=None)
 
 
 def listings_changed(uscc: str, revision: int, *kinds: str):
@@ -127,26 +129,41 @@ def test_unknown_closed_closing_and_owing_enterprises_are_refused_with_reasons(s
     watcher = watch(*ALL)
     (owing, owing_known), (paid, paid_known), (closed, closed_known), (busy, busy_known) = \
         registered(2), registered(3), registered(4), registered(5)
-    # tax's announcements arrive out of order: the highest revision wins
+    (insured, insured_known), (both, both_known) = registered(10), registered(11)
+    # tax's and social insurance's announcements arrive out of order: the highest revision wins,
+    # each department's apart
     publish(broker_uri, owing_known, paid_known, closed_known, deregistered(closed, 4), busy_known,
+            insured_known, both_known,
             arrears(owing, "500.00", 1), arrears(owing, "800.00", 3), arrears(owing, "0.00", 2),
-            arrears(paid, "0.00", 2), arrears(paid, "300.00", 1))
+            arrears(paid, "0.00", 2), arrears(paid, "300.00", 1),
+            arrears(paid, "0.00", 5, "social_insurance"), arrears(paid, "120.00", 4, "social_insurance"),
+            arrears(insured, "3200.50", 2, "social_insurance"), arrears(insured, "0.00", 1, "social_insurance"),
+            arrears(both, "10.00", 1), arrears(both, "20.00", 1, "social_insurance"))
     wait_for(lambda: learned(container, tax_arrears, owing, "revision") == 3
              and learned(container, tax_arrears, paid, "revision") == 2
+             and learned(container, contribution_arrears, paid, "revision") == 5
+             and learned(container, contribution_arrears, insured, "revision") == 2
+             and learned(container, contribution_arrears, both, "revision") == 1
+             and learned(container, tax_arrears, both, "revision") == 1
              and learned(container, enterprises, closed, "status") == "deregistered"
              and learned(container, enterprises, busy, "status") == "registered", what="the facts learned")
     publish(broker_uri, submitted("U1", application(make_uscc("330402", 99))), submitted("X1", application(closed)),
             submitted("O1", application(owing)), submitted("P1", application(paid)),
-            submitted("B1", application(busy)))
+            submitted("B1", application(busy)), submitted("I1", application(insured)),
+            submitted("T1", application(both, "general")))
     of(watcher, "P1", ACCEPTED)
     of(watcher, "B1", ACCEPTED)
     publish(broker_uri, submitted("B2", application(busy, "general")))
-    reasons = {case_id: of(watcher, case_id, REFUSED)[0].data["reasons"] for case_id in ("U1", "X1", "O1", "B2")}
+    refused = ("U1", "X1", "O1", "B2", "I1", "T1")
+    reasons = {case_id: of(watcher, case_id, REFUSED)[0].data["reasons"] for case_id in refused}
     assert {case_id: [r["code"] for r in found] for case_id, found in reasons.items()} == {
         "U1": ["enterprise_unknown"], "X1": ["already_deregistered"], "O1": ["unpaid_tax"],
-        "B2": ["deregistration_in_progress"]}
+        "B2": ["deregistration_in_progress"], "I1": ["unpaid_contributions"],
+        "T1": ["unpaid_tax", "unpaid_contributions"]}
     assert "800.00" in reasons["O1"][0]["message"] and "B1" in reasons["B2"][0]["message"]
-    assert all(e.event_type != UPDATED for e in watcher.drain() if e.case_id in ("U1", "X1", "O1", "B2"))
+    assert "3200.50" in reasons["I1"][0]["message"] and reasons["I1"][0]["field"] == "application.uscc"
+    # refused at acceptance: no notice published for any of them
+    assert all(e.event_type != UPDATED for e in watcher.drain() if e.case_id in refused)
 
 
 def test_listings_as_registration_last_announced_them_bar_the_routes_the_law_closes(start_service, broker_uri, watch):

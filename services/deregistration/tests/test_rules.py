@@ -52,6 +52,19 @@ def test_unpaid_tax_as_tax_announced_it_refuses_either_route():
         assert reason.code == "unpaid_tax" and "1234.50" in reason.message
 
 
+def test_unpaid_contributions_as_social_insurance_announced_them_refuse_either_route_beside_unpaid_tax():
+    owing = Standing(status="registered", outstanding_contributions=Decimal("3200.50"))
+    for route in ("simple", "general"):
+        app = application(route, group=[("张伟", "11010519491231002X")])
+        [reason] = rules.eligibility_reasons(app, owing)
+        assert (reason.code, reason.field) == ("unpaid_contributions", "application.uscc")
+        assert "欠缴社会保险费 3200.50 元" in reason.message
+    both = Standing(status="registered", outstanding_tax=Decimal("1.00"), outstanding_contributions=Decimal("2.00"))
+    assert [r.code for r in rules.eligibility_reasons(application(), both)] == ["unpaid_tax", "unpaid_contributions"]
+    assert rules.eligibility_reasons(application(), Standing(status="registered",
+                                                             outstanding_contributions=Decimal("0.00"))) == []
+
+
 EVERY_LISTING = ("abnormal_operation", "serious_violation", "equity_frozen", "equity_pledged", "chattel_mortgage",
                  "under_investigation")
 

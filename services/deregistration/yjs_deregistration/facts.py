@@ -1,6 +1,6 @@
 """What deregistration learns from other departments' events, kept in its own tables: the
-register and its listings (registration), what enterprises owe (tax). Eligibility reads only
-these."""
+register and its listings (registration), what enterprises owe (tax, social insurance).
+Eligibility reads only these."""
 
 from __future__ import annotations
 
@@ -10,16 +10,20 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from yjs_contracts.envelope import Envelope
-from yjs_contracts.events import (EnterpriseDeregistered, EnterpriseListings, EnterpriseRegistered, StepReport,
-                                  TaxArrears)
+from yjs_contracts.events import (ContributionArrears, EnterpriseDeregistered, EnterpriseListings,
+                                  EnterpriseRegistered, StepReport, TaxArrears)
 from yjs_kit.uow import UnitOfWork
 
-from .models import deregistrations, enterprises, listings, tax_arrears
+from .models import contribution_arrears, deregistrations, enterprises, listings, tax_arrears
 from .rules import Standing
 
+#: what each department announces of an enterprise's arrears, and where it is kept
+ARREARS = {"tax.arrears_recorded": (TaxArrears, tax_arrears), "tax.arrears_settled": (TaxArrears, tax_arrears),
+           "social_insurance.arrears_recorded": (ContributionArrears, contribution_arrears),
+           "social_insurance.arrears_settled": (ContributionArrears, contribution_arrears)}
+
 EVENT_TYPES = frozenset({"registration.enterprise_registered", "registration.enterprise_deregistered",
-                         "registration.enterprise_changed", "registration.listings_changed",
-                         "tax.arrears_recorded", "tax.arrears_settled"})
+                         "registration.enterprise_changed", "registration.listings_changed", *ARREARS})
 
 
 def _insert(uow: UnitOfWork, table):
@@ -48,23 +52,21 @@ def learn(uow: UnitOfWork, event: Envelope) -> None:
                 name=report.outputs["enterprise_name"], learned_at=now))
     elif event.event_type == "registration.listings_changed":
         listed = EnterpriseListings.model_validate(event.data)
-        statement = _insert(uow, listings).values(
-            uscc=listed.uscc, kinds=sorted({entry.kind.value for entry in listed.listings}),
-            revision=listed.revision, as_of=listed.as_of)
-        uow.session.execute(statement.on_conflict_do_update(
-            index_elements=["uscc"],
-            set_={"kinds": statement.excluded.kinds, "revision": statement.excluded.revision,
-                  "as_of": statement.excluded.as_of},
-            where=listings.c.revision < statement.excluded.revision))
-    elif event.event_type in ("tax.arrears_recorded", "tax.arrears_settled"):
-        owed = TaxArrears.model_validate(event.data)
-        statement = _insert(uow, tax_arrears).values(
-            uscc=owed.uscc, outstanding=owed.outstanding, revision=owed.revision, as_of=owed.as_of)
-        uow.session.execute(statement.on_conflict_do_update(
-            index_elements=["uscc"],
-            set_={"outstanding": statement.excluded.outstanding, "revision": statement.excluded.revision,
-                  "as_of": statement.excluded.as_of},
-            where=tax_arrears.c.revision < statement.excluded.revision))
+        _keep_latest(uow, listings, uscc=listed.uscc, kinds=sorted({entry.kind.value for entry in listed.listings}),
+                     revision=listed.revision, as_of=listed.as_of)
+    elif event.event_type in ARREARS:
+        model, table = ARREARS[event.event_type]
+        owed = model.model_validate(event.data)
+        _keep_latest(uow, table, uscc=owed.uscc, outstanding=owed.outstanding, revision=owed.revision,
+                     as_of=owed.as_of)
+
+
+def _keep_latest(uow: UnitOfWork, table, **values) -> None:
+    """One row per USCC: an announcement replaces what is kept only with a higher revision."""
+    statement = _insert(uow, table).values(**values)
+    uow.session.execute(statement.on_conflict_do_update(
+        index_elements=["uscc"], set_={column: statement.excluded[column] for column in values if column != "uscc"},
+        where=table.c.revision < statement.excluded.revision))
 
 
 def standing(session, uscc: str) -> tuple[Standing, str | None]:
@@ -72,10 +74,13 @@ def standing(session, uscc: str) -> tuple[Standing, str | None]:
     enterprise = session.execute(select(enterprises.c.name, enterprises.c.status)
                                  .where(enterprises.c.uscc == uscc)).first()
     owed = session.execute(select(tax_arrears.c.outstanding).where(tax_arrears.c.uscc == uscc)).scalar()
+    contributions = session.execute(select(contribution_arrears.c.outstanding).where(
+        contribution_arrears.c.uscc == uscc)).scalar()
     listed = session.execute(select(listings.c.kinds).where(listings.c.uscc == uscc)).scalar()
     running = session.execute(select(deregistrations.c.case_id).where(
         (deregistrations.c.uscc == uscc) & deregistrations.c.finished_at.is_(None))).scalar()
     return (Standing(status=enterprise.status if enterprise else None,
-                     outstanding_tax=owed or Decimal("0.00"), running_case=running,
+                     outstanding_tax=owed or Decimal("0.00"),
+                     outstanding_contributions=contributions or Decimal("0.00"), running_case=running,
                      listings=tuple(listed or ())),
             enterprise.name if enterprise else None)

@@ -17,14 +17,22 @@ enterprises = Table(
     Column("learned_at", DateTime(timezone=True), nullable=False),
 )
 
-# 欠税 as tax announced it (tax.arrears_recorded / _settled); the highest revision wins
-tax_arrears = Table(
-    "tax_arrears", metadata,
-    Column("uscc", String(18), primary_key=True),
-    Column("outstanding", Numeric(18, 2), nullable=False),
-    Column("revision", BigInteger, nullable=False),
-    Column("as_of", DateTime(timezone=True), nullable=False),
-)
+
+def _arrears_table(name: str) -> Table:
+    """What a department announced an enterprise owes; the highest revision wins."""
+    return Table(
+        name, metadata,
+        Column("uscc", String(18), primary_key=True),
+        Column("outstanding", Numeric(18, 2), nullable=False),
+        Column("revision", BigInteger, nullable=False),
+        Column("as_of", DateTime(timezone=True), nullable=False),
+    )
+
+
+# 欠税 as tax announced it (tax.arrears_recorded / _settled)
+tax_arrears = _arrears_table("tax_arrears")
+# 欠缴社会保险费 as social insurance announced it (social_insurance.arrears_recorded / _settled)
+contribution_arrears = _arrears_table("contribution_arrears")
 
 # the listings in force as registration announced them (registration.listings_changed): the
 # kinds only, which is all eligibility reads; the highest revision wins

@@ -24,6 +24,7 @@ class Standing:
 
     status: str | None  # "registered", "deregistered"; None: not on the register
     outstanding_tax: Decimal = Decimal("0.00")  # 欠税, as tax last announced it
+    outstanding_contributions: Decimal = Decimal("0.00")  # 欠缴社会保险费, as social insurance last announced it
     running_case: str | None = None  # a deregistration of it still in progress
     listings: tuple[str, ...] = ()  # the kinds of listing in force (ListingKind), as registration announced them
 
@@ -33,7 +34,8 @@ def _reason(code: str, message: str, field: str) -> Reason:
 
 
 def standing_reasons(standing: Standing) -> list[Reason]:
-    """The enterprise itself: on the register, not closed, not closing, owing no tax."""
+    """The enterprise itself: on the register, not closed, not closing, owing no tax and no
+    social insurance contributions."""
     reasons = []
     if standing.status is None:
         reasons.append(_reason("enterprise_unknown", "未查询到该统一社会信用代码的登记企业", "uscc"))
@@ -46,6 +48,10 @@ def standing_reasons(standing: Standing) -> list[Reason]:
     if standing.outstanding_tax > 0:
         reasons.append(_reason("unpaid_tax", f"税务部门记录该企业尚有欠缴税款 {standing.outstanding_tax} 元，"
                                              "结清后方可申请注销", "uscc"))
+    if standing.outstanding_contributions > 0:
+        reasons.append(_reason("unpaid_contributions",
+                               f"社会保险经办机构记录该企业尚有欠缴社会保险费 {standing.outstanding_contributions} 元，"
+                               "缴清后方可申请注销", "uscc"))
     return reasons
 
 

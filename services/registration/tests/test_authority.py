@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, timedelta, timezone
 
+from yjs_contracts import steps
 from yjs_registration import authority
 from yjs_registration.authority import Authorisation, may_act, may_read
 
@@ -86,6 +87,45 @@ def test_the_record_folds_seals_taxpayer_accounts_permits_and_undoes_in_any_orde
     assert [h["case_id"] for h in view["history"]] == ["C1", "C2"]
     assert view["history"][0]["summary"] == "企业开办：设立登记已办结，公章刻制已办结，新办纳税人已办结，基本存款账户开立已撤销"
     assert view["history"][1]["summary"] == "行业准营：行业准营已办结"
+
+
+def test_the_record_shows_every_department_by_the_table_of_what_each_step_keeps(monkeypatch):
+    cases = [{"case_id": "C1", "matter": "establishment", "at": at(0)},
+             {"case_id": "C2", "matter": "change", "at": at(30)},
+             {"case_id": "C3", "matter": "deregistration", "at": at(60)}]
+    insured = {"uscc": ENTERPRISE["uscc"], "registration_number": "3304022026000001", "employees": 3}
+    reports = [
+        report("C1", "seal_carving.carve", "completed", {"seals": [{"type": "official", "filing_code": "F1"},
+                                                                   {"type": "finance", "filing_code": "F2"}]}, 2),
+        report("C1", "tax.register", "completed", {"uscc": ENTERPRISE["uscc"], "tax_authority": "南湖区税务局"}, 3),
+        report("C1", "tax.grant_invoices", "completed", {"invoice_types": ["ordinary"]}, 4),
+        report("C1", "bank_account.open", "completed", {"account_number": "6222", "bank": "工行"}, 5),
+        report("C1", "social_insurance.register", "completed", insured, 6),
+        report("C2", "seal_carving.recarve", "completed", {"cancelled": [{"filing_code": "F1"}],
+                                                           "seals": [{"type": "official", "filing_code": "F3"}]}, 31),
+        report("C2", "tax.update", "completed", {"taxpayer": True, "enterprise_name": "新名", "tax_authority": "秀洲"}, 32),
+        report("C2", "bank_account.update", "completed", {"account_number": None, "account_name": "x",
+                                                          "specimen_seals": [], "legal_representative": "x"}, 33),
+        report("C3", "social_insurance.close", "completed", {"registration_number": "3304022026000001"}, 61),
+        report("C3", "bank_account.close", "completed", {"account_number": None}, 62),
+    ]
+    view = authority.enterprise_view(ENTERPRISE, cases, reports, [], TODAY)
+    assert [(s["filing_code"], s["status"]) for s in view["seals"]] == [("F1", "cancelled"), ("F2", "filed"),
+                                                                        ("F3", "filed")]
+    assert (view["taxpayer"]["tax_authority"], view["taxpayer"]["enterprise_name"]) == ("秀洲", "新名")
+    assert view["taxpayer"]["invoices"] == {"invoice_types": ["ordinary"]}
+    # an update naming no account changes none; a closing naming none closes every one
+    assert [(a["account_number"], a["status"], "account_name" in a) for a in view["bank_accounts"]] == [
+        ("6222", "closed", False)]
+    assert view["social_insurance"] == {**insured, "status": "closed"}
+    # the steps' rows alone put a department in the record: registration's code names none
+    monkeypatch.setitem(steps.ENTERPRISE_RECORD, "housing_fund.register",
+                        (steps.Keep("housing_fund", "add", "account_number", "accounts", "open"),))
+    monkeypatch.setitem(steps.RECORD_SECTIONS, "housing_fund", True)
+    fund = report("C1", "housing_fund.register", "completed", {"accounts": [{"account_number": "GJJ1"}]}, 7)
+    assert authority.enterprise_view(ENTERPRISE, cases, [fund], [], TODAY)["housing_fund"] == [
+        {"account_number": "GJJ1", "status": "open"}]
+    assert authority.enterprise_view(ENTERPRISE, [], [], [], TODAY)["social_insurance"] is None
 
 
 def listing(listing_id, kind, removed=False):

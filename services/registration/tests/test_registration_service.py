@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 from sqlalchemy import create_engine, select
 from yjs_contracts import samples
 from yjs_contracts.codes import is_valid_uscc
+from yjs_contracts.envelope import new_event
+from yjs_contracts.events import PermitRevoked, Signer
 from yjs_kit.testing import (prerequisites_completed, publish, wait_for, wait_for_lock_waiters, wait_for_row,
                              wait_until_consumed)
 from yjs_kit.testing import case_submitted as submitted

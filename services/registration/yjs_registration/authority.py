@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from yjs_contracts import divisions
 from yjs_contracts.api import ENTERPRISE_MATTERS, ErrorDetail
 from yjs_contracts.events import NOTICE_EVENTS
-from yjs_contracts.steps import STEP_KINDS
+from yjs_contracts.steps import ENTERPRISE_RECORD, RECORD_SECTIONS, STEP_KINDS, Keep
 from yjs_contracts.words import LISTING_TITLES, MATTER_TITLES, STEP_STATUS_WORDS
 
 LEGAL_REPRESENTATIVE = "legal_representative"
@@ -156,65 +156,43 @@ def latest_reports(reports: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str]
 NOTICE_TYPES = frozenset(NOTICE_EVENTS)
 
 
+def fold_record(completed: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each department's section of the record, from its completed reports in the order they
+    came, by the contracts' table of what each step keeps: per section, its entries by name (a
+    section of one entry names it "")."""
+    kept: dict[str, dict[str, dict[str, Any]]] = {section: {} for section in RECORD_SECTIONS}
+    for report in completed:
+        for keep in ENTERPRISE_RECORD.get(report["step"], ()):
+            _apply(kept[keep.section], keep, report["outputs"], report["case_id"])
+    return kept
+
+
+def _apply(entries: dict[str, dict[str, Any]], keep: Keep, outputs: Mapping[str, Any], case_id: str) -> None:
+    if keep.when and not outputs.get(keep.when):
+        return
+    for item in (outputs.get(keep.items) or []) if keep.items else [outputs]:
+        name = item.get(keep.key) if keep.key else None
+        if keep.action == "add":
+            entries[(name or case_id) if keep.key else ""] = {**item, **({"status": keep.status} if keep.status else {})}
+            continue
+        # a name picks its entry; none (or a section of one entry) means every kept one
+        targets = [entries[name]] if name in entries else ([] if name else list(entries.values()))
+        for entry in targets:
+            if keep.action == "mark":
+                entry["status"] = keep.status
+            else:
+                entry.update({keep.into: dict(outputs)} if keep.into else
+                             {f: item[f] for f in keep.fields} if keep.fields else dict(item))
+
+
 def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]],
                     reports: list[Mapping[str, Any]], agents: list[Mapping[str, Any]], today: date,
                     listings: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The enterprise as the departments know it, folded from their reports about its cases."""
     latest = latest_reports(reports)
     completed = sorted((r for r in latest.values() if r["status"] == "completed"), key=lambda r: r["occurred_at"])
-    seals: dict[str, dict[str, Any]] = {}
-    taxpayer: dict[str, Any] | None = None
-    accounts: dict[str, dict[str, Any]] = {}
-    permits: dict[str, dict[str, Any]] = {}
-    for report in completed:
-        outputs, step = report["outputs"], report["step"]
-        if step == "seal_carving.carve":
-            for seal in outputs.get("seals", []):
-                seals[seal["filing_code"]] = {**seal, "status": "filed"}
-        elif step == "seal_carving.cancel":
-            for seal in outputs.get("seals", []):
-                if seal["filing_code"] in seals:
-                    seals[seal["filing_code"]]["status"] = "cancelled"
-        elif step == "tax.register":
-            taxpayer = {**outputs, "status": "registered"}
-        elif step == "tax.grant_invoices" and taxpayer is not None:
-            taxpayer["invoices"] = outputs
-        elif step == "tax.clear" and taxpayer is not None:
-            taxpayer["status"] = "cleared"
-        elif step == "bank_account.open":
-            accounts[outputs.get("account_number", report["case_id"])] = {**outputs, "status": "open"}
-        elif step == "bank_account.close":
-            for account in accounts.values():
-                if outputs.get("account_number") in (None, account.get("account_number")):
-                    account["status"] = "closed"
-        elif step == "licensing.issue":
-            for permit in outputs.get("permits", []):
-                permits[permit["permit_number"]] = dict(permit)
-        elif step == "licensing.revoke":
-            for permit in outputs.get("permits", []):
-                if permit["permit_number"] in permits:
-                    permits[permit["permit_number"]]["status"] = "cancelled"
-        # 变更登记: each department's record follows the change
-        elif step == "seal_carving.recarve":
-            for seal in outputs.get("cancelled", []):
-                if seal["filing_code"] in seals:
-                    seals[seal["filing_code"]]["status"] = "cancelled"
-            for seal in outputs.get("seals", []):
-                seals[seal["filing_code"]] = {**seal, "status": "filed"}
-        elif step == "tax.update" and taxpayer is not None and outputs.get("taxpayer"):
-            taxpayer.update(enterprise_name=outputs["enterprise_name"], tax_authority=outputs["tax_authority"])
-        elif step == "bank_account.update":
-            account = accounts.get(outputs.get("account_number") or "")
-            if account is not None:
-                account.update(account_name=outputs["account_name"], specimen_seals=outputs["specimen_seals"],
-                               legal_representative=outputs["legal_representative"])
-        elif step == "licensing.amend":
-            for permit in outputs.get("permits", []):
-                if permit["permit_number"] in permits:
-                    permits[permit["permit_number"]].update(permit)
-            for permit in outputs.get("cancelled", []):
-                if permit["permit_number"] in permits:
-                    permits[permit["permit_number"]]["status"] = "cancelled"
+    kept = fold_record(completed)
+    permits = kept.get("permits", {})
     for notice in sorted((r for r in reports if r["event_type"] in NOTICE_TYPES), key=lambda r: r["occurred_at"]):
         permit = permits.get(notice["outputs"].get("permit_number"))
         if permit is None:
@@ -234,8 +212,9 @@ def enterprise_view(enterprise: Mapping[str, Any], cases: list[Mapping[str, Any]
         "business_scope": enterprise["business_scope"] or [],
         "established_on": enterprise["established_on"].isoformat(),
         "deregistered_at": enterprise["deregistered_at"].isoformat() if enterprise["deregistered_at"] else None,
-        "seals": list(seals.values()), "taxpayer": taxpayer, "bank_accounts": list(accounts.values()),
-        "permits": list(permits.values()), "agents": [agent_view(a, today) for a in agents],
+        **{section: list(kept[section].values()) if many else next(iter(kept[section].values()), None)
+           for section, many in RECORD_SECTIONS.items()},
+        "agents": [agent_view(a, today) for a in agents],
         "listings": [listing_view(row) for row in listings if row["removed_at"] is None],
         "history": history(cases, latest),
     }

@@ -82,6 +82,7 @@ def test_closing_is_refused_while_contributions_are_owed_and_undone_with_a_withd
         start_service, broker_uri, watch, rpc):
     container = start_service(SocialInsuranceService)
     watcher = watch(REGISTERED, CLOSED, CLOSING_REFUSED, UPDATED)
+    announced = watch("social_insurance.arrears_recorded", "social_insurance.arrears_settled")
     establishment = samples.establishment_application("欠保")
     publish(broker_uri, submitted("E1", establishment), enterprise_registered("E1", 41, establishment))
     [registered] = watcher.wait_for()
@@ -97,6 +98,11 @@ def test_closing_is_refused_while_contributions_are_owed_and_undone_with_a_withd
     for bad_uscc, bad_amount in ((owing, "-1"), (owing, "1.001"), ("91330402MA00000000", "1")):
         with pytest.raises(Exception):
             staff.record_arrears(bad_uscc, bad_amount)
+    # each change announced with a growing revision, for deregistration to refuse at acceptance
+    recorded = sorted(announced.wait_for(count=2), key=lambda e: e.data["revision"])
+    assert [(e.event_type, e.data["outstanding"], e.data["revision"]) for e in recorded] == [
+        ("social_insurance.arrears_recorded", "3200.50", 1), ("social_insurance.arrears_recorded", "3300.50", 2)]
+    assert {e.producer for e in recorded} == {"social_insurance"} and {e.case_id for e in recorded} == {None}
 
     for case_id, uscc in (("D1", owing), ("D3", never)):
         publish(broker_uri, submitted(case_id, samples.deregistration_application(uscc), "deregistration"),
@@ -110,6 +116,8 @@ def test_closing_is_refused_while_contributions_are_owed_and_undone_with_a_withd
 
     # paid up, the enterprise closes by a new application
     assert staff.settle_arrears(owing, "补缴到账")["outstanding"] == "0.00"
+    [settled] = announced.wait_for(lambda e: e.event_type == "social_insurance.arrears_settled")
+    assert (settled.data["uscc"], settled.data["outstanding"], settled.data["revision"]) == (owing, "0.00", 3)
     deregistration = submitted("D2", samples.deregistration_application(owing), "deregistration")
     publish(broker_uri, deregistration, accepted("D2", owing))
     [closed] = watcher.wait_for(lambda e: e.case_id == "D2")

@@ -1,7 +1,7 @@
 """What social and medical insurance keep: the employers registered, each deregistration's
 decision, and what employers owe in contributions."""
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, Numeric, String, Table
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, Numeric, String, Table
 from yjs_kit.tables import add_kit_tables
 
 metadata = MetaData()
@@ -38,11 +38,13 @@ closures = Table(
 )
 
 # 欠缴社会保险费: what an employer owes now, as the insurance staff or their collection system
-# recorded it (registered here or not: arrears follow the USCC)
+# recorded it (registered here or not: arrears follow the USCC); every change is announced with
+# a growing revision (social_insurance.arrears_recorded / _settled)
 contribution_arrears = Table(
     "contribution_arrears", metadata,
     Column("uscc", String(18), primary_key=True),
     Column("outstanding", Numeric(18, 2), nullable=False),
+    Column("revision", BigInteger, nullable=False, server_default="0"),
     Column("note", String(200)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,6 +1,6 @@
 """Social and medical insurance's entrypoints: it reacts to case plans and registrations (and
 their undoing), announces each employer registered or closed; its staff and collection system
-record what employers owe by RPC."""
+record what employers owe by RPC, and each change is announced."""
 
 from nameko.rpc import rpc
 from yjs_kit.consumer import consume_events
@@ -27,17 +27,18 @@ class SocialInsuranceService(DepartmentRpc):
     @rpc
     def record_arrears(self, uscc: str, amount: str, note: str | None = None) -> dict:
         """欠缴社会保险费: `amount` (yuan) more is owed. The department's own staff (or their
-        collection system, with a staff token) or an operator."""
+        collection system, with a staff token) or an operator. Announced as
+        social_insurance.arrears_recorded."""
         self.staff_or_operator()
         with self.db.unit_of_work() as uow:
-            return arrears.record(uow, uscc, amount, note)
+            return arrears.record(uow, uscc, amount, note).model_dump(mode="json")
 
     @rpc
     def settle_arrears(self, uscc: str, note: str | None = None) -> dict:
-        """Everything owed is paid."""
+        """Everything owed is paid; announced as social_insurance.arrears_settled."""
         self.staff_or_operator()
         with self.db.unit_of_work() as uow:
-            return arrears.settle(uow, uscc, note)
+            return arrears.settle(uow, uscc, note).model_dump(mode="json")
 
 
 SERVICE = SocialInsuranceService
