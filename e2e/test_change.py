@@ -9,11 +9,12 @@ confirms its income tax settled; a licensed item the change adds waiting for lic
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import requests
 from yjs_cli.client import ApiClient, token_for
 from yjs_contracts import samples
+from yjs_contracts.calendar import CHINA
 from yjs_kit.testing import wait_for
 
 NEW_LEGAL = samples.NEW_LEGAL_REPRESENTATIVE_ID
@@ -83,7 +84,7 @@ def test_a_rename_and_a_new_legal_representative_reach_every_department_and_move
     assert account["specimen_seals"] == [recarved["finance"]["filing_code"], recarved["legal_representative"]["filing_code"]]
     [amended] = done["licence_amendment"]["permits"]
     assert amended["permit_number"] == permit["permit_number"] and amended["enterprise_name"] == new_name
-    assert amended["valid_from"] == date.today().isoformat()
+    assert amended["valid_from"] == datetime.now(CHINA).date().isoformat()  # China's date, not the machine's
 
     # the new legal representative holds the enterprise now; the old one and his agent do not
     new_legal = system.client("e2e-chenjing", id_number=NEW_LEGAL)
