@@ -308,3 +308,38 @@ def test_the_forms_after_a_bad_rating_send_only_what_was_typed():
     assert forms.body_of(typed, forms.RATING_APPEAL) == {}
     assert forms.body_of(MultiDict({"decision": "upheld", "reason": "不属该部门"}), forms.APPEAL_DECISION) == {
         "decision": "upheld", "reason": "不属该部门"}
+
+
+FOLLOW_UP = {"follow_up_id": "F7", "case_id": "YJS42", "department": "registration", "owner": "张伟",
+             "ratings": {"registration": 1}, "comment": "窗口解释不清", "status": "answered",
+             "opened_at": "2026-12-01T02:00:00+00:00", "due_at": "2026-12-08T02:00:00+00:00",
+             "response": "已整改", "responded_by": "registrar-sun", "responded_at": "2026-12-02T01:00:00+00:00",
+             "verdict": None, "escalation": None, "appeal": None}
+
+
+def test_the_pages_after_a_decision_show_their_forms_labelled_and_their_times_in_china_time():
+    from yjs_gateway.portal.render import html
+
+    check = {"check_id": "HC3", "department": "licensing", "uscc": "91330402MADGK41F44", "case_id": "YJS41",
+             "permit": {"permit_number": "JY330402000001", "name": "食品经营许可证", "items": ["餐饮服务"],
+                        "conditions": ["有与经营的食品品种相适应的场所"]},
+             "due": "2026-12-03T09:00:00+00:00", "overdue": False, "status": "open"}
+    common = dict(caller=None, csrf="t", csrf_field="csrf_token", production=False, path="/", errors={}, general=[],
+                  values={}, failed=None, done=None)
+    staff = html("staff.html", department="licensing", listing={"items": []}, checks=[check], check_reason_rows=2,
+                 follow_ups=[FOLLOW_UP], reason_rows=3, missing_rows=2, reason_fields=(), decided=None,
+                 next_query=None, **common).get_data(as_text=True)
+    operator = html("operator.html", letters=[], follow_ups={"items": [{**FOLLOW_UP, "status": "escalated",
+                                                                        "escalation": "rejected", "verdict": "rejected"}]},
+                    appeals=[{**FOLLOW_UP, "appeal": {"status": "pending", "reason": "不属本部门", "appealed_by": "r",
+                                                      "appealed_at": "2026-12-02T03:00:00+00:00"}}],
+                    status_filter="escalated", next_query=None, **common).get_data(as_text=True)
+    for page in (staff, operator):
+        ids = set(re.findall(r'<(?:input|select|textarea) [^>]*id="([^"]+)"', page))
+        assert ids and ids <= set(re.findall(r'<label for="([^"]+)"', page))
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", re.sub(r"<[^>]+>", "", page))  # China time, not ISO
+    assert 'action="/staff/licensing/checks/HC3/result"' in staff and "2026-12-03 17:00" in staff
+    # answered: no second answer, an appeal still possible
+    assert 'follow-ups/F7/appeal"' in staff and 'follow-ups/F7/response"' not in staff
+    assert 'action="/operator/follow-ups/F7/appeal-decision"' in operator and "申请人不认可答复" in operator
+    assert 'action="/operator/follow-ups/F7/response?status=escalated"' in operator
