@@ -20,8 +20,8 @@ from yjs_gateway.portal import forms
 from yjs_kit.testing import wait_for
 
 pytestmark = pytest.mark.timeout(240)
-#: a notice that runs long enough for a person to object in the browser
-SYSTEM_ENV = {"NOTICE_PERIOD_SECONDS": "300"}
+#: a notice that runs long enough for a person to object in the browser; 告知承诺 checks due in seconds
+SYSTEM_ENV = {"NOTICE_PERIOD_SECONDS": "300", "COMMITMENT_CHECK_PERIOD_SECONDS": "3", "COMMITMENT_CHECK_SECONDS": "0.5"}
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +360,8 @@ def test_an_operator_replays_a_dead_letter_and_answers_a_bad_rating_in_the_brows
 def test_a_bad_rating_answered_by_staff_rejected_by_the_applicant_and_supervised_by_an_operator(
         system, browser, fresh_application):
     client = system.client("e2e-unhappy")
-    rated = client.wait_until_final(client.submit(fresh_application(seals=(), bank_account=False)).json()["case_id"])
+    rated = client.wait_until_final(client.submit(fresh_application(
+        scope=("软件开发", "餐饮服务"), commitments=("餐饮服务",), seals=(), bank_account=False)).json()["case_id"])
     case_id = rated["case_id"]
     answer = client.request("POST", f"/v1/cases/{case_id}/rating",
                             json={"overall": 4, "departments": {"registration": 1}, "comment": "窗口解释不清"})
@@ -414,3 +415,22 @@ def test_a_bad_rating_answered_by_staff_rejected_by_the_applicant_and_supervised
     record = client.request("GET", f"/v1/cases/{case_id}").json()
     [kept] = record["follow_ups"]
     assert kept["status"] == "escalated" and kept["verdict"] == "rejected" and kept["appeal"]["status"] == "dismissed"
+
+    # the permit issued on its 告知承诺, checked afterwards (事后核查) in licensing's page
+    queue = "/staff/licensing"
+    sign_in(browser, system, queue, role="department", department="licensing", subject="inspector-zhou")
+    check = browser.wait_for(lambda: browser.open(system.base_url + queue) or [
+        c for c in browser.find_all("section.check") if case_id in c.text], what="the check due")[0]
+    check_id = check.attribute("id").removeprefix("check-")
+    form = f"#check-{check_id} form.check-result"
+    assert "餐饮服务" in check.text and not re.search(r"\d{4}-\d\d-\d\dT\d\d:", check.text)
+    # 责令整改 without a finding or a deadline comes back, said in Chinese
+    browser.find(f'{form} input[name="result"][value="rectify"]').click()
+    browser.find(f"{form} button[type=submit]").click()
+    refusal = browser.wait_for(lambda: browser.find(f"#check-{check_id} .error-summary, #check-{check_id} .error"),
+                               what="the refusal")
+    assert "须写明" in refusal.text
+    browser.find(f'{form} input[name="result"][value="verified"]').click()
+    browser.find(f"{form} button[type=submit]").click()
+    browser.wait_for(lambda: "已记录核查结果" in browser.find("main").text, what="the check result")
+    assert not browser.find_all(f"#check-{check_id}")
