@@ -392,10 +392,11 @@ class Portal:
                            follow_ups=follow_ups,
                            next_query=_query({**query, "after": listing["next"]}) if listing.get("next") else None)
 
-    def staff_action(self, request, department: str, failed: str, act, done: str,
+    def staff_action(self, request, department: str, failed: str, act, done: dict[str, str],
                      field_of=lambda named: named) -> Response:
         """A staff member's act sent to the API (`act(token)`); a refusal comes back to the
-        department's page, at the form `failed` names, each reason at its field."""
+        department's page, at the form `failed` names, each reason at its field; once done, the
+        page says so (`done`: its query)."""
         token, caller = self.signed_in(request)
         check_csrf(token, request.form)
         try:
@@ -407,7 +408,7 @@ class Portal:
             errors, general = refused(problem, field_of)
             return self.queue_page(request, token, caller, department, failed, errors, general,
                                    request.form.to_dict(), problem.status)
-        return redirect(f"/staff/{department}?" + _query({"done": done}), 303)
+        return redirect(f"/staff/{department}?" + _query(done), 303)
 
     @page("POST", "/staff/<string:department>/checks/<string:check_id>/result")
     def staff_check_result(self, request, department, check_id):
@@ -415,7 +416,7 @@ class Portal:
         body = forms.check_result_from_form(request.form)
         path = f"/v1/departments/{department}/checks/{check_id}/result"
         return self.staff_action(request, department, check_id, lambda token: self.check_result(
-            api_request(token, "POST", path, body), department, check_id), f"checked:{check_id}", _check_field)
+            api_request(token, "POST", path, body), department, check_id), {"done": f"checked:{check_id}"}, _check_field)
 
     @page("POST", "/staff/<string:department>/follow-ups/<string:follow_up_id>/<string:act>")
     def staff_follow_up(self, request, department, follow_up_id, act):
@@ -426,27 +427,16 @@ class Portal:
         body = forms.body_of(request.form, fields)
         path = f"/v1/departments/{department}/follow-ups/{follow_up_id}/{act}"
         return self.staff_action(request, department, f"{follow_up_id}:{act}", lambda token: getattr(self, entrypoint)(
-            api_request(token, "POST", path, body), department, follow_up_id), f"{done}:{follow_up_id}",
+            api_request(token, "POST", path, body), department, follow_up_id), {"done": f"{done}:{follow_up_id}"},
             lambda named: named if named in fields else None)
 
     @page("POST", "/staff/<string:department>/reviews/<string:review_id>/decision")
     def staff_decision(self, request, department, review_id):
         """Sent as the API's decision; a refused one comes back to its review, each reason at its row."""
-        token, caller = self.signed_in(request)
-        check_csrf(token, request.form)
         body = forms.decision_from_form(request.form)
         path = f"/v1/departments/{department}/reviews/{review_id}/decision"
-        try:
-            self.decide(api_request(token, "POST", path, body), department, review_id)
-        except Exception as error:  # noqa: BLE001 - a refused decision is shown on its form
-            problem = as_api_error(error)
-            if problem.status not in (409, 422):
-                raise
-            errors, general = refused(problem, _decision_field)
-            return self.queue_page(request, token, caller, department, review_id, errors, general,
-                                   request.form.to_dict(), problem.status)
-        return redirect(f"/staff/{department}?" + _query({"decided": review_id}), 303)
-
+        return self.staff_action(request, department, review_id, lambda token: self.decide(
+            api_request(token, "POST", path, body), department, review_id), {"decided": review_id}, _decision_field)
 
     # -- an enterprise: its record, who acts for it, its listings ------------------------------
 
