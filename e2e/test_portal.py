@@ -1,7 +1,8 @@
 """The portal in a real headless Chromium (Debian's), against the whole system: an applicant
 signs in, fills in 企业开办 and reads the finished case; a refusal lands at its field; a case page
 is shown only to those the API shows the case to; an enterprise's page, its agents and listings,
-and its licensing, change and deregistration forms; the operators' dead letters and follow-ups."""
+and its licensing, change and deregistration forms; the operators' dead letters and follow-ups; a
+bad rating answered and appealed by staff, rejected by the applicant, supervised by operators."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from yjs_gateway.portal import forms
 from yjs_kit.testing import wait_for
 
 pytestmark = pytest.mark.timeout(240)
-#: a notice that runs long enough for a person to object in the browser
-SYSTEM_ENV = {"NOTICE_PERIOD_SECONDS": "300"}
+#: a notice that runs long enough for a person to object in the browser; 告知承诺 checks due in seconds
+SYSTEM_ENV = {"NOTICE_PERIOD_SECONDS": "300", "COMMITMENT_CHECK_PERIOD_SECONDS": "3", "COMMITMENT_CHECK_SECONDS": "0.5"}
 
 
 @pytest.fixture(scope="module")
@@ -341,7 +342,9 @@ def test_an_operator_replays_a_dead_letter_and_answers_a_bad_rating_in_the_brows
     browser.wait_for(lambda: "已重放死信" in browser.find("main").text, what="the replay")
     assert client.wait_until_final(case_id)["status"] == "completed"
 
-    # the follow-up of the bad rating: an empty answer is refused at its field, then it is closed
+    # the follow-up of the bad overall rating, the operators' own: an empty answer is refused at its
+    # field, then it is closed
+    browser.open(f"{system.base_url}/operator?status=open")
     form = f"#follow-up-{follow_up} form.follow-up-response"
     assert "非常不满意" in browser.find(f"#follow-up-{follow_up}").text
     browser.find(f"{form} button[type=submit]").click()
@@ -352,3 +355,82 @@ def test_an_operator_replays_a_dead_letter_and_answers_a_bad_rating_in_the_brows
     assert not browser.find_all(f"#follow-up-{follow_up}")
     browser.open(f"{system.base_url}/operator?status=closed")
     assert "已电话回访" in browser.find(f"#follow-up-{follow_up}").text
+
+
+def test_a_bad_rating_answered_by_staff_rejected_by_the_applicant_and_supervised_by_an_operator(
+        system, browser, fresh_application):
+    client = system.client("e2e-unhappy")
+    rated = client.wait_until_final(client.submit(fresh_application(
+        scope=("软件开发", "餐饮服务"), commitments=("餐饮服务",), seals=(), bank_account=False)).json()["case_id"])
+    case_id = rated["case_id"]
+    answer = client.request("POST", f"/v1/cases/{case_id}/rating",
+                            json={"overall": 4, "departments": {"registration": 1}, "comment": "窗口解释不清"})
+    assert answer.status_code == 201, answer.text
+    [follow_up] = answer.json()["follow_ups"]  # registration's, rated 非常不满意; the overall rating is good
+
+    # registration's staff: the follow-up in their page, due in China time; an empty answer refused at its field
+    sign_in(browser, system, "/staff/registration", role="department", department="registration",
+            subject="registrar-sun")
+    card = f"#follow-up-{follow_up}"
+    assert "非常不满意" in browser.find(card).text and "窗口解释不清" in browser.find(card).text
+    assert fits_the_phone(browser) and not re.search(r"\d{4}-\d\d-\d\dT\d\d:", browser.text)
+    browser.find(f"{card} form.follow-up-response button[type=submit]").click()
+    error = browser.wait_for(lambda: browser.find(f'[id="error-{follow_up}-response-response"]'), what="the refusal")
+    assert error.text == "必填"
+    browser.find(f"{card} form.follow-up-response textarea").type("已电话联系申请人，窗口一次性告知已整改")
+    browser.find(f"{card} form.follow-up-response button[type=submit]").click()
+    browser.wait_for(lambda: "已答复差评" in browser.find("main").text, what="the answer")
+    assert "待申请人确认" in browser.find(card).text and not browser.find_all(f"{card} form.follow-up-response")
+    # 申诉: the department holds the rating wrong
+    browser.script("document.querySelector(arguments[0]).open = true", f"{card} details.follow-up-appeal")
+    browser.find(f"{card} form.follow-up-appeal textarea").type("所涉排队时长属银行网点，不属登记窗口")
+    browser.find(f"{card} form.follow-up-appeal button[type=submit]").click()
+    browser.wait_for(lambda: "已提交申诉" in browser.find("main").text, what="the appeal")
+    assert "待裁决" in browser.find(card).text and not browser.find_all(f"{card} form.follow-up-appeal")
+
+    # the applicant reads the answer on the case page and rejects it; no choice is refused first
+    sign_in(browser, system, f"/cases/{case_id}", subject="e2e-unhappy")
+    assert "窗口一次性告知已整改" in browser.find(card).text
+    browser.find(f"{card} form.follow-up-verdict button[type=submit]").click()
+    assert browser.wait_for(lambda: browser.find('[id="error-verdict"]'), what="the refusal").text
+    browser.find(f'{card} input[name="verdict"][value="rejected"]').click()
+    browser.find(f"{card} textarea").type("问题并未解决")
+    browser.find(f"{card} form.follow-up-verdict button[type=submit]").click()
+    browser.wait_for(lambda: "不认可答复：问题并未解决" in browser.find(card).text, what="the verdict")
+    assert not browser.find_all("form.follow-up-verdict")
+
+    # the operator: escalated (rejected by the applicant) and its appeal waiting; the appeal decided
+    sign_in(browser, system, "/operator", role="operator", subject="ops-qian")
+    escalated = browser.find(card).text
+    assert "申请人不认可答复" in escalated and "问题并未解决" in escalated and "registrar-sun" in escalated
+    appeal = f"#appeal-{follow_up}"
+    assert "银行网点" in browser.find(appeal).text
+    browser.find(f'{appeal} input[name="decision"][value="dismissed"]').click()
+    browser.find(f"{appeal} button[type=submit]").click()
+    assert browser.wait_for(lambda: browser.find(f'[id="error-{follow_up}-reason"]'), what="the refusal").text == "必填"
+    browser.find(f"{appeal} textarea").type("排队发生在登记窗口，评价属实")
+    browser.find(f"{appeal} button[type=submit]").click()
+    browser.wait_for(lambda: "已裁决申诉" in browser.find("main").text, what="the decision")
+    assert not browser.find_all(appeal) and "申诉不成立" in browser.find(card).text
+    record = client.request("GET", f"/v1/cases/{case_id}").json()
+    [kept] = record["follow_ups"]
+    assert kept["status"] == "escalated" and kept["verdict"] == "rejected" and kept["appeal"]["status"] == "dismissed"
+
+    # the permit issued on its 告知承诺, checked afterwards (事后核查) in licensing's page
+    queue = "/staff/licensing"
+    sign_in(browser, system, queue, role="department", department="licensing", subject="inspector-zhou")
+    check = browser.wait_for(lambda: browser.open(system.base_url + queue) or [
+        c for c in browser.find_all("section.check") if case_id in c.text], what="the check due")[0]
+    check_id = check.attribute("id").removeprefix("check-")
+    form = f"#check-{check_id} form.check-result"
+    assert "餐饮服务" in check.text and not re.search(r"\d{4}-\d\d-\d\dT\d\d:", check.text)
+    # 责令整改 without a finding or a deadline comes back, said in Chinese
+    browser.find(f'{form} input[name="result"][value="rectify"]').click()
+    browser.find(f"{form} button[type=submit]").click()
+    refusal = browser.wait_for(lambda: browser.find(f"#check-{check_id} .error-summary, #check-{check_id} .error"),
+                               what="the refusal")
+    assert "须写明" in refusal.text
+    browser.find(f'{form} input[name="result"][value="verified"]').click()
+    browser.find(f"{form} button[type=submit]").click()
+    browser.wait_for(lambda: "已记录核查结果" in browser.find("main").text, what="the check result")
+    assert not browser.find_all(f"#check-{check_id}")

@@ -13,7 +13,7 @@ from yjs_contracts.samples import LEGAL_REPRESENTATIVE_ID
 from yjs_contracts.api import ErrorDetail
 from yjs_gateway.errors import ApiError
 from yjs_gateway.portal import forms
-from yjs_gateway.portal.pages import _decision_field, refused
+from yjs_gateway.portal.pages import _check_field, _decision_field, refused
 from yjs_gateway.portal.session import SESSION_COOKIE, set_session
 from yjs_gateway.service import Gateway
 from yjs_kit.auth import verify
@@ -282,3 +282,64 @@ def test_what_an_enterprise_holds_reads_in_chinese_with_its_times_in_china_time(
     text = "；".join(value for _, value in held)
     assert "已登记" in text and "已销户" in text and "已撤销" in text and "2026-12-02 15:30" in text
     assert not english_words(text, ["JL330402000001"])
+
+
+def test_a_check_result_is_sent_with_its_findings_and_its_deadline_in_beijing_time():
+    form = MultiDict({"result": "rectify", "reasons.0.message": "未配备消毒设施", "reasons.1.message": " ",
+                      "rectify_by": "2026-12-09 17:00"})
+    assert forms.check_result_from_form(form) == {
+        "result": "rectify", "reasons": [{"code": "rectification_ordered", "message": "未配备消毒设施"}],
+        "rectify_by": "2026-12-09T17:00:00+08:00"}
+    # verified: nothing but the result, so the API needs no finding and no deadline
+    assert forms.check_result_from_form(MultiDict({"result": "verified", "reasons.0.message": ""})) == {
+        "result": "verified"}
+    # a refusal at the finding's row, at the deadline, and what names no field at the top
+    problem = ApiError(422, "invalid_body", "the body is invalid", [
+        ErrorDetail(field="reasons.0.message", reason="必填"), ErrorDetail(field="rectify_by", reason="须晚于现在"),
+        ErrorDetail(field="permit", reason="已撤销")])
+    assert refused(problem, _check_field) == ({"reasons.0": ["必填"], "rectify_by": ["须晚于现在"]}, ["已撤销"])
+
+
+def test_the_forms_after_a_bad_rating_send_only_what_was_typed():
+    typed = MultiDict({"verdict": "rejected", "comment": "  ", "response": " 已整改 ", "reason": ""})
+    assert forms.body_of(typed, forms.FOLLOW_UP_VERDICT) == {"verdict": "rejected"}
+    assert forms.body_of(typed, forms.FOLLOW_UP_ANSWER) == {"response": "已整改"}
+    # an empty appeal reaches the API without its reason, which the API names as 必填
+    assert forms.body_of(typed, forms.RATING_APPEAL) == {}
+    assert forms.body_of(MultiDict({"decision": "upheld", "reason": "不属该部门"}), forms.APPEAL_DECISION) == {
+        "decision": "upheld", "reason": "不属该部门"}
+
+
+FOLLOW_UP = {"follow_up_id": "F7", "case_id": "YJS42", "department": "registration", "owner": "张伟",
+             "ratings": {"registration": 1}, "comment": "窗口解释不清", "status": "answered",
+             "opened_at": "2026-12-01T02:00:00+00:00", "due_at": "2026-12-08T02:00:00+00:00",
+             "response": "已整改", "responded_by": "registrar-sun", "responded_at": "2026-12-02T01:00:00+00:00",
+             "verdict": None, "escalation": None, "appeal": None}
+
+
+def test_the_pages_after_a_decision_show_their_forms_labelled_and_their_times_in_china_time():
+    from yjs_gateway.portal.render import html
+
+    check = {"check_id": "HC3", "department": "licensing", "uscc": "91330402MADGK41F44", "case_id": "YJS41",
+             "permit": {"permit_number": "JY330402000001", "name": "食品经营许可证", "items": ["餐饮服务"],
+                        "conditions": ["有与经营的食品品种相适应的场所"]},
+             "due": "2026-12-03T09:00:00+00:00", "overdue": False, "status": "open"}
+    common = dict(caller=None, csrf="t", csrf_field="csrf_token", production=False, path="/", errors={}, general=[],
+                  values={}, failed=None, done=None)
+    staff = html("staff.html", department="licensing", listing={"items": []}, checks=[check], check_reason_rows=2,
+                 follow_ups=[FOLLOW_UP], reason_rows=3, missing_rows=2, reason_fields=(), decided=None,
+                 next_query=None, **common).get_data(as_text=True)
+    operator = html("operator.html", letters=[], follow_ups={"items": [{**FOLLOW_UP, "status": "escalated",
+                                                                        "escalation": "rejected", "verdict": "rejected"}]},
+                    appeals=[{**FOLLOW_UP, "appeal": {"status": "pending", "reason": "不属本部门", "appealed_by": "r",
+                                                      "appealed_at": "2026-12-02T03:00:00+00:00"}}],
+                    status_filter="escalated", next_query=None, **common).get_data(as_text=True)
+    for page in (staff, operator):
+        ids = set(re.findall(r'<(?:input|select|textarea) [^>]*id="([^"]+)"', page))
+        assert ids and ids <= set(re.findall(r'<label for="([^"]+)"', page))
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", re.sub(r"<[^>]+>", "", page))  # China time, not ISO
+    assert 'action="/staff/licensing/checks/HC3/result"' in staff and "2026-12-03 17:00" in staff
+    # answered: no second answer, an appeal still possible
+    assert 'follow-ups/F7/appeal"' in staff and 'follow-ups/F7/response"' not in staff
+    assert 'action="/operator/follow-ups/F7/appeal-decision"' in operator and "申请人不认可答复" in operator
+    assert 'action="/operator/follow-ups/F7/response?status=escalated"' in operator

@@ -47,6 +47,7 @@ class Gateway(Portal):
     """The API's entrypoints; the portal's pages (Portal) are entrypoints of the same service."""
 
     name = "gateway"
+    commitment_departments = COMMITMENT_DEPARTMENTS
     backends = Backends()
     metrics = MetricsServer()
 

@@ -505,3 +505,31 @@ def supplements_from_form(form) -> dict[str, Any]:
         elif key.startswith("material:"):
             items.append({"material": key[9:], "document_id": value})
     return {"items": items}
+
+
+# -- 事后核查 of a 告知承诺 permit, and what follows a bad rating (差评督办) ----------------------
+
+CHECK_REASON_ROWS = 2
+#: the code a staff member's finding carries, by result
+CHECK_REASON_CODES = {"rectify": "rectification_ordered", "false_commitment": "false_commitment"}
+#: the small forms after a decision: a field left empty is left out, so the API names it as 必填
+FOLLOW_UP_ANSWER = ("response",)
+RATING_APPEAL = ("reason",)
+FOLLOW_UP_VERDICT = ("verdict", "comment")
+APPEAL_DECISION = ("decision", "reason")
+
+
+def check_result_from_form(form) -> dict[str, Any]:
+    """The body of `POST /v1/departments/{department}/checks/{check_id}/result`: the findings typed
+    (a blank row left out), the rectification deadline typed in Beijing time."""
+    result = form.get("result", "")
+    body: dict[str, Any] = {"result": result}
+    reasons = [{"code": CHECK_REASON_CODES.get(result, "check_finding"), "message": message}
+               for message in (form.get(f"reasons.{row}.message", "").strip() for row in range(CHECK_REASON_ROWS))
+               if message]
+    if reasons:
+        body["reasons"] = reasons
+    rectify_by = form.get("rectify_by", "").strip()
+    if rectify_by:
+        body["rectify_by"] = china_minute_to_iso(rectify_by)
+    return body

@@ -35,6 +35,14 @@ OBJECTION_FIELDS = ("name", "contact", "reason")
 ADDITIONS = {"agents": ("appoint_agent", ("name", "id_number", "matters", "valid_until"), "agent", "agent_appointed"),
              "listings": ("add_listing", ("kind", "reason", "authority", "decided_on"), "listing", "listed")}
 REMOVALS = {"agents": ("withdraw_agent", "agent_withdrawn"), "listings": ("remove_listing", "unlisted")}
+#: what staff do with a follow-up of their department's bad rating: the API entrypoint, the form's
+#: fields, and what the page says when it is done
+#: the follow-ups a department's page shows: those still to answer, or to appeal while not closed
+STAFF_FOLLOW_UP_STATES = ("open", "answered", "escalated")
+OPERATOR_FOLLOW_UP_ACTS = {"response": ("respond_to_follow_up", forms.FOLLOW_UP_ANSWER, "responded"),
+                           "appeal-decision": ("decide_appeal", forms.APPEAL_DECISION, "appeal_decided")}
+STAFF_FOLLOW_UP_ACTS = {"response": ("answer_follow_up", forms.FOLLOW_UP_ANSWER, "answered"),
+                        "appeal": ("appeal_rating", forms.RATING_APPEAL, "appealed")}
 #: a case that has ended: rated, no longer withdrawn
 ENDED = ("completed", "partially_completed", "rejected", "withdrawn")
 #: a page's refusal as the person reads it, by the API's error code
@@ -96,6 +104,9 @@ def page(method: str, url: str):
 
 class Portal:
     """Mixed into the gateway's service class: its entrypoints are the gateway's."""
+
+    #: the departments with a check queue (事后核查 of 告知承诺 permits): the gateway's
+    commitment_departments: frozenset[str] = frozenset()
 
     # -- the session ---------------------------------------------------------------------------
 
@@ -245,6 +256,14 @@ class Portal:
         reason = request.form.get("reason", "").strip()
         return self.case_action(request, case_id, "withdrawal", self.withdrawal, {"reason": reason} if reason else {})
 
+    @page("POST", "/cases/<string:case_id>/follow-ups/<string:follow_up_id>/verdict")
+    def judge_page(self, request, case_id, follow_up_id):
+        """The applicant confirms or rejects a department's answer to its bad rating: sent as
+        `POST /v1/cases/{case_id}/follow-ups/{follow_up_id}/verdict`."""
+        body = forms.body_of(request.form, forms.FOLLOW_UP_VERDICT)
+        return self.case_action(request, case_id, f"follow-ups/{follow_up_id}/verdict",
+                                lambda api, case: self.judge_follow_up(api, case, follow_up_id), body)
+
     @page("POST", "/cases/<string:case_id>/rating")
     def rate(self, request, case_id):
         """好差评: sent as `POST /v1/cases/{case_id}/rating`."""
@@ -360,31 +379,64 @@ class Portal:
         query = {k: v for k, v in request.args.items() if k in ("case_id", "after")}
         listing = answer(self.reviews(api_request(token, path=f"/v1/departments/{department}/reviews", query=query),
                                       department))
+        # 事后核查 (`GET …/checks`), only where permits are issued on a commitment; 差评督办 (`GET …/follow-ups`)
+        checks = answer(self.commitment_checks(api_request(token, path=f"/v1/departments/{department}/checks"),
+                                               department))["items"] if department in self.commitment_departments else None
+        follow_ups = [item for state in STAFF_FOLLOW_UP_STATES for item in answer(self.department_follow_ups(api_request(
+            token, path=f"/v1/departments/{department}/follow-ups", query={"status": state}), department))["items"]]
         return self.render(request, "staff.html", status, caller=caller, department=department, listing=listing,
                            failed=failed, errors=errors or {}, general=list(general), values=values or {},
-                           decided=request.args.get("decided"), reason_rows=forms.REASON_ROWS,
-                           missing_rows=forms.MISSING_ROWS,
-                           reason_fields=forms.REASON_FIELDS,
+                           decided=request.args.get("decided"), done=request.args.get("done"),
+                           reason_rows=forms.REASON_ROWS, missing_rows=forms.MISSING_ROWS,
+                           reason_fields=forms.REASON_FIELDS, checks=checks, check_reason_rows=forms.CHECK_REASON_ROWS,
+                           follow_ups=follow_ups,
                            next_query=_query({**query, "after": listing["next"]}) if listing.get("next") else None)
+
+    def staff_action(self, request, department: str, failed: str, act, done: dict[str, str],
+                     field_of=lambda named: named) -> Response:
+        """A staff member's act sent to the API (`act(token)`); a refusal comes back to the
+        department's page, at the form `failed` names, each reason at its field; once done, the
+        page says so (`done`: its query)."""
+        token, caller = self.signed_in(request)
+        check_csrf(token, request.form)
+        try:
+            act(token)
+        except Exception as error:  # noqa: BLE001 - a refusal is shown on its form
+            problem = as_api_error(error)
+            if problem.status not in (409, 422):
+                raise
+            errors, general = refused(problem, field_of)
+            return self.queue_page(request, token, caller, department, failed, errors, general,
+                                   request.form.to_dict(), problem.status)
+        return redirect(f"/staff/{department}?" + _query(done), 303)
+
+    @page("POST", "/staff/<string:department>/checks/<string:check_id>/result")
+    def staff_check_result(self, request, department, check_id):
+        """核查结果: sent as `POST /v1/departments/{department}/checks/{check_id}/result`."""
+        body = forms.check_result_from_form(request.form)
+        path = f"/v1/departments/{department}/checks/{check_id}/result"
+        return self.staff_action(request, department, check_id, lambda token: self.check_result(
+            api_request(token, "POST", path, body), department, check_id), {"done": f"checked:{check_id}"}, _check_field)
+
+    @page("POST", "/staff/<string:department>/follow-ups/<string:follow_up_id>/<string:act>")
+    def staff_follow_up(self, request, department, follow_up_id, act):
+        """答复 (`POST /v1/departments/{department}/follow-ups/{id}/response`) or 申诉 (`…/appeal`)."""
+        if act not in STAFF_FOLLOW_UP_ACTS:
+            raise ApiError(404, "not_found", "no such resource")
+        entrypoint, fields, done = STAFF_FOLLOW_UP_ACTS[act]
+        body = forms.body_of(request.form, fields)
+        path = f"/v1/departments/{department}/follow-ups/{follow_up_id}/{act}"
+        return self.staff_action(request, department, f"{follow_up_id}:{act}", lambda token: getattr(self, entrypoint)(
+            api_request(token, "POST", path, body), department, follow_up_id), {"done": f"{done}:{follow_up_id}"},
+            lambda named: named if named in fields else None)
 
     @page("POST", "/staff/<string:department>/reviews/<string:review_id>/decision")
     def staff_decision(self, request, department, review_id):
         """Sent as the API's decision; a refused one comes back to its review, each reason at its row."""
-        token, caller = self.signed_in(request)
-        check_csrf(token, request.form)
         body = forms.decision_from_form(request.form)
         path = f"/v1/departments/{department}/reviews/{review_id}/decision"
-        try:
-            self.decide(api_request(token, "POST", path, body), department, review_id)
-        except Exception as error:  # noqa: BLE001 - a refused decision is shown on its form
-            problem = as_api_error(error)
-            if problem.status not in (409, 422):
-                raise
-            errors, general = refused(problem, _decision_field)
-            return self.queue_page(request, token, caller, department, review_id, errors, general,
-                                   request.form.to_dict(), problem.status)
-        return redirect(f"/staff/{department}?" + _query({"decided": review_id}), 303)
-
+        return self.staff_action(request, department, review_id, lambda token: self.decide(
+            api_request(token, "POST", path, body), department, review_id), {"decided": review_id}, _decision_field)
 
     # -- an enterprise: its record, who acts for it, its listings ------------------------------
 
@@ -456,10 +508,13 @@ class Portal:
     def operator_view(self, request, token: str, caller: Caller, failed=None, errors=None, general=(), values=None,
                       status=200):
         letters = answer(self.dead_letters(api_request(token, path="/v1/dead-letters")))["items"]
-        query = {k: v for k, v in request.args.items() if k in ("status", "after")}
+        # escalated ones by default: overdue or rejected by the applicant, what operators must act on
+        query = {"status": "escalated", **{k: v for k, v in request.args.items() if k in ("status", "after")}}
         follow_ups = answer(self.follow_ups(api_request(token, path="/v1/follow-ups", query=query)))
+        appeals = answer(self.follow_ups(api_request(token, path="/v1/follow-ups",
+                                                     query={"status": "", "appeal": "pending"})))["items"]
         return self.render(request, "operator.html", status, caller=caller, letters=letters, follow_ups=follow_ups,
-                           status_filter=query.get("status", "open"), failed=failed, errors=errors or {},
+                           appeals=appeals, status_filter=query["status"], failed=failed, errors=errors or {},
                            general=list(general), values=values or {}, done=request.args.get("done"),
                            next_query=_query({**query, "after": follow_ups["next"]}) if follow_ups.get("next") else None)
 
@@ -471,23 +526,27 @@ class Portal:
         self.replay_dead_letter(api_request(token, "POST", f"/v1/dead-letters/{dead_letter_id}/replay"), dead_letter_id)
         return redirect("/operator?" + _query({"done": f"replayed:{dead_letter_id}"}), 303)
 
-    @page("POST", "/operator/follow-ups/<string:follow_up_id>/response")
-    def follow_up_response_page(self, request, follow_up_id):
-        """回访: sent as `POST /v1/follow-ups/{follow_up_id}/response`; a refusal comes back to its form."""
+    @page("POST", "/operator/follow-ups/<string:follow_up_id>/<string:act>")
+    def operator_follow_up(self, request, follow_up_id, act):
+        """回访并关闭 (`POST /v1/follow-ups/{follow_up_id}/response`) or 申诉裁决
+        (`…/appeal-decision`); a refusal comes back to its form."""
+        if act not in OPERATOR_FOLLOW_UP_ACTS:
+            raise ApiError(404, "not_found", "no such resource")
+        entrypoint, fields, done = OPERATOR_FOLLOW_UP_ACTS[act]
         token, caller = self.signed_in(request, "operator")
         check_csrf(token, request.form)
-        response = request.form.get("response", "").strip()
+        body = forms.body_of(request.form, fields)
         try:
-            self.respond_to_follow_up(api_request(token, "POST", f"/v1/follow-ups/{follow_up_id}/response",
-                                                  {"response": response} if response else {}), follow_up_id)
-        except Exception as error:  # noqa: BLE001 - a refused response is shown on its form
+            getattr(self, entrypoint)(api_request(token, "POST", f"/v1/follow-ups/{follow_up_id}/{act}", body),
+                                      follow_up_id)
+        except Exception as error:  # noqa: BLE001 - a refusal is shown on its form
             problem = as_api_error(error)
             if problem.status not in (409, 422):
                 raise
-            errors, general = refused(problem, lambda named: named if named == "response" else None)
-            return self.operator_view(request, token, caller, follow_up_id, errors, general, request.form.to_dict(),
-                                      problem.status)
-        return redirect("/operator?" + _query({"done": f"responded:{follow_up_id}"}), 303)
+            errors, general = refused(problem, lambda named: named if named in fields else None)
+            return self.operator_view(request, token, caller, f"{follow_up_id}:{act}", errors, general,
+                                      request.form.to_dict(), problem.status)
+        return redirect("/operator?" + _query({"done": f"{done}:{follow_up_id}"}), 303)
 
 
 def refused(problem: ApiError, field_of=lambda named: named) -> tuple[dict[str, list[str]], list[str]]:
@@ -508,6 +567,13 @@ def _decision_field(named: str) -> str | None:
     if named.startswith(("reasons.", "missing_materials.")) and named.count(".") >= 2:
         return ".".join(named.split(".")[:2])
     return named if named in ("decision", "comment", "materials_due", "missing_materials") else None
+
+
+def _check_field(named: str) -> str | None:
+    """A check result's refusal at its finding's row (`reasons.0.message` -> `reasons.0`)."""
+    if named.startswith("reasons.") and named.count(".") >= 2:
+        return ".".join(named.split(".")[:2])
+    return named if named in ("result", "reasons", "rectify_by") else None
 
 
 def matter_form(matter: str) -> forms.MatterForm:

@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug import Response
+from yjs_contracts.api import CHECK_RESULT_WORDS
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import STEP_KINDS
 from yjs_contracts.words import (CASE_STATUS_WORDS, DECISION_WORDS, DEPARTMENT_TITLES, ENTERPRISE_TYPE_TITLES, MATTER_TITLES,
@@ -25,6 +26,16 @@ PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; script-src 'self
 STATIC = {path.name: path.read_bytes() for path in (HERE / "static").iterdir() if path.is_file()}
 AGENT_STATUS_WORDS = {"valid": "有效", "expired": "已到期", "withdrawn": "已撤销"}
 DEAD_LETTER_KIND_WORDS = {"failed": "处理失败", "unreadable": "无法读取", "provenance": "来源不符", "invalid": "输出不合约定"}
+#: what follows a decision: 事后核查 of a 告知承诺 permit, 差评督办 of a bad rating and its 申诉
+CHECK_STATUS_WORDS = {"open": "待核查", "rectifying": "整改中", "verified": "核查属实", "revoked": "许可已撤销"}
+FOLLOW_UP_STATUS_WORDS = {"open": "待答复", "answered": "已答复，待申请人确认", "escalated": "已转运维督办",
+                          "closed": "已关闭"}
+ESCALATION_WORDS = {"overdue": "逾期未答复", "rejected": "申请人不认可答复"}
+VERDICT_WORDS = {"confirmed": "认可答复", "rejected": "不认可答复"}
+APPEAL_STATUS_WORDS = {"pending": "待裁决", "upheld": "申诉成立，该评价不计入考核", "dismissed": "申诉不成立"}
+#: what a page says an act did, by the word its address carries back (`?done=answered:F1`)
+DONE_WORDS = {"checked": "已记录核查结果", "answered": "已答复差评", "appealed": "已提交申诉", "responded": "已回访并关闭",
+              "appeal_decided": "已裁决申诉", "replayed": "已重放死信"}
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 
@@ -87,7 +98,10 @@ ENVIRONMENT.globals.update(CASE_STATUS_WORDS=CASE_STATUS_WORDS, STEP_STATUS_WORD
                            DECISION_WORDS=DECISION_WORDS, readable_outputs=outputs_in_words,
                            application_rows=application_rows, ENTERPRISE_TYPE_WORDS=ENTERPRISE_TYPE_TITLES,
                            SEAL_TITLES=SEAL_TITLES, AGENT_STATUS_WORDS=AGENT_STATUS_WORDS, RATING_WORDS=RATING_WORDS,
-                           DEAD_LETTER_KIND_WORDS=DEAD_LETTER_KIND_WORDS, holdings=holdings)
+                           DEAD_LETTER_KIND_WORDS=DEAD_LETTER_KIND_WORDS, holdings=holdings,
+                           CHECK_RESULT_WORDS=CHECK_RESULT_WORDS, CHECK_STATUS_WORDS=CHECK_STATUS_WORDS,
+                           FOLLOW_UP_STATUS_WORDS=FOLLOW_UP_STATUS_WORDS, ESCALATION_WORDS=ESCALATION_WORDS,
+                           VERDICT_WORDS=VERDICT_WORDS, APPEAL_STATUS_WORDS=APPEAL_STATUS_WORDS, DONE_WORDS=DONE_WORDS)
 
 
 def html(template: str, http_status: int = 200, **context) -> Response:
