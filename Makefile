@@ -59,7 +59,7 @@ test-fast: install
 	$(BIN)/pytest contracts services/*/tests/test_rules.py services/case/tests/test_record.py
 
 # a random sample per run (its seed is printed); MUTANTS=all tests every mutant (tens of minutes)
-MUTANTS ?= 240
+MUTANTS ?= 320
 mutate: install
 	$(BIN)/python infra/mutation/run.py --minimum 85 $(if $(filter all,$(MUTANTS)),,--sample $(MUTANTS)) $(if $(SEED),--seed $(SEED))
 

@@ -152,6 +152,10 @@ def test_terms_take_the_shortest_validity_and_the_earliest_check_on_working_days
     assert terms.check_due == date(2026, 11, 2)
     [filing] = rules.decide(CURRENT, ["机动车修理和维护"], []).issue
     assert rules.terms(filing, issued) == rules.Terms(date(2026, 9, 29), None, None)
+    # the same permits issued after staff review, nothing promised: nothing to check afterwards
+    [reviewed] = rules.decide(CURRENT, RESTAURANT, []).review
+    assert {p.permit.check_days for p in reviewed.parts} == {20}
+    assert rules.terms(reviewed, issued).check_due is None
 
 
 def test_a_missing_commitment_points_at_the_first_item_left_unsigned():
@@ -245,3 +249,4 @@ def test_a_credit_record_bars_the_enterprise_and_the_signer_until_it_runs_out():
     assert not rules.barred_by_credit_record(bars, "91330402MA0000002X", None, now)
     assert not rules.barred_by_credit_record([("91330402MA0000001X", None, earlier)], "91330402MA0000001X", None, now)
     assert not rules.barred_by_credit_record([("X", None, later)], "Y", None, now)  # no signer matches no signer
+    assert not rules.barred_by_credit_record([("91330402MA0000009X", None, later)], "91330402MA0000002X", None, now)
