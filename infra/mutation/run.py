@@ -28,9 +28,13 @@ DEPARTMENTS = ["registration", "seal_carving", "tax", "bank_account", "licensing
 
 #: module -> the fast tests (pure, no broker or database) that guard it
 TARGETS: dict[str, list[str]] = {
-    "contracts/yjs_contracts/codes.py": ["contracts/tests/test_codes.py"],
+    "contracts/yjs_contracts/codes.py": ["contracts/tests/test_codes.py", "contracts/tests/test_entities.py"],
     "services/case/yjs_case/record.py": ["services/case/tests/test_record.py"],
     **{f"services/{d}/yjs_{d}/rules.py": [f"services/{d}/tests/test_rules.py"] for d in DEPARTMENTS},
+    # the registrar's rules are tested by entity and by matter too
+    "services/registration/yjs_registration/rules.py": [
+        "services/registration/tests/test_rules.py", "services/registration/tests/test_entity_rules.py",
+        "services/registration/tests/test_change_rules.py"],
 }
 #: package roots the scratch copy is imported from
 PACKAGES = ["contracts", "cli", *[f"services/{p}" for p in ["kit", "case", "gateway", *DEPARTMENTS]]]
