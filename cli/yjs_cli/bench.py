@@ -262,6 +262,7 @@ class BenchResult:
             "services_cpu_ms_per_case": round(self.service_cpu / n * 1000, 1),
             "sql_statements_per_case": round(self.statements / n, 1),
             "deliveries_per_case": round(self.total_delivered / n, 2),
+            "postgres_connections_per_case": round(self.postgres["sessions"], 2) if self.postgres else None,
             "broker_ceiling_msgs_per_second": round(ceiling) if ceiling else None,
             "machine_busy_elsewhere_percent": round(self.others_cpu / available * 100, 1) if available else None,
         }
@@ -321,7 +322,9 @@ def _postgres_pids(urls: dict[str, str]) -> tuple[list[int], list[int]]:
         engine.dispose()
 
 
-PG_COUNTERS = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_deleted", "tup_fetched")
+# `sessions`: connections opened (PostgreSQL 14+); each is a backend forked and warmed up
+PG_COUNTERS = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_deleted", "tup_fetched",
+               "sessions")
 
 
 def _postgres_counters(urls: dict[str, str]) -> dict[str, int]:
@@ -397,7 +400,7 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
     warmup = int(os.environ.get("YJS_BENCH_WARMUP", max(2, min(20, cases // 20))))
     env = {"LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")}
     settings = {k: os.environ.get(k, default) for k, default in (
-        ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "4"), ("RETRY_DELAYS_MS", "1000,5000,30000"))}
+        ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "MAX_WORKERS + 2"), ("RETRY_DELAYS_MS", "1000,5000,30000"))}
     tmp = Path(tempfile.mkdtemp(prefix="yjs-bench-"))
     vhost = amqp_uri = None
     drop: list[str] = []
@@ -599,6 +602,7 @@ def render(result: BenchResult) -> str:
                      f"{p['xact_commit'] + p['xact_rollback']:.1f} ({p['xact_rollback']:.1f} rollbacks) |")
         lines.append(f"| PostgreSQL rows inserted / updated / fetched per case | "
                      f"{p['tup_inserted']:.1f} / {p['tup_updated']:.1f} / {p['tup_fetched']:.1f} |")
+        lines.append(f"| PostgreSQL connections opened per case | {p['sessions']:.2f} |")
     retried = sum(v for labels, v in r.consumed.items() if dict(labels).get("outcome") == "retried")
     dead = sum(v for labels, v in r.consumed.items() if dict(labels).get("outcome") == "dead_lettered")
     lines.append(f"| deliveries retried / dead-lettered | {retried:.0f} / {dead:.0f} |")

@@ -45,6 +45,7 @@ OIDC_SETTINGS = ("OIDC_AUTHORIZATION_ENDPOINT", "OIDC_TOKEN_ENDPOINT", "OIDC_CLI
 def service_config(service: str, **overrides) -> dict:
     """The nameko config of one service process."""
     env = os.environ
+    max_workers = int(env.get("MAX_WORKERS", "10"))
     config = {
         "AMQP_URI": env.get("AMQP_URI", DEFAULT_AMQP_URI),
         "BROKER_USERS": broker_users_on(env),
@@ -57,8 +58,11 @@ def service_config(service: str, **overrides) -> dict:
         "JWT_SECRET": env.get("JWT_SECRET") or (None if env.get("YJS_ENV") == "production" else DEV_JWT_SECRET),
         "JWT_PUBLIC_KEY": env.get("JWT_PUBLIC_KEY") or None,
         "JWT_JWKS_URL": env.get("JWT_JWKS_URL") or None,
-        "max_workers": int(env.get("MAX_WORKERS", "10")),
-        "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", "4")),
+        "max_workers": max_workers,
+        # a connection kept for every worker, the outbox relay and the timers: a pool smaller
+        # than its users closes a connection each time one comes back and opens another for the
+        # next worker, and PostgreSQL forks a backend for each (two per case, once measured)
+        "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or max_workers + 2),
         "RETRY_DELAYS_MS": retry_delays_ms(),
         # rounds a message waits on the broker while its dead letter cannot be stored
         "DEAD_LETTER_STORE_TRIES": int(env.get("DEAD_LETTER_STORE_TRIES", "20")),

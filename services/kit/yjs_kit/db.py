@@ -11,7 +11,7 @@ from psycopg2 import OperationalError, extensions
 from sqlalchemy import Engine, create_engine, event, text
 
 
-def make_engine(url: str, pool_size: int = 4) -> Engine:
+def make_engine(url: str, pool_size: int = 12) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -37,8 +37,9 @@ def make_engine(url: str, pool_size: int = 4) -> Engine:
     if _monkey_patched():
         extensions.set_wait_callback(green_wait)
     # no pre-ping: it costs a round trip per checkout; a connection that died fails its
-    # handler, which is retried on a fresh one
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30, pool_recycle=1800)
+    # handler, which is retried on a fresh one. The pool is sized for every user of a process
+    # (config.py): the overflow is for a rare burst beyond, and is closed when it comes back.
+    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_timeout=30, pool_recycle=1800)
 
 
 def _monkey_patched() -> bool:
