@@ -53,3 +53,37 @@ def test_the_broker_proxy_leaves_no_green_thread_waiting_on_a_socket_it_closed(b
     listening = {fd for bucket in get_hub().listeners.values() for fd in bucket}
     still_open.collect()
     assert len(numbers) == 4 and not numbers & listening
+
+
+def _plans_upserted_twice(url):
+    from datetime import datetime, timezone
+
+    from sqlalchemy import MetaData
+    from sqlalchemy.orm import Session
+    from yjs_kit.tables import add_kit_tables
+    from yjs_kit.uow import UnitOfWork
+
+    metadata = MetaData()
+    add_kit_tables(metadata)
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    plans = metadata.tables["kit_plans"]
+    try:
+        rows = []
+        for application in ({"name": "甲"}, {"name": "乙"}):
+            with Session(engine) as session, session.begin():
+                rows.append(dict(UnitOfWork(session, metadata).upserted(
+                    plans, ["case_id"], case_id="C1", matter="establishment", owner=None, application=application,
+                    plan=[{"step": "registration.establish"}], received_at=datetime(2026, 12, 2, tzinfo=timezone.utc),
+                    correlation_id=None)))
+        return rows
+    finally:
+        engine.dispose()
+
+
+def test_an_upsert_hands_back_the_row_as_it_now_stands_typed_as_the_table(database_factory, tmp_path):
+    for url in (database_factory(), f"sqlite:///{tmp_path}/kit.db"):
+        first, second = _plans_upserted_twice(url)
+        assert first["application"] == {"name": "甲"} and second["application"] == {"name": "乙"}
+        assert second["plan"] == [{"step": "registration.establish"}] and second["revision"] == 0
+        assert second["received_at"].year == 2026 and second["withdrawn_at"] is None

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 import pickle
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
 
 import amqp
@@ -430,3 +430,40 @@ def test_an_rpc_answer_goes_out_through_the_next_broker_when_the_first_hangs(
             options.clear()
             options.update(before)
         broker_proxy.release()
+
+
+def test_events_a_unit_of_work_commits_are_handed_to_its_relay_and_never_read_back(
+        start_service, database_factory, watch):
+    url = database_factory()
+    database = find_database(start_service(Relayer, database_url=url, migrate=False))
+    claimed: list[str] = []
+    claim = database.relay._claim
+    database.relay._claim = lambda: (lambda rows: claimed.extend(r.event_id for r in rows) or rows)(claim())
+    watcher = watch("case.submitted")
+    events = [new_event("case.submitted", {"n": n}, case_id=f"H{n}") for n in range(3)]
+    with database.unit_of_work() as uow:
+        for announced in events:
+            uow.announce(announced)
+    assert [e.event_id for e in watcher.wait_for(count=3)] == [e.event_id for e in events]
+    engine = create_engine(url)
+    wait_for(lambda: all(sent_times(engine)), what="marked sent")
+    engine.dispose()
+    assert claimed == []  # published from memory: no claim read them back
+
+
+def test_events_handed_to_a_relay_that_died_are_published_by_another_once_their_lease_ends(
+        start_service, database_factory, watch):
+    url = database_factory()
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    orphans = [new_event("case.submitted", {"orphan": n}, case_id=f"O{n}") for n in range(2)]
+    lease_ends = datetime.now(timezone.utc) + timedelta(seconds=3)
+    with engine.begin() as connection:  # committed and leased by a process that died before publishing
+        connection.execute(insert(metadata.tables["kit_outbox"]),
+                           [{**outbox_row(e), "claimed_until": lease_ends} for e in orphans])
+    engine.dispose()
+    watcher = watch("case.submitted")
+    start_service(Relayer, database_url=url, migrate=False)
+    got = watcher.wait_for(count=2, timeout=20)
+    assert datetime.now(timezone.utc) >= lease_ends  # not while the lease held: its holder may still publish
+    assert sorted(str(e.event_id) for e in got) == sorted(str(e.event_id) for e in orphans)

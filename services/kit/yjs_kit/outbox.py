@@ -1,8 +1,12 @@
 """The transactional outbox's relay: publishes stored events to `<producer>.events` with
 publisher confirms, a batch at a time, and marks them sent.
 
-Rows are claimed in a short transaction (a lease), published outside it and marked in another,
-so no transaction stays open while the broker is slow. A message the broker refuses (nack) or
+A unit of work stores its events already leased to its own process and hands the rows to the
+relay at commit: the relay publishes them without reading them back, and marks them sent in one
+statement. Rows nobody handed over (stored by an earlier process, released after a failure, a
+lease run out because its process died) are claimed in a short transaction (a lease), at least
+every `interval`, published outside it and marked in another, so no transaction stays open while
+the broker is slow. A message the broker refuses (nack) or
 returns (`mandatory`: no queue bound, and no applied topology's unrouted queue to keep it) is
 tried again later with an attempt count and, after OUTBOX_MAX_ATTEMPTS, parked — counted and
 alerted — without holding back the rows behind it. The loop is supervised: whatever ends it, it
@@ -15,6 +19,7 @@ import json
 import socket
 import time
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 import amqp
 import eventlet
@@ -33,6 +38,9 @@ log = structlog.get_logger(__name__)
 
 BATCH = 500
 LEASE = timedelta(seconds=60)  # a claim a relay that died mid-batch gives up after this
+# the lease on a row a unit of work hands its relay at commit: its process publishes it within
+# milliseconds; if that process dies, another relay publishes it after this
+HANDOVER_LEASE = timedelta(seconds=15)
 
 
 class ConfirmTimeout(Exception):
@@ -164,6 +172,20 @@ class ConfirmingPublisher:
                 pass
 
 
+class HandedRow(NamedTuple):
+    """An outbox row as a unit of work handed it over: never tried before."""
+
+    event_id: str
+    exchange: str
+    routing_key: str
+    body: str
+    attempts: int = 0
+
+
+def handed_row(row: dict) -> HandedRow:
+    return HandedRow(row["event_id"], row["exchange"], row["routing_key"], row["body"])
+
+
 def relay_connection_name(service: str) -> str:
     return f"{service} outbox relay"
 
@@ -201,6 +223,9 @@ class OutboxRelay:
         self.sent_retention = sent_retention
         self.inbox_retention = inbox_retention
         self._wake = eventlet.event.Event()
+        self._handed: list[dict] = []  # rows committed by this process, leased to it
+        self._poll = True  # rows nobody handed over may be waiting: claim them
+        self._next_poll = 0.0
         self._running = False
         self._thread = None
         self._beat = time.monotonic()
@@ -227,8 +252,21 @@ class OutboxRelay:
         if self._thread is not None:
             self._thread.wait()
         self.publisher.close()
+        if self._handed:  # for the next relay at once, not after their lease
+            rows, self._handed = self._handed, []
+            self._release([handed_row(r) for r in rows])
 
     def wake(self) -> None:
+        """Rows were stored that nobody hands over (a dead letter's notice, parked rows released)."""
+        self._poll = True
+        self._signal()
+
+    def hand_over(self, rows: list[dict]) -> None:
+        """Outbox rows just committed, leased to this process (UnitOfWork.announce)."""
+        self._handed.extend(rows)
+        self._signal()
+
+    def _signal(self) -> None:
         if not self._wake.ready():
             self._wake.send(True)
 
@@ -255,12 +293,18 @@ class OutboxRelay:
                 self._wake = eventlet.event.Event()
                 eventlet.sleep(0.005)  # let a burst of commits land in one batch
                 self.publisher.keep_alive()
-                while self._running and self.relay_once() == BATCH:
+                while self._running and self._handed:
+                    self.publish_handed()
                     self._beat = time.monotonic()
+                if self._poll or time.monotonic() >= self._next_poll:
+                    self._poll, self._next_poll = False, time.monotonic() + self.interval
+                    while self._running and self.relay_once() == BATCH:
+                        self._beat = time.monotonic()
                 self._housekeeping()
                 failures = 0
             except Exception as error:  # noqa: BLE001 - the relay must outlive broker and db outages
                 failures += 1
+                self._poll = True  # what was handed over and not published was released to the table
                 self.publisher.close(failed=True)
                 log.warning("outbox relay failed", error=repr(error), failures=failures)
                 eventlet.sleep(min(0.2 * 2 ** failures, 5.0))
@@ -282,8 +326,15 @@ class OutboxRelay:
         return sorted(rows, key=lambda r: r.id)  # RETURNING promises no order; events go out in theirs
 
     def relay_once(self) -> int:
-        """Publish one batch of unsent events; returns how many were claimed."""
-        rows = self._claim()
+        """Publish one batch of unsent events from the table; returns how many were claimed."""
+        return self._publish(self._claim())
+
+    def publish_handed(self) -> int:
+        """Publish one batch of the rows handed over at commit."""
+        rows, self._handed = self._handed[:BATCH], self._handed[BATCH:]
+        return self._publish([handed_row(r) for r in rows])
+
+    def _publish(self, rows) -> int:
         if not rows:
             return 0
         try:
@@ -297,7 +348,7 @@ class OutboxRelay:
         sent = [r for r in rows if r.event_id not in refused]
         with self.engine.begin() as connection:
             if sent:
-                connection.execute(update(self.outbox).where(o.id.in_([r.id for r in sent]))
+                connection.execute(update(self.outbox).where(o.event_id.in_([r.event_id for r in sent]))
                                    .values(sent_at=now, claimed_until=None))
             for row in rows:
                 reason = refused.get(row.event_id)
@@ -305,7 +356,7 @@ class OutboxRelay:
                     continue
                 attempts = row.attempts + 1
                 parked = attempts >= self.max_attempts
-                connection.execute(update(self.outbox).where(o.id == row.id).values(
+                connection.execute(update(self.outbox).where(o.event_id == row.event_id).values(
                     attempts=attempts, last_error=reason[:2000], parked_at=now if parked else None,
                     claimed_until=now + retry_delay(attempts)))
                 log.error("event parked" if parked else "event not published; will retry", event_id=row.event_id,
@@ -317,7 +368,7 @@ class OutboxRelay:
     def _release(self, rows) -> None:
         try:
             with self.engine.begin() as connection:
-                connection.execute(update(self.outbox).where(self.outbox.c.id.in_([r.id for r in rows]))
+                connection.execute(update(self.outbox).where(self.outbox.c.event_id.in_([r.event_id for r in rows]))
                                    .values(claimed_until=None))
         except Exception as error:  # noqa: BLE001 - the lease ends on its own
             log.warning("could not release claimed events", error=repr(error))

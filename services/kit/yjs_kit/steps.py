@@ -218,10 +218,11 @@ class StepTracker(DependencyProvider):
                 plan = event.data["plan"]
                 if not any(step["step"] in self.performers for step in plan):
                     return []  # not ours: keep nothing
-                uow.upsert(tables["kit_plans"], ["case_id"], case_id=event.case_id,
-                           matter=event.data["matter"], owner=event.data.get("owner"),
-                           application=event.data["application"], plan=plan,
-                           received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
+                stored = uow.upserted(tables["kit_plans"], ["case_id"], case_id=event.case_id,
+                                      matter=event.data["matter"], owner=event.data.get("owner"),
+                                      application=event.data["application"], plan=plan,
+                                      received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
+                return self._start_ready(uow, event.case_id, event, stored=stored)
             elif event.event_type == "case.withdrawn":
                 return self._withdraw(uow, event)
             elif event.event_type == "case.withdrawal_requested":
@@ -302,9 +303,10 @@ class StepTracker(DependencyProvider):
         return facts, started
 
     def _start_ready(self, uow: UnitOfWork, case_id: str, cause: Envelope | None,
-                     progress: tuple[dict[str, Fact], dict[str, str]] | None = None) -> list[StepReport]:
-        """`progress`: the case's facts and steps started as already read in this unit of work."""
-        stored = self._plan_row(uow, case_id)
+                     progress: tuple[dict[str, Fact], dict[str, str]] | None = None, stored=None) -> list[StepReport]:
+        """`progress`, `stored`: the case's facts and steps started, and its plan row, as already
+        read or written in this unit of work."""
+        stored = stored if stored is not None else self._plan_row(uow, case_id)
         if stored is None:
             return []  # the plan has not arrived yet; its arrival will start what is ready
         withdrawn = stored["withdrawn_at"] is not None

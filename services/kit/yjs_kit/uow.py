@@ -17,7 +17,7 @@ from yjs_contracts.envelope import Envelope
 
 from . import metrics
 from .db import make_engine
-from .outbox import OutboxRelay, outbox_row
+from .outbox import HANDOVER_LEASE, OutboxRelay, outbox_row
 
 
 # The hottest statements as SQL text, which SQLAlchemy compiles once: its dialect
@@ -38,16 +38,20 @@ NEXT_NUMBERS = text("INSERT INTO kit_counters (name, value) VALUES (:name, :coun
 
 
 @lru_cache(maxsize=None)
-def upsert_statement(table: Table, keys: tuple[str, ...], columns: tuple[str, ...], update: bool) -> TextClause:
+def upsert_statement(table: Table, keys: tuple[str, ...], columns: tuple[str, ...], update: bool,
+                     returning: bool = False) -> TextClause:
     """`INSERT … ON CONFLICT (keys) DO UPDATE SET` every other column (or `DO NOTHING`), as text
     built once per shape for the same reason as above; each parameter keeps its column's type, so
-    JSON and time zones are written as the table's own insert would write them."""
+    JSON and time zones are written as the table's own insert would write them. `returning`: the
+    row as it now stands comes back, typed as the table's columns."""
     names = ", ".join(columns)
     values = ", ".join(f":{c}" for c in columns)
     changed = [c for c in columns if c not in keys]
     action = f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in changed)}" if update and changed else "DO NOTHING"
-    return text(f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(keys)}) {action}"
-                ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+    statement = text(f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(keys)}) {action}"
+                     + (f" RETURNING {', '.join(table.c.keys())}" if returning else "")
+                     ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+    return statement.columns(*table.c) if returning else statement
 
 
 class UnitOfWork:
@@ -58,6 +62,7 @@ class UnitOfWork:
         self.session = session
         self.tables = metadata.tables
         self.announced: list[Envelope] = []
+        self.handed_over: list[dict] = []  # the outbox rows, for this process's relay after the commit
 
     @property
     def postgres(self) -> bool:
@@ -70,8 +75,14 @@ class UnitOfWork:
             self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
     def announce(self, event: Envelope) -> None:
-        self.session.execute(insert(self.tables["kit_outbox"]).values(**outbox_row(event)))
+        """Stored in the outbox, leased to this process's relay, which is handed the row at
+        commit and publishes it without reading it back; if this process dies first, the lease
+        runs out and any relay publishes it."""
+        row = outbox_row(event)
+        row["claimed_until"] = row["created_at"] + HANDOVER_LEASE
+        self.session.execute(insert(self.tables["kit_outbox"]).values(**row))
         self.announced.append(event)
+        self.handed_over.append(row)
 
     def first_time(self, event: Envelope, consumer: str, lock: str | None = None) -> bool:
         """Records (consumer, event_id); the primary key, not a read, refuses a duplicate, so
@@ -87,6 +98,12 @@ class UnitOfWork:
         leave it as it is). Returns how many rows were written."""
         statement = upsert_statement(table, tuple(keys), tuple(values), update)
         return self.session.execute(statement, values).rowcount
+
+    def upserted(self, table: Table, keys: list[str], **values):
+        """`upsert` that updates, and returns the whole row as it now stands (one statement:
+        no read after the write)."""
+        statement = upsert_statement(table, tuple(keys), tuple(values), True, returning=True)
+        return self.session.execute(statement, values).mappings().one()
 
     def next_numbers(self, name: str, count: int) -> list[int]:
         """`count` consecutive values of a named counter, in one statement: what `count` calls
@@ -118,7 +135,7 @@ class Database(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 4))
+        self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 12))
         statements = metrics.DB_STATEMENTS.labels(self.container.service_name)
         sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())  # what a case costs
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
@@ -152,8 +169,8 @@ class Database(DependencyProvider):
             raise
         finally:
             session.close()
-        if uow.announced:
-            self.relay.wake()
+        if uow.handed_over:
+            self.relay.hand_over(uow.handed_over)
 
     def get_dependency(self, worker_ctx):
         return self
