@@ -4,9 +4,13 @@ finishing, a report with every section. No assertion about time: the numbers are
 from __future__ import annotations
 
 import json
+import os
 import re
 
-from yjs_cli.bench_measure import counter_delta, percentile
+import subprocess
+import sys
+
+from yjs_cli.bench_measure import counter_delta, cpu_times, percentile
 from yjs_cli.main import main
 
 SECTIONS = ["## Machine", "## Parameters", "## Results", "## Per process", "## Broker ceiling", "## Events per case"]
@@ -52,6 +56,7 @@ def test_a_closed_loop_on_postgres_completes_every_case_and_reports_it(tmp_path,
     assert reported and abs(int(reported.group(1)) - summary["cpu_ms_per_case"]) <= 1
     assert summary["broker_ceiling_msgs_per_second"] > 0
     assert 0 <= summary["machine_busy_elsewhere_percent"] <= 100
+    assert summary["postgres_connections_per_case"] == float(row(report, "PostgreSQL connections opened per case")) > 0
 
 
 def test_an_open_loop_on_sqlite_completes_every_case(tmp_path):
@@ -81,3 +86,12 @@ def test_counter_growth_is_per_labelled_sample():
     after = {("yjs_events_published_total", label): 5.0, ("yjs_events_published_total", other): 1.0,
              ("yjs_events_consumed_total", label): 9.0}
     assert counter_delta(before, after, "yjs_events_published_total") == {label: 3.0, other: 1.0}
+
+
+def test_a_server_is_counted_with_the_workers_it_waited_for():
+    """A PostgreSQL backend that ends during a run is gone before it is measured: its time is
+    found in the postmaster's, counted with its reaped children."""
+    alone, reaped = cpu_times(os.getpid()), cpu_times(os.getpid(), reaped=True)
+    subprocess.run([sys.executable, "-c", "sum(range(20_000_000))"], check=True)  # a child that works, then ends
+    grew = [after - before for after, before in zip(cpu_times(os.getpid(), reaped=True), reaped)]
+    assert sum(grew) - sum(a - b for a, b in zip(cpu_times(os.getpid()), alone)) >= 0.2

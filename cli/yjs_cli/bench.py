@@ -33,7 +33,7 @@ from yjs_kit.config import DEV_JWT_SECRET, METRICS_PORTS
 
 from .bench_broker import CeilingRun, CompletionWatcher, measure_ceiling
 from .bench_measure import (CpuWindow, ProcessUsage, counter_delta, descendants, machine_description, memory_kib,
-                            percentile, pids_by_name, scrape)
+                            parent_of, percentile, pids_by_name, scrape)
 from .client import token_for
 
 SERVICES = ["case", "registration", "seal_carving", "tax", "bank_account", "social_insurance", "gateway"]
@@ -453,12 +453,16 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
                         for p in system.processes}
         broker_pids = pids_by_name("beam.smp")
         pg_before, pg_server = _postgres_pids(urls)
+        # the postmaster, with the backends that end in the window (a connection closed and
+        # opened again): they are gone before the window closes, and would count as nobody's
+        postmaster = {parent_of(pg_server[0])} - {None} if pg_server else set()
+        pg_server = pg_server + sorted(postmaster)
         before = _scrape_all(ports)
         measured = Load(config.base_url, load.name_offset)
         measured.active = True  # until the load returns: the set of cases still grows
         all_pids = ([pid for pids in service_pids.values() for pid in pids] + broker_pids + pg_before + pg_server
                     + [os.getpid()])
-        window = CpuWindow()
+        window = CpuWindow(reaped=postmaster)
         window.start(all_pids)
         say(f"bench: submitting {cases} cases ({mode})")
         loader = threading.Thread(target=measured.run, args=(warmup, cases, concurrency, rate), daemon=True)
@@ -494,7 +498,8 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
                                              window.used(pg_pids), max((memory_kib(p)[0] for p in pg_pids), default=0),
                                              note="peak RSS: the largest backend"))
         if pg_server:
-            result.usage.append(ProcessUsage("PostgreSQL server processes (WAL writer, checkpointer, autovacuum…)",
+            result.usage.append(ProcessUsage("PostgreSQL server processes (postmaster, WAL writer, checkpointer, "
+                                             "autovacuum…, and backends that ended in the window)",
                                              pg_server, window.used(pg_server), 0,
                                              note="shared with every database on the server"))
         if broker_pids:

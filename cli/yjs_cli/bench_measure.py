@@ -103,14 +103,29 @@ def descendants(pid: int) -> list[int]:
     return pids
 
 
-def cpu_times(pid: int) -> tuple[float, float] | None:
-    """(user, system) CPU seconds of one process (all its threads), or None once it is gone."""
+def _stat(pid: int) -> list[str] | None:
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = raw.rsplit(")", 1)[1].split()  # the command name may contain spaces
-    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS  # utime, stime: fields 14, 15 of proc(5)
+    return raw.rsplit(")", 1)[1].split()  # from field 3 of proc(5) on: the command name may contain spaces
+
+
+def cpu_times(pid: int, reaped: bool = False) -> tuple[float, float] | None:
+    """(user, system) CPU seconds of one process (all its threads), or None once it is gone.
+    `reaped`: with its children that ended and were waited for (a server's short-lived workers)."""
+    fields = _stat(pid)
+    if fields is None:
+        return None
+    user, system = int(fields[11]), int(fields[12])  # utime, stime: fields 14, 15
+    if reaped:
+        user, system = user + int(fields[13]), system + int(fields[14])  # cutime, cstime
+    return user / CLOCK_TICKS, system / CLOCK_TICKS
+
+
+def parent_of(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -179,7 +194,8 @@ class CpuWindow:
     """CPU seconds of named groups of processes between `start()` and `stop()`. A process that
     appears during the window counts from zero (all its life falls in the window)."""
 
-    def __init__(self):
+    def __init__(self, reaped: set[int] = frozenset()):
+        self.reaped = reaped  # counted with their children that end in the window
         self.before: dict[int, tuple[float, float]] = {}
         self.after: dict[int, tuple[float, float]] = {}
         self.busy_before = self.busy_after = (0.0, 0.0)
@@ -189,10 +205,10 @@ class CpuWindow:
     def start(self, pids: list[int]) -> None:
         self.busy_before = machine_busy()
         self.everyone_before = all_processes()
-        self.before = {pid: cpu_times(pid) or (0.0, 0.0) for pid in pids}
+        self.before = {pid: cpu_times(pid, pid in self.reaped) or (0.0, 0.0) for pid in pids}
 
     def stop(self, pids: list[int]) -> None:
-        self.after = {pid: cpu_times(pid) or self.before.get(pid, (0.0, 0.0)) for pid in pids}
+        self.after = {pid: cpu_times(pid, pid in self.reaped) or self.before.get(pid, (0.0, 0.0)) for pid in pids}
         self.everyone_after = all_processes()
         self.busy_after = machine_busy()
 

@@ -96,17 +96,16 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     metrics: {"matter", "step", "department", "status", "case_status", ...} or None."""
     if event.event_type not in REPORT_EVENTS or not uow.first_time(event, "fold", lock=event.case_id):
         return None
-    case = uow.session.execute(select(cases).where(cases.c.case_id == event.case_id)).mappings().first()
+    case = uow.row(cases, case_id=event.case_id)
     if case is None:
         raise CaseNotFound(event.case_id)  # retried, then dead-lettered: an operator must look
     report = StepReport.model_validate(event.data)
-    steps = uow.session.execute(select(case_steps).where(case_steps.c.case_id == event.case_id)
-                                .order_by(case_steps.c.position)).mappings().all()
+    steps = uow.rows(case_steps, order_by="position", case_id=event.case_id)
     step = next((s for s in steps if s["step"] == report.step), None)
-    uow.session.execute(case_timeline.insert().values(
-        case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
-        summary=record.summary(report.step, report.status, report.outputs,
-                               [r.model_dump() for r in report.reasons]) + _decision_note(report)))
+    uow.insert(case_timeline, case_id=event.case_id, at=event.occurred_at, event_type=event.event_type,
+               event_id=str(event.event_id), summary=record.summary(
+                   report.step, report.status, report.outputs, [r.model_dump() for r in report.reasons])
+               + _decision_note(report))
     if step is None or not record.folds_into(step["status"], report.status, report.undoes):
         return None
     final = report.status in (StepStatus.completed, StepStatus.rejected, StepStatus.cancelled)
@@ -125,8 +124,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     elif step["paused_at"] is not None:  # resumed without a supplement: the clock runs again
         values["paused_at"] = None
         resume_clock(uow, event.case_id, steps, report.step, _aware(step["paused_at"]), event.occurred_at)
-    uow.session.execute(update(case_steps).where(
-        (case_steps.c.case_id == event.case_id) & (case_steps.c.step == report.step)).values(**values))
+    uow.update(case_steps, {"case_id": event.case_id, "step": report.step}, **values)
     statuses = {s["step"]: s["status"] for s in steps}
     statuses[report.step] = report.status.value
     ready = record.now_in_progress(steps, statuses)
@@ -162,7 +160,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     if status in record.FINAL_CASE_STATUSES:
         values.update(_finish(uow, event, case, steps, report, status, statuses, blocked_reasons, partial))
         change.update(finished=True, case_seconds=(event.occurred_at - _aware(case["submitted_at"])).total_seconds())
-    uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(**values))
+    uow.update(cases, {"case_id": event.case_id}, **values)
     return change
 
 
@@ -231,12 +229,11 @@ def note(uow: UnitOfWork, event: Envelope) -> None:
     and outputs it restates replace the step's, and the case's combined outputs once finished."""
     if event.event_type not in NOTICE_EVENTS or not uow.first_time(event, "note", lock=event.case_id):
         return
-    case = uow.session.execute(select(cases).where(cases.c.case_id == event.case_id)).mappings().first()
+    case = uow.row(cases, case_id=event.case_id)
     if case is None:
         raise CaseNotFound(event.case_id)
     notice = NOTICE_EVENTS[event.event_type].model_validate(event.data)
-    steps = uow.session.execute(select(case_steps).where(case_steps.c.case_id == event.case_id)
-                                .order_by(case_steps.c.position)).mappings().all()
+    steps = uow.rows(case_steps, order_by="position", case_id=event.case_id)
     step = next((s for s in steps if s["step"] == notice.step), None)
     if notice.outputs is not None and step is not None:
         if step["status"] in (StepStatus.pending, StepStatus.in_progress):

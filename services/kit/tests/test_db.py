@@ -87,3 +87,41 @@ def test_an_upsert_hands_back_the_row_as_it_now_stands_typed_as_the_table(databa
         assert first["application"] == {"name": "甲"} and second["application"] == {"name": "乙"}
         assert second["plan"] == [{"step": "registration.establish"}] and second["revision"] == 0
         assert second["received_at"].year == 2026 and second["withdrawn_at"] is None
+
+
+def test_the_prebuilt_insert_update_and_reads_write_and_read_as_the_tables_own_statements(database_factory, tmp_path):
+    from datetime import datetime, timezone
+
+    from sqlalchemy import MetaData, select
+    from sqlalchemy.orm import Session
+    from yjs_kit.tables import add_kit_tables
+    from yjs_kit.uow import UnitOfWork
+
+    started = datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc)
+    for url in (database_factory(), f"sqlite:///{tmp_path}/kit.db"):
+        metadata = MetaData()
+        add_kit_tables(metadata)
+        engine = make_engine(url)
+        metadata.create_all(engine)
+        steps, facts = metadata.tables["kit_steps"], metadata.tables["kit_step_facts"]
+        try:
+            with Session(engine) as session, session.begin():
+                uow = UnitOfWork(session, metadata)
+                for step in ("b.second", "a.first"):
+                    uow.insert(steps, case_id="C1", step=step, status="in_progress", started_at=started,
+                               finished_at=None)
+                uow.insert(facts, case_id="C1", step="a.first", status="completed", outputs={"号": [1, 2]})
+                assert uow.update(steps, {"case_id": "C1", "step": "a.first"}, status="completed",
+                                  finished_at=started) == 1
+                assert uow.update(steps, {"case_id": "C2", "step": "a.first"}, status="completed") == 0
+            with Session(engine) as session:
+                uow = UnitOfWork(session, metadata)
+                assert [r["step"] for r in uow.rows(steps, order_by="step", case_id="C1")] == ["a.first", "b.second"]
+                assert uow.row(steps, case_id="C1", step="a.first")["finished_at"].replace(tzinfo=timezone.utc) == started
+                assert uow.row(facts, case_id="C1", step="a.first")["outputs"] == {"号": [1, 2]}
+                assert uow.row(steps, case_id="C9") is None
+                # what the tables' own statements read back is the same
+                assert session.execute(select(facts.c.outputs)).scalar_one() == {"号": [1, 2]}
+                assert session.execute(select(steps.c.status).where(steps.c.step == "a.first")).scalar_one() == "completed"
+        finally:
+            engine.dispose()

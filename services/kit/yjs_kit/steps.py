@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import structlog
 from nameko.extensions import DependencyProvider
-from sqlalchemy import JSON, String, select, text, update
+from sqlalchemy import JSON, DateTime, Integer, String, select, text, update
 from yjs_contracts.api import Reason, ReviewDecision, SupplementMaterial
 from yjs_contracts.calendar import add_working_days
 from yjs_contracts.envelope import Envelope, new_event
@@ -57,11 +57,18 @@ CASE_ACTIONS = frozenset({"case.withdrawn", "case.supplement_provided"})
 WITHDRAWN = Reason(code="case_withdrawn", message="申请人撤回申请")
 PREREQUISITE_UNDONE = "prerequisite_undone"
 LAPSED_TIMER = "withdraw_lapsed_acceptances"
-# what the tracker knows of a case besides its plan, in one round trip: the facts of the steps
+# what the tracker knows of a case, in one round trip: its plan row, the facts of the steps
 # (ours and those we wait for) and our steps started, with their status
-PROGRESS = text("SELECT 'fact' AS kind, step, status, outputs FROM kit_step_facts WHERE case_id = :case_id"
-                " UNION ALL SELECT 'step', step, status, NULL FROM kit_steps WHERE case_id = :case_id"
-                ).columns(kind=String, step=String, status=String, outputs=JSON)
+_PLAN_COLUMNS = ("matter", "owner", "application", "plan", "correlation_id", "revision", "withdrawn_at")
+PROGRESS = text(
+    f"SELECT 'plan' AS kind, NULL AS step, NULL AS status, NULL AS outputs, {', '.join(_PLAN_COLUMNS)}"
+    " FROM kit_plans WHERE case_id = :case_id"
+    f" UNION ALL SELECT 'fact', step, status, outputs, {', '.join(['NULL'] * len(_PLAN_COLUMNS))}"
+    " FROM kit_step_facts WHERE case_id = :case_id"
+    f" UNION ALL SELECT 'step', step, status, NULL, {', '.join(['NULL'] * len(_PLAN_COLUMNS))}"
+    " FROM kit_steps WHERE case_id = :case_id"
+).columns(kind=String, step=String, status=String, outputs=JSON, matter=String, owner=String, application=JSON,
+          plan=JSON, correlation_id=String, revision=Integer, withdrawn_at=DateTime(timezone=True))
 
 
 @dataclass(frozen=True)
@@ -215,7 +222,7 @@ class StepTracker(DependencyProvider):
                 return []
             tables = uow.tables
             if event.event_type == "case.submitted":
-                plan = event.data["plan"]
+                plan = [PlanStep.model_validate(step).model_dump(mode="json") for step in event.data["plan"]]
                 if not any(step["step"] in self.performers for step in plan):
                     return []  # not ours: keep nothing
                 stored = uow.upserted(tables["kit_plans"], ["case_id"], case_id=event.case_id,
@@ -233,13 +240,12 @@ class StepTracker(DependencyProvider):
                 return reports + self._start_ready(uow, event.case_id, event)
             elif event.event_type in REPORT_EVENTS:
                 report = StepReport.model_validate(event.data)
-                progress = self._progress(uow, event.case_id)
+                stored, *progress = self._progress(uow, event.case_id)
                 if self._keep_fact(uow, event.case_id, report, progress[0]) and decisions.cascades(
                         report.status, report.undoes):  # what it undoes changes the steps: read again
-                    stored = self._plan_row(uow, event.case_id)
                     return self._undo_built_on(uow, stored, report, event) + self._start_ready(
                         uow, event.case_id, event)
-                return self._start_ready(uow, event.case_id, event, progress)
+                return self._start_ready(uow, event.case_id, event, tuple(progress), stored)
             return self._start_ready(uow, event.case_id, event)
 
     def _keep_fact(self, uow: UnitOfWork, case_id: str, report: StepReport, facts: dict[str, Fact]) -> bool:
@@ -284,38 +290,42 @@ class StepTracker(DependencyProvider):
         return stored["owner"] if stored is not None else None
 
     def _plan_row(self, uow: UnitOfWork, case_id: str):
-        plans = uow.tables["kit_plans"]
-        return uow.session.execute(select(plans).where(plans.c.case_id == case_id)).mappings().first()
+        return uow.row(uow.tables["kit_plans"], case_id=case_id)
 
     def _facts(self, uow: UnitOfWork, case_id: str) -> dict[str, Fact]:
         facts_table = uow.tables["kit_step_facts"]
         return {row.step: Fact(row.status, row.outputs) for row in uow.session.execute(
             select(facts_table).where(facts_table.c.case_id == case_id)).all()}
 
-    def _progress(self, uow: UnitOfWork, case_id: str) -> tuple[dict[str, Fact], dict[str, str]]:
-        """The case's facts (step -> Fact) and our steps started (step -> status)."""
-        facts, started = {}, {}
+    def _progress(self, uow: UnitOfWork, case_id: str) -> tuple[dict | None, dict[str, Fact], dict[str, str]]:
+        """The case's plan row (None before its plan arrived), its facts (step -> Fact) and our
+        steps started (step -> status)."""
+        stored, facts, started = None, {}, {}
         for row in uow.session.execute(PROGRESS, {"case_id": case_id}):
-            if row.kind == "fact":
+            if row.kind == "plan":
+                stored = {"case_id": case_id, **{column: row._mapping[column] for column in _PLAN_COLUMNS}}
+            elif row.kind == "fact":
                 facts[row.step] = Fact(row.status, row.outputs)
             else:
                 started[row.step] = row.status
-        return facts, started
+        return stored, facts, started
 
     def _start_ready(self, uow: UnitOfWork, case_id: str, cause: Envelope | None,
                      progress: tuple[dict[str, Fact], dict[str, str]] | None = None, stored=None) -> list[StepReport]:
         """`progress`, `stored`: the case's facts and steps started, and its plan row, as already
         read or written in this unit of work."""
-        stored = stored if stored is not None else self._plan_row(uow, case_id)
+        if progress is None:
+            read, *progress = self._progress(uow, case_id)
+            stored = stored if stored is not None else read
         if stored is None:
             return []  # the plan has not arrived yet; its arrival will start what is ready
         withdrawn = stored["withdrawn_at"] is not None
-        plan = [PlanStep.model_validate(step) for step in stored["plan"]]
-        facts, started = progress or self._progress(uow, case_id)
+        # the plan as validated when it was kept: only its graph is needed here
+        graph = [(step["step"], step["after"]) for step in stored["plan"]]
+        after = dict(graph)
+        facts, started = progress
         started = set(started)
         reports = []
-        after = {step.step: step.after for step in plan}
-        graph = [(step.step, step.after) for step in plan]
         while True:  # a step of ours may be what another step of ours waits for
             ready = decisions.turn_came(graph, self.performers, {k: f.status for k, f in facts.items()}, started)
             if not ready:
@@ -367,13 +377,11 @@ class StepTracker(DependencyProvider):
                 created_at=now))
         final = report.status in FINAL_STEP_STATUSES
         if started_at is not None:
-            uow.session.execute(tables["kit_steps"].insert().values(
-                case_id=case_id, step=report.step, status=report.status.value, started_at=started_at,
-                finished_at=now if final else None))
+            uow.insert(tables["kit_steps"], case_id=case_id, step=report.step, status=report.status.value,
+                       started_at=started_at, finished_at=now if final else None)
         else:
-            uow.session.execute(update(tables["kit_steps"]).where(
-                (tables["kit_steps"].c.case_id == case_id) & (tables["kit_steps"].c.step == report.step)
-            ).values(status=report.status.value, finished_at=now if final else None))
+            uow.update(tables["kit_steps"], {"case_id": case_id, "step": report.step},
+                       status=report.status.value, finished_at=now if final else None)
         uow.upsert(tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
                    status=report.status.value, outputs=report.outputs)
         uow.announce(new_event(event_type_for(report), report, case_id=case_id, causation=cause,

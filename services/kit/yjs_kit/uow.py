@@ -10,7 +10,7 @@ from typing import Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, MetaData, Table, TextClause, bindparam, insert, text
+from sqlalchemy import DateTime, MetaData, Table, TextClause, bindparam, text
 from sqlalchemy import event as sql_event
 from sqlalchemy.orm import Session, sessionmaker
 from yjs_contracts.envelope import Envelope
@@ -54,6 +54,32 @@ def upsert_statement(table: Table, keys: tuple[str, ...], columns: tuple[str, ..
     return statement.columns(*table.c) if returning else statement
 
 
+@lru_cache(maxsize=None)
+def insert_statement(table: Table, columns: tuple[str, ...]) -> TextClause:
+    """`INSERT INTO table (columns) VALUES (…)` as text built once per shape: a Core insert
+    with `.values(**row)` computes its cache key from every value on each call."""
+    return text(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)})"
+                ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+@lru_cache(maxsize=None)
+def update_statement(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> TextClause:
+    """`UPDATE table SET columns WHERE keys`, built once per shape (the keys' parameters are
+    named `key_<column>`, so a key column may be set too)."""
+    return text(f"UPDATE {table.name} SET {', '.join(f'{c} = :{c}' for c in columns)}"
+                f" WHERE {' AND '.join(f'{k} = :key_{k}' for k in keys)}").bindparams(
+        *(bindparam(c, type_=table.c[c].type) for c in columns),
+        *(bindparam(f"key_{k}", type_=table.c[k].type) for k in keys))
+
+
+@lru_cache(maxsize=None)
+def rows_statement(table: Table, keys: tuple[str, ...], order_by: str | None = None) -> TextClause:
+    """`SELECT * FROM table WHERE keys [ORDER BY]`, built once, its columns typed as the table's."""
+    return text(f"SELECT {', '.join(table.c.keys())} FROM {table.name}"
+                f" WHERE {' AND '.join(f'{k} = :{k}' for k in keys)}" + (f" ORDER BY {order_by}" if order_by else "")
+                ).bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys)).columns(*table.c)
+
+
 class UnitOfWork:
     """One transaction. `announce` stores an event in the outbox; `first_time` marks an event
     applied (the inbox) and says whether it already was."""
@@ -80,7 +106,7 @@ class UnitOfWork:
         runs out and any relay publishes it."""
         row = outbox_row(event)
         row["claimed_until"] = row["created_at"] + HANDOVER_LEASE
-        self.session.execute(insert(self.tables["kit_outbox"]).values(**row))
+        self.insert(self.tables["kit_outbox"], **row)
         self.announced.append(event)
         self.handed_over.append(row)
 
@@ -98,6 +124,22 @@ class UnitOfWork:
         leave it as it is). Returns how many rows were written."""
         statement = upsert_statement(table, tuple(keys), tuple(values), update)
         return self.session.execute(statement, values).rowcount
+
+    def insert(self, table: Table, **values) -> None:
+        self.session.execute(insert_statement(table, tuple(values)), values)
+
+    def update(self, table: Table, where: dict, **values) -> int:
+        """Set `values` on the rows whose columns equal `where`'s; returns how many."""
+        return self.session.execute(update_statement(table, tuple(where), tuple(values)),
+                                    {**values, **{f"key_{k}": v for k, v in where.items()}}).rowcount
+
+    def row(self, table: Table, **keys):
+        """The row whose columns equal `keys` (a mapping), or None."""
+        return self.session.execute(rows_statement(table, tuple(keys)), keys).mappings().first()
+
+    def rows(self, table: Table, order_by: str | None = None, **keys) -> list:
+        """The rows whose columns equal `keys` (mappings), ordered by the column `order_by`."""
+        return self.session.execute(rows_statement(table, tuple(keys), order_by), keys).mappings().all()
 
     def upserted(self, table: Table, keys: list[str], **values):
         """`upsert` that updates, and returns the whole row as it now stands (one statement:
