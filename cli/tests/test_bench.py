@@ -13,7 +13,8 @@ import sys
 from yjs_cli.bench_measure import counter_delta, cpu_times, percentile
 from yjs_cli.main import main
 
-SECTIONS = ["## Machine", "## Parameters", "## Results", "## Per process", "## Broker ceiling", "## Events per case"]
+SECTIONS = ["## Machine", "## Parameters", "## Results", "## Per process", "## Broker ceiling", "## Events per case",
+            "## By service"]
 
 
 def row(report: str, measure: str) -> str:

@@ -172,6 +172,7 @@ class BenchResult:
     ceilings: list[CeilingRun] = field(default_factory=list)
     postgres: dict[str, float] = field(default_factory=dict)  # pg_stat_database counters per case
     statements: float = 0.0  # SQL statements the services sent in the measured window
+    statements_by_service: dict[str, float] = field(default_factory=dict)
     others: list[tuple[str, float]] = field(default_factory=list)  # the busiest processes not the bench's
     notes: list[str] = field(default_factory=list)
 
@@ -490,7 +491,10 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
                 result.published[labels] = result.published.get(labels, 0.0) + value
             for labels, value in counter_delta(before[name], after[name], "yjs_events_consumed_total").items():
                 result.consumed[labels] = result.consumed.get(labels, 0.0) + value
-            result.statements += sum(counter_delta(before[name], after[name], "yjs_db_statements_total").values())
+            sent = sum(counter_delta(before[name], after[name], "yjs_db_statements_total").values())
+            result.statements += sent
+            service = name.split("#")[0]
+            result.statements_by_service[service] = result.statements_by_service.get(service, 0.0) + sent
         for name, pids in service_pids.items():
             result.usage.append(ProcessUsage(name, pids, window.used(pids), sum(memory_kib(p)[0] for p in pids)))
         if pg_pids:
@@ -678,6 +682,14 @@ def render(result: BenchResult) -> str:
         lines.append(f"| {event_type} | {pub / n:.2f} | {con / n:.2f} |")
     lines.append("\nNot counted above: each submission is also one RPC from the gateway to the case service "
                  "(a request and a reply message).")
+    lines += ["", "## By service", "",
+              "| service | deliveries per case | events published per case | SQL statements per case |",
+              "|---|---:|---:|---:|"]
+    for service in sorted(r.statements_by_service):
+        delivered = sum(v for labels, v in r.consumed.items() if dict(labels).get("service") == service)
+        published = sum(v for labels, v in r.published.items() if dict(labels).get("service") == service)
+        lines.append(f"| {service} | {delivered / n:.2f} | {published / n:.2f} | "
+                     f"{r.statements_by_service[service] / n:.1f} |")
     return "\n".join(lines) + "\n"
 
 
