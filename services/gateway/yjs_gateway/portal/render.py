@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug import Response
 from yjs_contracts.api import CHECK_RESULT_WORDS
-from yjs_contracts.plans import CHINA
+from yjs_contracts.calendar import china_time, in_china_time
 from yjs_contracts.steps import STEP_KINDS
 from yjs_contracts.words import (CASE_STATUS_WORDS, DECISION_WORDS, DEPARTMENT_TITLES, ENTERPRISE_TYPE_TITLES, MATTER_TITLES,
                                  RATING_WORDS, SEAL_TITLES, STEP_STATUS_WORDS, readable_outputs)
@@ -37,31 +35,6 @@ APPEAL_STATUS_WORDS = {"pending": "待裁决", "upheld": "申诉成立，该评�
 DONE_WORDS = {"checked": "已记录核查结果", "answered": "已答复差评", "appealed": "已提交申诉", "responded": "已回访并关闭",
               "appeal_decided": "已裁决申诉", "replayed": "已重放死信"}
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-
-
-def china_time(value: str | None) -> str:
-    """An ISO 8601 time as a person in China reads it: Beijing time, to the minute."""
-    if not value:
-        return "—"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment.tzinfo else moment.strftime("%Y-%m-%d %H:%M")
-
-
-_ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
-
-
-def in_china_time(value: Any) -> Any:
-    """Every time inside a record's outputs (registered_at, a permit's check_due …) as China time."""
-    if isinstance(value, str) and _ISO_TIME.match(value):
-        return china_time(value)
-    if isinstance(value, dict):
-        return {k: in_china_time(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [in_china_time(v) for v in value]
-    return value
 
 
 def outputs_in_words(outputs: dict[str, Any]):
