@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 from yjs_case import record
-from yjs_cli.view import case_line, case_view
+from yjs_cli.view import case_line, case_view, dead_letters_view, log_line
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.words import english_words
 
@@ -122,6 +122,21 @@ def test_a_case_in_a_list_reads_in_chinese():
     line = case_line(item)
     assert line.startswith("YJS202612020000001  企业注销（deregistration）  待补正（awaiting_applicant）")
     assert english_words(line, machine_words(item, MACHINE_KEYS)) == []
+    assert line.endswith("受理时间 2026-12-02 17:00:00")  # China time, not the API's UTC
+
+
+def test_every_time_a_person_reads_is_china_time():
+    shown = case_view(sample_case())
+    assert "受理时间 2026-12-02 17:00:00  办结时间 2026-12-02 17:07:00" in shown
+    assert "时限 2026-12-02 21:01:00" in shown  # the second step's, four hours after it began
+    assert "容缺材料须于 2026-12-03 17:" in shown
+    assert "    2026-12-02 17:00:00  " in shown  # the timeline
+    assert "T09:" not in shown and "+00:00" not in shown
+    dead = dead_letters_view([{"dead_letter_id": "D1", "event_type": "tax.x", "case_id": None, "attempts": 3,
+                               "failed_at": "2026-12-02T16:30:05.123456Z", "reason": "无法处理"}])
+    assert "尝试 3 次  2026-12-03 00:30:05" in dead
+    assert log_line("tax", '{"timestamp": "2026-12-02T09:31:00.123456Z", "level": "info", "event": "up"}') \
+        .startswith("17:31:00 tax")
 
 
 def test_a_change_reads_in_chinese_too():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from yjs_contracts.calendar import china_time, in_china_time
 from yjs_contracts.steps import STEP_KINDS
 from yjs_contracts.words import (CASE_STATUS_WORDS, DEPARTMENT_TITLES, MATTER_TITLES, STEP_STATUS_WORDS,
                                  readable_outputs)
@@ -14,12 +15,12 @@ STATUS_MARKS = {"completed": "✔", "rejected": "✘", "cancelled": "–", "pend
 
 
 def case_view(record: dict[str, Any]) -> str:
-    """The record as an applicant or a clerk reads it, in Chinese; the machine words (case ID,
+    """The record as an applicant or a clerk reads it, in Chinese and China time; the machine words (case ID,
     step, status, reason code and field, event type) as the API gives them, for looking up."""
     status = record["status"]
     lines = [f"案件 {record['case_id']}  {MATTER_TITLES.get(record['matter'], record['matter'])}  "
              f"{CASE_STATUS_WORDS.get(status, status)}（{status}）",
-             f"  受理时间 {record['submitted_at']}" + (f"  办结时间 {record['finished_at']}" if record["finished_at"] else "")
+             f"  受理时间 {_when(record['submitted_at'])}" + (f"  办结时间 {_when(record['finished_at'])}" if record["finished_at"] else "")
              + _limit_note("整体承诺时限", record.get("promised_days"), record.get("promised_kept"))
              + (f"  用时 {record['working_hours']:g} 工作小时" if record.get("working_hours") is not None else "")
              + (f"（不含补正 {record['paused_working_hours']:g} 工作小时）" if record.get("paused_working_hours") else ""),
@@ -32,24 +33,28 @@ def case_view(record: dict[str, Any]) -> str:
                          _limit_note("承诺时限", step.get("promised_days"), step.get("promised_kept")),
                          _limit_note("法定时限", step.get("legal_days"), step.get("legal_kept")),
                          "  已超过承诺时限" if step.get("overdue") else "",
-                         f"  容缺材料须于 {step['materials_due']} 前补齐" if step.get("materials_due") else ""])
+                         f"  容缺材料须于 {_when(step['materials_due'])} 前补齐" if step.get("materials_due") else ""])
         lines.append(f"    {STATUS_MARKS.get(step['status'], '?')} {kind.title if kind else step['step']}"
                      f"（{step['step']}）  {STEP_STATUS_WORDS.get(step['status'], step['status'])}"
-                     f"  时限 {step['deadline'] or '无'}{waits}{notes}")
+                     f"  时限 {_when(step['deadline']) if step['deadline'] else '无'}{waits}{notes}")
         for reason in step["reasons"]:
             lines.append(f"        {reason['message']}（{reason['code']}，{reason.get('field') or '无字段'}）")
     outputs = record["outputs"]
     if outputs:
         lines += ["", "  统一出件："]
-        for label, value in readable_outputs(outputs):
+        for label, value in readable_outputs(in_china_time(outputs)):
             if isinstance(value, list):  # the seals, one a line
                 lines.append(f"    {label}：")
                 lines += [f"      {title}  {filing_code}  {name}" for title, filing_code, name in value]
             else:
                 lines.append(f"    {label}：{value}")
     lines += ["", "  办理记录："]
-    lines += [f"    {t['at']}  {t['summary']}  （{t['event_type']}）" for t in record["timeline"]]
+    lines += [f"    {_when(t['at'])}  {t['summary']}  （{t['event_type']}）" for t in record["timeline"]]
     return "\n".join(lines)
+
+
+def _when(value: str | None) -> str:
+    return china_time(value, seconds=True)
 
 
 def _limit_note(name: str, days: float | None, kept: bool | None) -> str:
@@ -61,14 +66,14 @@ def _limit_note(name: str, days: float | None, kept: bool | None) -> str:
 def case_line(item: dict[str, Any]) -> str:
     """One case of a list: its number, matter and status in Chinese (the API's words beside), when."""
     return (f"{item['case_id']}  {MATTER_TITLES.get(item['matter'], item['matter'])}（{item['matter']}）  "
-            f"{CASE_STATUS_WORDS.get(item['status'], item['status'])}（{item['status']}）  受理时间 {item['submitted_at']}")
+            f"{CASE_STATUS_WORDS.get(item['status'], item['status'])}（{item['status']}）  受理时间 {_when(item['submitted_at'])}")
 
 
 def dead_letters_view(items: list[dict[str, Any]]) -> str:
     if not items:
         return "没有死信"
     return "\n".join(f"{d['dead_letter_id']:<18} {d['event_type'] or '-':<40} 案件 {d['case_id'] or '-'}  "
-                     f"尝试 {d['attempts']} 次  {d['failed_at']}\n    {d['reason']}" for d in items)
+                     f"尝试 {d['attempts']} 次  {_when(d['failed_at'])}\n    {d['reason']}" for d in items)
 
 
 def _share(value: float | None) -> str:
@@ -114,7 +119,7 @@ def log_line(service: str, line: str) -> str:
         return f"{service:<14} {line}"
     if not isinstance(entry, dict):
         return f"{service:<14} {line}"
-    at = str(entry.pop("timestamp", ""))[11:19]
+    at = _when(str(entry.pop("timestamp", "")))[11:19]
     level = entry.pop("level", "")
     event = entry.pop("event", "")
     entry.pop("service", None)

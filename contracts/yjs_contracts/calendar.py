@@ -11,13 +11,39 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 CHINA = ZoneInfo("Asia/Shanghai")
 WORKDAY_START = time(9, 0)
+
+
+def china_time(value: str | None, seconds: bool = False) -> str:
+    """An ISO 8601 time as a person in China reads it: Beijing time, to the minute (or second)."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    shown = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return (moment.astimezone(CHINA) if moment.tzinfo else moment).strftime(shown)
+
+
+_ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+
+
+def in_china_time(value: Any) -> Any:
+    """Every time inside a record's outputs (registered_at, a permit's check_due …) as China time."""
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        return china_time(value)
+    if isinstance(value, dict):
+        return {k: in_china_time(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [in_china_time(v) for v in value]
+    return value
 WORKDAY_HOURS = 7  # 9:00–12:00 and 13:00–17:00, counted as one 7-hour span
 
 #: the two kinds of entry in a State Council notice: a day off, and a weekend day worked

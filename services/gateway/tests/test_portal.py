@@ -278,9 +278,13 @@ def test_what_an_enterprise_holds_reads_in_chinese_with_its_times_in_china_time(
                      "bank_accounts": [{"account_number": "1204330402000000001", "status": "closed"}],
                      "permits": [{"permit_number": "JL330402000001", "status": "revoked",
                                   "revoked_at": "2026-12-02T07:30:00+00:00"}]})
-    assert [label for label, _ in held] == ["税务", "基本存款账户", "许可证"]
-    text = "；".join(value for _, value in held)
-    assert "已登记" in text and "已销户" in text and "已撤销" in text and "2026-12-02 15:30" in text
+    assert [title for title, _ in held] == ["税务", "基本存款账户", "许可证"]
+    # one label and value a row, as the case page's records read, not one paragraph a holding
+    assert held[0][1] == [("主管税务机关", "国家税务总局嘉兴市南湖区税务局"), ("状态", "已登记")]
+    permit = dict(held[2][1])
+    assert permit["状态"] == "已撤销" and "2026-12-02 15:30" in permit.values()
+    text = "；".join(value for _, rows in held for _, value in rows)
+    assert "已销户" in text and not any("，" in value for _, rows in held for _, value in rows)
     assert not english_words(text, ["JL330402000001"])
 
 

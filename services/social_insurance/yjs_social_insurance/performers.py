@@ -43,8 +43,8 @@ def close(work: StepWork) -> StepReport:
     refused while contributions are owed; an enterprise never registered here is confirmed at
     once."""
     uscc = DeregistrationApplication.model_validate(work.application).uscc
-    work.uow.lock(f"contribution-arrears:{uscc}")  # no arrears recorded between the check and the decision
-    owed = arrears.outstanding(work.session, uscc)
+    arrears.LEDGER.lock(work.uow, uscc)  # no arrears recorded between the check and the decision
+    owed = arrears.LEDGER.outstanding(work.session, uscc)
     reasons = rules.closing_reasons(owed)
     employer = work.session.execute(select(employers).where(
         (employers.c.uscc == uscc) & (employers.c.status == "registered")).with_for_update()).mappings().first()

@@ -68,7 +68,7 @@ def clear(work: StepWork) -> StepReport:
     business here is confirmed at once, without a certificate."""
     app = DeregistrationApplication.model_validate(work.application)
     now = datetime.now(timezone.utc)
-    owed = arrears.outstanding(work.session, app.uscc)
+    owed = arrears.LEDGER.outstanding(work.session, app.uscc)
     reasons = rules.clearance_reasons(owed)
     taxpayer = work.session.execute(select(taxpayers).where(taxpayers.c.uscc == app.uscc)
                                     .with_for_update()).mappings().first()

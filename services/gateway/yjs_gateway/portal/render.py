@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug import Response
 from yjs_contracts.api import CHECK_RESULT_WORDS
-from yjs_contracts.plans import CHINA
+from yjs_contracts.calendar import china_time, in_china_time
 from yjs_contracts.steps import STEP_KINDS
 from yjs_contracts.words import (CASE_STATUS_WORDS, DECISION_WORDS, DEPARTMENT_TITLES, ENTERPRISE_TYPE_TITLES, MATTER_TITLES,
-                                 RATING_WORDS, SEAL_TITLES, STEP_STATUS_WORDS, readable_outputs)
+                                 OUTPUT_LABELS, RATING_WORDS, SEAL_TITLES, STEP_STATUS_WORDS, readable,
+                                 readable_outputs)
 
 from .forms import application_rows
 
@@ -39,31 +38,6 @@ DONE_WORDS = {"checked": "已记录核查结果", "answered": "已答复差评",
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 
-def china_time(value: str | None) -> str:
-    """An ISO 8601 time as a person in China reads it: Beijing time, to the minute."""
-    if not value:
-        return "—"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment.tzinfo else moment.strftime("%Y-%m-%d %H:%M")
-
-
-_ISO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
-
-
-def in_china_time(value: Any) -> Any:
-    """Every time inside a record's outputs (registered_at, a permit's check_due …) as China time."""
-    if isinstance(value, str) and _ISO_TIME.match(value):
-        return china_time(value)
-    if isinstance(value, dict):
-        return {k: in_china_time(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [in_china_time(v) for v in value]
-    return value
-
-
 def outputs_in_words(outputs: dict[str, Any]):
     return readable_outputs(in_china_time(outputs))
 
@@ -73,16 +47,17 @@ HELD_STATUS_WORDS = {"registered": "已登记", "cleared": "已清税", "open": 
                      "revoked": "已撤销", "cancelled": "已注销"}
 
 
-def holdings(record: dict[str, Any]) -> list[tuple[str, Any]]:
-    """An enterprise's taxpayer record, bank accounts and permits, in words, each state in Chinese."""
-    def worded(item: dict[str, Any]) -> dict[str, Any]:
-        return {**item, "status": HELD_STATUS_WORDS.get(item.get("status"), item.get("status"))} \
-            if "status" in item else item
-    parts = [{"tax": worded(record["taxpayer"])}] if record.get("taxpayer") else []
-    parts += [{"bank_account": worded(account)} for account in record.get("bank_accounts", [])]
-    if record.get("permits"):
-        parts.append({"permits": [worded(p) for p in record["permits"]]})
-    return [entry for part in parts for entry in outputs_in_words(part)]
+def holdings(record: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """An enterprise's taxpayer record, bank accounts and permits, in words, each state in
+    Chinese: (title, [(label, value), …]) for each, one row a fact, as the records read."""
+    def rows(item: dict[str, Any]) -> list[tuple[str, str]]:
+        if "status" in item:
+            item = {**item, "status": HELD_STATUS_WORDS.get(item["status"], item["status"])}
+        return [(OUTPUT_LABELS.get(k, k), readable(v)) for k, v in in_china_time(item).items()]
+    held = [(OUTPUT_LABELS["tax"], rows(record["taxpayer"]))] if record.get("taxpayer") else []
+    held += [(OUTPUT_LABELS["bank_account"], rows(account)) for account in record.get("bank_accounts", [])]
+    held += [(OUTPUT_LABELS["permits"], rows(permit)) for permit in record.get("permits", [])]
+    return held
 
 
 def step_title(step: str) -> str:
