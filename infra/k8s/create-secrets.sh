@@ -8,9 +8,9 @@
 #                         AMQP_URI and RABBITMQ_MANAGEMENT_URL for the topology init containers
 #   yjs-broker-passwords  AMQP_PASSWORD_<SERVICE>, each service's own broker user (docs/adr/0012)
 #   yjs-broker-admin-login  the same administrator, as the RabbitMQ Messaging Topology Operator
-#                         reads it (infra/k8s-ha: username, password)
+#                         reads it (infra/k8s: username, password)
 #   yjs-postgres-superuser  the same PostgreSQL login as yjs-secrets, as CloudNativePG reads it
-#                         (infra/k8s-ha: username, password; kubernetes.io/basic-auth)
+#                         (infra/k8s: username, password; kubernetes.io/basic-auth)
 # With External Secrets or a vault instead, make the same names and keys there.
 set -euo pipefail
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # docker-entrypoint-initdb.d script: runs once, when the data volume is empty.
 # One database per service, because no service reads another's tables.
-# Keep in step with the copy in infra/k8s/postgres.yaml.
+# Keep in step with the copy in infra/k8s-dev/postgres.yaml.
 set -euo pipefail
 
 databases=(
