@@ -8,7 +8,7 @@ a queue bound to `case.events` before the first submission. Then it measures the
 the broker on this machine with plain kombu and reports everything as markdown
 (docs/benchmarks.md explains the numbers). It asserts nothing about time.
 
-Set MAX_WORKERS, DB_POOL_SIZE, LOG_LEVEL (default WARNING here) in the environment to try other
+Set MAX_WORKERS, DB_POOL_SIZE, EVENT_WORKERS, EVENT_BATCH, LOG_LEVEL (default WARNING here) in the environment to try other
 settings; YJS_BENCH_REPLICAS="tax=2,case=2" runs replicas; YJS_BENCH_WARMUP the warm-up cases."""
 
 from __future__ import annotations
@@ -173,6 +173,8 @@ class BenchResult:
     postgres: dict[str, float] = field(default_factory=dict)  # pg_stat_database counters per case
     statements: float = 0.0  # SQL statements the services sent in the measured window
     statements_by_service: dict[str, float] = field(default_factory=dict)
+    # events applied in batches (one transaction each), and the batches, per service
+    batched_by_service: dict[str, tuple[float, float]] = field(default_factory=dict)
     others: list[tuple[str, float]] = field(default_factory=list)  # the busiest processes not the bench's
     notes: list[str] = field(default_factory=list)
 
@@ -401,7 +403,8 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
     warmup = int(os.environ.get("YJS_BENCH_WARMUP", max(2, min(20, cases // 20))))
     env = {"LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")}
     settings = {k: os.environ.get(k, default) for k, default in (
-        ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "MAX_WORKERS + 2"), ("RETRY_DELAYS_MS", "1000,5000,30000"))}
+        ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "MAX_WORKERS + 2"), ("EVENT_WORKERS", "2"), ("EVENT_BATCH", "20"),
+        ("EVENT_PREFETCH", "100"), ("RETRY_DELAYS_MS", "1000,5000,30000"))}
     tmp = Path(tempfile.mkdtemp(prefix="yjs-bench-"))
     vhost = amqp_uri = None
     drop: list[str] = []
@@ -495,6 +498,10 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
             result.statements += sent
             service = name.split("#")[0]
             result.statements_by_service[service] = result.statements_by_service.get(service, 0.0) + sent
+            events, batches = (sum(counter_delta(before[name], after[name], f"yjs_event_batch_size_{part}").values())
+                               for part in ("sum", "count"))
+            kept = result.batched_by_service.get(service, (0.0, 0.0))
+            result.batched_by_service[service] = (kept[0] + events, kept[1] + batches)
         for name, pids in service_pids.items():
             result.usage.append(ProcessUsage(name, pids, window.used(pids), sum(memory_kib(p)[0] for p in pids)))
         if pg_pids:
@@ -683,13 +690,16 @@ def render(result: BenchResult) -> str:
     lines.append("\nNot counted above: each submission is also one RPC from the gateway to the case service "
                  "(a request and a reply message).")
     lines += ["", "## By service", "",
-              "| service | deliveries per case | events published per case | SQL statements per case |",
-              "|---|---:|---:|---:|"]
+              "| service | deliveries per case | events published per case | SQL statements per case "
+              "| deliveries applied in batches | events per batch |",
+              "|---|---:|---:|---:|---:|---:|"]
     for service in sorted(r.statements_by_service):
         delivered = sum(v for labels, v in r.consumed.items() if dict(labels).get("service") == service)
         published = sum(v for labels, v in r.published.items() if dict(labels).get("service") == service)
+        batched, batches = r.batched_by_service.get(service, (0.0, 0.0))
         lines.append(f"| {service} | {delivered / n:.2f} | {published / n:.2f} | "
-                     f"{r.statements_by_service[service] / n:.1f} |")
+                     f"{r.statements_by_service[service] / n:.1f} | "
+                     f"{_percent(batched, delivered)} | {_n(batched / batches, 1) if batches else '—'} |")
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,7 @@ only their department's follow-ups, operators supervise every follow-up and deci
 
 import os
 from datetime import datetime, timezone
+from functools import partial
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
@@ -227,8 +228,8 @@ class CaseService(OperatorRpc):
         if event.event_type in actions.WITHDRAWAL_ANSWER_EVENTS:
             with self.db.unit_of_work() as uow:
                 matter = actions.answer_withdrawal(uow, event)
-            if matter:
-                CASES_FINISHED.labels(matter, "withdrawn").inc()
+            if matter:  # counted once committed (a batch commits later, or not at all)
+                self.db.after_commit(CASES_FINISHED.labels(matter, "withdrawn").inc)
             return
         with self.db.unit_of_work() as uow:
             if event.event_type in NOTICE_EVENTS:
@@ -238,7 +239,7 @@ class CaseService(OperatorRpc):
                 cases.stall(uow, event)
                 return
             change = cases.fold(uow, event)
-        record_change(change)
+        self.db.after_commit(partial(record_change, change))
 
 
 SERVICE = CaseService

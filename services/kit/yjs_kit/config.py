@@ -64,6 +64,11 @@ def service_config(service: str, **overrides) -> dict:
         # next worker, and PostgreSQL forks a backend for each (two per case, once measured)
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or max_workers + 2),
         "RETRY_DELAYS_MS": retry_delays_ms(),
+        # the most events one worker applies in one transaction (1: each on its own), and how
+        # many messages the broker hands over before any is acked, for batches to be made of
+        "EVENT_BATCH": int(env.get("EVENT_BATCH", "20")),
+        "EVENT_PREFETCH": int(env.get("EVENT_PREFETCH", "100")),
+        "EVENT_WORKERS": int(env.get("EVENT_WORKERS", "2")),
         # rounds a message waits on the broker while its dead letter cannot be stored
         "DEAD_LETTER_STORE_TRIES": int(env.get("DEAD_LETTER_STORE_TRIES", "20")),
         "PARENT_CALLS_TRACKED": 10,

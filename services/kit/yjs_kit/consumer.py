@@ -27,18 +27,24 @@ import base64
 import json
 import re
 import traceback
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import partial
-from typing import Iterable
+from functools import partial, wraps
+from typing import Callable, Iterable
 
 import eventlet
+import eventlet.queue
+import eventlet.semaphore
 import structlog
 from kombu import Queue
+from kombu.message import Message
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import register_entrypoint
 from nameko.messaging import Consumer, QueueConsumer
 from sqlalchemy import insert, select
-from yjs_contracts.envelope import new_event
+from yjs_contracts.envelope import Envelope, new_event
 from yjs_contracts.events import EVENT_MODELS, DeadLetterCleared, EventDeadLettered
 
 from . import metrics
@@ -47,7 +53,7 @@ from .brokers import connect
 from .outbox import outbox_row
 from .provenance import Refused, check, read
 from .topology import declare, inbox_of, inbox_queues, parked_queue_name, retry_queue_name
-from .uow import Database
+from .uow import Database, bind_event_log
 
 log = structlog.get_logger(__name__)
 
@@ -147,7 +153,13 @@ def announce_cleared(database: Database, service: str, number: int) -> None:
 
 class RawQueueConsumer(QueueConsumer):
     """nameko's queue consumer, but handing each provider the message undecoded: kombu would
-    log a body it cannot decode (bad JSON, a pickle) and ack it, and it would be gone."""
+    log a body it cannot decode (bad JSON, a pickle) and ack it, and it would be gone. The
+    provider takes it in this thread without waiting (EventConsumer.handle_message)."""
+
+    @property
+    def prefetch_count(self):
+        # enough waiting messages to make batches of when every worker is busy
+        return int(self.container.config.get("EVENT_PREFETCH", 100))
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
@@ -157,20 +169,75 @@ class RawQueueConsumer(QueueConsumer):
         return self._consumers.values()
 
     def handle_raw(self, provider, message):
-        ident = f"{type(provider).__name__}.handle_message[{message.delivery_info.get('routing_key')}]"
-        self.container.spawn_managed_thread(partial(provider.handle_message, message.body, message),
-                                            identifier=ident)
+        provider.handle_message(message.body, message)
+
+
+@dataclass
+class Delivery:
+    """A message read and believed, waiting to be applied."""
+
+    event: Envelope
+    message: Message
+    body: bytes
+    origin: tuple[str | None, str | None]  # the exchange it first arrived on, its first publisher
+    attempts: int
+    alone: bool = False  # apply it on its own: the batch it was in failed
+
+
+class EventBatch:
+    """The events one worker applies in one transaction (Database.batch): one commit and one
+    pass of the worker's machinery for all of them. In the order they arrived for each case, the
+    cases in the order of their ids, so that two batches take the cases' locks in one order."""
+
+    def __init__(self, service: str, database: Database | None, events: list[Envelope]):
+        self.service = service
+        self.database = database  # None: a service without one applies them in turn
+        self.events = events
+
+    def apply(self, handle: Callable[[Envelope], object]) -> None:
+        with self.database.batch() if self.database is not None else nullcontext():
+            for event in self.events:
+                bind_event_log(self.service, event)
+                handle(event)
+
+    def __repr__(self):
+        return f"<EventBatch of {len(self.events)}>"
+
+
+def in_lock_order(deliveries: list[Delivery]) -> list[Delivery]:
+    # sorted() is stable: a case's events keep the order they arrived in
+    return sorted(deliveries, key=lambda delivery: delivery.event.case_id or "")
 
 
 class EventConsumer(Consumer):
     """Entrypoint: `@consume_events(["registration.enterprise_registered", ...])`; the method
-    receives the parsed Envelope."""
+    receives the parsed Envelope.
+
+    The messages that wait while every worker is busy are applied together: one worker runs the
+    method for up to EVENT_BATCH of them inside one transaction and acks them after its commit.
+    When that fails (a handler raised, or a unit of work failed and its error was caught, or
+    PostgreSQL broke a deadlock), nothing of it is committed and each of its events is applied
+    again on its own, as if there had been no batch. A message alone is applied as it arrives."""
 
     queue_consumer = RawQueueConsumer()
 
     def __init__(self, event_types: Iterable[str], **kwargs):
         self.event_types = sorted(set(event_types))
         super().__init__(queue=None, **kwargs)
+
+    @classmethod
+    def decorator(cls, event_types: Iterable[str], **kwargs):
+        """The method is called with an Envelope; the kit also calls it with an EventBatch, which
+        runs it once for each of the batch's events."""
+        def register(method):
+            @wraps(method)
+            def entrypoint(service, work):
+                if isinstance(work, EventBatch):
+                    return work.apply(partial(method, service))
+                return method(service, work)
+            register_entrypoint(entrypoint, cls(event_types, **kwargs))
+            return entrypoint
+        return register
 
     def setup(self):
         config = self.container.config
@@ -188,7 +255,76 @@ class EventConsumer(Consumer):
         # declared: consuming must not declare it again, with the other producers' exchanges its
         # bindings name, which a service's own broker user may not declare (docs/adr/0012)
         self.queue = Queue(queues[0].name, durable=True, auto_delete=False, no_declare=True)
+        self.batch_size = max(1, int(config.get("EVENT_BATCH", 20)))
+        self.database = next((d for d in self.container.dependencies if isinstance(d, Database)), None)
+        # workers applying this entrypoint's events at once: fewer than the container's, so that
+        # under load what arrives meanwhile waits, and is applied in batches
+        self.workers = eventlet.semaphore.Semaphore(
+            max(1, min(int(config.get("EVENT_WORKERS", 2)), self.container.max_workers)))
+        self.waiting: eventlet.queue.LightQueue = eventlet.queue.LightQueue()
+        self.stopping = False
         super().setup()
+
+    def start(self):
+        self.container.spawn_managed_thread(self._dispatch, identifier=f"{self.method_name}.dispatch")
+        super().start()
+
+    def stop(self):
+        # what waits here goes back to the broker, for another replica or the next start
+        self.stopping = True
+        self._requeue_waiting()
+        super().stop()
+        self._requeue_waiting()
+
+    def _requeue_waiting(self):
+        while True:
+            try:
+                delivery = self.waiting.get_nowait()
+            except eventlet.queue.Empty:
+                return
+            self.queue_consumer.requeue_message(delivery.message)
+
+    def _dispatch(self):
+        """Takes what waits, up to a batch, and gives it to a worker; while every worker is busy
+        (spawning blocks) more waits, and the next batch is larger."""
+        while True:
+            deliveries = [self.waiting.get()]
+            # a worker of ours free first: what arrives while we wait joins this batch
+            self.workers.acquire()
+            self.workers.release()
+            while len(deliveries) < self.batch_size:
+                try:
+                    deliveries.append(self.waiting.get_nowait())
+                except eventlet.queue.Empty:
+                    break
+            together = [delivery for delivery in deliveries if not delivery.alone]
+            alone = [delivery for delivery in deliveries if delivery.alone]
+            if len(together) == 1:
+                alone, together = alone + together, []
+            if together:
+                together = in_lock_order(together)
+                batch = EventBatch(self.container.service_name, self.database,
+                                   [delivery.event for delivery in together])
+                self._spawn(together, (batch,), partial(self.handle_batch_result, together))
+            for delivery in alone:
+                self._spawn([delivery], (delivery.event,), partial(self.handle_result, delivery))
+
+    def _spawn(self, deliveries: list[Delivery], args: tuple, handle_result) -> None:
+        if self.stopping:
+            for delivery in deliveries:
+                self.queue_consumer.requeue_message(delivery.message)
+            return
+        context = self.unpack_message_headers(deliveries[0].message) if len(deliveries) == 1 else {}
+        self.workers.acquire()
+        try:
+            worker = self.container.spawn_worker(self, args, {}, context_data=context, handle_result=handle_result)
+        except ContainerBeingKilled:
+            self.workers.release()
+            for delivery in deliveries:
+                self.queue_consumer.requeue_message(delivery.message)
+            return
+        # freed when the worker's thread ends, however it ends (nameko keeps the thread by context)
+        self.container._worker_threads[worker].link(lambda _: self.workers.release())
 
     def handle_message(self, body, message):
         headers = message.headers or {}
@@ -212,32 +348,57 @@ class EventConsumer(Consumer):
             metrics.EVENTS_REFUSED.labels(self.container.service_name, event_type, refused.kind).inc()
             log.warning("message refused", kind=refused.kind, reason=str(refused), exchange=exchange,
                         publisher=publisher)
-            self._end_in_failure(message, body, origin, attempts, str(refused), retry=False, kind=refused.kind)
+            # publishing and storing wait on the network: not in the thread that receives
+            self.container.spawn_managed_thread(partial(
+                self._end_in_failure, message, body, origin, attempts, str(refused), retry=False, kind=refused.kind),
+                identifier=f"{self.method_name}.refuse")
             return
-        handle_result = partial(self.handle_result, message, body, origin, attempts, event.event_type)
-        try:
-            self.container.spawn_worker(self, (event,), {}, context_data=self.unpack_message_headers(message),
-                                        handle_result=handle_result)
-        except ContainerBeingKilled:
+        if self.stopping:
             self.queue_consumer.requeue_message(message)
+            return
+        self.waiting.put(Delivery(event, message, body, origin, attempts))
 
-    def handle_result(self, message, body, origin, attempts, event_type, worker_ctx, result=None, exc_info=None):
-        service = self.container.service_name
+    def handle_result(self, delivery: Delivery, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            metrics.EVENTS_CONSUMED.labels(service, event_type, "applied").inc()
-            replayed = (message.headers or {}).get(REPLAY_HEADER)
-            if replayed is not None:
-                try:
-                    announce_cleared(find_database(self.container), service, int(replayed))
-                except Exception as error:  # noqa: BLE001 - the event is applied; only the notice is lost
-                    log.error("could not announce the cleared dead letter", dead_letter=replayed, error=repr(error))
-            self.queue_consumer.ack_message(message)
+            self._applied(delivery)
         else:
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            log.error("handler failed", event_type=event_type, attempts=attempts + 1, reason=reason,
-                      exc_info=exc_info)
-            self._end_in_failure(message, body, origin, attempts, reason, retry=True, kind="failed")
+            log.error("handler failed", event_type=delivery.event.event_type, attempts=delivery.attempts + 1,
+                      reason=reason, exc_info=exc_info)
+            self._end_in_failure(delivery.message, delivery.body, delivery.origin, delivery.attempts, reason,
+                                 retry=True, kind="failed")
         return result, exc_info
+
+    def handle_batch_result(self, deliveries: list[Delivery], worker_ctx, result=None, exc_info=None):
+        """Acked after the batch's commit; a batch that failed is applied again one event at a
+        time, where a failing event takes the way of any failure (retries, a dead letter) alone."""
+        if exc_info is None:
+            metrics.EVENT_BATCHES.labels(self.container.service_name, "committed").inc()
+            metrics.EVENT_BATCH_SIZE.labels(self.container.service_name).observe(len(deliveries))
+            for delivery in deliveries:
+                self._applied(delivery)
+            return result, exc_info
+        metrics.EVENT_BATCHES.labels(self.container.service_name, "split").inc()
+        reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        log.warning("batch rolled back; its events are applied one at a time", events=len(deliveries), reason=reason)
+        for delivery in deliveries:
+            if self.stopping:
+                self.queue_consumer.requeue_message(delivery.message)
+            else:
+                delivery.alone = True
+                self.waiting.put(delivery)
+        return result, None  # not a failure of any event yet
+
+    def _applied(self, delivery: Delivery) -> None:
+        service = self.container.service_name
+        metrics.EVENTS_CONSUMED.labels(service, delivery.event.event_type, "applied").inc()
+        replayed = (delivery.message.headers or {}).get(REPLAY_HEADER)
+        if replayed is not None:
+            try:
+                announce_cleared(find_database(self.container), service, int(replayed))
+            except Exception as error:  # noqa: BLE001 - the event is applied; only the notice is lost
+                log.error("could not announce the cleared dead letter", dead_letter=replayed, error=repr(error))
+        self.queue_consumer.ack_message(delivery.message)
 
     def republish(self, body: bytes, queue: str, headers: dict, content_type: str, content_encoding: str) -> None:
         """To one of this service's own queues, through the default exchange, signed with the

@@ -34,6 +34,11 @@ DB_STATEMENTS = Counter("yjs_db_statements_total", "SQL statements sent to the s
 REVIEW_DECISIONS = Counter("yjs_review_decisions_total",
                            "Staff decisions on steps in review (人工审核): approve, refuse, request_corrections",
                            ["service", "decision"])
+EVENT_BATCHES = Counter("yjs_event_batches_total",
+                        "Batches of events applied in one transaction, by outcome (committed; split: rolled back"
+                        " and applied one event at a time)", ["service", "outcome"])
+EVENT_BATCH_SIZE = Histogram("yjs_event_batch_size", "Events in a committed batch", ["service"],
+                             buckets=(2, 5, 10, 20, 50, 100))
 HANDLER_RETRIES = Counter("yjs_handler_retries_total", "Messages sent back for another try",
                           ["service", "event_type"])
 

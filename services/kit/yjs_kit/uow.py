@@ -4,9 +4,11 @@ state changes, inbox marks and announced events commit in one transaction."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Iterator
+from typing import Callable, Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
@@ -167,6 +169,32 @@ class UnitOfWork:
         return self.session.execute(NEXT_NUMBER, {"name": name}).scalar_one()
 
 
+class BatchSpoiled(Exception):
+    """A unit of work inside a batch failed: the batch is rolled back and its events are applied
+    one at a time, as if the batch had never been."""
+
+
+@dataclass
+class _Batch:
+    uow: UnitOfWork
+    spoiled: BaseException | None = None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+# the batch the current green thread applies, if any (each green thread has its own context)
+_BATCH: ContextVar[_Batch | None] = ContextVar("yjs_batch", default=None)
+
+
+def bind_event_log(service: str, event: Envelope | None) -> None:
+    """Every log line of a worker says which case and event it is about."""
+    structlog.contextvars.clear_contextvars()
+    fields = {"service": service}
+    if event is not None:
+        fields.update(case_id=event.case_id, event_id=str(event.event_id),
+                      event_type=event.event_type, correlation_id=event.correlation_id)
+    structlog.contextvars.bind_contextvars(**fields)
+
+
 class Database(DependencyProvider):
     """`self.db.unit_of_work()` in a service; one engine, one outbox relay per process."""
 
@@ -201,6 +229,17 @@ class Database(DependencyProvider):
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """One transaction; inside `batch()`, the batch's. A unit of work that fails there, even
+        if its caller catches the error, spoils the batch: nothing of it is committed, and each
+        event is applied again on its own, where the failure rolls back only its own work."""
+        batch = _BATCH.get()
+        if batch is not None:
+            try:
+                yield batch.uow
+            except BaseException as error:
+                batch.spoiled = error
+                raise
+            return
         session = self.sessions()
         uow = UnitOfWork(session, self.metadata)
         try:
@@ -214,15 +253,42 @@ class Database(DependencyProvider):
         if uow.handed_over:
             self.relay.hand_over(uow.handed_over)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every unit of work in this green thread until the end of the block is one transaction,
+        committed at the end (BatchSpoiled when one of them failed)."""
+        session = self.sessions()
+        batch = _Batch(UnitOfWork(session, self.metadata))
+        token = _BATCH.set(batch)
+        try:
+            yield
+            if batch.spoiled is not None:
+                raise BatchSpoiled(repr(batch.spoiled)) from batch.spoiled
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _BATCH.reset(token)
+            session.close()
+        if batch.uow.handed_over:
+            self.relay.hand_over(batch.uow.handed_over)
+        for callback in batch.after_commit:
+            callback()
+
+    @staticmethod
+    def after_commit(callback: Callable[[], None]) -> None:
+        """Run `callback` once what was done is committed: now, outside a batch (call it after
+        the unit of work), or when the batch commits; never if it rolls back."""
+        batch = _BATCH.get()
+        if batch is None:
+            callback()
+        else:
+            batch.after_commit.append(callback)
+
     def get_dependency(self, worker_ctx):
         return self
 
     def worker_setup(self, worker_ctx):
-        # every log line of this worker says which case and event it is about
-        structlog.contextvars.clear_contextvars()
-        fields = {"service": self.container.service_name}
         event = worker_ctx.args[0] if worker_ctx.args and isinstance(worker_ctx.args[0], Envelope) else None
-        if event is not None:
-            fields.update(case_id=event.case_id, event_id=str(event.event_id),
-                          event_type=event.event_type, correlation_id=event.correlation_id)
-        structlog.contextvars.bind_contextvars(**fields)
+        bind_event_log(self.container.service_name, event)
