@@ -125,3 +125,63 @@ def test_the_prebuilt_insert_update_and_reads_write_and_read_as_the_tables_own_s
                 assert session.execute(select(steps.c.status).where(steps.c.step == "a.first")).scalar_one() == "completed"
         finally:
             engine.dispose()
+
+
+def test_a_batch_is_one_transaction_of_its_own_green_thread_and_commits_or_spoils_whole(database_factory):
+    """Inside Database.batch() every unit of work of that green thread is one transaction; another
+    green thread (an RPC, a timer) keeps its own. An error inside a unit of work spoils the batch
+    even when the handler catches it, and what follows a commit runs only when the batch commits."""
+    import pytest
+    from sqlalchemy import MetaData, select
+    from sqlalchemy.orm import sessionmaker
+    from yjs_kit.tables import add_kit_tables
+    from yjs_kit.uow import BatchSpoiled, Database
+
+    url = database_factory()
+    metadata = MetaData()
+    add_kit_tables(metadata)
+    database = Database(metadata)
+    database.engine = make_engine(url)
+    database.sessions = sessionmaker(bind=database.engine, expire_on_commit=False)
+    metadata.create_all(database.engine)
+    counters = metadata.tables["kit_counters"]
+
+    def count(name):
+        with database.engine.connect() as connection:
+            return connection.execute(select(counters.c.value).where(counters.c.name == name)).scalar()
+
+    def other_thread():  # a worker beside the batch: committed at once, whatever the batch does
+        with database.unit_of_work() as uow:
+            uow.next_number("beside")
+        return count("beside")
+
+    committed = []
+    try:
+        with database.batch():
+            for _ in range(3):
+                with database.unit_of_work() as uow:
+                    uow.next_number("batched")
+                database.after_commit(lambda: committed.append(count("batched")))
+            assert eventlet.spawn(other_thread).wait() == 1
+            assert count("batched") is None and committed == []  # nothing of the batch seen yet
+        assert committed == [3, 3, 3]  # after the commit, once per call
+
+        with pytest.raises(BatchSpoiled):
+            with database.batch():
+                with database.unit_of_work() as uow:
+                    uow.next_number("batched")
+                try:
+                    with database.unit_of_work() as uow:
+                        uow.next_number("batched")
+                        raise LookupError("caught by its handler")
+                except LookupError:
+                    pass
+                database.after_commit(lambda: committed.append("never"))
+        assert count("batched") == 3 and committed == [3, 3, 3]
+
+        with database.unit_of_work() as uow:  # outside a batch: its own transaction, as always
+            uow.next_number("batched")
+        database.after_commit(lambda: committed.append(count("batched")))
+        assert committed == [3, 3, 3, 4]
+    finally:
+        database.engine.dispose()
