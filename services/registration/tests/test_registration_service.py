@@ -90,11 +90,12 @@ def test_a_name_differing_only_in_the_forms_wording_is_taken(start_service, brok
 
 def test_two_cases_after_one_name_at_the_same_moment_one_is_registered(start_service, broker_uri, watch):
     """The race forced: the test holds the name's lock while both cases arrive; released, one
-    takes the name and the other is refused, whichever goes first."""
+    takes the name and the other is refused, whichever goes first. Each case in its own
+    transaction, as on two replicas (in one batch the second would see the first's name)."""
     from sqlalchemy import text
     from sqlalchemy.pool import NullPool
 
-    url = start_service(RegistrationService).config["DATABASE_URL"]
+    url = start_service(RegistrationService, EVENT_BATCH=1).config["DATABASE_URL"]
     watcher = watch("registration.enterprise_registered", "registration.establishment_refused")
     application = samples.establishment_application("同时", seals=(), bank_account=False)
     engine = create_engine(url, poolclass=NullPool)
