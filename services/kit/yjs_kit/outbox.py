@@ -25,7 +25,7 @@ import amqp
 import eventlet
 import structlog
 from greenlet import GreenletExit
-from sqlalchemy import Engine, MetaData, and_, delete, func, or_, select, update
+from sqlalchemy import DateTime, Engine, MetaData, and_, bindparam, delete, func, or_, select, text, update
 
 from . import metrics
 from .broker_users import broker_user_of
@@ -41,6 +41,10 @@ LEASE = timedelta(seconds=60)  # a claim a relay that died mid-batch gives up af
 # the lease on a row a unit of work hands its relay at commit: its process publishes it within
 # milliseconds; if that process dies, another relay publishes it after this
 HANDOVER_LEASE = timedelta(seconds=15)
+# run after every publish: as text, built once (an `update().where(in_(…))` computed its cache key
+# on each call, several milliseconds with a batch of ids)
+MARK_SENT = text("UPDATE kit_outbox SET sent_at = :sent_at, claimed_until = NULL WHERE event_id IN :event_ids"
+                 ).bindparams(bindparam("sent_at", type_=DateTime(timezone=True)), bindparam("event_ids", expanding=True))
 
 
 class ConfirmTimeout(Exception):
@@ -348,8 +352,7 @@ class OutboxRelay:
         sent = [r for r in rows if r.event_id not in refused]
         with self.engine.begin() as connection:
             if sent:
-                connection.execute(update(self.outbox).where(o.event_id.in_([r.event_id for r in sent]))
-                                   .values(sent_at=now, claimed_until=None))
+                connection.execute(MARK_SENT, {"sent_at": now, "event_ids": [r.event_id for r in sent]})
             for row in rows:
                 reason = refused.get(row.event_id)
                 if reason is None:
