@@ -187,6 +187,28 @@ def test_a_batch_with_a_failing_event_is_rolled_back_and_applied_one_event_at_a_
     assert sorted(str(e.data["echo"]) for e in watcher.drain()) == ["100", "2", "3", "5", "6"]
 
 
+def test_events_waiting_when_a_service_stops_go_back_to_the_broker_and_are_applied_after_it(start_service,
+                                                                                            broker_uri):
+    seen.clear()
+    tries.clear()
+    container = start_service(Probe, migrate=False, max_workers=1)
+    global released
+    released = eventlet.event.Event()
+    publish(broker_uri, event(100, hold=True))
+    wait_for(lambda: tries[100] == 1, what="the held event in the worker")
+    publish(broker_uri, *[event(n) for n in range(2, 6)])
+    waiting = consumer_of(container).waiting
+    wait_for(lambda: waiting.qsize() == 3, what="the events waiting behind it")
+    stopping = eventlet.spawn(container.stop)  # waits for the held worker
+    eventlet.sleep(0.2)
+    released.send()
+    stopping.wait()
+    assert sorted(seen) == [100] and all(tries[n] == 0 for n in range(2, 6))  # none applied, none acked
+    start_service(Probe, database_url=container.config["DATABASE_URL"], migrate=False)
+    wait_until_consumed(broker_uri, "probe.inbox")
+    assert sorted(seen) == [2, 3, 4, 5, 100]
+
+
 def test_an_unreadable_message_is_dead_lettered_at_once_with_its_reason(start_service, broker_uri, rpc):
     start_service(Probe, migrate=False)
     from yjs_kit.outbox import ConfirmingPublisher
