@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from yjs_contracts import catalogue
 from yjs_contracts.api import CaseStatus, InvalidApplication, parse_submission
 from yjs_contracts.envelope import Envelope, new_event
@@ -20,6 +20,17 @@ from yjs_kit.uow import UnitOfWork
 
 from . import limits, record
 from .models import case_pauses, case_steps, case_timeline, cases
+
+
+# what folding a report reads, in one round trip after the case's lock: each step of the case with
+# the case's own columns beside it (not its application, which a fold never needs)
+_CASE_COLUMNS = ("owner", "matter", "status", "submitted_at", "finished_at")
+CASE_AND_STEPS = text(
+    f"SELECT {', '.join(f'cases.{c} AS case_{c}' for c in _CASE_COLUMNS)},"
+    f" {', '.join(f'case_steps.{c}' for c in case_steps.c.keys())}"
+    " FROM cases JOIN case_steps ON case_steps.case_id = cases.case_id"
+    " WHERE cases.case_id = :case_id ORDER BY case_steps.position"
+).columns(*(cases.c[c].label(f"case_{c}") for c in _CASE_COLUMNS), *case_steps.c)
 
 
 class IdempotencyConflict(Exception):
@@ -69,11 +80,11 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
     case_id = new_case_id(uow, now)
     plan = with_deadlines(matter, plan_for(matter, application_data), now, limits)
     days = step_limits(matter, limits)
-    uow.session.execute(cases.insert().values(
+    uow.insert(cases, 
         case_id=case_id, owner=owner, matter=matter, status=CaseStatus.submitted.value,
         application=application_data, submitted_at=now, outputs={}, reasons=[],
         idempotency_key=idempotency_key, request_hash=digest,
-        promised_days=(matter_limits or {}).get(matter, MATTERS[matter].working_days)))
+        promised_days=(matter_limits or {}).get(matter, MATTERS[matter].working_days))
     uow.session.execute(case_steps.insert(), [dict(
         case_id=case_id, step=step.step, position=i, department=step.department,
         status=(StepStatus.pending if step.after else StepStatus.in_progress).value,
@@ -84,11 +95,21 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
     event = new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application_data,
                                                       plan=plan, submitted_at=now, signer=signer,
                                                       catalogue_version=catalogue.VERSION), case_id=case_id)
-    uow.session.execute(case_timeline.insert().values(
+    uow.insert(case_timeline, 
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=record.submitted_summary(matter, len(plan))))
+        summary=record.submitted_summary(matter, len(plan)))
     uow.announce(event)
     return case_id, True
+
+
+def case_and_steps(uow: UnitOfWork, case_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The case (its owner, matter, status and times) and its steps in plan order, read with one
+    statement; CaseNotFound when there is no such case (every case has steps)."""
+    rows = uow.session.execute(CASE_AND_STEPS, {"case_id": case_id}).mappings().all()
+    if not rows:
+        raise CaseNotFound(case_id)  # retried, then dead-lettered: an operator must look
+    case = {"case_id": case_id, **{c: rows[0][f"case_{c}"] for c in _CASE_COLUMNS}}
+    return case, [{c: row[c] for c in case_steps.c.keys()} for row in rows]
 
 
 def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
@@ -96,11 +117,8 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     metrics: {"matter", "step", "department", "status", "case_status", ...} or None."""
     if event.event_type not in REPORT_EVENTS or not uow.first_time(event, "fold", lock=event.case_id):
         return None
-    case = uow.row(cases, case_id=event.case_id)
-    if case is None:
-        raise CaseNotFound(event.case_id)  # retried, then dead-lettered: an operator must look
+    case, steps = case_and_steps(uow, event.case_id)
     report = StepReport.model_validate(event.data)
-    steps = uow.rows(case_steps, order_by="position", case_id=event.case_id)
     step = next((s for s in steps if s["step"] == report.step), None)
     uow.insert(case_timeline, case_id=event.case_id, at=event.occurred_at, event_type=event.event_type,
                event_id=str(event.event_id), summary=record.summary(
@@ -214,9 +232,9 @@ def _finish(uow, event, case, steps, report, status, statuses, blocked_reasons, 
     announced = new_event("case.rejected" if status == CaseStatus.rejected else "case.completed", finished,
                           case_id=event.case_id, causation=event)
     uow.announce(announced)
-    uow.session.execute(case_timeline.insert().values(
+    uow.insert(case_timeline, 
         case_id=event.case_id, at=max(announced.occurred_at, event.occurred_at), event_type=announced.event_type,
-        event_id=str(announced.event_id), summary=record.finished_summary(status.value)))
+        event_id=str(announced.event_id), summary=record.finished_summary(status.value))
     return {"finished_at": finished_at, "outputs": outputs, "reasons": reasons}
 
 
@@ -229,11 +247,8 @@ def note(uow: UnitOfWork, event: Envelope) -> None:
     and outputs it restates replace the step's, and the case's combined outputs once finished."""
     if event.event_type not in NOTICE_EVENTS or not uow.first_time(event, "note", lock=event.case_id):
         return
-    case = uow.row(cases, case_id=event.case_id)
-    if case is None:
-        raise CaseNotFound(event.case_id)
+    case, steps = case_and_steps(uow, event.case_id)
     notice = NOTICE_EVENTS[event.event_type].model_validate(event.data)
-    steps = uow.rows(case_steps, order_by="position", case_id=event.case_id)
     step = next((s for s in steps if s["step"] == notice.step), None)
     if notice.outputs is not None and step is not None:
         if step["status"] in (StepStatus.pending, StepStatus.in_progress):
@@ -244,9 +259,9 @@ def note(uow: UnitOfWork, event: Envelope) -> None:
             outputs = record.combined_outputs(
                 (s["step"], s["status"], notice.outputs if s["step"] == notice.step else s["outputs"]) for s in steps)
             uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(outputs=outputs))
-    uow.session.execute(case_timeline.insert().values(
+    uow.insert(case_timeline, 
         case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
-        summary=notice.summary[:1000]))
+        summary=notice.summary[:1000])
 
 
 def stall(uow: UnitOfWork, event: Envelope) -> None:
@@ -268,9 +283,9 @@ def stall(uow: UnitOfWork, event: Envelope) -> None:
         uow.session.execute(update(case_steps).where(ours & (case_steps.c.stalled_by == data.dead_letter_id)).values(
             stalled_by=None, stalled_reason=None))
         summary = record.stalled_summary(department, replayed=True)
-    uow.session.execute(case_timeline.insert().values(
+    uow.insert(case_timeline, 
         case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
-        summary=summary[:1000]))
+        summary=summary[:1000])
 
 
 def case_record(session, case_id: str, owner: str | None = None) -> dict[str, Any]:
