@@ -16,6 +16,7 @@ import pytest
 from kombu import Connection, Queue
 from nameko.rpc import rpc
 from sqlalchemy import MetaData, create_engine, insert, select, text
+from sqlalchemy import event as sql_event
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, step_report
@@ -545,6 +546,32 @@ def test_events_a_unit_of_work_commits_are_handed_to_its_relay_and_never_read_ba
     wait_for(lambda: all(sent_times(engine)), what="marked sent")
     engine.dispose()
     assert claimed == []  # published from memory: no claim read them back
+
+
+def test_what_the_broker_confirmed_is_marked_sent_together_and_never_published_again_meanwhile(
+        start_service, database_factory, watch):
+    url = database_factory()
+    database = find_database(start_service(Relayer, database_url=url, migrate=False))
+    marks, published = [], []
+    sql_event.listen(database.engine, "before_cursor_execute", lambda _c, _cur, statement, *_: marks.append(
+        statement) if statement.startswith("UPDATE kit_outbox SET sent_at") else None)
+    publish_batch = database.relay.publisher.publish_batch
+    database.relay.publisher.publish_batch = lambda messages, **kw: published.append(len(messages)) or publish_batch(
+        messages, **kw)
+    watcher = watch("case.submitted")
+    events = [new_event("case.submitted", {"n": n}, case_id=f"M{n}") for n in range(8)]
+    for announced in events:  # commits apart: each published in a batch of its own
+        with database.unit_of_work() as uow:
+            uow.announce(announced)
+        eventlet.sleep(0.05)
+    assert [e.event_id for e in watcher.wait_for(count=8)] == [e.event_id for e in events]
+    engine = create_engine(url)
+    wait_for(lambda: all(sent_times(engine)), what="marked sent")
+    engine.dispose()
+    assert len(published) >= 6  # published as they came…
+    assert 1 <= len(marks) <= 2  # …and marked sent by the second, not once per publish
+    eventlet.sleep(1.5)
+    assert len(watcher.drain()) == 8  # a confirmed row is never published again while it waits for its mark
 
 
 def test_events_handed_to_a_relay_that_died_are_published_by_another_once_their_lease_ends(

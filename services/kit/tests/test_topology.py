@@ -130,7 +130,7 @@ def test_an_event_no_service_consumes_is_kept_unrouted_and_the_relay_sends_it(br
     outbox = relay.outbox
     with relay.engine.begin() as connection:
         connection.execute(insert(outbox), [outbox_row(overdue)])
-    assert relay.relay_once() == 1
+    assert relay.relay_once() == 1 and relay.mark_confirmed() == 1
     with relay.engine.connect() as connection:
         row = connection.execute(select(outbox).where(outbox.c.event_id == str(overdue.event_id))).mappings().one()
     assert row["sent_at"] is not None and row["parked_at"] is None and row["attempts"] == 0

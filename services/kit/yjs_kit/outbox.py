@@ -2,8 +2,12 @@
 publisher confirms, a batch at a time, and marks them sent.
 
 A unit of work stores its events already leased to its own process and hands the rows to the
-relay at commit: the relay publishes them without reading them back, and marks them sent in one
-statement. Rows nobody handed over (stored by an earlier process, released after a failure, a
+relay at commit: the relay publishes them without reading them back. What the broker confirmed
+is marked sent in one statement at most once a second (before the backlog is measured, and on
+stop), not after every batch: under load that would be a transaction of its own for nearly every
+commit. The lease keeps a confirmed row from being published again meanwhile; a process that dies
+before marking leaves its rows to be published again after the lease, which consumers' inboxes
+refuse as duplicates. Rows nobody handed over (stored by an earlier process, released after a failure, a
 lease run out because its process died) are claimed in a short transaction (a lease), at least
 every `interval`, published outside it and marked in another, so no transaction stays open while
 the broker is slow. A message the broker refuses (nack) or
@@ -228,6 +232,7 @@ class OutboxRelay:
         self.inbox_retention = inbox_retention
         self._wake = eventlet.event.Event()
         self._handed: list[dict] = []  # rows committed by this process, leased to it
+        self._confirmed: list[str] = []  # event ids the broker confirmed, not yet marked sent
         self._poll = True  # rows nobody handed over may be waiting: claim them
         self._next_poll = 0.0
         self._running = False
@@ -256,6 +261,10 @@ class OutboxRelay:
         if self._thread is not None:
             self._thread.wait()
         self.publisher.close()
+        try:
+            self.mark_confirmed()
+        except Exception as error:  # noqa: BLE001 - published again after their lease: inboxes refuse them
+            log.warning("could not mark confirmed events sent", error=repr(error), events=len(self._confirmed))
         if self._handed:  # for the next relay at once, not after their lease
             rows, self._handed = self._handed, []
             self._release([handed_row(r) for r in rows])
@@ -350,9 +359,16 @@ class OutboxRelay:
         now = datetime.now(timezone.utc)
         o = self.outbox.c
         sent = [r for r in rows if r.event_id not in refused]
+        self._confirmed.extend(r.event_id for r in sent)  # marked sent with the next housekeeping
+        if refused:
+            self._refused(rows, refused, now)
+        for row in sent:
+            metrics.EVENTS_PUBLISHED.labels(self.service, f"{row.exchange.split('.')[0]}.{row.routing_key}").inc()
+        return len(rows)
+
+    def _refused(self, rows, refused: dict[str, str], now: datetime) -> None:
+        o = self.outbox.c
         with self.engine.begin() as connection:
-            if sent:
-                connection.execute(MARK_SENT, {"sent_at": now, "event_ids": [r.event_id for r in sent]})
             for row in rows:
                 reason = refused.get(row.event_id)
                 if reason is None:
@@ -364,9 +380,19 @@ class OutboxRelay:
                     claimed_until=now + retry_delay(attempts)))
                 log.error("event parked" if parked else "event not published; will retry", event_id=row.event_id,
                           event_type=f"{row.exchange.split('.')[0]}.{row.routing_key}", attempts=attempts, reason=reason)
-        for row in sent:
-            metrics.EVENTS_PUBLISHED.labels(self.service, f"{row.exchange.split('.')[0]}.{row.routing_key}").inc()
-        return len(rows)
+
+    def mark_confirmed(self) -> int:
+        """Mark sent, in one statement, what the broker confirmed since the last mark; returns how
+        many. Kept for the next try when the database fails."""
+        confirmed = self._confirmed[:]
+        if not confirmed:
+            return 0
+        with self.engine.begin() as connection:
+            for start in range(0, len(confirmed), BATCH):
+                connection.execute(MARK_SENT, {"sent_at": datetime.now(timezone.utc),
+                                               "event_ids": confirmed[start:start + BATCH]})
+        del self._confirmed[:len(confirmed)]
+        return len(confirmed)
 
     def _release(self, rows) -> None:
         try:
@@ -379,6 +405,7 @@ class OutboxRelay:
     def _housekeeping(self) -> None:
         if time.monotonic() >= self._next_measure:  # a count per pass would double the relay's cost
             self._next_measure = time.monotonic() + 1.0
+            self.mark_confirmed()
             self.measure()
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + 60.0
