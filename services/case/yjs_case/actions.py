@@ -113,9 +113,9 @@ def supplement(uow: UnitOfWork, case_id: str, owner: str, body: dict[str, Any]) 
     event = new_event("case.supplement_provided", SupplementProvided(
         items=items, application=application, revision=revision, supplied_at=now), case_id=case_id)
     materials = [item.material for item in items if isinstance(item, SupplementMaterial)]
-    uow.session.execute(case_timeline.insert().values(
+    uow.append(case_timeline,
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=record.supplement_summary(len(fields), materials)[:1000]))
+        summary=record.supplement_summary(len(fields), materials)[:1000])
     uow.announce(event)
     return {"case_id": case_id, "status": case["status"], "revision": revision,
             "resumed": [s["step"] for s in waiting]}
@@ -142,9 +142,9 @@ def withdraw(uow: UnitOfWork, case_id: str, owner: str, reason: str) -> dict[str
         now = datetime.now(timezone.utc)
         event = new_event("case.withdrawal_requested", WithdrawalRequested(
             matter=case["matter"], owner=owner, reason=reason, pivot=pivot, requested_at=now), case_id=case_id)
-        uow.session.execute(case_timeline.insert().values(
+        uow.append(case_timeline,
             case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-            summary=record.withdrawal_request_summary(reason)[:1000]))
+            summary=record.withdrawal_request_summary(reason)[:1000])
         uow.announce(event)
     return {"case_id": case_id, "status": case["status"], "withdrawn_at": None, "matter": None,
             "withdrawal": _withdrawal(uow, case_id)}
@@ -167,9 +167,9 @@ def answer_withdrawal(uow: UnitOfWork, event: Envelope) -> str | None:
     now = datetime.now(timezone.utc)
     summary = ("撤回申请已获同意" if accepted
                else record.withdrawal_refusal_summary([r.message for r in answer.reasons]))
-    uow.session.execute(case_timeline.insert().values(
+    uow.append(case_timeline,
         case_id=event.case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=summary[:1000]))
+        summary=summary[:1000])
     if not accepted or CaseStatus(case["status"]) in record.FINAL_CASE_STATUSES:
         return None
     steps = uow.session.execute(select(case_steps).where(case_steps.c.case_id == event.case_id)
@@ -179,6 +179,7 @@ def answer_withdrawal(uow: UnitOfWork, event: Envelope) -> str | None:
 
 
 def _withdrawal(uow: UnitOfWork, case_id: str) -> dict[str, Any] | None:
+    uow.flush()  # the timeline as this transaction left it, lines appended to it included
     rows = uow.session.execute(select(case_timeline.c.event_type, case_timeline.c.at, case_timeline.c.summary)
                                .where(case_timeline.c.case_id == case_id)
                                .order_by(case_timeline.c.at, case_timeline.c.id)).all()
@@ -198,9 +199,9 @@ def _withdraw_now(uow: UnitOfWork, case, steps, reason: str, cause: Envelope | N
     event = new_event("case.withdrawn", CaseWithdrawn(
         matter=case["matter"], owner=case["owner"], reason=reason, steps=[s["step"] for s in steps],
         withdrawn_at=now), case_id=case_id, causation=cause)
-    uow.session.execute(case_timeline.insert().values(
+    uow.append(case_timeline,
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=record.withdrawal_summary(reason)[:1000]))
+        summary=record.withdrawal_summary(reason)[:1000])
     uow.announce(event)
     return now
 

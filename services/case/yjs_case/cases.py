@@ -95,7 +95,7 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
     event = new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application_data,
                                                       plan=plan, submitted_at=now, signer=signer,
                                                       catalogue_version=catalogue.VERSION), case_id=case_id)
-    uow.insert(case_timeline, 
+    uow.append(case_timeline,
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
         summary=record.submitted_summary(matter, len(plan)))
     uow.announce(event)
@@ -120,7 +120,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     case, steps = case_and_steps(uow, event.case_id)
     report = StepReport.model_validate(event.data)
     step = next((s for s in steps if s["step"] == report.step), None)
-    uow.insert(case_timeline, case_id=event.case_id, at=event.occurred_at, event_type=event.event_type,
+    uow.append(case_timeline, case_id=event.case_id, at=event.occurred_at, event_type=event.event_type,
                event_id=str(event.event_id), summary=record.summary(
                    report.step, report.status, report.outputs, [r.model_dump() for r in report.reasons])
                + _decision_note(report))
@@ -232,7 +232,7 @@ def _finish(uow, event, case, steps, report, status, statuses, blocked_reasons, 
     announced = new_event("case.rejected" if status == CaseStatus.rejected else "case.completed", finished,
                           case_id=event.case_id, causation=event)
     uow.announce(announced)
-    uow.insert(case_timeline, 
+    uow.append(case_timeline,
         case_id=event.case_id, at=max(announced.occurred_at, event.occurred_at), event_type=announced.event_type,
         event_id=str(announced.event_id), summary=record.finished_summary(status.value))
     return {"finished_at": finished_at, "outputs": outputs, "reasons": reasons}
@@ -259,7 +259,7 @@ def note(uow: UnitOfWork, event: Envelope) -> None:
             outputs = record.combined_outputs(
                 (s["step"], s["status"], notice.outputs if s["step"] == notice.step else s["outputs"]) for s in steps)
             uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(outputs=outputs))
-    uow.insert(case_timeline, 
+    uow.append(case_timeline,
         case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
         summary=notice.summary[:1000])
 
@@ -283,7 +283,7 @@ def stall(uow: UnitOfWork, event: Envelope) -> None:
         uow.session.execute(update(case_steps).where(ours & (case_steps.c.stalled_by == data.dead_letter_id)).values(
             stalled_by=None, stalled_reason=None))
         summary = record.stalled_summary(department, replayed=True)
-    uow.insert(case_timeline, 
+    uow.append(case_timeline,
         case_id=event.case_id, at=event.occurred_at, event_type=event.event_type, event_id=str(event.event_id),
         summary=summary[:1000])
 

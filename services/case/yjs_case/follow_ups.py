@@ -175,9 +175,9 @@ def _locked(uow: UnitOfWork, follow_up: str, department: str | None = None, owne
 
 def _save(uow: UnitOfWork, row, now: datetime, event_type: str, summary: str, **values) -> dict[str, Any]:
     uow.session.execute(update(follow_ups).where(follow_ups.c.id == row["id"]).values(**values))
-    uow.session.execute(case_timeline.insert().values(
+    uow.append(case_timeline,
         case_id=row["case_id"], at=now, event_type=event_type,
-        event_id=f"{event_type.split('.')[-1]}:{follow_up_id(row['id'])}"[:36], summary=summary))
+        event_id=f"{event_type.split('.')[-1]}:{follow_up_id(row['id'])}"[:36], summary=summary)
     return view(uow.session.execute(select(follow_ups).where(follow_ups.c.id == row["id"])).mappings().one())
 
 

@@ -58,8 +58,8 @@ def announce_overdue(uow: UnitOfWork, key: tuple[str, str], now: datetime) -> st
     event = new_event("case.step_overdue", StepOverdue(
         step=step, department=row["department"], status=row["status"], deadline=deadline, detected_at=now),
         case_id=case_id)
-    uow.session.execute(case_timeline.insert().values(
+    uow.append(case_timeline,
         case_id=case_id, at=now, event_type=event.event_type, event_id=str(event.event_id),
-        summary=record.overdue_summary(step, deadline)))
+        summary=record.overdue_summary(step, deadline))
     uow.announce(event)
     return row["department"]

@@ -53,9 +53,9 @@ def rate(uow: UnitOfWork, case_id: str, owner: str, body: dict[str, Any],
     opened = follow_up_rules.open_follow_ups(
         uow, case_id, owner, follow_up_rules.bad_ratings(rating.overall, rating.departments), rating.comment, now,
         working_days)
-    uow.session.execute(case_timeline.insert().values(
+    uow.append(case_timeline,
         case_id=case_id, at=now, event_type="case.rated", event_id=f"rating:{case_id}",
-        summary=record.rating_summary(LEVELS[rating.overall], opened)))
+        summary=record.rating_summary(LEVELS[rating.overall], opened))
     return {"case_id": case_id, "overall": rating.overall, "departments": rating.departments, "follow_ups": opened}
 
 

@@ -185,3 +185,56 @@ def test_a_batch_is_one_transaction_of_its_own_green_thread_and_commits_or_spoil
         assert committed == [3, 3, 3, 4]
     finally:
         database.engine.dispose()
+
+
+def test_appended_rows_go_in_at_the_commit_in_one_statement_per_table_and_a_kept_one_is_left(database_factory,
+                                                                                           tmp_path):
+    """What a unit of work appends (outbox events, timeline lines, reports) is inserted just before
+    whoever commits its session, one statement per table, in the order appended; a row appended
+    `unless_present` that is already there is left as it was; a rollback keeps none of it."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import MetaData, event, select
+    from sqlalchemy.orm import Session
+    from yjs_contracts.envelope import new_event
+    from yjs_kit.tables import add_kit_tables
+    from yjs_kit.uow import UnitOfWork
+
+    now = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
+    for url in (database_factory(), f"sqlite:///{tmp_path}/appended.db"):
+        metadata = MetaData()
+        add_kit_tables(metadata)
+        engine = make_engine(url)
+        metadata.create_all(engine)
+        outbox, inbox = metadata.tables["kit_outbox"], metadata.tables["kit_inbox"]
+        statements = []
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_: statements.append(statement))
+        try:
+            with Session(engine) as session, session.begin():
+                UnitOfWork(session, metadata).append(inbox, ("consumer", "event_id"), consumer="c", event_id="E1",
+                                                     applied_at=now)
+            statements.clear()
+            events = [new_event("case.submitted", {"n": n}, case_id=f"A{n}") for n in range(5)]
+            with Session(engine) as session, session.begin():
+                uow = UnitOfWork(session, metadata)
+                for announced in events:
+                    uow.announce(announced)
+                for n in (1, 2, 2):  # E1 is there already, and E2 comes twice
+                    uow.append(inbox, ("consumer", "event_id"), consumer="c", event_id=f"E{n}",
+                               applied_at=now.replace(hour=10))
+                assert session.execute(select(outbox.c.id)).all() == []  # not before the commit
+            assert len([s for s in statements if s.startswith("INSERT")]) == 2  # one per table
+            with Session(engine) as session:
+                assert session.execute(select(outbox.c.event_id).order_by(outbox.c.id)).scalars().all() == [
+                    str(e.event_id) for e in events]
+                kept = dict(session.execute(select(inbox.c.event_id, inbox.c.applied_at)).all())
+                assert sorted(kept) == ["E1", "E2"] and kept["E1"].replace(tzinfo=timezone.utc) == now
+            with Session(engine) as session:
+                uow = UnitOfWork(session, metadata)
+                uow.announce(new_event("case.submitted", {"n": 9}, case_id="A9"))
+                session.rollback()
+                session.commit()  # nothing appended survives the rollback
+            with Session(engine) as session:
+                assert len(session.execute(select(outbox.c.id)).all()) == 5
+        finally:
+            engine.dispose()

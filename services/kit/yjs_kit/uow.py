@@ -8,12 +8,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from itertools import groupby
 from typing import Callable, Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, MetaData, Table, TextClause, bindparam, text
 from sqlalchemy import event as sql_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from yjs_contracts.envelope import Envelope
 
@@ -91,6 +93,8 @@ class UnitOfWork:
         self.tables = metadata.tables
         self.announced: list[Envelope] = []
         self.handed_over: list[dict] = []  # the outbox rows, for this process's relay after the commit
+        self._appended: list[tuple[Table, tuple[str, ...], dict]] = []  # rows inserted together just before the commit
+        session.info[_UNIT_OF_WORK] = self  # whoever commits the session, what was appended goes in
 
     @property
     def postgres(self) -> bool:
@@ -108,7 +112,7 @@ class UnitOfWork:
         runs out and any relay publishes it."""
         row = outbox_row(event)
         row["claimed_until"] = row["created_at"] + HANDOVER_LEASE
-        self.insert(self.tables["kit_outbox"], **row)
+        self.append(self.tables["kit_outbox"], **row)
         self.announced.append(event)
         self.handed_over.append(row)
 
@@ -129,6 +133,28 @@ class UnitOfWork:
 
     def insert(self, table: Table, **values) -> None:
         self.session.execute(insert_statement(table, tuple(values)), values)
+
+    def append(self, table: Table, unless_present: tuple[str, ...] = (), **values) -> None:
+        """Insert a row that nothing reads before the commit (an outbox event, a line of a
+        timeline): the rows appended to a table go in one statement just before the commit, a
+        batch's too, whoever commits. A read in this transaction that could see them calls
+        `flush` first. `unless_present`: the unique columns of a row kept only once (a
+        redelivered report), which is then left as it is."""
+        if not self._appended:
+            self.session.connection()  # a transaction now: its rollback, begun or not, forgets the rows
+        self._appended.append((table, unless_present, values))
+
+    def flush(self) -> None:
+        """Insert what was appended, in one statement per table (and set of columns), in order."""
+        appended, self._appended = self._appended, []
+        for (_, unless_present, _), group in groupby(appended, key=lambda row: (row[0].name, row[1], tuple(row[2]))):
+            rows = list(group)
+            table = rows[0][0]
+            statement = table.insert()
+            if unless_present:
+                dialect = postgresql if self.postgres else sqlite
+                statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(unless_present))
+            self.session.execute(statement, [values for _, _, values in rows])
 
     def update(self, table: Table, where: dict, **values) -> int:
         """Set `values` on the rows whose columns equal `where`'s; returns how many."""
@@ -167,6 +193,23 @@ class UnitOfWork:
         """The next value of a named counter; rolled back with the transaction, so a retried
         handler issues the same number again and no number is skipped."""
         return self.session.execute(NEXT_NUMBER, {"name": name}).scalar_one()
+
+
+_UNIT_OF_WORK = "yjs_unit_of_work"
+
+
+@sql_event.listens_for(Session, "before_commit")
+def _insert_appended(session: Session) -> None:
+    uow = session.info.get(_UNIT_OF_WORK)
+    if uow is not None:
+        uow.flush()
+
+
+@sql_event.listens_for(Session, "after_soft_rollback")  # every rollback, begun or not
+def _forget_appended(session: Session, _previous) -> None:
+    uow = session.info.get(_UNIT_OF_WORK)
+    if uow is not None:
+        uow._appended.clear()
 
 
 class BatchSpoiled(Exception):

@@ -106,9 +106,9 @@ def keep_report(uow: UnitOfWork, event: Envelope) -> None:
         step, status, outputs = report.step, report.status.value, report.outputs
     else:
         return
-    _insert_ignoring_duplicates(uow, department_reports, ["event_id"], event_id=str(event.event_id),
-                                case_id=event.case_id, event_type=event.event_type, step=step, status=status,
-                                outputs=outputs, occurred_at=event.occurred_at)
+    # nothing reads the reports while events are applied: kept with the others at the commit
+    uow.append(department_reports, ("event_id",), event_id=str(event.event_id), case_id=event.case_id,
+               event_type=event.event_type, step=step, status=status, outputs=outputs, occurred_at=event.occurred_at)
 
 
 def _enterprise(uow: UnitOfWork, uscc: str):
