@@ -105,7 +105,7 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
 def case_and_steps(uow: UnitOfWork, case_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The case (its owner, matter, status and times) and its steps in plan order, read with one
     statement; CaseNotFound when there is no such case (every case has steps)."""
-    rows = uow.session.execute(CASE_AND_STEPS, {"case_id": case_id}).mappings().all()
+    rows = uow.fetch(CASE_AND_STEPS, {"case_id": case_id})
     if not rows:
         raise CaseNotFound(case_id)  # retried, then dead-lettered: an operator must look
     case = {"case_id": case_id, **{c: rows[0][f"case_{c}"] for c in _CASE_COLUMNS}}

@@ -238,3 +238,60 @@ def test_appended_rows_go_in_at_the_commit_in_one_statement_per_table_and_a_kept
                 assert len(session.execute(select(outbox.c.id)).all()) == 5
         finally:
             engine.dispose()
+
+
+def test_statements_sent_straight_to_the_driver_read_write_and_fail_as_through_the_engine(database_factory, tmp_path):
+    """The unit of work's own statements skip SQLAlchemy's execution path: each is counted; typed
+    columns (JSON, time zones, floats) come back as the engine would give them; a constraint's
+    refusal is SQLAlchemy's IntegrityError; a connection lost under it is invalidated, and the
+    next unit of work gets a good one."""
+    from datetime import datetime, timezone
+
+    import pytest
+    from sqlalchemy import MetaData, create_engine, select
+    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import NullPool
+    from yjs_kit.tables import add_kit_tables
+    from yjs_kit.uow import UnitOfWork
+
+    now = datetime(2026, 12, 3, 9, 30, 15, 123456, tzinfo=timezone.utc)
+    for url in (database_factory(), f"sqlite:///{tmp_path}/direct.db"):
+        metadata = MetaData()
+        add_kit_tables(metadata)
+        engine = make_engine(url)
+        metadata.create_all(engine)
+        plans = metadata.tables["kit_plans"]
+        sent = []
+        try:
+            with Session(engine) as session, session.begin():
+                uow = UnitOfWork(session, metadata, counted=lambda: sent.append(1))
+                stored = uow.upserted(plans, ["case_id"], case_id="C1", matter="establishment", owner=None,
+                                      application={"名称": "甲", "n": [1.5, None]}, plan=[{"step": "a"}],
+                                      received_at=now, correlation_id="x")
+                assert uow.next_numbers("seal", 3) == [1, 2, 3] and uow.next_number("seal") == 4
+            assert len(sent) == 3
+            assert stored["application"] == {"名称": "甲", "n": [1.5, None]} and stored["revision"] == 0
+            assert stored["received_at"].replace(tzinfo=timezone.utc) == now and stored["withdrawn_at"] is None
+            with Session(engine) as session:
+                through_engine = dict(session.execute(select(plans)).mappings().one())
+                assert UnitOfWork(session, metadata).row(plans, case_id="C1") == through_engine
+            with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+                UnitOfWork(session, metadata).insert(plans, case_id="C1", matter="m", application={}, plan=[],
+                                                     received_at=now)
+            if engine.dialect.name != "postgresql":
+                continue
+            killer = create_engine(url, poolclass=NullPool)
+            with Session(engine) as session:
+                uow = UnitOfWork(session, metadata)
+                pid = uow.fetch(text("SELECT pg_backend_pid() AS pid"), {})[0]["pid"]
+                with killer.connect() as connection:
+                    connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                with pytest.raises(OperationalError) as lost:
+                    uow.row(plans, case_id="C1")
+                assert lost.value.connection_invalidated
+            killer.dispose()
+            with Session(engine) as session:
+                assert UnitOfWork(session, metadata).row(plans, case_id="C1")["matter"] == "establishment"
+        finally:
+            engine.dispose()

@@ -301,13 +301,13 @@ class StepTracker(DependencyProvider):
         """The case's plan row (None before its plan arrived), its facts (step -> Fact) and our
         steps started (step -> status)."""
         stored, facts, started = None, {}, {}
-        for row in uow.session.execute(PROGRESS, {"case_id": case_id}):
-            if row.kind == "plan":
-                stored = {"case_id": case_id, **{column: row._mapping[column] for column in _PLAN_COLUMNS}}
-            elif row.kind == "fact":
-                facts[row.step] = Fact(row.status, row.outputs)
+        for row in uow.fetch(PROGRESS, {"case_id": case_id}):
+            if row["kind"] == "plan":
+                stored = {"case_id": case_id, **{column: row[column] for column in _PLAN_COLUMNS}}
+            elif row["kind"] == "fact":
+                facts[row["step"]] = Fact(row["status"], row["outputs"])
             else:
-                started[row.step] = row.status
+                started[row["step"]] = row["status"]
         return stored, facts, started
 
     def _start_ready(self, uow: UnitOfWork, case_id: str, cause: Envelope | None,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import groupby
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
@@ -84,13 +84,51 @@ def rows_statement(table: Table, keys: tuple[str, ...], order_by: str | None = N
                 ).bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys)).columns(*table.c)
 
 
+LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A statement built once, compiled once for a dialect: the SQL the driver takes, and how
+    each parameter goes in and each column comes out (the columns' types, as SQLAlchemy's own
+    execution would convert them)."""
+
+    sql: str
+    binds: tuple[tuple[str, Callable | None], ...]
+    order: tuple[str, ...] | None  # the parameters in order, for a positional driver (SQLite's)
+
+
+@lru_cache(maxsize=None)
+def _prepared(statement, dialect) -> _Prepared:
+    compiled = statement.compile(dialect=dialect)
+    binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
+                  for name, bind in compiled.binds.items())
+    return _Prepared(compiled.string, binds, tuple(compiled.positiontup) if compiled.positional else None)
+
+
+@lru_cache(maxsize=None)
+def _result_processors(statement, dialect, description: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, Callable], ...]:
+    """How each typed column of the statement's rows is read, given what the driver says it
+    sent (a column's type code decides, for some types, e.g. PostgreSQL's numerics)."""
+    types = {column.name: column.type for column in getattr(statement, "selected_columns", ())}
+    processors = []
+    for name, type_code in description:
+        if name in types:
+            processor = types[name].dialect_impl(dialect).result_processor(dialect, type_code)
+            if processor is not None:
+                processors.append((name, processor))
+    return tuple(processors)
+
+
 class UnitOfWork:
     """One transaction. `announce` stores an event in the outbox; `first_time` marks an event
     applied (the inbox) and says whether it already was."""
 
-    def __init__(self, session: Session, metadata: MetaData):
+    def __init__(self, session: Session, metadata: MetaData, counted: Callable[[], None] = lambda: None):
         self.session = session
         self.tables = metadata.tables
+        self.counted = counted  # once per statement sent on the direct path (the engine counts the rest)
+        self._connection = None  # the session's connection in this transaction, for the direct path
         self.announced: list[Envelope] = []
         self.handed_over: list[dict] = []  # the outbox rows, for this process's relay after the commit
         self._appended: list[tuple[Table, tuple[str, ...], dict]] = []  # rows inserted together just before the commit
@@ -99,6 +137,49 @@ class UnitOfWork:
     @property
     def postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
+
+    def execute(self, statement, params: dict):
+        """Run one of the statements built once (SQL text, its parameters typed) straight on the
+        driver's cursor in this transaction: SQLAlchemy's execution path (an execution context,
+        a result object, the session's state checks) costs several times the driver's own work
+        for the small statements a handler sends. Conversions are the types' own, and a driver
+        error goes through the engine's handling: wrapped as SQLAlchemy's, a lost connection
+        invalidated. Returns the cursor, whose rows and rowcount are read at once."""
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = self.session.connection()
+        dialect = connection.dialect
+        prepared = _prepared(statement, dialect)
+        values = {name: params[name] if processor is None else processor(params[name])
+                  for name, processor in prepared.binds}
+        args = values if prepared.order is None else tuple(values[name] for name in prepared.order)
+        cursor = connection.connection.dbapi_connection.cursor()
+        self.counted()
+        try:
+            cursor.execute(prepared.sql, args)
+        except BaseException as error:
+            connection._handle_dbapi_exception(error, prepared.sql, args, cursor, None)  # raises
+        return cursor
+
+    def fetch(self, statement, params: dict) -> list[dict]:
+        """The rows of a statement built once (see `execute`), as dicts, its columns converted."""
+        cursor = self.execute(statement, params)
+        description = tuple((column[0], column[1]) for column in cursor.description)
+        names = [name for name, _ in description]
+        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        cursor.close()
+        processors = _result_processors(statement, self._connection.dialect, description)
+        if processors:
+            for row in rows:
+                for name, processor in processors:
+                    row[name] = processor(row[name])
+        return rows
+
+    def _rowcount(self, statement, params: dict) -> int:
+        cursor = self.execute(statement, params)
+        count = cursor.rowcount
+        cursor.close()
+        return count
 
     def snapshot(self) -> None:
         """Read everything in this unit of work as of one moment (a record is read with several
@@ -122,17 +203,16 @@ class UnitOfWork:
         takes `lock(lock)` (before the mark), whether or not the event is new."""
         values = {"consumer": consumer, "event_id": str(event.event_id), "applied_at": datetime.now(timezone.utc)}
         if lock is not None and self.postgres:
-            return self.session.execute(MARK_APPLIED_LOCKED, {**values, "key": lock}).rowcount == 1
-        return self.session.execute(MARK_APPLIED, values).rowcount == 1
+            return self._rowcount(MARK_APPLIED_LOCKED, {**values, "key": lock}) == 1
+        return self._rowcount(MARK_APPLIED, values) == 1
 
     def upsert(self, table: Table, keys: list[str], *, update: bool = True, **values) -> int:
         """Insert a row, or on a conflict on `keys` update its other columns (`update=False`:
         leave it as it is). Returns how many rows were written."""
-        statement = upsert_statement(table, tuple(keys), tuple(values), update)
-        return self.session.execute(statement, values).rowcount
+        return self._rowcount(upsert_statement(table, tuple(keys), tuple(values), update), values)
 
     def insert(self, table: Table, **values) -> None:
-        self.session.execute(insert_statement(table, tuple(values)), values)
+        self._rowcount(insert_statement(table, tuple(values)), values)
 
     def append(self, table: Table, unless_present: tuple[str, ...] = (), **values) -> None:
         """Insert a row that nothing reads before the commit (an outbox event, a line of a
@@ -158,41 +238,44 @@ class UnitOfWork:
 
     def update(self, table: Table, where: dict, **values) -> int:
         """Set `values` on the rows whose columns equal `where`'s; returns how many."""
-        return self.session.execute(update_statement(table, tuple(where), tuple(values)),
-                                    {**values, **{f"key_{k}": v for k, v in where.items()}}).rowcount
+        return self._rowcount(update_statement(table, tuple(where), tuple(values)),
+                              {**values, **{f"key_{k}": v for k, v in where.items()}})
 
     def row(self, table: Table, **keys):
         """The row whose columns equal `keys` (a mapping), or None."""
-        return self.session.execute(rows_statement(table, tuple(keys)), keys).mappings().first()
+        return next(iter(self.fetch(rows_statement(table, tuple(keys)), keys)), None)
 
     def rows(self, table: Table, order_by: str | None = None, **keys) -> list:
         """The rows whose columns equal `keys` (mappings), ordered by the column `order_by`."""
-        return self.session.execute(rows_statement(table, tuple(keys), order_by), keys).mappings().all()
+        return self.fetch(rows_statement(table, tuple(keys), order_by), keys)
 
     def upserted(self, table: Table, keys: list[str], **values):
         """`upsert` that updates, and returns the whole row as it now stands (one statement:
         no read after the write)."""
         statement = upsert_statement(table, tuple(keys), tuple(values), True, returning=True)
-        return self.session.execute(statement, values).mappings().one()
+        [row] = self.fetch(statement, values)
+        return row
 
     def next_numbers(self, name: str, count: int) -> list[int]:
         """`count` consecutive values of a named counter, in one statement: what `count` calls
         of next_number would give."""
         if count <= 0:
             return []
-        last = self.session.execute(NEXT_NUMBERS, {"name": name, "count": count}).scalar_one()
+        [row] = self.fetch(NEXT_NUMBERS, {"name": name, "count": count})
+        last = row["value"]
         return list(range(last - count + 1, last + 1))
 
     def lock(self, key: str) -> None:
         """Serialise work on one key (a case) across replicas until commit. SQLite's
         BEGIN IMMEDIATE already serialises every writer."""
         if self.postgres:
-            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+            self.fetch(LOCK, {"key": key})
 
     def next_number(self, name: str) -> int:
         """The next value of a named counter; rolled back with the transaction, so a retried
         handler issues the same number again and no number is skipped."""
-        return self.session.execute(NEXT_NUMBER, {"name": name}).scalar_one()
+        [row] = self.fetch(NEXT_NUMBER, {"name": name})
+        return row["value"]
 
 
 _UNIT_OF_WORK = "yjs_unit_of_work"
@@ -210,6 +293,14 @@ def _forget_appended(session: Session, _previous) -> None:
     uow = session.info.get(_UNIT_OF_WORK)
     if uow is not None:
         uow._appended.clear()
+        uow._connection = None
+
+
+@sql_event.listens_for(Session, "after_commit")
+def _forget_connection(session: Session) -> None:
+    uow = session.info.get(_UNIT_OF_WORK)
+    if uow is not None:
+        uow._connection = None  # the next transaction may have another
 
 
 class BatchSpoiled(Exception):
@@ -245,12 +336,14 @@ class Database(DependencyProvider):
         self.metadata = metadata
         self.engine = None
         self.relay = None
+        self.counted = lambda: None
 
     def setup(self):
         config = self.container.config
         self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 12))
         statements = metrics.DB_STATEMENTS.labels(self.container.service_name)
-        sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())  # what a case costs
+        self.counted = statements.inc  # what a case costs: the direct path's statements…
+        sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())  # …and the engine's
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(
             self.container.service_name, self.engine, self.metadata, config["AMQP_URI"],
@@ -284,7 +377,7 @@ class Database(DependencyProvider):
                 raise
             return
         session = self.sessions()
-        uow = UnitOfWork(session, self.metadata)
+        uow = UnitOfWork(session, self.metadata, self.counted)
         try:
             yield uow
             session.commit()
@@ -301,7 +394,7 @@ class Database(DependencyProvider):
         """Every unit of work in this green thread until the end of the block is one transaction,
         committed at the end (BatchSpoiled when one of them failed)."""
         session = self.sessions()
-        batch = _Batch(UnitOfWork(session, self.metadata))
+        batch = _Batch(UnitOfWork(session, self.metadata, self.counted))
         token = _BATCH.set(batch)
         try:
             yield
