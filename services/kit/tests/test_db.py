@@ -92,39 +92,31 @@ def test_an_upsert_hands_back_the_row_as_it_now_stands_typed_as_the_table(databa
 def test_the_prebuilt_insert_update_and_reads_write_and_read_as_the_tables_own_statements(database_factory, tmp_path):
     from datetime import datetime, timezone
 
-    from sqlalchemy import MetaData, select
+    from sqlalchemy import select
     from sqlalchemy.orm import Session
-    from yjs_kit.tables import add_kit_tables
     from yjs_kit.uow import UnitOfWork
 
     started = datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc)
-    for url in (database_factory(), f"sqlite:///{tmp_path}/kit.db"):
-        metadata = MetaData()
-        add_kit_tables(metadata)
-        engine = make_engine(url)
-        metadata.create_all(engine)
+    for url, metadata, engine in _kit_databases(database_factory, tmp_path, "kit"):
         steps, facts = metadata.tables["kit_steps"], metadata.tables["kit_step_facts"]
-        try:
-            with Session(engine) as session, session.begin():
-                uow = UnitOfWork(session, metadata)
-                for step in ("b.second", "a.first"):
-                    uow.insert(steps, case_id="C1", step=step, status="in_progress", started_at=started,
-                               finished_at=None)
-                uow.insert(facts, case_id="C1", step="a.first", status="completed", outputs={"号": [1, 2]})
-                assert uow.update(steps, {"case_id": "C1", "step": "a.first"}, status="completed",
-                                  finished_at=started) == 1
-                assert uow.update(steps, {"case_id": "C2", "step": "a.first"}, status="completed") == 0
-            with Session(engine) as session:
-                uow = UnitOfWork(session, metadata)
-                assert [r["step"] for r in uow.rows(steps, order_by="step", case_id="C1")] == ["a.first", "b.second"]
-                assert uow.row(steps, case_id="C1", step="a.first")["finished_at"].replace(tzinfo=timezone.utc) == started
-                assert uow.row(facts, case_id="C1", step="a.first")["outputs"] == {"号": [1, 2]}
-                assert uow.row(steps, case_id="C9") is None
-                # what the tables' own statements read back is the same
-                assert session.execute(select(facts.c.outputs)).scalar_one() == {"号": [1, 2]}
-                assert session.execute(select(steps.c.status).where(steps.c.step == "a.first")).scalar_one() == "completed"
-        finally:
-            engine.dispose()
+        with Session(engine) as session, session.begin():
+            uow = UnitOfWork(session, metadata)
+            for step in ("b.second", "a.first"):
+                uow.insert(steps, case_id="C1", step=step, status="in_progress", started_at=started,
+                           finished_at=None)
+            uow.insert(facts, case_id="C1", step="a.first", status="completed", outputs={"号": [1, 2]})
+            assert uow.update(steps, {"case_id": "C1", "step": "a.first"}, status="completed",
+                              finished_at=started) == 1
+            assert uow.update(steps, {"case_id": "C2", "step": "a.first"}, status="completed") == 0
+        with Session(engine) as session:
+            uow = UnitOfWork(session, metadata)
+            assert [r["step"] for r in uow.rows(steps, order_by="step", case_id="C1")] == ["a.first", "b.second"]
+            assert uow.row(steps, case_id="C1", step="a.first")["finished_at"].replace(tzinfo=timezone.utc) == started
+            assert uow.row(facts, case_id="C1", step="a.first")["outputs"] == {"号": [1, 2]}
+            assert uow.row(steps, case_id="C9") is None
+            # what the tables' own statements read back is the same
+            assert session.execute(select(facts.c.outputs)).scalar_one() == {"号": [1, 2]}
+            assert session.execute(select(steps.c.status).where(steps.c.step == "a.first")).scalar_one() == "completed"
 
 
 def test_a_batch_is_one_transaction_of_its_own_green_thread_and_commits_or_spoils_whole(database_factory):
@@ -194,50 +186,42 @@ def test_appended_rows_go_in_at_the_commit_in_one_statement_per_table_and_a_kept
     `unless_present` that is already there is left as it was; a rollback keeps none of it."""
     from datetime import datetime, timezone
 
-    from sqlalchemy import MetaData, event, select
+    from sqlalchemy import event, select
     from sqlalchemy.orm import Session
     from yjs_contracts.envelope import new_event
-    from yjs_kit.tables import add_kit_tables
     from yjs_kit.uow import UnitOfWork
 
     now = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
-    for url in (database_factory(), f"sqlite:///{tmp_path}/appended.db"):
-        metadata = MetaData()
-        add_kit_tables(metadata)
-        engine = make_engine(url)
-        metadata.create_all(engine)
+    for url, metadata, engine in _kit_databases(database_factory, tmp_path, "appended"):
         outbox, inbox = metadata.tables["kit_outbox"], metadata.tables["kit_inbox"]
         statements = []
         event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_: statements.append(statement))
-        try:
-            with Session(engine) as session, session.begin():
-                UnitOfWork(session, metadata).append(inbox, ("consumer", "event_id"), consumer="c", event_id="E1",
-                                                     applied_at=now)
-            statements.clear()
-            events = [new_event("case.submitted", {"n": n}, case_id=f"A{n}") for n in range(5)]
-            with Session(engine) as session, session.begin():
-                uow = UnitOfWork(session, metadata)
-                for announced in events:
-                    uow.announce(announced)
-                for n in (1, 2, 2):  # E1 is there already, and E2 comes twice
-                    uow.append(inbox, ("consumer", "event_id"), consumer="c", event_id=f"E{n}",
-                               applied_at=now.replace(hour=10))
-                assert session.execute(select(outbox.c.id)).all() == []  # not before the commit
-            assert len([s for s in statements if s.startswith("INSERT")]) == 2  # one per table
-            with Session(engine) as session:
-                assert session.execute(select(outbox.c.event_id).order_by(outbox.c.id)).scalars().all() == [
-                    str(e.event_id) for e in events]
-                kept = dict(session.execute(select(inbox.c.event_id, inbox.c.applied_at)).all())
-                assert sorted(kept) == ["E1", "E2"] and kept["E1"].replace(tzinfo=timezone.utc) == now
-            with Session(engine) as session:
-                uow = UnitOfWork(session, metadata)
-                uow.announce(new_event("case.submitted", {"n": 9}, case_id="A9"))
-                session.rollback()
-                session.commit()  # nothing appended survives the rollback
-            with Session(engine) as session:
-                assert len(session.execute(select(outbox.c.id)).all()) == 5
-        finally:
-            engine.dispose()
+        with Session(engine) as session, session.begin():
+            UnitOfWork(session, metadata).append(inbox, ("consumer", "event_id"), consumer="c", event_id="E1",
+                                                 applied_at=now)
+        statements.clear()
+        events = [new_event("case.submitted", {"n": n}, case_id=f"A{n}") for n in range(5)]
+        with Session(engine) as session, session.begin():
+            uow = UnitOfWork(session, metadata)
+            for announced in events:
+                uow.announce(announced)
+            for n in (1, 2, 2):  # E1 is there already, and E2 comes twice
+                uow.append(inbox, ("consumer", "event_id"), consumer="c", event_id=f"E{n}",
+                           applied_at=now.replace(hour=10))
+            assert session.execute(select(outbox.c.id)).all() == []  # not before the commit
+        assert len([s for s in statements if s.startswith("INSERT")]) == 2  # one per table
+        with Session(engine) as session:
+            assert session.execute(select(outbox.c.event_id).order_by(outbox.c.id)).scalars().all() == [
+                str(e.event_id) for e in events]
+            kept = dict(session.execute(select(inbox.c.event_id, inbox.c.applied_at)).all())
+            assert sorted(kept) == ["E1", "E2"] and kept["E1"].replace(tzinfo=timezone.utc) == now
+        with Session(engine) as session:
+            uow = UnitOfWork(session, metadata)
+            uow.announce(new_event("case.submitted", {"n": 9}, case_id="A9"))
+            session.rollback()
+            session.commit()  # nothing appended survives the rollback
+        with Session(engine) as session:
+            assert len(session.execute(select(outbox.c.id)).all()) == 5
 
 
 def test_statements_sent_straight_to_the_driver_read_write_and_fail_as_through_the_engine(database_factory, tmp_path):
@@ -248,50 +232,58 @@ def test_statements_sent_straight_to_the_driver_read_write_and_fail_as_through_t
     from datetime import datetime, timezone
 
     import pytest
-    from sqlalchemy import MetaData, create_engine, select
+    from sqlalchemy import create_engine, select
     from sqlalchemy.exc import IntegrityError, OperationalError
     from sqlalchemy.orm import Session
     from sqlalchemy.pool import NullPool
-    from yjs_kit.tables import add_kit_tables
     from yjs_kit.uow import UnitOfWork
 
     now = datetime(2026, 12, 3, 9, 30, 15, 123456, tzinfo=timezone.utc)
-    for url in (database_factory(), f"sqlite:///{tmp_path}/direct.db"):
+    for url, metadata, engine in _kit_databases(database_factory, tmp_path, "direct"):
+        plans = metadata.tables["kit_plans"]
+        sent = []
+        with Session(engine) as session, session.begin():
+            uow = UnitOfWork(session, metadata, counted=lambda: sent.append(1))
+            stored = uow.upserted(plans, ["case_id"], case_id="C1", matter="establishment", owner=None,
+                                  application={"名称": "甲", "n": [1.5, None]}, plan=[{"step": "a"}],
+                                  received_at=now, correlation_id="x")
+            assert uow.next_numbers("seal", 3) == [1, 2, 3] and uow.next_number("seal") == 4
+        assert len(sent) == 3
+        assert stored["application"] == {"名称": "甲", "n": [1.5, None]} and stored["revision"] == 0
+        assert stored["received_at"].replace(tzinfo=timezone.utc) == now and stored["withdrawn_at"] is None
+        with Session(engine) as session:
+            through_engine = dict(session.execute(select(plans)).mappings().one())
+            assert UnitOfWork(session, metadata).row(plans, case_id="C1") == through_engine
+        with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+            UnitOfWork(session, metadata).insert(plans, case_id="C1", matter="m", application={}, plan=[],
+                                                 received_at=now)
+        if engine.dialect.name != "postgresql":
+            continue
+        killer = create_engine(url, poolclass=NullPool)
+        with Session(engine) as session:
+            uow = UnitOfWork(session, metadata)
+            pid = uow.fetch(text("SELECT pg_backend_pid() AS pid"), {})[0]["pid"]
+            with killer.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(OperationalError) as lost:
+                uow.row(plans, case_id="C1")
+            assert lost.value.connection_invalidated
+        killer.dispose()
+        with Session(engine) as session:
+            assert UnitOfWork(session, metadata).row(plans, case_id="C1")["matter"] == "establishment"
+
+
+def _kit_databases(database_factory, tmp_path, name: str):
+    """The kit's tables on PostgreSQL and on SQLite: (url, metadata, engine) for each, disposed after."""
+    from sqlalchemy import MetaData
+    from yjs_kit.tables import add_kit_tables
+
+    for url in (database_factory(), f"sqlite:///{tmp_path}/{name}.db"):
         metadata = MetaData()
         add_kit_tables(metadata)
         engine = make_engine(url)
         metadata.create_all(engine)
-        plans = metadata.tables["kit_plans"]
-        sent = []
         try:
-            with Session(engine) as session, session.begin():
-                uow = UnitOfWork(session, metadata, counted=lambda: sent.append(1))
-                stored = uow.upserted(plans, ["case_id"], case_id="C1", matter="establishment", owner=None,
-                                      application={"名称": "甲", "n": [1.5, None]}, plan=[{"step": "a"}],
-                                      received_at=now, correlation_id="x")
-                assert uow.next_numbers("seal", 3) == [1, 2, 3] and uow.next_number("seal") == 4
-            assert len(sent) == 3
-            assert stored["application"] == {"名称": "甲", "n": [1.5, None]} and stored["revision"] == 0
-            assert stored["received_at"].replace(tzinfo=timezone.utc) == now and stored["withdrawn_at"] is None
-            with Session(engine) as session:
-                through_engine = dict(session.execute(select(plans)).mappings().one())
-                assert UnitOfWork(session, metadata).row(plans, case_id="C1") == through_engine
-            with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
-                UnitOfWork(session, metadata).insert(plans, case_id="C1", matter="m", application={}, plan=[],
-                                                     received_at=now)
-            if engine.dialect.name != "postgresql":
-                continue
-            killer = create_engine(url, poolclass=NullPool)
-            with Session(engine) as session:
-                uow = UnitOfWork(session, metadata)
-                pid = uow.fetch(text("SELECT pg_backend_pid() AS pid"), {})[0]["pid"]
-                with killer.connect() as connection:
-                    connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                with pytest.raises(OperationalError) as lost:
-                    uow.row(plans, case_id="C1")
-                assert lost.value.connection_invalidated
-            killer.dispose()
-            with Session(engine) as session:
-                assert UnitOfWork(session, metadata).row(plans, case_id="C1")["matter"] == "establishment"
+            yield url, metadata, engine
         finally:
             engine.dispose()
