@@ -46,11 +46,22 @@ class ApiClient:
         return answer.json()
 
     def wait_until_final(self, case_id: str, timeout: float = 60.0, interval: float = 0.2) -> dict[str, Any]:
+        """Poll the record until the case ends. A service that is restarting (the gateway's 503,
+        an answer that does not come in time) is waited for until `timeout`, as an applicant's
+        client would."""
         deadline = time.monotonic() + timeout
         while True:
-            record = self.case(case_id)
-            if record["status"] in FINAL:
+            try:
+                record = self.case(case_id)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                record, unavailable = None, error
+            except requests.HTTPError as error:
+                if error.response is None or error.response.status_code not in (502, 503, 504):
+                    raise
+                record, unavailable = None, error
+            if record is not None and record["status"] in FINAL:
                 return record
             if time.monotonic() > deadline:
-                raise TimeoutError(f"case {case_id} still {record['status']} after {timeout:.0f}s")
+                state = record["status"] if record is not None else f"unavailable ({unavailable})"
+                raise TimeoutError(f"case {case_id} still {state} after {timeout:.0f}s")
             time.sleep(interval)
