@@ -21,7 +21,7 @@ def open_account(work: StepWork) -> StepReport:
     app = EstablishmentApplication.model_validate(work.application)
     request = app.bank_account
     enterprise = EnterpriseRegistered.model_validate(work.facts["registration.establish"])
-    if work.session.execute(select(accounts.c.account_number).where(accounts.c.uscc == enterprise.uscc)).first():
+    if work.uow.row(accounts, uscc=enterprise.uscc):
         return step_report(work.step, StepStatus.rejected, reasons=[rules.account_exists_reason()])
     review = [] if work.approved else rules.review_reasons(app, rules.watch_list())
     if review:  # 人工审核: bank staff decide before the account is opened
@@ -31,9 +31,9 @@ def open_account(work: StepWork) -> StepReport:
                                   work.uow.next_number(rules.counter_name(request.bank, division)))
     seals = rules.specimen_seals(work.facts.get("seal_carving.carve"))
     now = datetime.now(timezone.utc)
-    work.session.execute(accounts.insert().values(
+    work.uow.insert(accounts,
         account_number=number, uscc=enterprise.uscc, case_id=work.case_id, bank=request.bank,
-        branch=request.branch, account_type=rules.ACCOUNT_TYPE, specimen_seals=seals, status="open", opened_at=now))
+        branch=request.branch, account_type=rules.ACCOUNT_TYPE, specimen_seals=seals, status="open", opened_at=now)
     return step_report(work.step, StepStatus.completed, AccountOpened(
         account_number=number, bank=request.bank, branch=request.branch, account_type=rules.ACCOUNT_TYPE,
         specimen_seals=seals))

@@ -31,6 +31,8 @@ CASE_AND_STEPS = text(
     " FROM cases JOIN case_steps ON case_steps.case_id = cases.case_id"
     " WHERE cases.case_id = :case_id ORDER BY case_steps.position"
 ).columns(*(cases.c[c].label(f"case_{c}") for c in _CASE_COLUMNS), *case_steps.c)
+# a resubmission with the same Idempotency-Key (unique per owner) finds its case
+CASE_BY_KEY = text("SELECT case_id, request_hash FROM cases WHERE owner = :owner AND idempotency_key = :idempotency_key")
 
 
 class IdempotencyConflict(Exception):
@@ -49,13 +51,12 @@ def request_hash(matter: str, application: dict[str, Any]) -> str:
 def existing_case(uow: UnitOfWork, owner: str, key: str | None, digest: str) -> str | None:
     if key is None:
         return None
-    row = uow.session.execute(select(cases.c.case_id, cases.c.request_hash).where(
-        (cases.c.owner == owner) & (cases.c.idempotency_key == key))).first()
-    if row is None:
+    row = uow.fetch(CASE_BY_KEY, {"owner": owner, "idempotency_key": key})
+    if not row:
         return None
-    if row.request_hash != digest:
+    if row[0]["request_hash"] != digest:
         raise IdempotencyConflict(f"Idempotency-Key {key!r} was used with a different body")
-    return row.case_id
+    return row[0]["case_id"]
 
 
 def new_case_id(uow: UnitOfWork, now: datetime) -> str:
@@ -85,7 +86,7 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
         application=application_data, submitted_at=now, outputs={}, reasons=[],
         idempotency_key=idempotency_key, request_hash=digest,
         promised_days=(matter_limits or {}).get(matter, MATTERS[matter].working_days))
-    uow.session.execute(case_steps.insert(), [dict(
+    uow.insert_many(case_steps, [dict(
         case_id=case_id, step=step.step, position=i, department=step.department,
         status=(StepStatus.pending if step.after else StepStatus.in_progress).value,
         started_at=None if step.after else now,
@@ -147,16 +148,14 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     statuses[report.step] = report.status.value
     ready = record.now_in_progress(steps, statuses)
     if ready:  # one statement for every step this report made ready
-        uow.session.execute(update(case_steps).where(
-            (case_steps.c.case_id == event.case_id) & case_steps.c.step.in_(ready)).values(
-            status=StepStatus.in_progress.value, started_at=event.occurred_at))
+        uow.update(case_steps, {"case_id": event.case_id, "step": ready},
+                   status=StepStatus.in_progress.value, started_at=event.occurred_at)
         statuses.update((step, StepStatus.in_progress.value) for step in ready)
     blocked_reasons = {}
     for never in record.blocked(steps, statuses):  # waits for what was refused: it will never start
         blocked_reasons[never] = [record.blocked_reason(never, steps, statuses)]
-        uow.session.execute(update(case_steps).where(
-            (case_steps.c.case_id == event.case_id) & (case_steps.c.step == never)).values(
-            status=StepStatus.cancelled.value, reasons=blocked_reasons[never], finished_at=event.occurred_at))
+        uow.update(case_steps, {"case_id": event.case_id, "step": never},
+                   status=StepStatus.cancelled.value, reasons=blocked_reasons[never], finished_at=event.occurred_at)
         statuses[never] = StepStatus.cancelled.value
     partial = {s["step"] for s in steps if record.in_part(report.outputs if s["step"] == report.step else s["outputs"])}
     status = record.case_status(case["status"], statuses, MATTERS[case["matter"]].essential, partial)
@@ -170,8 +169,8 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
               "case_seconds": None}
     if report.undoes and case["finished_at"] is not None:
         # 统一出件 went out already: what was undone since no longer stands among the outputs
-        uow.session.execute(update(cases).where(cases.c.case_id == event.case_id).values(
-            outputs=record.combined_outputs((s["step"], statuses[s["step"]], s["outputs"]) for s in steps)))
+        uow.update(cases, {"case_id": event.case_id},
+                   outputs=record.combined_outputs((s["step"], statuses[s["step"]], s["outputs"]) for s in steps))
     if status.value == case["status"]:
         return change
     values: dict[str, Any] = {"status": status.value}

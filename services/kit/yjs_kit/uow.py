@@ -66,22 +66,75 @@ def insert_statement(table: Table, columns: tuple[str, ...]) -> TextClause:
                 ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
+def _shape(where: dict) -> tuple[tuple[str, int | None], ...]:
+    """The keys of a `where`, each with the length of its list of values (`IN`), or None (`=`):
+    what a statement built once for it depends on."""
+    return tuple((k, len(v) if isinstance(v, (list, tuple, set, frozenset)) else None) for k, v in where.items())
+
+
+def _where(table: Table, shape: tuple[tuple[str, int | None], ...], prefix: str = "") -> tuple[str, list]:
+    """`WHERE k = :k AND j IN (:j__0, :j__1)` for a shape, and its typed parameters."""
+    conditions, params = [], []
+    for key, count in shape:
+        type_ = table.c[key].type
+        if count is None:
+            conditions.append(f"{key} = :{prefix}{key}")
+            params.append(bindparam(f"{prefix}{key}", type_=type_))
+        else:
+            names = [f"{prefix}{key}__{i}" for i in range(count)]
+            conditions.append(f"{key} IN ({', '.join(f':{n}' for n in names)})" if names else "1 = 0")
+            params.extend(bindparam(n, type_=type_) for n in names)
+    return " AND ".join(conditions), params
+
+
+def _where_params(where: dict, prefix: str = "") -> dict:
+    params = {}
+    for key, value in where.items():
+        if isinstance(value, (list, tuple, set, frozenset)):
+            params.update((f"{prefix}{key}__{i}", item) for i, item in enumerate(sorted(value) if isinstance(
+                value, (set, frozenset)) else value))
+        else:
+            params[f"{prefix}{key}"] = value
+    return params
+
+
 @lru_cache(maxsize=None)
-def update_statement(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> TextClause:
+def update_statement(table: Table, shape: tuple[tuple[str, int | None], ...], columns: tuple[str, ...]) -> TextClause:
     """`UPDATE table SET columns WHERE keys`, built once per shape (the keys' parameters are
     named `key_<column>`, so a key column may be set too)."""
-    return text(f"UPDATE {table.name} SET {', '.join(f'{c} = :{c}' for c in columns)}"
-                f" WHERE {' AND '.join(f'{k} = :key_{k}' for k in keys)}").bindparams(
-        *(bindparam(c, type_=table.c[c].type) for c in columns),
-        *(bindparam(f"key_{k}", type_=table.c[k].type) for k in keys))
+    condition, params = _where(table, shape, "key_")
+    return text(f"UPDATE {table.name} SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE {condition}").bindparams(
+        *(bindparam(c, type_=table.c[c].type) for c in columns), *params)
 
 
 @lru_cache(maxsize=None)
-def rows_statement(table: Table, keys: tuple[str, ...], order_by: str | None = None) -> TextClause:
+def delete_statement(table: Table, shape: tuple[tuple[str, int | None], ...]) -> TextClause:
+    """`DELETE FROM table WHERE keys`, built once per shape."""
+    condition, params = _where(table, shape)
+    return text(f"DELETE FROM {table.name} WHERE {condition}").bindparams(*params)
+
+
+@lru_cache(maxsize=None)
+def rows_statement(table: Table, shape: tuple[tuple[str, int | None], ...], order_by: str | None = None) -> TextClause:
     """`SELECT * FROM table WHERE keys [ORDER BY]`, built once, its columns typed as the table's."""
-    return text(f"SELECT {', '.join(table.c.keys())} FROM {table.name}"
-                f" WHERE {' AND '.join(f'{k} = :{k}' for k in keys)}" + (f" ORDER BY {order_by}" if order_by else "")
-                ).bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys)).columns(*table.c)
+    condition, params = _where(table, shape)
+    return text(f"SELECT {', '.join(table.c.keys())} FROM {table.name} WHERE {condition}"
+                + (f" ORDER BY {order_by}" if order_by else "")).bindparams(*params).columns(*table.c)
+
+
+# a statement's parameters at most: SQLite before 3.32 allows 999
+_MOST_PARAMETERS = 900
+
+
+@lru_cache(maxsize=1024)
+def insert_rows_statement(table: Table, columns: tuple[str, ...], rows: int,
+                          unless_present: tuple[str, ...] = ()) -> TextClause:
+    """`INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, built once per shape (row
+    i's parameters are `r<i>_<column>`); `unless_present`: `ON CONFLICT (those) DO NOTHING`."""
+    values = ", ".join("(" + ", ".join(f":r{i}_{c}" for c in columns) + ")" for i in range(rows))
+    conflict = f" ON CONFLICT ({', '.join(unless_present)}) DO NOTHING" if unless_present else ""
+    return text(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values}{conflict}").bindparams(
+        *(bindparam(f"r{i}_{c}", type_=table.c[c].type) for i in range(rows) for c in columns))
 
 
 LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
@@ -227,27 +280,42 @@ class UnitOfWork:
     def flush(self) -> None:
         """Insert what was appended, in one statement per table (and set of columns), in order."""
         appended, self._appended = self._appended, []
-        for (_, unless_present, _), group in groupby(appended, key=lambda row: (row[0].name, row[1], tuple(row[2]))):
+        for _, group in groupby(appended, key=lambda row: (row[0].name, row[1], tuple(row[2]))):
             rows = list(group)
-            table = rows[0][0]
-            statement = table.insert()
-            if unless_present:
-                dialect = postgresql if self.postgres else sqlite
-                statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(unless_present))
-            self.session.execute(statement, [values for _, _, values in rows])
+            self.insert_many(rows[0][0], [values for _, _, values in rows], unless_present=rows[0][1])
+
+    def insert_many(self, table: Table, rows: list[dict], unless_present: tuple[str, ...] = ()) -> int:
+        """Rows with the same columns in one `INSERT … VALUES (…), (…)` (several, for very many);
+        `unless_present`: a row whose unique columns are taken is left out. Returns how many went in."""
+        if not rows:
+            return 0
+        columns = tuple(rows[0])
+        size = max(1, _MOST_PARAMETERS // len(columns))
+        inserted = 0
+        for start in range(0, len(rows), size):
+            chunk = rows[start:start + size]
+            statement = insert_rows_statement(table, columns, len(chunk), tuple(unless_present))
+            inserted += self._rowcount(statement, {f"r{i}_{c}": row[c] for i, row in enumerate(chunk) for c in columns})
+        return inserted
+
+    def delete(self, table: Table, **where) -> int:
+        """Delete the rows whose columns equal `where`'s (a list: any of its values); returns how many."""
+        return self._rowcount(delete_statement(table, _shape(where)), _where_params(where))
 
     def update(self, table: Table, where: dict, **values) -> int:
-        """Set `values` on the rows whose columns equal `where`'s; returns how many."""
-        return self._rowcount(update_statement(table, tuple(where), tuple(values)),
-                              {**values, **{f"key_{k}": v for k, v in where.items()}})
+        """Set `values` on the rows whose columns equal `where`'s (a list: any of its values);
+        returns how many."""
+        return self._rowcount(update_statement(table, _shape(where), tuple(values)),
+                              {**values, **_where_params(where, "key_")})
 
     def row(self, table: Table, **keys):
-        """The row whose columns equal `keys` (a mapping), or None."""
-        return next(iter(self.fetch(rows_statement(table, tuple(keys)), keys)), None)
+        """The first row whose columns equal `keys` (a mapping), or None."""
+        return next(iter(self.rows(table, **keys)), None)
 
     def rows(self, table: Table, order_by: str | None = None, **keys) -> list:
-        """The rows whose columns equal `keys` (mappings), ordered by the column `order_by`."""
-        return self.fetch(rows_statement(table, tuple(keys), order_by), keys)
+        """The rows whose columns equal `keys` (a list: any of its values), as mappings, ordered by
+        the column `order_by`."""
+        return self.fetch(rows_statement(table, _shape(keys), order_by), _where_params(keys))
 
     def upserted(self, table: Table, keys: list[str], **values):
         """`upsert` that updates, and returns the whole row as it now stands (one statement:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from yjs_contracts.api import ChangeApplication, DeregistrationApplication, EstablishmentApplication
 from yjs_contracts.codes import make_uscc
 from yjs_contracts.events import (EnterpriseChanged, EnterpriseDeregistered, EnterpriseRegistered, StepReport,
@@ -16,6 +16,10 @@ from yjs_kit.steps import StepWork
 from . import changes, rules
 from .enterprise import keep_principals, legal_representative_id, move_authority
 from .models import enterprises, name_reservations
+
+# a name is taken by an enterprise on the register or by another case's hold (名称预留)
+NAME_TAKEN = text("SELECT (EXISTS (SELECT 1 FROM enterprises WHERE name_key = :name_key AND status = 'registered')"
+                  " OR EXISTS (SELECT 1 FROM name_reservations WHERE name_key = :name_key)) AS taken")
 
 
 def establish(work: StepWork) -> StepReport:
@@ -29,29 +33,26 @@ def establish(work: StepWork) -> StepReport:
     work.uow.lock(f"enterprise-name:{key}")  # two cases after one name: one at a time
     reasons = rules.establishment_reasons(app, today)
     # a corrected application may carry another name: the case's old hold goes first
-    work.session.execute(delete(name_reservations).where(name_reservations.c.case_id == work.case_id))
-    registered = work.session.execute(select(enterprises.c.uscc).where(
-        (enterprises.c.name_key == key) & (enterprises.c.status == "registered"))).first()
-    reserved = work.session.execute(select(name_reservations.c.case_id).where(
-        name_reservations.c.name_key == key)).first()
-    if registered or reserved:
+    work.uow.delete(name_reservations, case_id=work.case_id)
+    if work.uow.fetch(NAME_TAKEN, {"name_key": key})[0]["taken"]:
         reasons.append(rules.name_taken_reason())
     if reasons:
         return step_report(work.step, StepStatus.rejected, reasons=reasons)
     review = [] if work.approved else rules.review_reasons(app, rules.review_capital_threshold())
     if review:  # 人工审核: the registrar decides; the name is held meanwhile (名称预留)
-        work.session.execute(name_reservations.insert().values(name=name, name_key=key, case_id=work.case_id, reserved_at=now))
+        work.uow.insert(name_reservations, name=name, name_key=key, case_id=work.case_id, reserved_at=now)
         return step_report(work.step, StepStatus.awaiting_review, reasons=review)
     division = app.enterprise.domicile.division_code
     serial = work.uow.next_number(f"uscc:{division}")
     uscc = make_uscc(division, serial, org_type=rules.org_type(app.enterprise.type))
     licence = rules.licence_number(division, serial)
-    work.session.execute(enterprises.insert().values(
+    work.uow.insert(enterprises,
         uscc=uscc, name=name, name_key=key, licence_number=licence, case_id=work.case_id,
         type=app.enterprise.type.value, division_code=division,
         registered_capital=app.enterprise.registered_capital, legal_representative=app.signatory.name,
         domicile=app.enterprise.domicile.model_dump(mode="json"), business_scope=list(app.enterprise.business_scope),
-        shareholders=_dumped(app.shareholders), officers=_dumped(app.officers), status="registered", established_on=today, registered_at=now))
+        shareholders=_dumped(app.shareholders), officers=_dumped(app.officers), status="registered", established_on=today,
+        registered_at=now)
     # from registration on, the legal representative acts for the enterprise, whoever filed it
     keep_principals(work.uow, uscc, work.case_id, app, now)
     return step_report(work.step, StepStatus.completed, EnterpriseRegistered(

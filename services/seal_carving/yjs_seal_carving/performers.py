@@ -24,9 +24,9 @@ def carve(work: StepWork) -> StepReport:
     division = work.application["enterprise"]["domicile"]["division_code"]
     now = datetime.now(timezone.utc)
     reasons = rules.seal_type_reasons(requested)
-    work.session.execute(seal_orders.insert().values(
+    work.uow.insert(seal_orders,
         case_id=work.case_id, uscc=uscc, enterprise_name=enterprise_name, division_code=division,
-        status="refused" if reasons else "carved", fee=rules.FEE, ordered_at=now))
+        status="refused" if reasons else "carved", fee=rules.FEE, ordered_at=now)
     if reasons:
         return step_report(work.step, StepStatus.rejected, reasons=reasons)
     # the 名章 bears the legal representative's name, a 个体工商户's operator's
@@ -41,8 +41,7 @@ def carve(work: StepWork) -> StepReport:
         rows.append(dict(filing_code=code, type=seal_type.value, name=name, uscc=uscc, case_id=work.case_id,
                          status="filed", filed_at=now))
         carved.append(CarvedSeal(type=seal_type, name=name, filing_code=code))
-    if rows:
-        work.session.execute(seals.insert(), rows)
+    work.uow.insert_many(seals, rows)
     return step_report(work.step, StepStatus.completed, SealsCarved(seals=carved, fee=rules.FEE))
 
 

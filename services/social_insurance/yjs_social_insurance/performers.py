@@ -30,11 +30,11 @@ def register(work: StepWork) -> StepReport:
         uscc=enterprise.uscc, registration_number=number, insurance_types=rules.insurance_types(),
         social_insurance_agency=social, medical_insurance_agency=medical,
         employees=app.social_insurance.employees, registered_at=now)
-    work.session.execute(employers.insert().values(
+    work.uow.insert(employers,
         uscc=insured.uscc, case_id=work.case_id, registration_number=number,
         enterprise_name=enterprise.enterprise_name, social_insurance_agency=social,
         medical_insurance_agency=medical, insurance_types=insured.insurance_types,
-        employees=insured.employees, registered_at=now))
+        employees=insured.employees, registered_at=now)
     return step_report(work.step, StepStatus.completed, insured)
 
 

@@ -34,11 +34,11 @@ def register(work: StepWork) -> StepReport:
     review = rules.needs_review(app)
     if review and not work.approved:
         return step_report(work.step, StepStatus.awaiting_review, reasons=review)
-    work.session.execute(taxpayers.insert().values(
+    work.uow.insert(taxpayers,
         uscc=registered.uscc, case_id=work.case_id, enterprise_name=enterprise.enterprise_name,
         tax_authority=registered.tax_authority, taxpayer_type=registered.taxpayer_type,
         tax_items=registered.tax_items, real_name_confirmed=registered.real_name_confirmed,
-        review_reasons=[r.model_dump() for r in review], registered_at=now))
+        review_reasons=[r.model_dump() for r in review], registered_at=now)
     return step_report(work.step, StepStatus.completed, registered)
 
 
@@ -54,10 +54,10 @@ def grant_invoices(work: StepWork) -> StepReport:
     if seals is not None:
         seal_code = next((s.filing_code for s in SealsCarved.model_validate(seals).seals
                           if s.type == SealType.invoice), None)
-    work.session.execute(invoice_grants.insert().values(
+    work.uow.insert(invoice_grants,
         uscc=taxpayer.uscc, case_id=work.case_id, invoice_types=types, monthly_credit=credit,
         uses_invoice_seal=seals is not None, invoice_seal_filing_code=seal_code,
-        granted_at=datetime.now(timezone.utc)))
+        granted_at=datetime.now(timezone.utc))
     return step_report(work.step, StepStatus.completed, InvoicesGranted(
         invoice_types=types, monthly_credit=credit, uses_invoice_seal=seals is not None))
 
