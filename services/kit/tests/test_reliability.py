@@ -210,6 +210,48 @@ def test_events_waiting_when_a_service_stops_go_back_to_the_broker_and_are_appli
     assert sorted(seen) == [2, 3, 4, 5, 100]
 
 
+def test_done_messages_are_acked_in_one_frame_once_every_earlier_one_is_done(start_service, broker_uri,
+                                                                             monkeypatch):
+    """A message applied while one delivered before it is still being applied stays unacked on
+    the broker until that one is done too; then one `basic.ack multiple` acks them all. More than
+    RawQueueConsumer.ACKS_HELD waiting so are acked each on its own."""
+    from yjs_kit.consumer import RawQueueConsumer
+
+    global released
+    seen.clear()
+    tries.clear()
+    acks = []
+    basic_ack = amqp.Channel.basic_ack
+
+    def recorded(channel, delivery_tag, multiple=False, **kwargs):
+        acks.append((delivery_tag, multiple))
+        return basic_ack(channel, delivery_tag, multiple, **kwargs)
+
+    monkeypatch.setattr(amqp.Channel, "basic_ack", recorded)
+    monkeypatch.setattr(RawQueueConsumer, "ACKS_HELD", 3)
+    start_service(Probe, migrate=False, max_workers=2, EVENT_WORKERS=2)
+    for more in ([2], [3, 4, 5, 6, 7]):
+        released = eventlet.event.Event()
+        tag = len(acks) and max(tag for tag, _ in acks)
+        publish(broker_uri, event(100 + tag, hold=True))
+        wait_for(lambda: tries[100 + tag] == 1, what="the held event in one worker")
+        publish(broker_uri, *[event(n) for n in more])
+        wait_for(lambda: set(more) <= set(seen), what="the others applied by the other worker")
+        eventlet.sleep(0.3)
+        if more == [2]:  # committed, and waiting for the held one delivered before it
+            assert acks == [] and queue_depths(broker_uri)["probe.inbox"] == 2
+        else:  # five done behind the held one: whenever more than three wait, they are acked alone
+            alone = acks[1:]
+            assert len(alone) >= 2 and all(not multiple and tag + 2 <= t <= tag + 6 for t, multiple in alone)
+            assert queue_depths(broker_uri)["probe.inbox"] == 1 + 5 - len(alone) <= 1 + 3
+        released.send()
+        wait_until_consumed(broker_uri, "probe.inbox")
+        # the held one done: it and the done ones still waiting behind it, in one frame
+        behind = [t for t in range(tag + 2, tag + 2 + len(more)) if (t, False) not in acks]
+        assert acks[-1] == (max(behind, default=tag + 1), True)
+    assert sorted(seen) == [2, 3, 4, 5, 6, 7, 100, 102]
+
+
 def test_an_unreadable_message_is_dead_lettered_at_once_with_its_reason(start_service, broker_uri, rpc):
     start_service(Probe, migrate=False)
     from yjs_kit.outbox import ConfirmingPublisher

@@ -154,7 +154,20 @@ def announce_cleared(database: Database, service: str, number: int) -> None:
 class RawQueueConsumer(QueueConsumer):
     """nameko's queue consumer, but handing each provider the message undecoded: kombu would
     log a body it cannot decode (bad JSON, a pickle) and ack it, and it would be gone. The
-    provider takes it in this thread without waiting (EventConsumer.handle_message)."""
+    provider takes it in this thread without waiting (EventConsumer.handle_message).
+
+    Acks go out together: a message done (its batch committed, or its retry or dead letter
+    stored) is acked with every message delivered before it, in one `basic.ack multiple`, once
+    all of those are done too; a quorum queue settles them in one command. A message done while
+    an earlier one is still being applied waits for it, but never more than ACKS_HELD of them:
+    then each is acked on its own, so a slow message cannot hold back the prefetch window."""
+
+    ACKS_HELD = 32
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._acks_channel = None
+        self._unacked: dict[int, bool] = {}  # delivery tag → done, in the order delivered
 
     @property
     def prefetch_count(self):
@@ -169,7 +182,55 @@ class RawQueueConsumer(QueueConsumer):
         return self._consumers.values()
 
     def handle_raw(self, provider, message):
+        if message.channel is not self._acks_channel:  # a new connection: the old tags mean nothing
+            self._acks_channel, self._unacked = message.channel, {}
+        self._unacked[message.delivery_tag] = False
         provider.handle_message(message.body, message)
+
+    def ack_message(self, message):
+        if message.channel is not self._acks_channel or message.delivery_tag not in self._unacked:
+            return super().ack_message(message)
+        self._unacked[message.delivery_tag] = True
+        self._send_acks()
+
+    def requeue_message(self, message):
+        if message.channel is self._acks_channel and self._unacked.pop(message.delivery_tag, None) is not None:
+            super().requeue_message(message)
+            self._send_acks()  # the first not done may have been this one
+            return
+        super().requeue_message(message)
+
+    def _send_acks(self, everything_done: bool = False) -> None:
+        """The longest run of done messages from the first delivered, in one frame; with
+        `everything_done` (or more than ACKS_HELD waiting), the others done too, each alone."""
+        unacked, last = self._unacked, None
+        for tag, done in unacked.items():
+            if not done:
+                break
+            last = tag
+        if last is not None:
+            for tag in [tag for tag in unacked if tag <= last]:
+                del unacked[tag]
+        held = [tag for tag, done in unacked.items() if done]
+        if not everything_done and len(held) <= self.ACKS_HELD:
+            held = []
+        for tag in held:
+            del unacked[tag]
+        channel = self._acks_channel
+        if channel is None or not channel.connection:  # gone: the broker has taken them back
+            return
+        try:
+            if last is not None:
+                channel.basic_ack(last, multiple=True)
+            for tag in held:
+                channel.basic_ack(tag)
+        except ConnectionError:  # closing meanwhile: as above
+            pass
+
+    def unregister_provider(self, provider):
+        # stopping: what is done is acked before the connection closes, or it would come again
+        self._send_acks(everything_done=True)
+        super().unregister_provider(provider)
 
 
 @dataclass
