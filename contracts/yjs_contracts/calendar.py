@@ -60,6 +60,9 @@ class Schedule:
     make_up_days: frozenset[date] = frozenset()
     years: frozenset[int] = frozenset()
     names: dict[date, str] = field(default_factory=dict, compare=False)
+    # what is_working_day answered under this schedule: a deadline walks every day up to it, for
+    # every step of every case
+    answers: dict[date, bool] = field(default_factory=dict, compare=False, repr=False)
 
 
 class ScheduleError(ValueError):
@@ -153,10 +156,18 @@ def _note_deadline(start: date, end: date) -> None:
 
 
 def is_working_day(day: date) -> bool:
+    answers = _schedule.answers
+    answer = answers.get(day)
+    if answer is None:
+        answer = answers[day] = _working_day(_schedule, day)
+    return answer
+
+
+def _working_day(schedule: Schedule, day: date) -> bool:
     # the notice loaded by the operator first: it is the later word on the days it names
-    if day in _schedule.make_up_days:
+    if day in schedule.make_up_days:
         return True
-    if day in _schedule.days_off:
+    if day in schedule.days_off:
         return False
     try:
         return chinese_calendar.is_workday(day)

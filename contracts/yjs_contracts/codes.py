@@ -409,6 +409,8 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
         return "must not be blank"
     if not multiline and value != value.strip():
         return "must not begin or end with whitespace"
+    if value.isprintable():
+        return None  # printable text holds none of the forbidden categories: no need to look at each character
     for char in value:
         if multiline and char in "\n\r\t":
             continue
