@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 import structlog
 from nameko.extensions import DependencyProvider
-from sqlalchemy import JSON, DateTime, Integer, String, select, text, update
+from sqlalchemy import JSON, DateTime, Integer, String, Table, TextClause, bindparam, select, text, update
 from yjs_contracts.api import Reason, ReviewDecision, SupplementMaterial
 from yjs_contracts.calendar import add_working_days
 from yjs_contracts.envelope import Envelope, new_event
@@ -48,7 +49,7 @@ from . import decisions
 from .consumer import find_database
 from .metrics import REVIEW_DECISIONS
 from .timers import each_due_row, not_parked
-from .uow import UnitOfWork
+from .uow import UnitOfWork, insert_statement, upsert_statement
 
 log = structlog.get_logger(__name__)
 
@@ -60,15 +61,47 @@ LAPSED_TIMER = "withdraw_lapsed_acceptances"
 # what the tracker knows of a case, in one round trip: its plan row, the facts of the steps
 # (ours and those we wait for) and our steps started, with their status
 _PLAN_COLUMNS = ("matter", "owner", "application", "plan", "correlation_id", "revision", "withdrawn_at")
-PROGRESS = text(
-    f"SELECT 'plan' AS kind, NULL AS step, NULL AS status, NULL AS outputs, {', '.join(_PLAN_COLUMNS)}"
-    " FROM kit_plans WHERE case_id = :case_id"
-    f" UNION ALL SELECT 'fact', step, status, outputs, {', '.join(['NULL'] * len(_PLAN_COLUMNS))}"
-    " FROM kit_step_facts WHERE case_id = :case_id"
-    f" UNION ALL SELECT 'step', step, status, NULL, {', '.join(['NULL'] * len(_PLAN_COLUMNS))}"
-    " FROM kit_steps WHERE case_id = :case_id"
-).columns(kind=String, step=String, status=String, outputs=JSON, matter=String, owner=String, application=JSON,
-          plan=JSON, correlation_id=String, revision=Integer, withdrawn_at=DateTime(timezone=True))
+_PROGRESS_TYPES = dict(kind=String, step=String, status=String, outputs=JSON, matter=String, owner=String,
+                       application=JSON, plan=JSON, correlation_id=String, revision=Integer,
+                       withdrawn_at=DateTime(timezone=True))
+
+
+def _progress_sql(plan_source: str) -> str:
+    return (f"SELECT 'plan' AS kind, NULL AS step, NULL AS status, NULL AS outputs, {', '.join(_PLAN_COLUMNS)}"
+            f" FROM {plan_source}"
+            f" UNION ALL SELECT 'fact', step, status, outputs, {', '.join(['NULL'] * len(_PLAN_COLUMNS))}"
+            " FROM kit_step_facts WHERE case_id = :case_id"
+            f" UNION ALL SELECT 'step', step, status, NULL, {', '.join(['NULL'] * len(_PLAN_COLUMNS))}"
+            " FROM kit_steps WHERE case_id = :case_id")
+
+
+PROGRESS = text(_progress_sql("kit_plans WHERE case_id = :case_id")).columns(**_PROGRESS_TYPES)
+
+
+@lru_cache(maxsize=None)
+def plan_kept_with_progress(plans: Table, columns: tuple[str, ...]) -> TextClause:
+    """PostgreSQL: the plan kept (inserted, or updated when the case's withdrawal came first)
+    and the case's progress read back, in one statement. The plan row is RETURNING's, as it now
+    stands; facts and steps are read as PROGRESS reads them (the insert changes neither)."""
+    upsert = upsert_statement(plans, ("case_id",), columns, True)
+    return text(f"WITH kept AS ({upsert.text} RETURNING {', '.join(_PLAN_COLUMNS)}) {_progress_sql('kept')}"
+                ).bindparams(*(bindparam(c, type_=plans.c[c].type) for c in columns)).columns(**_PROGRESS_TYPES)
+
+
+@lru_cache(maxsize=None)
+def step_with_fact(steps: Table, facts: Table, started: bool) -> TextClause:
+    """PostgreSQL: one of our steps' row written (inserted when it has just `started`, else its
+    status updated) and its fact kept, in one statement; the row's primary key still refuses a
+    second start, failing the whole statement."""
+    fact = upsert_statement(facts, ("case_id", "step"), ("case_id", "step", "status", "outputs"), True)
+    if started:
+        row = insert_statement(steps, ("case_id", "step", "status", "started_at", "finished_at")).text
+    else:
+        row = ("UPDATE kit_steps SET status = :status, finished_at = :finished_at"
+               " WHERE case_id = :case_id AND step = :step")
+    types = {**{c.name: c.type for c in steps.c}, **{c.name: c.type for c in facts.c}}
+    names = ("case_id", "step", "status", "outputs", "finished_at") + (("started_at",) if started else ())
+    return text(f"WITH step AS ({row}) {fact.text}").bindparams(*(bindparam(n, type_=types[n]) for n in names))
 
 
 @dataclass(frozen=True)
@@ -159,6 +192,11 @@ def department_event_types(department: str) -> set[str]:
     return types
 
 
+def own_report_events(department: str) -> frozenset[str]:
+    """The events a department announces its own steps' outcomes with."""
+    return frozenset(event for kind in STEP_KINDS.values() if kind.department == department for event in kind.events)
+
+
 def value_at(application: Any, path: str) -> Any:
     """The value at `application.a.0.b`, or None where there is none."""
     target = application
@@ -204,10 +242,15 @@ class StepTracker(DependencyProvider):
     withdrawn, or a prerequisite it started on undone."""
 
     def __init__(self, performers: dict[str, Performer], compensators: dict[str, Compensator] | None = None,
-                 refusers: dict[str, Refuser] | None = None):
+                 refusers: dict[str, Refuser] | None = None,
+                 keep_own: Callable[[UnitOfWork, Envelope], None] | None = None):
         self.performers = performers
         self.compensators = compensators or {}
         self.refusers = refusers or {}
+        # a department keeping every department's reports (registration's enterprise record)
+        # keeps its own as it announces them, in the same transaction, rather than hearing them
+        # back from the broker: one delivery fewer for each (own_report_events)
+        self.keep_own = keep_own
         self.department = STEP_KINDS[next(iter(performers))].department if performers else None
 
     def get_dependency(self, worker_ctx):
@@ -220,16 +263,15 @@ class StepTracker(DependencyProvider):
         with database.unit_of_work() as uow:
             if event.case_id is None or not uow.first_time(event, "steps", lock=event.case_id):
                 return []
-            tables = uow.tables
             if event.event_type == "case.submitted":
                 plan = [PlanStep.model_validate(step).model_dump(mode="json") for step in event.data["plan"]]
                 if not any(step["step"] in self.performers for step in plan):
                     return []  # not ours: keep nothing
-                stored = uow.upserted(tables["kit_plans"], ["case_id"], case_id=event.case_id,
-                                      matter=event.data["matter"], owner=event.data.get("owner"),
-                                      application=event.data["application"], plan=plan,
-                                      received_at=datetime.now(timezone.utc), correlation_id=event.correlation_id)
-                return self._start_ready(uow, event.case_id, event, stored=stored)
+                stored, *progress = self._keep_plan(uow, dict(
+                    case_id=event.case_id, matter=event.data["matter"], owner=event.data.get("owner"),
+                    application=event.data["application"], plan=plan, received_at=datetime.now(timezone.utc),
+                    correlation_id=event.correlation_id))
+                return self._start_ready(uow, event.case_id, event, tuple(progress), stored)
             elif event.event_type == "case.withdrawn":
                 return self._withdraw(uow, event)
             elif event.event_type == "case.withdrawal_requested":
@@ -300,8 +342,21 @@ class StepTracker(DependencyProvider):
     def _progress(self, uow: UnitOfWork, case_id: str) -> tuple[dict | None, dict[str, Fact], dict[str, str]]:
         """The case's plan row (None before its plan arrived), its facts (step -> Fact) and our
         steps started (step -> status)."""
+        return self._progress_of(uow.fetch(PROGRESS, {"case_id": case_id}), case_id)
+
+    def _keep_plan(self, uow: UnitOfWork, values: dict) -> tuple[dict, dict[str, Fact], dict[str, str]]:
+        """The plan kept, and the case's progress with it (as `_progress`)."""
+        if uow.postgres:
+            return self._progress_of(uow.fetch(plan_kept_with_progress(uow.tables["kit_plans"], tuple(values)), values),
+                                     values["case_id"])
+        stored = uow.upserted(uow.tables["kit_plans"], ["case_id"], **values)
+        _, *progress = self._progress(uow, values["case_id"])
+        return (stored, *progress)
+
+    @staticmethod
+    def _progress_of(rows: list[dict], case_id: str) -> tuple[dict | None, dict[str, Fact], dict[str, str]]:
         stored, facts, started = None, {}, {}
-        for row in uow.fetch(PROGRESS, {"case_id": case_id}):
+        for row in rows:
             if row["kind"] == "plan":
                 stored = {"case_id": case_id, **{column: row[column] for column in _PLAN_COLUMNS}}
             elif row["kind"] == "fact":
@@ -375,17 +430,26 @@ class StepTracker(DependencyProvider):
                 data={"matter": stored["matter"], "application": stored["application"], "facts": facts or {},
                       "outputs": report.outputs, "revision": stored["revision"], **(review or {})},
                 created_at=now))
-        final = report.status in FINAL_STEP_STATUSES
-        if started_at is not None:
-            uow.insert(tables["kit_steps"], case_id=case_id, step=report.step, status=report.status.value,
-                       started_at=started_at, finished_at=now if final else None)
+        finished_at = now if report.status in FINAL_STEP_STATUSES else None
+        if uow.postgres:
+            params = dict(case_id=case_id, step=report.step, status=report.status.value, outputs=report.outputs,
+                          finished_at=finished_at, **({"started_at": started_at} if started_at is not None else {}))
+            uow.execute(step_with_fact(tables["kit_steps"], tables["kit_step_facts"], started_at is not None),
+                        params).close()
         else:
-            uow.update(tables["kit_steps"], {"case_id": case_id, "step": report.step},
-                       status=report.status.value, finished_at=now if final else None)
-        uow.upsert(tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
-                   status=report.status.value, outputs=report.outputs)
-        uow.announce(new_event(event_type_for(report), report, case_id=case_id, causation=cause,
-                               correlation_id=None if cause else stored["correlation_id"]))
+            if started_at is not None:
+                uow.insert(tables["kit_steps"], case_id=case_id, step=report.step, status=report.status.value,
+                           started_at=started_at, finished_at=finished_at)
+            else:
+                uow.update(tables["kit_steps"], {"case_id": case_id, "step": report.step},
+                           status=report.status.value, finished_at=finished_at)
+            uow.upsert(tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
+                       status=report.status.value, outputs=report.outputs)
+        announced = new_event(event_type_for(report), report, case_id=case_id, causation=cause,
+                              correlation_id=None if cause else stored["correlation_id"])
+        uow.announce(announced)
+        if self.keep_own is not None:
+            self.keep_own(uow, announced)
 
     def _rerun(self, uow, stored, step: str, cause, review: StaffDecision | None = None,
                amend: Callable[[StepReport], StepReport] | None = None) -> StepReport:

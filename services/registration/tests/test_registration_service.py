@@ -10,6 +10,8 @@ from yjs_contracts.events import PermitRevoked, Signer
 from yjs_kit.testing import (prerequisites_completed, publish, wait_for, wait_for_lock_waiters, wait_for_row,
                              wait_until_consumed)
 from yjs_kit.testing import case_submitted as submitted
+from yjs_kit.steps import own_report_events
+from yjs_kit.topology import consumers
 from yjs_registration.models import enterprises, metadata
 from yjs_registration.rules import name_key
 from yjs_registration.service import RegistrationService
@@ -31,6 +33,19 @@ def test_a_valid_application_is_registered_once_even_when_delivered_twice(start_
     # its effect would be in the outbox even before the relay published it
     assert wait_for_row(url, "SELECT count(*) AS n FROM kit_outbox WHERE routing_key = 'enterprise_registered'")["n"] == 1
     assert len(watcher.drain()) == 1
+
+
+def test_its_own_reports_are_kept_as_it_announces_them_not_heard_back(start_service, broker_uri, watch):
+    """The enterprise record keeps registration's own report in the transaction that announces
+    it: its inbox is not bound to its own report events, so nothing brings them back to it."""
+    assert not dict(consumers(RegistrationService))["on_event"] & own_report_events("registration")
+    container = start_service(RegistrationService)
+    watcher = watch("registration.enterprise_registered")
+    publish(broker_uri, submitted("C60", samples.establishment_application("自存")))
+    [registered] = watcher.wait_for()
+    kept = wait_for_row(container.config["DATABASE_URL"], "SELECT case_id, step, status FROM department_reports "
+                        f"WHERE event_id = '{registered.event_id}'", what="the kept report")
+    assert dict(kept) == {"case_id": "C60", "step": "registration.establish", "status": "completed"}
 
 
 def test_refusals_name_every_failing_rule(start_service, broker_uri, watch):

@@ -10,7 +10,7 @@ from yjs_contracts.steps import REPORT_EVENTS
 from yjs_kit.consumer import consume_events
 from yjs_kit.department import DepartmentRpc
 from yjs_kit.metrics import MetricsServer
-from yjs_kit.steps import StepTracker, department_event_types
+from yjs_kit.steps import StepTracker, department_event_types, own_report_events
 from yjs_kit.uow import Database
 
 from . import credit, enterprise
@@ -18,13 +18,14 @@ from .models import metadata
 from .performers import COMPENSATORS, PERFORMERS
 
 STEP_EVENTS = frozenset(department_event_types("registration"))
-RECORD_EVENTS = REPORT_EVENTS | set(NOTICE_EVENTS) | {"case.submitted"}
+# its own reports are kept as the tracker announces them (keep_own), not heard back
+RECORD_EVENTS = (REPORT_EVENTS - own_report_events("registration")) | set(NOTICE_EVENTS) | {"case.submitted"}
 
 
 class RegistrationService(DepartmentRpc):
     name = "registration"
     db = Database(metadata)
-    steps = StepTracker(PERFORMERS, COMPENSATORS)
+    steps = StepTracker(PERFORMERS, COMPENSATORS, keep_own=enterprise.keep_report)
     metrics = MetricsServer()
 
     @consume_events(STEP_EVENTS | RECORD_EVENTS)
