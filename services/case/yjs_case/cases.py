@@ -113,10 +113,14 @@ def case_and_steps(uow: UnitOfWork, case_id: str) -> tuple[dict[str, Any], list[
     return case, [{c: row[c] for c in case_steps.c.keys()} for row in rows]
 
 
+def _is_report(event: Envelope) -> bool:
+    return event.event_type in REPORT_EVENTS
+
+
 def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     """Apply a department's report to its step and the case. Returns what changed, for the
     metrics: {"matter", "step", "department", "status", "case_status", ...} or None."""
-    if event.event_type not in REPORT_EVENTS or not uow.first_time(event, "fold", lock=event.case_id):
+    if event.event_type not in REPORT_EVENTS or not uow.first_time(event, "fold", lock=event.case_id, alike=_is_report):
         return None
     case, steps = case_and_steps(uow, event.case_id)
     report = StepReport.model_validate(event.data)

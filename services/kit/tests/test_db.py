@@ -212,6 +212,76 @@ def test_a_batch_is_one_transaction_of_its_own_green_thread_and_commits_or_spoil
         database.engine.dispose()
 
 
+def test_a_batch_marks_its_alike_events_ahead_in_one_statement_and_still_refuses_duplicates(database_factory):
+    """In a batch, the first `first_time` of a consumer marks that event and every alike one after
+    it, with their cases' locks, in one statement; the others answer from it. An event applied
+    before, or delivered twice in the batch, is new once; an event not alike takes its own
+    statement; an event first asked after a later one was marked is marked then, without marking
+    the others again; a rolled-back batch keeps no mark."""
+    import pytest
+    from sqlalchemy import MetaData, select
+    from sqlalchemy.orm import sessionmaker
+    from yjs_contracts.envelope import new_event
+    from yjs_kit.tables import add_kit_tables
+    from yjs_kit.uow import Database
+
+    url = database_factory()
+    metadata = MetaData()
+    add_kit_tables(metadata)
+    database = Database(metadata)
+    database.engine = make_engine(url)
+    database.sessions = sessionmaker(bind=database.engine, expire_on_commit=False)
+    metadata.create_all(database.engine)
+    statements = []
+    database.counted = lambda: statements.append(1)
+    inbox = metadata.tables["kit_inbox"]
+
+    def marks():
+        with database.engine.connect() as connection:
+            return sorted(connection.execute(select(inbox.c.consumer, inbox.c.event_id)).all())
+
+    def alike(event):
+        return event.event_type == "case.submitted"
+
+    early, a, b, c = (new_event("case.submitted", {"n": n}, case_id=case) for n, case in
+                      enumerate(["A1", "A1", "A2", "A3"]))
+    other = new_event("case.withdrawn", {}, case_id="A2")
+    try:
+        with database.unit_of_work() as uow:
+            assert uow.first_time(early, "steps", lock="A1")  # applied before, alone
+        statements.clear()
+        batch = [early, a, other, b, a, c]  # in case order; `a` delivered twice
+        with database.batch(batch):
+            with database.unit_of_work() as uow:
+                answers = [uow.first_time(e, "steps", lock=e.case_id, alike=alike) for e in batch[:2]]
+                assert len(statements) == 1  # early, a, b, a and c marked at once
+                answers.append(uow.first_time(other, "steps", lock="A2"))
+                answers += [uow.first_time(e, "steps", lock=e.case_id, alike=alike) for e in batch[3:]]
+        assert answers == [False, True, True, True, False, True]
+        assert len(statements) == 2  # and one for the event not alike
+        assert marks() == sorted(("steps", str(e.event_id)) for e in (early, a, other, b, c))
+
+        late, later = (new_event("case.submitted", {"n": n}, case_id=case) for n, case in [(7, "A7"), (8, "A8")])
+        statements.clear()
+        with database.batch([late, later]):
+            with database.unit_of_work() as uow:
+                # `later` asked first (its handler ran before): `late` is marked on its own after it
+                assert uow.first_time(later, "steps", lock="A8", alike=alike)
+                assert uow.first_time(late, "steps", lock="A7", alike=alike)
+                assert not uow.first_time(later, "steps", lock="A8", alike=alike)
+        assert len(statements) == 2
+
+        failed = new_event("case.submitted", {}, case_id="A9")
+        with pytest.raises(LookupError):
+            with database.batch([failed]):
+                with database.unit_of_work() as uow:
+                    assert uow.first_time(failed, "steps", lock="A9", alike=alike)
+                    raise LookupError("the batch fails")
+        assert len(marks()) == 7 and ("steps", str(failed.event_id)) not in marks()
+    finally:
+        database.engine.dispose()
+
+
 def test_appended_rows_go_in_at_the_commit_in_one_statement_per_table_and_a_kept_one_is_left(database_factory,
                                                                                            tmp_path):
     """What a unit of work appends (outbox events, timeline lines, reports) is inserted just before

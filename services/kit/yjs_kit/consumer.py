@@ -256,7 +256,7 @@ class EventBatch:
         self.events = events
 
     def apply(self, handle: Callable[[Envelope], object]) -> None:
-        with self.database.batch() if self.database is not None else nullcontext():
+        with self.database.batch(self.events) if self.database is not None else nullcontext():
             for event in self.events:
                 bind_event_log(self.service, event)
                 handle(event)

@@ -252,16 +252,21 @@ class StepTracker(DependencyProvider):
         # back from the broker: one delivery fewer for each (own_report_events)
         self.keep_own = keep_own
         self.department = STEP_KINDS[next(iter(performers))].department if performers else None
+        self.event_types = frozenset(department_event_types(self.department)) if self.department else frozenset()
 
     def get_dependency(self, worker_ctx):
         return self
+
+    def takes(self, event: Envelope) -> bool:
+        """Whether `handle` marks this event applied (in a batch, marked ahead with the others)."""
+        return event.event_type in self.event_types and decisions.concerns(event.event_type, event.data, self.performers)
 
     def handle(self, event: Envelope) -> list[StepReport]:
         if not decisions.concerns(event.event_type, event.data, self.performers):
             return []  # a plan, withdrawal or request with no step of ours: no transaction at all
         database = find_database(self.container)
         with database.unit_of_work() as uow:
-            if event.case_id is None or not uow.first_time(event, "steps", lock=event.case_id):
+            if event.case_id is None or not uow.first_time(event, "steps", lock=event.case_id, alike=self.takes):
                 return []
             if event.event_type == "case.submitted":
                 plan = [PlanStep.model_validate(step).model_dump(mode="json") for step in event.data["plan"]]

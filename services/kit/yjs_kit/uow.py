@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import groupby
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
@@ -35,6 +35,15 @@ MARK_APPLIED_LOCKED = text("WITH locked AS (SELECT pg_advisory_xact_lock(hashtex
                            " INSERT INTO kit_inbox (consumer, event_id, applied_at)"
                            " SELECT :consumer, :event_id, :applied_at FROM locked ON CONFLICT DO NOTHING"
                            ).bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
+# a batch's marks for one consumer, and its cases' locks, in one round trip: the locks in the
+# order given (the batch's, sorted by case), then every event's mark; what comes back is new
+MARK_APPLIED_AHEAD = text("WITH locked AS (SELECT pg_advisory_xact_lock(hashtext(t.key))"
+                          " FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(key, n) ORDER BY t.n)"
+                          " INSERT INTO kit_inbox (consumer, event_id, applied_at)"
+                          " SELECT :consumer, t.event_id, :applied_at"
+                          " FROM unnest(CAST(:event_ids AS text[])) AS t(event_id), (SELECT count(*) FROM locked) AS l"
+                          " ON CONFLICT DO NOTHING RETURNING event_id"
+                          ).bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
 NEXT_NUMBER = text("INSERT INTO kit_counters (name, value) VALUES (:name, 1)"
                    " ON CONFLICT (name) DO UPDATE SET value = kit_counters.value + 1 RETURNING value")
 NEXT_NUMBERS = text("INSERT INTO kit_counters (name, value) VALUES (:name, :count)"
@@ -185,6 +194,8 @@ class UnitOfWork:
         self.announced: list[Envelope] = []
         self.handed_over: list[dict] = []  # the outbox rows, for this process's relay after the commit
         self._appended: list[tuple[Table, tuple[str, ...], dict]] = []  # rows inserted together just before the commit
+        self.batch_events: list[Envelope] = []  # the events of the batch this transaction applies, in order
+        self._marked_ahead: dict[str, tuple[set[str], set[str]]] = {}  # consumer -> (events marked, of them new)
         session.info[_UNIT_OF_WORK] = self  # whoever commits the session, what was appended goes in
 
     @property
@@ -250,14 +261,42 @@ class UnitOfWork:
         self.announced.append(event)
         self.handed_over.append(row)
 
-    def first_time(self, event: Envelope, consumer: str, lock: str | None = None) -> bool:
+    def first_time(self, event: Envelope, consumer: str, lock: str | None = None,
+                   alike: Callable[[Envelope], bool] | None = None) -> bool:
         """Records (consumer, event_id); the primary key, not a read, refuses a duplicate, so
         two replicas handling the same redelivered event cannot both pass. With `lock`, also
-        takes `lock(lock)` (before the mark), whether or not the event is new."""
-        values = {"consumer": consumer, "event_id": str(event.event_id), "applied_at": datetime.now(timezone.utc)}
+        takes `lock(lock)` (before the mark), whether or not the event is new.
+
+        In a batch, `alike` says which of its events this consumer marks with their case as the
+        lock: the first call marks this one and every alike one after it in one statement, taking
+        their cases' locks in the batch's order, and the calls for those answer from what it
+        returned. An event marked so whose handler never asks leaves a mark that nothing reads."""
+        event_id = str(event.event_id)
+        if alike is not None and lock == event.case_id and lock is not None and self.batch_events and self.postgres:
+            marked, new = self._marked_ahead.setdefault(consumer, (set(), set()))
+            if event_id not in marked:
+                self._mark_ahead(event, consumer, alike, marked, new)
+            if event_id in new:
+                new.discard(event_id)  # the same event twice in a batch: only its first delivery is new
+                return True
+            return False
+        values = {"consumer": consumer, "event_id": event_id, "applied_at": datetime.now(timezone.utc)}
         if lock is not None and self.postgres:
             return self._rowcount(MARK_APPLIED_LOCKED, {**values, "key": lock}) == 1
         return self._rowcount(MARK_APPLIED, values) == 1
+
+    def _mark_ahead(self, event: Envelope, consumer: str, alike: Callable[[Envelope], bool],
+                    marked: set[str], new: set[str]) -> None:
+        """Marks `event` and the alike events after it not marked yet (a mark made twice would
+        read as a duplicate), adding them to `marked` and the new ones to `new`."""
+        position = next((i for i, e in enumerate(self.batch_events) if e is event), len(self.batch_events))
+        ahead = [event] + [e for e in self.batch_events[position + 1:]
+                           if e.case_id is not None and str(e.event_id) not in marked and alike(e)]
+        event_ids = [str(e.event_id) for e in ahead]
+        keys = list(dict.fromkeys(e.case_id for e in ahead))  # in the batch's order: sorted by case
+        new.update(row["event_id"] for row in self.fetch(MARK_APPLIED_AHEAD, {
+            "keys": keys, "consumer": consumer, "event_ids": event_ids, "applied_at": datetime.now(timezone.utc)}))
+        marked.update(event_ids)
 
     def upsert(self, table: Table, keys: list[str], *, update: bool = True, **values) -> int:
         """Insert a row, or on a conflict on `keys` update its other columns (`update=False`:
@@ -361,6 +400,7 @@ def _forget_appended(session: Session, _previous) -> None:
     uow = session.info.get(_UNIT_OF_WORK)
     if uow is not None:
         uow._appended.clear()
+        uow._marked_ahead.clear()
         uow._connection = None
 
 
@@ -458,11 +498,13 @@ class Database(DependencyProvider):
             self.relay.hand_over(uow.handed_over)
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, events: Iterable[Envelope] = ()) -> Iterator[None]:
         """Every unit of work in this green thread until the end of the block is one transaction,
-        committed at the end (BatchSpoiled when one of them failed)."""
+        committed at the end (BatchSpoiled when one of them failed). `events`: those the batch
+        applies, in order (see `first_time`)."""
         session = self.sessions()
         batch = _Batch(UnitOfWork(session, self.metadata, self.counted))
+        batch.uow.batch_events = list(events)
         token = _BATCH.set(batch)
         try:
             yield
