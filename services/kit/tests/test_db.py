@@ -152,23 +152,33 @@ def test_many_rows_go_in_with_few_statements_and_a_list_in_a_key_means_any_of_it
             assert len(uow.rows(steps, step="a.first")) == 398
 
 
+def _kit_database(database_factory):
+    """A Database (the kit's tables, its engine and sessions, no relay) on a fresh PostgreSQL
+    database; the caller disposes of its engine."""
+    from sqlalchemy import MetaData
+    from sqlalchemy.orm import sessionmaker
+    from yjs_kit.tables import add_kit_tables
+    from yjs_kit.uow import Database
+
+    metadata = MetaData()
+    add_kit_tables(metadata)
+    database = Database(metadata)
+    database.engine = make_engine(database_factory())
+    database.sessions = sessionmaker(bind=database.engine, expire_on_commit=False)
+    metadata.create_all(database.engine)
+    return database
+
+
 def test_a_batch_is_one_transaction_of_its_own_green_thread_and_commits_or_spoils_whole(database_factory):
     """Inside Database.batch() every unit of work of that green thread is one transaction; another
     green thread (an RPC, a timer) keeps its own. An error inside a unit of work spoils the batch
     even when the handler catches it, and what follows a commit runs only when the batch commits."""
     import pytest
-    from sqlalchemy import MetaData, select
-    from sqlalchemy.orm import sessionmaker
-    from yjs_kit.tables import add_kit_tables
-    from yjs_kit.uow import BatchSpoiled, Database
+    from sqlalchemy import select
+    from yjs_kit.uow import BatchSpoiled
 
-    url = database_factory()
-    metadata = MetaData()
-    add_kit_tables(metadata)
-    database = Database(metadata)
-    database.engine = make_engine(url)
-    database.sessions = sessionmaker(bind=database.engine, expire_on_commit=False)
-    metadata.create_all(database.engine)
+    database = _kit_database(database_factory)
+    metadata = database.metadata
     counters = metadata.tables["kit_counters"]
 
     def count(name):
@@ -219,19 +229,11 @@ def test_a_batch_marks_its_alike_events_ahead_in_one_statement_and_still_refuses
     statement; an event first asked after a later one was marked is marked then, without marking
     the others again; a rolled-back batch keeps no mark."""
     import pytest
-    from sqlalchemy import MetaData, select
-    from sqlalchemy.orm import sessionmaker
+    from sqlalchemy import select
     from yjs_contracts.envelope import new_event
-    from yjs_kit.tables import add_kit_tables
-    from yjs_kit.uow import Database
 
-    url = database_factory()
-    metadata = MetaData()
-    add_kit_tables(metadata)
-    database = Database(metadata)
-    database.engine = make_engine(url)
-    database.sessions = sessionmaker(bind=database.engine, expire_on_commit=False)
-    metadata.create_all(database.engine)
+    database = _kit_database(database_factory)
+    metadata = database.metadata
     statements = []
     database.counted = lambda: statements.append(1)
     inbox = metadata.tables["kit_inbox"]
