@@ -167,6 +167,26 @@ def test_events_that_wait_together_are_applied_in_one_transaction_and_acked_afte
     assert sorted(e.data["echo"] for e in watcher.drain()) == [1, 2, 3, 4, 5, 6, 7, 8, 100]
 
 
+def test_under_load_a_batch_waits_briefly_for_more_and_an_event_alone_is_not_held(start_service, broker_uri):
+    seen.clear()
+    tries.clear()
+    linger = 2.5
+    container = start_service(Probe, migrate=False, max_workers=1, EVENT_LINGER_MS=linger * 1000)
+    committed = batches("committed")
+    held_while_more_arrive(container, broker_uri, event(2), event(3))  # a batch of two: under load
+    wait_for(lambda: batches("committed") == committed + 1, what="the batch of two")
+    publish(broker_uri, event(4))
+    eventlet.sleep(0.3)  # long after the dispatcher took 4, well within the linger
+    publish(broker_uri, event(5))
+    wait_for(lambda: 5 in seen, what="the event that came later")
+    assert batches("committed") == committed + 2 and tries[4] == tries[5] == 1  # 4 waited for 5
+    publish(broker_uri, event(6))  # still under load: it waits the linger out, then goes alone
+    wait_for(lambda: 6 in seen, timeout=linger + 5, what="the event after the batch")
+    publish(broker_uri, event(7))  # the last one came alone: no load, no wait
+    wait_for(lambda: 7 in seen, timeout=linger / 2, what="an event alone, at once")
+    assert batches("committed") == committed + 2 and sorted(seen) == [2, 3, 4, 5, 6, 7, 100]
+
+
 def test_a_batch_with_a_failing_event_is_rolled_back_and_applied_one_event_at_a_time(start_service, broker_uri,
                                                                                        rpc, watch):
     seen.clear()

@@ -69,6 +69,8 @@ def service_config(service: str, **overrides) -> dict:
         "EVENT_BATCH": int(env.get("EVENT_BATCH", "20")),
         "EVENT_PREFETCH": int(env.get("EVENT_PREFETCH", "100")),
         "EVENT_WORKERS": int(env.get("EVENT_WORKERS", "2")),
+        # under load, how long a batch not yet full waits for more events (0: never)
+        "EVENT_LINGER_MS": float(env.get("EVENT_LINGER_MS", "150")),
         # rounds a message waits on the broker while its dead letter cannot be stored
         "DEAD_LETTER_STORE_TRIES": int(env.get("DEAD_LETTER_STORE_TRIES", "20")),
         "PARENT_CALLS_TRACKED": 10,
