@@ -404,7 +404,7 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
     env = {"LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")}
     settings = {k: os.environ.get(k, default) for k, default in (
         ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "MAX_WORKERS + 2"), ("EVENT_WORKERS", "2"), ("EVENT_BATCH", "20"),
-        ("EVENT_PREFETCH", "100"), ("RETRY_DELAYS_MS", "1000,5000,30000"))}
+        ("EVENT_PREFETCH", "100"), ("EVENT_LINGER_MS", "150"), ("RETRY_DELAYS_MS", "1000,5000,30000"))}
     tmp = Path(tempfile.mkdtemp(prefix="yjs-bench-"))
     vhost = amqp_uri = None
     drop: list[str] = []
