@@ -238,7 +238,10 @@ def test_a_licensed_item_the_change_adds_that_needs_approval_waits_for_licensing
         return items or None
     [review] = wait_for(waiting, timeout=30, what="licensing's review")
     assert review["step"] == "licensing.amend"
-    assert step_status(legal.case(case_id), "registration.change") == "completed"  # the change stands meanwhile
+    # the change stands meanwhile: the record shows it once the case service has folded the report,
+    # which it may apply after licensing (each applies its events in its own batches)
+    wait_for(lambda: step_status(legal.case(case_id), "registration.change") == "completed", timeout=15,
+             what="the change completed in the record while licensing waits")
     decided = staff.request("POST", f"/v1/departments/licensing/reviews/{review['review_id']}/decision",
                             json={"decision": "approve", "comment": "现场核查合格"})
     assert decided.status_code == 200, decided.text
