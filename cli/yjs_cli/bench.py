@@ -403,7 +403,7 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
     warmup = int(os.environ.get("YJS_BENCH_WARMUP", max(2, min(20, cases // 20))))
     env = {"LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")}
     settings = {k: os.environ.get(k, default) for k, default in (
-        ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "MAX_WORKERS + 2"), ("EVENT_WORKERS", "2"), ("EVENT_BATCH", "20"),
+        ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "MAX_WORKERS + 2"), ("EVENT_WORKERS", "2"), ("EVENT_BATCH", "50"),
         ("EVENT_PREFETCH", "100"), ("EVENT_LINGER_MS", "150"), ("RETRY_DELAYS_MS", "1000,5000,30000"))}
     tmp = Path(tempfile.mkdtemp(prefix="yjs-bench-"))
     vhost = amqp_uri = None

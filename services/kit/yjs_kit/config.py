@@ -66,7 +66,7 @@ def service_config(service: str, **overrides) -> dict:
         "RETRY_DELAYS_MS": retry_delays_ms(),
         # the most events one worker applies in one transaction (1: each on its own), and how
         # many messages the broker hands over before any is acked, for batches to be made of
-        "EVENT_BATCH": int(env.get("EVENT_BATCH", "20")),
+        "EVENT_BATCH": int(env.get("EVENT_BATCH", "50")),
         "EVENT_PREFETCH": int(env.get("EVENT_PREFETCH", "100")),
         "EVENT_WORKERS": int(env.get("EVENT_WORKERS", "2")),
         # under load, how long a batch not yet full waits for more events (0: never)

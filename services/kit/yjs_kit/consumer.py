@@ -317,7 +317,7 @@ class EventConsumer(Consumer):
         # declared: consuming must not declare it again, with the other producers' exchanges its
         # bindings name, which a service's own broker user may not declare (docs/adr/0012)
         self.queue = Queue(queues[0].name, durable=True, auto_delete=False, no_declare=True)
-        self.batch_size = max(1, int(config.get("EVENT_BATCH", 20)))
+        self.batch_size = max(1, int(config.get("EVENT_BATCH", 50)))
         self.linger = max(0.0, float(config.get("EVENT_LINGER_MS", 150))) / 1000
         self.database = next((d for d in self.container.dependencies if isinstance(d, Database)), None)
         # workers applying this entrypoint's events at once: fewer than the container's, so that
