@@ -8,8 +8,8 @@ a queue bound to `case.events` before the first submission. Then it measures the
 the broker on this machine with plain kombu and reports everything as markdown
 (docs/benchmarks.md explains the numbers). It asserts nothing about time.
 
-Set MAX_WORKERS, DB_POOL_SIZE, EVENT_WORKERS, EVENT_BATCH, LOG_LEVEL (default WARNING here) in the
-environment to try other settings; YJS_BENCH_REPLICAS="tax=2,case=2" runs replicas; YJS_BENCH_WARMUP the warm-up cases."""
+Set MAX_WORKERS, DB_POOL_SIZE, EVENT_WORKERS, EVENT_BATCH, EVENT_LINGER_MS, LOG_LEVEL (default WARNING
+here) in the environment to try other settings; YJS_BENCH_REPLICAS="tax=2,case=2" runs replicas; YJS_BENCH_WARMUP the warm-up cases."""
 
 from __future__ import annotations
 
