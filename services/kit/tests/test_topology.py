@@ -46,10 +46,20 @@ class TwoInboxes:
         received["tax_office"].append(event.data["n"])
 
 
+def _definitions() -> dict | None:
+    """The broker's definitions, or None when rabbitmqctl printed something else (seen once in CI,
+    an Erlang term instead of JSON, while other tests created and deleted their vhosts)."""
+    output = subprocess.run(["rabbitmqctl", "export_definitions", "-", "--format", "json", "--silent"],
+                            capture_output=True, text=True, check=True).stdout
+    try:
+        return json.loads(output)
+    except json.JSONDecodeError:
+        return None
+
+
 def broker_state(amqp_uri: str) -> dict[str, list]:
     """Every exchange, queue and binding of the vhost with its properties, as the broker keeps them."""
-    exported = json.loads(subprocess.run(["rabbitmqctl", "export_definitions", "-", "--silent"],
-                                         capture_output=True, text=True, check=True).stdout)
+    exported = wait_for(_definitions, timeout=10, interval=0.5, what="the broker's definitions as JSON")
     vhost = _vhost(amqp_uri)
     return {kind: sorted(({k: v for k, v in item.items() if k != "vhost"} for item in exported[kind]
                           if item["vhost"] == vhost), key=json.dumps)
