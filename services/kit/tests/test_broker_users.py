@@ -299,3 +299,18 @@ def test_a_publisher_header_is_believed_only_from_the_services_own_user(own_user
     assert wait_for(dead_letters, what="the forged event dead-lettered") == [
         ("H1", "provenance", None, f"{vhost}-registration")]
     assert applied == []
+
+
+def test_an_export_that_meets_the_brokers_own_race_is_asked_again(tmp_path):
+    """While other clients create and delete vhosts, rabbitmqctl can print an Erlang error term
+    (`{:badrpc, ...}`) with exit status 0 instead of the definitions: the export asks again."""
+    answered = tmp_path / "answered"
+    stand_in = tmp_path / "rabbitmqctl"
+    stand_in.write_text(
+        "#!/bin/sh\n"
+        f"if [ ! -e {answered} ]; then touch {answered}; "
+        "echo '{:badrpc, {:EXIT, {:badarg, [{:maps, :from_list, [true], []}]}}}'; exit 0; fi\n"
+        'exec rabbitmqctl "$@"\n')
+    stand_in.chmod(0o755)
+    exported = Rabbitmqctl(command=(str(stand_in),)).export()
+    assert answered.exists() and "users" in exported and "vhosts" in exported

@@ -9,6 +9,7 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import MetaData, create_engine, insert, select
 from yjs_contracts.envelope import new_event
+from yjs_kit.broker_users import Rabbitmqctl
 from yjs_kit.consumer import consume_events
 from yjs_kit.outbox import OutboxRelay, outbox_row
 from yjs_kit.tables import add_kit_tables
@@ -46,20 +47,9 @@ class TwoInboxes:
         received["tax_office"].append(event.data["n"])
 
 
-def _definitions() -> dict | None:
-    """The broker's definitions, or None when rabbitmqctl printed something else (seen once in CI,
-    an Erlang term instead of JSON, while other tests created and deleted their vhosts)."""
-    output = subprocess.run(["rabbitmqctl", "export_definitions", "-", "--format", "json", "--silent"],
-                            capture_output=True, text=True, check=True).stdout
-    try:
-        return json.loads(output)
-    except json.JSONDecodeError:
-        return None
-
-
 def broker_state(amqp_uri: str) -> dict[str, list]:
     """Every exchange, queue and binding of the vhost with its properties, as the broker keeps them."""
-    exported = wait_for(_definitions, timeout=10, interval=0.5, what="the broker's definitions as JSON")
+    exported = Rabbitmqctl().export()
     vhost = _vhost(amqp_uri)
     return {kind: sorted(({k: v for k, v in item.items() if k != "vhost"} for item in exported[kind]
                           if item["vhost"] == vhost), key=json.dumps)

@@ -14,6 +14,7 @@ import re
 import secrets
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -216,8 +217,16 @@ class Rabbitmqctl:
             raise RuntimeError(f"rabbitmqctl {args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
         return result.stdout
 
-    def export(self) -> dict:
-        return json.loads(self._run("export_definitions", "-", "--format", "json"))
+    def export(self, attempts: int = 5) -> dict:
+        # While other clients create and delete vhosts, the broker's export can fail inside the
+        # node and rabbitmqctl print the Erlang error term, exit status 0: ask again, a moment later.
+        for attempt in range(1, attempts + 1):
+            output = self._run("export_definitions", "-", "--format", "json")
+            try:
+                return json.loads(output)
+            except json.JSONDecodeError:
+                time.sleep(0.2 * attempt)
+        raise RuntimeError(f"rabbitmqctl export_definitions printed no definitions: {output[:500]}")
 
     def import_(self, definitions: dict) -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
