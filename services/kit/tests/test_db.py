@@ -390,3 +390,36 @@ def _kit_databases(database_factory, tmp_path, name: str):
             yield url, metadata, engine
         finally:
             engine.dispose()
+
+
+def test_on_postgresql_the_direct_paths_statements_are_prepared_once_a_connection(database_factory, tmp_path):
+    """PostgreSQL keeps each statement the unit of work sends parsed (PREPARE), once per connection:
+    it outlives a rollback, a new connection prepares its own, a literal % stays a %, and with the
+    setting off nothing is prepared."""
+    from sqlalchemy.orm import Session
+    from yjs_kit.uow import UnitOfWork
+
+    like = text("SELECT count(*) AS n FROM kit_counters WHERE name LIKE 'seal%' AND value >= :least")
+    prepared_here = text("SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE 'yjs%'")
+    for url, metadata, engine in _kit_databases(database_factory, tmp_path, "prepared"):
+        if engine.dialect.name != "postgresql":
+            continue
+        with Session(engine) as session:
+            uow = UnitOfWork(session, metadata)
+            assert uow.next_numbers("seal.2026", 2) == [1, 2]
+            session.rollback()  # the numbers go back; the statement stays prepared
+            assert uow.next_numbers("seal.2026", 2) == [1, 2] and uow.next_number("tax.2026") == 1
+            assert uow.fetch(like, {"least": 2})[0]["n"] == 1
+            statements = session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+            assert len(statements) == 3 and uow.fetch(prepared_here, {})[0]["n"] == 4  # and prepared_here
+            assert any("'seal%'" in statement and "$1" in statement for statement in statements)
+            session.commit()
+        engine.dispose()  # a new connection: the statements are prepared again there
+        with Session(engine) as session:
+            uow = UnitOfWork(session, metadata)
+            assert uow.next_numbers("seal.2026", 1) == [3]
+            assert uow.fetch(prepared_here, {})[0]["n"] == 2
+        with Session(engine) as session:
+            uow = UnitOfWork(session, metadata, server_prepared=False)
+            assert uow.fetch(like, {"least": 1})[0]["n"] == 1
+            assert session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar_one() == 2

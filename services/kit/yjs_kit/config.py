@@ -63,6 +63,10 @@ def service_config(service: str, **overrides) -> dict:
         # than its users closes a connection each time one comes back and opens another for the
         # next worker, and PostgreSQL forks a backend for each (two per case, once measured)
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or max_workers + 2),
+        # PostgreSQL keeps the hot statements parsed and planned per connection (SQL PREPARE);
+        # off behind a pooler that shares server connections between transactions (PgBouncer's
+        # transaction mode), where a session's prepared statements are not the client's
+        "DB_PREPARED_STATEMENTS": env.get("DB_PREPARED_STATEMENTS", "on").strip().lower() in ("1", "true", "yes", "on"),
         "RETRY_DELAYS_MS": retry_delays_ms(),
         # the most events one worker applies in one transaction (1: each on its own), and how
         # many messages the broker hands over before any is acked, for batches to be made of

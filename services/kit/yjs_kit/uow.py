@@ -3,12 +3,13 @@ state changes, inbox marks and announced events commit in one transaction."""
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from itertools import groupby
+from itertools import count, groupby
 from typing import Any, Callable, Iterable, Iterator
 
 import structlog
@@ -150,6 +151,17 @@ LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
 @dataclass(frozen=True)
+class _ServerPrepared:
+    """A statement PostgreSQL keeps parsed and planned for the session (`PREPARE`), by name: the
+    driver then sends only `EXECUTE name (values)`, and the server skips parsing and, once it
+    has settled on a generic plan, planning."""
+
+    name: str
+    prepare: str  # PREPARE name AS …, the parameters numbered ($1, $2 …)
+    execute: str  # EXECUTE name (%(a)s, …), for the driver to fill in
+
+
+@dataclass(frozen=True)
 class _Prepared:
     """A statement built once, compiled once for a dialect: the SQL the driver takes, and how
     each parameter goes in and each column comes out (the columns' types, as SQLAlchemy's own
@@ -158,6 +170,25 @@ class _Prepared:
     sql: str
     binds: tuple[tuple[str, Callable | None], ...]
     order: tuple[str, ...] | None  # the parameters in order, for a positional driver (SQLite's)
+    server: _ServerPrepared | None = None  # PostgreSQL's (psycopg2's pyformat)
+
+
+_PYFORMAT = re.compile(r"%%|%\(([^)]+)\)s")
+_server_names = count(1)
+
+
+def _server_prepared(sql: str) -> _ServerPrepared:
+    numbers: dict[str, int] = {}
+
+    def numbered(match: re.Match) -> str:
+        if match.group(1) is None:
+            return "%"  # a literal %, which the driver would have unescaped
+        return f"${numbers.setdefault(match.group(1), len(numbers) + 1)}"
+
+    body = _PYFORMAT.sub(numbered, sql)
+    name = f"yjs_{next(_server_names)}"
+    values = ", ".join(f"%({bind})s" for bind in numbers)
+    return _ServerPrepared(name, f"PREPARE {name} AS {body}", f"EXECUTE {name} ({values})" if values else f"EXECUTE {name}")
 
 
 @lru_cache(maxsize=None)
@@ -165,7 +196,8 @@ def _prepared(statement, dialect) -> _Prepared:
     compiled = statement.compile(dialect=dialect)
     binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
                   for name, bind in compiled.binds.items())
-    return _Prepared(compiled.string, binds, tuple(compiled.positiontup) if compiled.positional else None)
+    server = _server_prepared(compiled.string) if dialect.name == "postgresql" and dialect.paramstyle == "pyformat" else None
+    return _Prepared(compiled.string, binds, tuple(compiled.positiontup) if compiled.positional else None, server)
 
 
 @lru_cache(maxsize=None)
@@ -186,10 +218,12 @@ class UnitOfWork:
     """One transaction. `announce` stores an event in the outbox; `first_time` marks an event
     applied (the inbox) and says whether it already was."""
 
-    def __init__(self, session: Session, metadata: MetaData, counted: Callable[[], None] = lambda: None):
+    def __init__(self, session: Session, metadata: MetaData, counted: Callable[[], None] = lambda: None,
+                 server_prepared: bool = True):
         self.session = session
         self.tables = metadata.tables
         self.counted = counted  # once per statement sent on the direct path (the engine counts the rest)
+        self.server_prepared = server_prepared  # the direct path's statements PREPAREd on PostgreSQL
         self._connection = None  # the session's connection in this transaction, for the direct path
         self.announced: list[Envelope] = []
         self.handed_over: list[dict] = []  # the outbox rows, for this process's relay after the commit
@@ -217,12 +251,20 @@ class UnitOfWork:
         values = {name: params[name] if processor is None else processor(params[name])
                   for name, processor in prepared.binds}
         args = values if prepared.order is None else tuple(values[name] for name in prepared.order)
+        sql = prepared.sql
         cursor = connection.connection.dbapi_connection.cursor()
         self.counted()
         try:
-            cursor.execute(prepared.sql, args)
+            if self.server_prepared and prepared.server is not None:
+                # the connection's own: PREPARE outlives a rollback, and a new connection has none
+                known = connection.connection.info.setdefault(_SERVER_PREPARED, set())
+                if prepared.server.name not in known:  # once a connection: not counted as the work's
+                    cursor.execute(prepared.server.prepare)
+                    known.add(prepared.server.name)
+                sql = prepared.server.execute
+            cursor.execute(sql, args)
         except BaseException as error:
-            connection._handle_dbapi_exception(error, prepared.sql, args, cursor, None)  # raises
+            connection._handle_dbapi_exception(error, sql, args, cursor, None)  # raises
         return cursor
 
     def fetch(self, statement, params: dict) -> list[dict]:
@@ -386,6 +428,7 @@ class UnitOfWork:
 
 
 _UNIT_OF_WORK = "yjs_unit_of_work"
+_SERVER_PREPARED = "yjs_server_prepared"  # in a pooled connection's info: the statements PREPAREd on it
 
 
 @sql_event.listens_for(Session, "before_commit")
@@ -445,10 +488,12 @@ class Database(DependencyProvider):
         self.engine = None
         self.relay = None
         self.counted = lambda: None
+        self.server_prepared = False
 
     def setup(self):
         config = self.container.config
         self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 12))
+        self.server_prepared = self.engine.dialect.name == "postgresql" and config.get("DB_PREPARED_STATEMENTS", True)
         statements = metrics.DB_STATEMENTS.labels(self.container.service_name)
         self.counted = statements.inc  # what a case costs: the direct path's statements…
         sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())  # …and the engine's
@@ -485,7 +530,7 @@ class Database(DependencyProvider):
                 raise
             return
         session = self.sessions()
-        uow = UnitOfWork(session, self.metadata, self.counted)
+        uow = UnitOfWork(session, self.metadata, self.counted, self.server_prepared)
         try:
             yield uow
             session.commit()
@@ -503,7 +548,7 @@ class Database(DependencyProvider):
         committed at the end (BatchSpoiled when one of them failed). `events`: those the batch
         applies, in order (see `first_time`)."""
         session = self.sessions()
-        batch = _Batch(UnitOfWork(session, self.metadata, self.counted))
+        batch = _Batch(UnitOfWork(session, self.metadata, self.counted, self.server_prepared))
         batch.uow.batch_events = list(events)
         token = _BATCH.set(batch)
         try:
