@@ -70,7 +70,10 @@ def test_the_same_idempotency_key_opens_one_case_and_a_different_body_conflicts(
     with pytest.raises(RemoteError) as error:
         CaseRpc(rpc).submit("alice", other, "key-1")
     assert error.value.exc_type == "IdempotencyConflict"
-    assert CaseRpc(rpc).submit("bob", BARE, "key-1")["case_id"] != first["case_id"]  # keys are per applicant
+    for_bob = CaseRpc(rpc).submit("bob", BARE, "key-1")["case_id"]
+    assert for_bob != first["case_id"]  # keys are per applicant
+    # the repeated and the conflicting submissions took no case number: the day's serials have no gap
+    assert int(for_bob[-7:]) == int(first["case_id"][-7:]) + 1
 
 
 def test_two_submits_with_one_key_at_the_same_moment_open_one_case(start_service, rpc):

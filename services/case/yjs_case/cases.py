@@ -43,6 +43,11 @@ class CaseNotFound(LookupError):
     pass
 
 
+class SubmittedBefore(Exception):
+    """The applicant's Idempotency-Key already has a case: roll back (the case number taken goes
+    back to the counter) and submit again looking for it first."""
+
+
 def request_hash(matter: str, application: dict[str, Any]) -> str:
     canonical = json.dumps({"matter": matter, "application": application}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -67,25 +72,31 @@ def new_case_id(uow: UnitOfWork, now: datetime) -> str:
 
 def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None = None,
            limits: dict[str, float] | None = None, signer: Signer | None = None,
-           matter_limits: dict[str, float] | None = None) -> tuple[str, bool]:
+           matter_limits: dict[str, float] | None = None, look_first: bool = True) -> tuple[str, bool]:
     """Accept one application: store the case with its plan, deadlines and limits (`limits`:
     promised working days configured per step; `matter_limits`: per matter, end to end),
-    announce case.submitted with who signed its commitments. Returns (case_id, created)."""
+    announce case.submitted with who signed its commitments. Returns (case_id, created).
+
+    `look_first=False` skips looking for the Idempotency-Key's case, which is rare, and lets
+    the key's unique constraint find it: SubmittedBefore then, for the caller to roll back and
+    submit again looking first."""
     matter, application = parse_submission(body)  # raises InvalidApplication
     application_data = application.model_dump(mode="json")
     digest = request_hash(matter, body["application"])
-    found = existing_case(uow, owner, idempotency_key, digest)
+    found = existing_case(uow, owner, idempotency_key, digest) if look_first else None
     if found:
         return found, False
     now = datetime.now(timezone.utc)
     case_id = new_case_id(uow, now)
     plan = with_deadlines(matter, plan_for(matter, application_data), now, limits)
     days = step_limits(matter, limits)
-    uow.insert(cases, 
+    inserted = uow.upsert(cases, ["owner", "idempotency_key"], update=False,
         case_id=case_id, owner=owner, matter=matter, status=CaseStatus.submitted.value,
         application=application_data, submitted_at=now, outputs={}, reasons=[],
         idempotency_key=idempotency_key, request_hash=digest,
         promised_days=(matter_limits or {}).get(matter, MATTERS[matter].working_days))
+    if not inserted:  # only a key can conflict: NULLs never do
+        raise SubmittedBefore(idempotency_key)
     uow.insert_many(case_steps, [dict(
         case_id=case_id, step=step.step, position=i, department=step.department,
         status=(StepStatus.pending if step.after else StepStatus.in_progress).value,

@@ -84,10 +84,10 @@ class CaseService(OperatorRpc):
             try:
                 with self.db.unit_of_work() as uow:
                     case_id, created = cases.submit(uow, owner, body, idempotency_key, self.step_limits(), signer,
-                                                    self.matter_limits())
+                                                    self.matter_limits(), look_first=attempt > 0)
                 break
-            except IntegrityError:
-                if attempt or not idempotency_key:  # the same key raced in: the second finds the first
+            except (cases.SubmittedBefore, IntegrityError):
+                if attempt or not idempotency_key:  # the key had a case: the second looks for it first
                     raise
         if created:
             CASES_SUBMITTED.labels(body["matter"]).inc()
