@@ -25,20 +25,12 @@ from .models import case_pauses, case_steps, case_timeline, cases
 # what folding a report reads, in one round trip after the case's lock: each step of the case with
 # the case's own columns beside it (not its application, which a fold never needs)
 _CASE_COLUMNS = ("owner", "matter", "status", "submitted_at", "finished_at")
-
-
-def _case_and_steps_where(condition: str, order: str):
-    return text(
-        f"SELECT {', '.join(f'cases.{c} AS case_{c}' for c in _CASE_COLUMNS)},"
-        f" {', '.join(f'case_steps.{c}' for c in case_steps.c.keys())}"
-        f" FROM cases JOIN case_steps ON case_steps.case_id = cases.case_id WHERE {condition} ORDER BY {order}"
-    ).columns(*(cases.c[c].label(f"case_{c}") for c in _CASE_COLUMNS), *case_steps.c)
-
-
-CASE_AND_STEPS = _case_and_steps_where("cases.case_id = :case_id", "case_steps.position")
-# the same for several cases at once, in the order of their ids (PostgreSQL)
-CASES_AND_STEPS = _case_and_steps_where("cases.case_id = ANY(CAST(:case_ids AS text[]))",
-                                        "cases.case_id, case_steps.position")
+CASE_AND_STEPS = text(
+    f"SELECT {', '.join(f'cases.{c} AS case_{c}' for c in _CASE_COLUMNS)},"
+    f" {', '.join(f'case_steps.{c}' for c in case_steps.c.keys())}"
+    " FROM cases JOIN case_steps ON case_steps.case_id = cases.case_id"
+    " WHERE cases.case_id = :case_id ORDER BY case_steps.position"
+).columns(*(cases.c[c].label(f"case_{c}") for c in _CASE_COLUMNS), *case_steps.c)
 # a resubmission with the same Idempotency-Key (unique per owner) finds its case
 CASE_BY_KEY = text("SELECT case_id, request_hash FROM cases WHERE owner = :owner AND idempotency_key = :idempotency_key")
 
@@ -125,42 +117,11 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
 def case_and_steps(uow: UnitOfWork, case_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The case (its owner, matter, status and times) and its steps in plan order, read with one
     statement; CaseNotFound when there is no such case (every case has steps)."""
-    found = _cases_and_steps(uow.fetch(CASE_AND_STEPS, {"case_id": case_id}))
-    if case_id not in found:
+    rows = uow.fetch(CASE_AND_STEPS, {"case_id": case_id})
+    if not rows:
         raise CaseNotFound(case_id)  # retried, then dead-lettered: an operator must look
-    return found[case_id]
-
-
-def _cases_and_steps(rows: list[dict[str, Any]]) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
-    found: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
-    for row in rows:
-        case_id = row["case_id"]
-        if case_id not in found:
-            found[case_id] = ({"case_id": case_id, **{c: row[f"case_{c}"] for c in _CASE_COLUMNS}}, [])
-        found[case_id][1].append({c: row[c] for c in case_steps.c.keys()})
-    return found
-
-
-def _read_for_batch(uow: UnitOfWork, event: Envelope) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """In a batch, the first report folded reads, in one statement, every case whose first event
-    in the batch is a new report; that report, and only it, folds from what was read. Nothing
-    else in the transaction has touched such a case before its first event (the batch runs case
-    by case), and no other transaction can: the marks ahead took every one of their locks."""
-    if not uow.batch_events or not uow.postgres:
-        return None
-    read = uow.read_ahead.get("fold")
-    if read is None:
-        new = uow.new_ahead("fold") | {str(event.event_id)}
-        first: dict[str | None, Envelope] = {}
-        for batched in uow.batch_events:
-            first.setdefault(batched.case_id, batched)
-        firsts = {case_id: str(e.event_id) for case_id, e in first.items() if case_id and str(e.event_id) in new}
-        read = uow.read_ahead["fold"] = {}
-        if len(firsts) > 1:  # one alone is read as any other
-            found = _cases_and_steps(uow.fetch(CASES_AND_STEPS, {"case_ids": sorted(firsts)}))
-            read.update((case_id, (firsts[case_id], found[case_id])) for case_id in found)
-    event_id, case_and_its_steps = read.pop(event.case_id, (None, None))
-    return case_and_its_steps if event_id == str(event.event_id) else None
+    case = {"case_id": case_id, **{c: rows[0][f"case_{c}"] for c in _CASE_COLUMNS}}
+    return case, [{c: row[c] for c in case_steps.c.keys()} for row in rows]
 
 
 def _is_report(event: Envelope) -> bool:
@@ -172,7 +133,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     metrics: {"matter", "step", "department", "status", "case_status", ...} or None."""
     if event.event_type not in REPORT_EVENTS or not uow.first_time(event, "fold", lock=event.case_id, alike=_is_report):
         return None
-    case, steps = _read_for_batch(uow, event) or case_and_steps(uow, event.case_id)
+    case, steps = case_and_steps(uow, event.case_id)
     report = StepReport.model_validate(event.data)
     step = next((s for s in steps if s["step"] == report.step), None)
     uow.append(case_timeline, case_id=event.case_id, at=event.occurred_at, event_type=event.event_type,

@@ -230,7 +230,6 @@ class UnitOfWork:
         self._appended: list[tuple[Table, tuple[str, ...], dict]] = []  # rows inserted together just before the commit
         self.batch_events: list[Envelope] = []  # the events of the batch this transaction applies, in order
         self._marked_ahead: dict[str, tuple[set[str], set[str]]] = {}  # consumer -> (events marked, of them new)
-        self.read_ahead: dict[str, Any] = {}  # what a handler read at once for its batch's later events, by its own key
         session.info[_UNIT_OF_WORK] = self  # whoever commits the session, what was appended goes in
 
     @property
@@ -327,11 +326,6 @@ class UnitOfWork:
         if lock is not None and self.postgres:
             return self._rowcount(MARK_APPLIED_LOCKED, {**values, "key": lock}) == 1
         return self._rowcount(MARK_APPLIED, values) == 1
-
-    def new_ahead(self, consumer: str) -> set[str]:
-        """The ids of the batch's events that `consumer`'s marks ahead found new and whose
-        handlers have not asked `first_time` yet (none outside a batch, or on SQLite)."""
-        return set(self._marked_ahead.get(consumer, ((), ()))[1])
 
     def _mark_ahead(self, event: Envelope, consumer: str, alike: Callable[[Envelope], bool],
                     marked: set[str], new: set[str]) -> None:
