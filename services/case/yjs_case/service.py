@@ -14,7 +14,6 @@ from functools import partial
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from sqlalchemy.exc import IntegrityError
 from yjs_contracts.api import ErrorDetail, InvalidApplication
 from yjs_contracts.events import DEAD_LETTER_EVENTS, NOTICE_EVENTS, Signer
 from yjs_contracts.steps import REPORT_EVENTS
@@ -86,7 +85,7 @@ class CaseService(OperatorRpc):
                     case_id, created = cases.submit(uow, owner, body, idempotency_key, self.step_limits(), signer,
                                                     self.matter_limits(), look_first=attempt > 0)
                 break
-            except (cases.SubmittedBefore, IntegrityError):
+            except cases.SubmittedBefore:
                 if attempt or not idempotency_key:  # the key had a case: the second looks for it first
                     raise
         if created:

@@ -27,6 +27,11 @@ def retry_delays_ms(environ: Mapping[str, str] = os.environ) -> list[int]:
     return [int(x) for x in raw.split(",") if x.strip()]
 
 
+def switched_on(raw: str) -> bool:
+    """A setting that is on or off: 1, true, yes or on (any case) are on."""
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 def broker_users_on(environ: Mapping[str, str] = os.environ) -> bool:
     """`YJS_BROKER_USERS`: every service connects as its own broker user `yjs-<service>`
     (`yjs topology apply --users`; `yjs up`, compose and Kubernetes set it), so a consumer requires
@@ -35,7 +40,7 @@ def broker_users_on(environ: Mapping[str, str] = os.environ) -> bool:
     raw = environ.get("YJS_BROKER_USERS")
     if raw is None or not raw.strip():
         return environ.get("YJS_ENV") == "production"
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+    return switched_on(raw)
 
 
 OIDC_SETTINGS = ("OIDC_AUTHORIZATION_ENDPOINT", "OIDC_TOKEN_ENDPOINT", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
@@ -66,7 +71,7 @@ def service_config(service: str, **overrides) -> dict:
         # PostgreSQL keeps the hot statements parsed and planned per connection (SQL PREPARE);
         # off behind a pooler that shares server connections between transactions (PgBouncer's
         # transaction mode), where a session's prepared statements are not the client's
-        "DB_PREPARED_STATEMENTS": env.get("DB_PREPARED_STATEMENTS", "on").strip().lower() in ("1", "true", "yes", "on"),
+        "DB_PREPARED_STATEMENTS": switched_on(env.get("DB_PREPARED_STATEMENTS", "on")),
         "RETRY_DELAYS_MS": retry_delays_ms(),
         # the most events one worker applies in one transaction (1: each on its own), and how
         # many messages the broker hands over before any is acked, for batches to be made of

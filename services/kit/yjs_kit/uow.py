@@ -488,12 +488,12 @@ class Database(DependencyProvider):
         self.engine = None
         self.relay = None
         self.counted = lambda: None
-        self.server_prepared = False
+        self.server_prepared = True  # only PostgreSQL's statements are ever prepared
 
     def setup(self):
         config = self.container.config
         self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 12))
-        self.server_prepared = self.engine.dialect.name == "postgresql" and config.get("DB_PREPARED_STATEMENTS", True)
+        self.server_prepared = bool(config.get("DB_PREPARED_STATEMENTS", True))
         statements = metrics.DB_STATEMENTS.labels(self.container.service_name)
         self.counted = statements.inc  # what a case costs: the direct path's statements…
         sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())  # …and the engine's
