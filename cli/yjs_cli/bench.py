@@ -8,8 +8,8 @@ a queue bound to `case.events` before the first submission. Then it measures the
 the broker on this machine with plain kombu and reports everything as markdown
 (docs/benchmarks.md explains the numbers). It asserts nothing about time.
 
-Set MAX_WORKERS, DB_POOL_SIZE, EVENT_WORKERS, EVENT_BATCH, EVENT_LINGER_MS, DB_PREPARED_STATEMENTS, LOG_LEVEL (default WARNING
-here) in the environment to try other settings; YJS_BENCH_REPLICAS="tax=2,case=2" runs replicas; YJS_BENCH_WARMUP the warm-up cases."""
+Set MAX_WORKERS, DB_POOL_SIZE, EVENT_WORKERS, EVENT_BATCH, EVENT_LINGER_MS, DB_PREPARED_STATEMENTS,
+DB_WAIT_BEFORE_YIELD_MS, LOG_LEVEL (default WARNING here) in the environment to try other settings; YJS_BENCH_REPLICAS="tax=2,case=2" runs replicas; YJS_BENCH_WARMUP the warm-up cases."""
 
 from __future__ import annotations
 
@@ -405,6 +405,7 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
     settings = {k: os.environ.get(k, default) for k, default in (
         ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "MAX_WORKERS + 2"), ("EVENT_WORKERS", "2"), ("EVENT_BATCH", "50"),
         ("EVENT_PREFETCH", "100"), ("EVENT_LINGER_MS", "150"), ("DB_PREPARED_STATEMENTS", "on"),
+        ("DB_WAIT_BEFORE_YIELD_MS", "2"),
         ("RETRY_DELAYS_MS", "1000,5000,30000"))}
     tmp = Path(tempfile.mkdtemp(prefix="yjs-bench-"))
     vhost = amqp_uri = None

@@ -34,6 +34,66 @@ def test_a_socket_number_reused_after_a_silent_close_does_not_meet_the_old_liste
     assert isinstance(stuck.wait(), IOClosed)  # the forgotten waiter is told, not left forever
 
 
+def test_a_statement_awaits_a_quick_answer_in_place_and_yields_past_the_bound(database_factory):
+    """Within DB_WAIT_BEFORE_YIELD_MS the answer is awaited without a turn of the hub (no other
+    green thread runs meanwhile); a slower answer, or a bound of 0, is awaited by yielding."""
+    from psycopg2 import extensions
+    from yjs_kit.db import green_waiter
+
+    url = database_factory()
+    try:
+        for bound, statement, yields in ((200, "SELECT 1", False), (0, "SELECT 1", True),
+                                         (5, "SELECT pg_sleep(0.05), 1", True)):
+            engine = make_engine(url, wait_before_yield_ms=bound)
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))  # connected: a connection's start always yields
+                    others_ran = []
+                    eventlet.spawn(others_ran.append, True)  # runs at this green thread's next yield
+                    assert connection.execute(text(statement)).one()[-1] == 1
+                    assert bool(others_ran) is yields, (bound, statement)
+            finally:
+                engine.dispose()
+    finally:
+        extensions.set_wait_callback(green_waiter())  # the process's callback as the services have it
+
+
+def test_a_statement_waiting_on_a_lock_another_green_thread_holds_yields_to_it(database_factory):
+    """The in-place wait is bounded: a statement that waits on a lock held by another green thread
+    of the same process yields after the bound, so the holder can go on and release it. Unbounded,
+    the process would stand still until the waiter's lock_timeout failed it."""
+    from psycopg2 import extensions
+    from yjs_kit.db import green_waiter
+
+    engine = make_engine(database_factory(), wait_before_yield_ms=20)
+    order = []
+
+    def holder(locked):
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(7)"))
+            locked.send()
+            eventlet.sleep(0.2)  # yields while it holds the lock, as a handler awaiting I/O does
+            order.append("holder done")
+
+    def waiter():
+        with engine.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '5s'"))
+            connection.execute(text("SELECT pg_advisory_xact_lock(7)"))
+            order.append("waiter locked")
+
+    try:
+        locked = eventlet.Event()
+        holding = eventlet.spawn(holder, locked)
+        locked.wait()
+        waiting = eventlet.spawn(waiter)
+        holding.wait()
+        waiting.wait()
+        assert order == ["holder done", "waiter locked"]
+    finally:
+        engine.dispose()
+        extensions.set_wait_callback(green_waiter())
+
+
 def test_the_broker_proxy_leaves_no_green_thread_waiting_on_a_socket_it_closed(broker_uri):
     """Connections through the proxy, one ended and one still open when the proxy closes: no
     listener is left on their numbers, which the next socket may be given."""

@@ -72,6 +72,9 @@ def service_config(service: str, **overrides) -> dict:
         # off behind a pooler that shares server connections between transactions (PgBouncer's
         # transaction mode), where a session's prepared statements are not the client's
         "DB_PREPARED_STATEMENTS": switched_on(env.get("DB_PREPARED_STATEMENTS", "on")),
+        # how long a statement awaits PostgreSQL's answer in place before it yields to the
+        # process's other green threads (0: yield at once); see db.green_waiter
+        "DB_WAIT_BEFORE_YIELD_MS": int(env.get("DB_WAIT_BEFORE_YIELD_MS", "2")),
         "RETRY_DELAYS_MS": retry_delays_ms(),
         # the most events one worker applies in one transaction (1: each on its own), and how
         # many messages the broker hands over before any is acked, for batches to be made of

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from yjs_contracts.envelope import Envelope
 
 from . import metrics
-from .db import make_engine
+from .db import WAIT_BEFORE_YIELD_MS, make_engine
 from .outbox import HANDOVER_LEASE, OutboxRelay, outbox_row
 
 
@@ -492,7 +492,8 @@ class Database(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 12))
+        self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 12),
+                                  config.get("DB_WAIT_BEFORE_YIELD_MS", WAIT_BEFORE_YIELD_MS))
         self.server_prepared = bool(config.get("DB_PREPARED_STATEMENTS", True))
         statements = metrics.DB_STATEMENTS.labels(self.container.service_name)
         self.counted = statements.inc  # what a case costs: the direct path's statements…
