@@ -4,6 +4,10 @@ import eventlet
 
 eventlet.monkey_patch()
 
+from yjs_kit.amqp_reads import read_frames_buffered  # noqa: E402
+
+read_frames_buffered()  # AMQP frames read as the services read them (yjs-serve's configure_nameko)
+
 import subprocess  # noqa: E402
 
 import pytest  # noqa: E402

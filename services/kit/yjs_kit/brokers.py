@@ -46,10 +46,14 @@ def configure_nameko(amqp_uri: str) -> None:
     """nameko's publishers (RPC replies and requests, the kit's retries and dead letters) take
     their transport options from nameko's module defaults, not from the service's config: they
     are set there, once per process, before the service starts. A reply that cannot be published
-    ends nameko's worker with an error that stops the whole service."""
+    ends nameko's worker with an error that stops the whole service. And every AMQP connection
+    of the process reads its frames buffered (amqp_reads)."""
     from nameko import constants
     from nameko.amqp.publish import Publisher
+
+    from .amqp_reads import read_frames_buffered
 
     options = failover_options(amqp_uri)
     constants.DEFAULT_TRANSPORT_OPTIONS.update(options)  # the consumers' (and RPC replies' listeners')
     Publisher.transport_options.update(options)  # a copy nameko's publishers took when it was imported
+    read_frames_buffered()
