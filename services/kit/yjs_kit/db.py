@@ -15,8 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 
 # how long a statement waits for PostgreSQL's answer in place before yielding (DB_WAIT_BEFORE_YIELD_MS)
 WAIT_BEFORE_YIELD_MS = 2
-_blocking_poll = eventlet.patcher.original("select").poll
-_POLLIN = 0x001
+_blocking_select = eventlet.patcher.original("select")  # a real poll(): it blocks, as meant
 
 
 def make_engine(url: str, pool_size: int = 12, wait_before_yield_ms: int = WAIT_BEFORE_YIELD_MS) -> Engine:
@@ -98,8 +97,8 @@ def green_waiter(wait_before_yield_ms: int = WAIT_BEFORE_YIELD_MS) -> Callable:
 
 
 def _readable_within(fileno: int, ms: float) -> bool:
-    poller = _blocking_poll()
-    poller.register(fileno, _POLLIN)
+    poller = _blocking_select.poll()
+    poller.register(fileno, _blocking_select.POLLIN)
     return bool(poller.poll(ms))
 
 
