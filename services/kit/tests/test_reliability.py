@@ -26,6 +26,7 @@ from yjs_kit.consumer import EXCHANGE_HEADER, EventConsumer, consume_events, fin
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
+from yjs_kit.topology import event_exchange
 from yjs_kit.testing import (FAST_RETRIES_MS, BrokerProxy, database_unavailable, operator_token, publish, queue_depths,
                              wait_for, wait_for_row, wait_until_consumed)
 
@@ -110,6 +111,25 @@ def test_a_duplicate_is_applied_once_and_its_effect_announced_once(start_service
     publish(broker_uri, event(3))
     watcher.wait_for(lambda e: e.data["echo"] == 3)
     assert sorted(seen) == [1, 2, 3]
+
+
+def test_an_event_the_entrypoint_does_not_take_is_acked_at_once_and_counted_not_applied(start_service, broker_uri):
+    """A binding made by hand routes an event the probe does not take: it never reaches the
+    handler or the database, and does not hold back what the probe does take."""
+    seen.clear()
+    tries.clear()
+    start_service(Probe, migrate=False)
+    with Connection(broker_uri) as connection:
+        channel = connection.channel()
+        event_exchange("seal_carving").bind(channel).declare()
+        channel.queue_bind("probe.inbox", "seal_carving.events", "seals_carved")
+    not_taken = lambda: metrics.EVENTS_CONSUMED.labels("probe", "seal_carving.seals_carved", "not_taken")._value.get()
+    before = not_taken()
+    stray = new_event("seal_carving.seals_carved", {"n": 41}, case_id="C41")
+    publish(broker_uri, stray, stray, event(42))
+    wait_until_consumed(broker_uri, "probe.inbox")
+    wait_for(lambda: seen == [42], what="the event the probe takes applied")
+    assert not_taken() - before == 2 and tries[41] == 0
 
 
 def test_a_failing_message_does_not_block_those_behind_it_and_ends_as_a_dead_letter(start_service, broker_uri, rpc):

@@ -112,6 +112,46 @@ def test_what_the_broker_holds_otherwise_is_reported_and_the_rest_is_still_decla
     assert "listener.inbox.dead" in queue_depths(broker_uri)
 
 
+class ListenerBefore:
+    """The listener as an earlier release had it: it also took two events it no longer takes."""
+
+    name = "listener"
+
+    @consume_events(["registration.enterprise_registered", "tax.step_updated", "tax.taxpayer_registered",
+                     "case.submitted"])
+    def on_event(self, event):
+        pass
+
+
+def inbox_bindings(amqp_uri: str) -> list[tuple[str, str]]:
+    return sorted((b["source"], b["routing_key"]) for b in broker_state(amqp_uri)["bindings"]
+                  if b["destination"] == "listener.inbox")
+
+
+TAKEN_NOW = [("registration.events", "enterprise_registered"), ("tax.events", "step_updated")]
+
+
+def test_apply_unbinds_an_inbox_from_the_events_it_no_longer_takes(broker_uri):
+    apply(broker_uri, Topology.of_services([ListenerBefore], FAST_RETRIES_MS))
+    assert len(inbox_bindings(broker_uri)) == 4
+    apply(broker_uri, TOPOLOGY)
+    assert inbox_bindings(broker_uri) == TAKEN_NOW
+    with Connection(broker_uri) as connection:  # what nobody takes now is kept unrouted, not delivered
+        connection.Producer().publish({"n": 1}, exchange="case.events", routing_key="submitted")
+        connection.Producer().publish({"n": 2}, exchange="tax.events", routing_key="taxpayer_registered")
+    depths = queue_depths(broker_uri)
+    assert depths["listener.inbox"] == 0
+    assert depths["case.events.unrouted"] == 1 and depths["tax.events.unrouted"] == 1
+
+
+def test_a_consumer_unbinds_at_start_what_it_no_longer_takes_from_the_exchanges_it_reads(broker_uri, start_service):
+    apply(broker_uri, Topology.of_services([ListenerBefore], FAST_RETRIES_MS))
+    start_service(Listener)
+    # its own broker user may read only the exchanges it takes events from: case.events is
+    # left for `yjs topology apply`
+    assert inbox_bindings(broker_uri) == sorted([*TAKEN_NOW, ("case.events", "submitted")])
+
+
 @pytest.fixture
 def relay(tmp_path, broker_uri):
     metadata = MetaData()

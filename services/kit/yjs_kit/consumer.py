@@ -285,6 +285,8 @@ class EventConsumer(Consumer):
 
     def __init__(self, event_types: Iterable[str], **kwargs):
         self.event_types = sorted(set(event_types))
+        self.taken = frozenset(self.event_types)
+        self.told_not_taken: set[str] = set()
         super().__init__(queue=None, **kwargs)
 
     @classmethod
@@ -422,10 +424,25 @@ class EventConsumer(Consumer):
                 self._end_in_failure, message, body, origin, attempts, str(refused), retry=False, kind=refused.kind),
                 identifier=f"{self.method_name}.refuse")
             return
+        if event.event_type not in self.taken:
+            self._not_taken(event, message)
+            return
         if self.stopping:
             self.queue_consumer.requeue_message(message)
             return
         self.waiting.put(Delivery(event, message, body, origin, attempts))
+
+    def _not_taken(self, event: Envelope, message) -> None:
+        """An event this entrypoint does not take, routed here by a binding the topology does not
+        declare (made by hand, or left from before `stale_bindings` removed it): acked at once,
+        before any worker or transaction, and counted; told once per event type."""
+        service = self.container.service_name
+        metrics.EVENTS_CONSUMED.labels(service, event.event_type, "not_taken").inc()
+        if event.event_type not in self.told_not_taken:
+            self.told_not_taken.add(event.event_type)
+            log.warning("an event this entrypoint does not take was delivered: a binding not in the topology?",
+                        event_type=event.event_type, queue=self.queue.name)
+        self.queue_consumer.ack_message(message)
 
     def handle_result(self, delivery: Delivery, worker_ctx, result=None, exc_info=None):
         if exc_info is None:

@@ -225,9 +225,21 @@ def _replace_if_empty(connection: Connection, channel, queue: Queue):
     return channel, bound.queue_declare(passive=True).message_count, None
 
 
+def stale_bindings(inbox: Queue, exchanges: Iterable[str]) -> list[tuple[str, str]]:
+    """(exchange, routing key) of every event in the contracts, on the `exchanges` given, that
+    `inbox` is not declared to take. AMQP cannot list a queue's bindings, so these are unbound
+    whether or not they are there (the broker takes that as done): one left from an entrypoint
+    that no longer takes an event would go on delivering what nothing acts on."""
+    declared = {(b.exchange.name, b.routing_key) for b in inbox.bindings}
+    present = set(exchanges)
+    every = {(exchange_name(t.split(".", 1)[0]), t.split(".", 1)[1]) for t in EVENT_MODELS}
+    return sorted(pair for pair in every - declared if pair[0] in present)
+
+
 def declare(connection: Connection, entities: Iterable[Exchange | Queue]) -> dict[str, int]:
     """Declares each exchange and queue (a queue with its bindings); declaring what exists as
-    declared changes nothing. Returns each queue's message count. A conflict does not stop the
+    declared changes nothing, and an inbox loses its bindings to the events it no longer takes
+    (`stale_bindings`). Returns each queue's message count. A conflict does not stop the
     others: every one is reported at the end, in one TopologyConflict. A queue declared otherwise
     that is empty and unused is replaced: nothing is lost, and the alternative is an operator
     deleting it by hand."""
@@ -263,6 +275,9 @@ def declare(connection: Connection, entities: Iterable[Exchange | Queue]) -> dic
                                          for b in entity.bindings if b.exchange.name not in refused_exchanges])
             bound = entity.bind(channel)
             bound.declare()
+            if entity.bindings:  # an inbox: whatever it took before and takes no more goes
+                for exchange, routing_key in stale_bindings(entity, present_exchanges):
+                    channel.queue_unbind(entity.name, exchange, routing_key)
             depths[entity.name] = bound.queue_declare(passive=True).message_count
         except amqp.exceptions.PreconditionFailed as refused:
             channel = connection.channel()  # the broker closed the channel that was refused
