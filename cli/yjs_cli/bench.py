@@ -29,7 +29,7 @@ from pathlib import Path
 
 import requests
 from yjs_contracts import samples
-from yjs_kit.config import DEV_JWT_SECRET, METRICS_PORTS
+from yjs_kit.config import DEFAULTS, DEV_JWT_SECRET, METRICS_PORTS
 
 from .bench_broker import CeilingRun, CompletionWatcher, measure_ceiling
 from .bench_measure import (CpuWindow, ProcessUsage, counter_delta, descendants, machine_description, memory_kib,
@@ -402,11 +402,10 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
     replicas = parse_replicas(os.environ.get("YJS_BENCH_REPLICAS", ""))
     warmup = int(os.environ.get("YJS_BENCH_WARMUP", max(2, min(20, cases // 20))))
     env = {"LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")}
-    settings = {k: os.environ.get(k, default) for k, default in (
-        ("MAX_WORKERS", "10"), ("DB_POOL_SIZE", "MAX_WORKERS + 2"), ("EVENT_WORKERS", "2"), ("EVENT_BATCH", "50"),
-        ("EVENT_PREFETCH", "100"), ("EVENT_LINGER_MS", "150"), ("DB_PREPARED_STATEMENTS", "on"),
-        ("DB_WAIT_BEFORE_YIELD_MS", "2"),
-        ("RETRY_DELAYS_MS", "1000,5000,30000"))}
+    settings = {k: os.environ.get(k) or default for k, default in (
+        ("MAX_WORKERS", DEFAULTS["MAX_WORKERS"]), ("DB_POOL_SIZE", "MAX_WORKERS + 2"),
+        *((k, DEFAULTS[k]) for k in ("EVENT_WORKERS", "EVENT_BATCH", "EVENT_PREFETCH", "EVENT_LINGER_MS",
+                                     "DB_PREPARED_STATEMENTS", "DB_WAIT_BEFORE_YIELD_MS", "RETRY_DELAYS_MS")))}
     tmp = Path(tempfile.mkdtemp(prefix="yjs-bench-"))
     vhost = amqp_uri = None
     drop: list[str] = []

@@ -21,10 +21,40 @@ def default_database_url(service: str) -> str:
     return f"sqlite:///{var_dir() / (service + '.sqlite3')}"
 
 
+#: The tuning settings, as a service reads them from its environment when they are not set
+#: there: written once, for `service_config`, for the extensions that read a config without them
+#: (a test's container), and for the settings line of `yjs bench`. The README's settings table
+#: shows the same values.
+DEFAULTS = {
+    "MAX_WORKERS": "10",
+    "EVENT_WORKERS": "2",
+    "EVENT_BATCH": "50",
+    "EVENT_PREFETCH": "100",
+    "EVENT_LINGER_MS": "150",
+    "DB_PREPARED_STATEMENTS": "on",
+    "DB_WAIT_BEFORE_YIELD_MS": "2",
+    "RETRY_DELAYS_MS": "1000,5000,30000",
+    "DEAD_LETTER_STORE_TRIES": "20",
+    "AMQP_HEARTBEAT": "30",
+    "OUTBOX_CONFIRM_TIMEOUT": "10",
+    "OUTBOX_MAX_ATTEMPTS": "8",
+    "OUTBOX_RETENTION_HOURS": str(24 * 7),
+    "INBOX_RETENTION_HOURS": str(24 * 30),
+}
+
+
+def setting(name: str, environ: Mapping[str, str] = os.environ) -> str:
+    """A tuning setting from the environment, else its default."""
+    return environ.get(name) or DEFAULTS[name]
+
+
+def parse_delays(raw: str) -> list[int]:
+    return [int(x) for x in raw.split(",") if x.strip()]
+
+
 def retry_delays_ms(environ: Mapping[str, str] = os.environ) -> list[int]:
     """Backoff between tries of a failing handler; after the last, the message is dead-lettered."""
-    raw = environ.get("RETRY_DELAYS_MS", "1000,5000,30000")
-    return [int(x) for x in raw.split(",") if x.strip()]
+    return parse_delays(setting("RETRY_DELAYS_MS", environ))
 
 
 def switched_on(raw: str) -> bool:
@@ -50,7 +80,7 @@ OIDC_SETTINGS = ("OIDC_AUTHORIZATION_ENDPOINT", "OIDC_TOKEN_ENDPOINT", "OIDC_CLI
 def service_config(service: str, **overrides) -> dict:
     """The nameko config of one service process."""
     env = os.environ
-    max_workers = int(env.get("MAX_WORKERS", "10"))
+    max_workers = int(setting("MAX_WORKERS", env))
     config = {
         "AMQP_URI": env.get("AMQP_URI", DEFAULT_AMQP_URI),
         "BROKER_USERS": broker_users_on(env),
@@ -71,28 +101,28 @@ def service_config(service: str, **overrides) -> dict:
         # PostgreSQL keeps the hot statements parsed and planned per connection (SQL PREPARE);
         # off behind a pooler that shares server connections between transactions (PgBouncer's
         # transaction mode), where a session's prepared statements are not the client's
-        "DB_PREPARED_STATEMENTS": switched_on(env.get("DB_PREPARED_STATEMENTS", "on")),
+        "DB_PREPARED_STATEMENTS": switched_on(setting("DB_PREPARED_STATEMENTS", env)),
         # how long a statement awaits PostgreSQL's answer in place before it yields to the
         # process's other green threads (0: yield at once); see db.green_waiter
-        "DB_WAIT_BEFORE_YIELD_MS": int(env.get("DB_WAIT_BEFORE_YIELD_MS", "2")),
-        "RETRY_DELAYS_MS": retry_delays_ms(),
+        "DB_WAIT_BEFORE_YIELD_MS": int(setting("DB_WAIT_BEFORE_YIELD_MS", env)),
+        "RETRY_DELAYS_MS": retry_delays_ms(env),
         # the most events one worker applies in one transaction (1: each on its own), and how
         # many messages the broker hands over before any is acked, for batches to be made of
-        "EVENT_BATCH": int(env.get("EVENT_BATCH", "50")),
-        "EVENT_PREFETCH": int(env.get("EVENT_PREFETCH", "100")),
-        "EVENT_WORKERS": int(env.get("EVENT_WORKERS", "2")),
+        "EVENT_BATCH": int(setting("EVENT_BATCH", env)),
+        "EVENT_PREFETCH": int(setting("EVENT_PREFETCH", env)),
+        "EVENT_WORKERS": int(setting("EVENT_WORKERS", env)),
         # under load, how long a batch not yet full waits for more events (0: never)
-        "EVENT_LINGER_MS": float(env.get("EVENT_LINGER_MS", "150")),
+        "EVENT_LINGER_MS": float(setting("EVENT_LINGER_MS", env)),
         # rounds a message waits on the broker while its dead letter cannot be stored
-        "DEAD_LETTER_STORE_TRIES": int(env.get("DEAD_LETTER_STORE_TRIES", "20")),
+        "DEAD_LETTER_STORE_TRIES": int(setting("DEAD_LETTER_STORE_TRIES", env)),
         "PARENT_CALLS_TRACKED": 10,
         # AMQP heartbeats (nameko's own connections and the outbox relay's): a half-open
         # connection is found in about two intervals
-        "HEARTBEAT": int(env.get("AMQP_HEARTBEAT", "30")),
-        "OUTBOX_CONFIRM_TIMEOUT": float(env.get("OUTBOX_CONFIRM_TIMEOUT", "10")),
-        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", "8")),
-        "OUTBOX_RETENTION_HOURS": float(env.get("OUTBOX_RETENTION_HOURS", str(24 * 7))),
-        "INBOX_RETENTION_HOURS": float(env.get("INBOX_RETENTION_HOURS", str(24 * 30))),
+        "HEARTBEAT": int(setting("AMQP_HEARTBEAT", env)),
+        "OUTBOX_CONFIRM_TIMEOUT": float(setting("OUTBOX_CONFIRM_TIMEOUT", env)),
+        "OUTBOX_MAX_ATTEMPTS": int(setting("OUTBOX_MAX_ATTEMPTS", env)),
+        "OUTBOX_RETENTION_HOURS": float(setting("OUTBOX_RETENTION_HOURS", env)),
+        "INBOX_RETENTION_HOURS": float(setting("INBOX_RETENTION_HOURS", env)),
         "serializer": "json",
         # the portal's sign-in through the identity provider (the gateway's only; see the README)
         **{name: env[name] for name in OIDC_SETTINGS if env.get(name)},

@@ -51,6 +51,7 @@ from yjs_contracts.events import EVENT_MODELS, DeadLetterCleared, EventDeadLette
 from . import metrics
 from .broker_users import USER_PREFIX, broker_user, broker_user_of
 from .brokers import connect
+from .config import DEFAULTS, parse_delays
 from .outbox import outbox_row
 from .provenance import Refused, check, read
 from .topology import declare, inbox_of, inbox_queues, parked_queue_name, retry_queue_name
@@ -173,7 +174,7 @@ class RawQueueConsumer(QueueConsumer):
     @property
     def prefetch_count(self):
         # enough waiting messages to make batches of when every worker is busy
-        return int(self.container.config.get("EVENT_PREFETCH", 100))
+        return int(self.container.config.get("EVENT_PREFETCH", DEFAULTS["EVENT_PREFETCH"]))
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
@@ -305,8 +306,8 @@ class EventConsumer(Consumer):
 
     def setup(self):
         config = self.container.config
-        self.delays = list(config.get("RETRY_DELAYS_MS", [1000, 5000, 30000]))
-        self.store_tries = int(config.get("DEAD_LETTER_STORE_TRIES", 20))
+        self.delays = list(config.get("RETRY_DELAYS_MS") or parse_delays(DEFAULTS["RETRY_DELAYS_MS"]))
+        self.store_tries = int(config.get("DEAD_LETTER_STORE_TRIES", DEFAULTS["DEAD_LETTER_STORE_TRIES"]))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, serializer="json")
         self.broker_user = broker_user_of(config["AMQP_URI"])
         # a user per service: an event must come from its producer's; else nothing says who sent it
@@ -319,13 +320,13 @@ class EventConsumer(Consumer):
         # declared: consuming must not declare it again, with the other producers' exchanges its
         # bindings name, which a service's own broker user may not declare (docs/adr/0012)
         self.queue = Queue(queues[0].name, durable=True, auto_delete=False, no_declare=True)
-        self.batch_size = max(1, int(config.get("EVENT_BATCH", 50)))
-        self.linger = max(0.0, float(config.get("EVENT_LINGER_MS", 150))) / 1000
+        self.batch_size = max(1, int(config.get("EVENT_BATCH", DEFAULTS["EVENT_BATCH"])))
+        self.linger = max(0.0, float(config.get("EVENT_LINGER_MS", DEFAULTS["EVENT_LINGER_MS"]))) / 1000
         self.database = next((d for d in self.container.dependencies if isinstance(d, Database)), None)
         # workers applying this entrypoint's events at once: fewer than the container's, so that
         # under load what arrives meanwhile waits, and is applied in batches
         self.workers = eventlet.semaphore.Semaphore(
-            max(1, min(int(config.get("EVENT_WORKERS", 2)), self.container.max_workers)))
+            max(1, min(int(config.get("EVENT_WORKERS", DEFAULTS["EVENT_WORKERS"])), self.container.max_workers)))
         self.waiting: eventlet.queue.LightQueue = eventlet.queue.LightQueue()
         self.stopping = False
         super().setup()

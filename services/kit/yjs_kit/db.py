@@ -12,13 +12,18 @@ from eventlet.hubs import notify_opened, trampoline
 from psycopg2 import OperationalError, extensions
 from sqlalchemy import Engine, create_engine, event, text
 
+from .config import DEFAULTS
 
 # how long a statement waits for PostgreSQL's answer in place before yielding (DB_WAIT_BEFORE_YIELD_MS)
-WAIT_BEFORE_YIELD_MS = 2
+WAIT_BEFORE_YIELD_MS = int(DEFAULTS["DB_WAIT_BEFORE_YIELD_MS"])
 _blocking_select = eventlet.patcher.original("select")  # a real poll(): it blocks, as meant
 
 
-def make_engine(url: str, pool_size: int = 12, wait_before_yield_ms: int = WAIT_BEFORE_YIELD_MS) -> Engine:
+# a connection for every worker (MAX_WORKERS), the outbox relay and the timers
+POOL_SIZE = int(DEFAULTS["MAX_WORKERS"]) + 2
+
+
+def make_engine(url: str, pool_size: int = POOL_SIZE, wait_before_yield_ms: int = WAIT_BEFORE_YIELD_MS) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

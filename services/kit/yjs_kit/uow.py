@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from yjs_contracts.envelope import Envelope
 
 from . import metrics
-from .db import WAIT_BEFORE_YIELD_MS, make_engine
+from .config import DEFAULTS, switched_on
+from .db import POOL_SIZE, make_engine
 from .outbox import HANDOVER_LEASE, OutboxRelay, outbox_row
 
 
@@ -492,20 +493,20 @@ class Database(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", 12),
-                                  config.get("DB_WAIT_BEFORE_YIELD_MS", WAIT_BEFORE_YIELD_MS))
-        self.server_prepared = bool(config.get("DB_PREPARED_STATEMENTS", True))
+        self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", POOL_SIZE),
+                                  int(config.get("DB_WAIT_BEFORE_YIELD_MS", DEFAULTS["DB_WAIT_BEFORE_YIELD_MS"])))
+        self.server_prepared = bool(config.get("DB_PREPARED_STATEMENTS", switched_on(DEFAULTS["DB_PREPARED_STATEMENTS"])))
         statements = metrics.DB_STATEMENTS.labels(self.container.service_name)
         self.counted = statements.inc  # what a case costs: the direct path's statements…
         sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())  # …and the engine's
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(
             self.container.service_name, self.engine, self.metadata, config["AMQP_URI"],
-            confirm_timeout=float(config.get("OUTBOX_CONFIRM_TIMEOUT", 10.0)),
-            max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS", 8)),
-            sent_retention=timedelta(hours=float(config.get("OUTBOX_RETENTION_HOURS", 24 * 7))),
-            inbox_retention=timedelta(hours=float(config.get("INBOX_RETENTION_HOURS", 24 * 30))),
-            heartbeat=float(config.get("HEARTBEAT", 30)))
+            confirm_timeout=float(config.get("OUTBOX_CONFIRM_TIMEOUT", DEFAULTS["OUTBOX_CONFIRM_TIMEOUT"])),
+            max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS", DEFAULTS["OUTBOX_MAX_ATTEMPTS"])),
+            sent_retention=timedelta(hours=float(config.get("OUTBOX_RETENTION_HOURS", DEFAULTS["OUTBOX_RETENTION_HOURS"]))),
+            inbox_retention=timedelta(hours=float(config.get("INBOX_RETENTION_HOURS", DEFAULTS["INBOX_RETENTION_HOURS"]))),
+            heartbeat=float(config.get("HEARTBEAT", DEFAULTS["AMQP_HEARTBEAT"])))
 
     def start(self):
         self.relay.start()
