@@ -8,8 +8,10 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - before anything opens a socket
 
+import errno  # noqa: E402
 import importlib  # noqa: E402
 import os  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -76,11 +78,48 @@ def main(argv: list[str] | None = None) -> int:
 
         wait_for("database", database_ready)
         upgrade(service, config["DATABASE_URL"])
-    from nameko.cli.run import run
-
     log.info("starting", amqp=[url.rsplit("@", 1)[-1] for url in broker_urls(config["AMQP_URI"])])
-    run([service_class(service)], config)
+    run(service_class(service), config)
     return 0
+
+
+def run(service_cls, config: dict) -> None:
+    """nameko's `run`, except that the service stops once. Ctrl-C on `yjs up` reaches every
+    service, and `yjs up` then sends each a SIGTERM; an orchestrator may repeat its signal. With
+    nameko's, a second signal starts a second stop beside the first, which stops every extension
+    twice (a timer's then fails on the event it already sent). Here the first SIGINT or SIGTERM
+    stops the service, gracefully; a later one is told and changes nothing (SIGKILL is what
+    ends a stop that takes too long)."""
+    from nameko.runners import ServiceRunner
+
+    runner = ServiceRunner(config)
+    runner.add_service(service_cls)
+    first: list[int] = []
+
+    def shutdown(signum, frame):
+        # run by the main loop between two steps of whatever it was doing: nothing that could
+        # wait (a lock, the log) is done here, only handed to a green thread
+        name = signal.Signals(signum).name
+        if first:
+            eventlet.spawn_n(log.info, "already stopping", signal=name)
+            return
+        first.append(signum)
+        eventlet.spawn_n(log.info, "stopping", signal=name)
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    runner.start()
+    # as nameko's: a signal arriving while the main green thread waits on a socket interrupts
+    # the wait (EINTR), so the runner is waited for in a green thread of its own
+    waiting = eventlet.spawn(runner.wait)
+    while True:
+        try:
+            waiting.wait()
+            return
+        except OSError as error:
+            if error.errno != errno.EINTR:
+                raise
 
 
 if __name__ == "__main__":

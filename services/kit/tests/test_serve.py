@@ -1,0 +1,37 @@
+"""`yjs-serve` as a process: a service stops once, however many signals ask it to."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from yjs_kit.testing import queue_depths, wait_for
+
+
+@pytest.mark.timeout(120)
+def test_a_second_signal_while_the_service_stops_changes_nothing(broker_uri, tmp_path):
+    # the case service: its timers are among the extensions a second stop would stop again
+    env = {**os.environ, "AMQP_URI": broker_uri, "DATABASE_URL": f"sqlite:///{tmp_path / 'case.sqlite3'}",
+           "METRICS_PORT": "0", "LOG_LEVEL": "INFO", "LOG_FORMAT": "console", "YJS_BROKER_USERS": "off"}
+    log = tmp_path / "case.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "yjs_kit.serve", "case"], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        # consuming: its inbox is declared and taken, and its RPC queue too
+        wait_for(lambda: "rpc-case" in queue_depths(broker_uri) and b"starting" in log.read_bytes(), timeout=60,
+                 what="the case service running")
+        time.sleep(1)
+        process.send_signal(signal.SIGINT)  # Ctrl-C on `yjs up`
+        time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)  # then `yjs up` stopping it
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    said = log.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in said and "AssertionError" not in said, said[-3000:]
+    assert "already stopping" in said
