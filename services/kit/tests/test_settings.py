@@ -11,11 +11,13 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 
 def readme_defaults() -> dict[str, str]:
     """Each setting of the README's settings table and its default, as the table shows it."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = lines.index("| variable | default (local run) | meaning |")
     shown = {}
-    for line in README.read_text(encoding="utf-8").splitlines():
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) < 3 or not cells[0].startswith("`"):
-            continue
         names = [n.strip("` ") for n in cells[0].split(", ")]
         values = [v.strip("` ") for v in cells[1].split(", ")]
         shown.update(zip(names, values))
