@@ -255,6 +255,7 @@ class BenchResult:
             return None if seconds is None or math.isnan(seconds) else round(seconds * 1000, 1)
 
         ceiling = self.ceilings[0].operations_rate if self.ceilings else None
+        classic = next((c.operations_rate for c in self.ceilings if c.queue_type == "classic" and c.batch > 1), None)
         available = self.machine_cpu[1]
         return {
             "cases": self.cases, "completed": self.completed,
@@ -266,7 +267,8 @@ class BenchResult:
             "sql_statements_per_case": round(self.statements / n, 1),
             "deliveries_per_case": round(self.total_delivered / n, 2),
             "postgres_connections_per_case": round(self.postgres["sessions"], 2) if self.postgres else None,
-            "broker_ceiling_msgs_per_second": round(ceiling) if ceiling else None,
+            "broker_ceiling_msgs_per_second": round(ceiling) if ceiling else None,  # quorum queues, as the system's
+            "broker_ceiling_classic_msgs_per_second": round(classic) if classic else None,
             "machine_busy_elsewhere_percent": round(self.others_cpu / available * 100, 1) if available else None,
         }
 
@@ -535,8 +537,10 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
             result.postgres = {k: (pg_after_stop[k] - pg_counters[k]) / run for k in PG_COUNTERS}
         published = int(result.total_published) or cases * 10
         say(f"bench: broker ceiling, {published} messages of {result.body_bytes} bytes")
-        result.ceilings.append(measure_ceiling(amqp_uri, published, result.body_bytes or 1000, batch=100,
-                                               broker_pids=broker_pids))
+        # first the queue type the system's queues all are: the ceiling its traffic is measured against
+        for queue_type in ("quorum", "classic"):
+            result.ceilings.append(measure_ceiling(amqp_uri, published, result.body_bytes or 1000, batch=100,
+                                                   broker_pids=broker_pids, queue_type=queue_type))
         each = min(published, EACH_CONFIRM_LIMIT)
         result.ceilings.append(measure_ceiling(amqp_uri, each, result.body_bytes or 1000, batch=1,
                                                broker_pids=broker_pids))
@@ -666,19 +670,20 @@ def render(result: BenchResult) -> str:
     lines += ["", "## Broker ceiling", "",
               "Plain kombu/py-amqp on the same vhost, publisher and consumer each its own process: persistent "
               "messages of the mean event body size through a durable topic exchange to one durable queue, "
-              "with publisher confirms; the consumer (prefetch 100) acks each message.", "",
-              "| mode | messages | body bytes | publish msg/s | consume msg/s | published + delivered /s "
+              "with publisher confirms; the consumer (prefetch 100) acks each message. The queue is a quorum "
+              "queue, as every queue of the system, and then a classic one for comparison.", "",
+              "| mode | queue | messages | body bytes | publish msg/s | consume msg/s | published + delivered /s "
               "| publisher / consumer / broker CPU s | |",
-              "|---|---:|---:|---:|---:|---:|---:|---|"]
+              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for c in r.ceilings:
-        lines.append(f"| {c.mode} | {c.messages} | {c.body_bytes} | {_n(c.publish_rate, 0)} | "
+        lines.append(f"| {c.mode} | {c.queue_type} | {c.messages} | {c.body_bytes} | {_n(c.publish_rate, 0)} | "
                      f"{_n(c.consume_rate, 0)} | {_n(c.operations_rate, 0)} | "
                      f"{c.publisher_cpu:.1f} / {c.consumer_cpu:.1f} / {c.broker_cpu:.1f} | {c.error} |")
     if r.ceilings and r.ceilings[0].operations_rate:
         ceiling = r.ceilings[0].operations_rate
         lines.append(f"\nThe system moved **{_n(r.message_rate, 0)}** event messages per second (published + "
                      f"delivered) = **{r.message_rate / ceiling * 100:.1f}%** of the broker's ceiling "
-                     f"({_n(ceiling, 0)}/s, {r.ceilings[0].mode}).")
+                     f"({_n(ceiling, 0)}/s, {r.ceilings[0].mode}, {r.ceilings[0].queue_type} queue).")
 
     lines += ["", "## Events per case", "", "| event | published per case | delivered per case |", "|---|---:|---:|"]
     by_type: dict[str, list[float]] = {}

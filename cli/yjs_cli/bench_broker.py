@@ -102,6 +102,7 @@ class CeilingRun:
     messages: int
     body_bytes: int
     batch: int
+    queue_type: str = "classic"
     publish_seconds: float = 0.0
     total_seconds: float = 0.0  # first publish to last ack
     received: int = 0
@@ -193,18 +194,20 @@ def _consume(uri: str, queue: str, count: int, prefetch: int) -> dict:
 
 
 def measure_ceiling(uri: str, messages: int, body_bytes: int, batch: int, prefetch: int = 100,
-                    broker_pids: list[int] | None = None) -> CeilingRun:
+                    broker_pids: list[int] | None = None, queue_type: str = "classic") -> CeilingRun:
     """Publish `messages` persistent, confirmed messages of `body_bytes` through a durable topic
-    exchange to a durable queue while a consumer (prefetch, one ack per message) drains it."""
+    exchange to a durable queue of `queue_type` (classic, or quorum as every queue of the system)
+    while a consumer (prefetch, one ack per message) drains it."""
     from .bench_measure import cpu_seconds
 
     mode = "confirm each message" if batch == 1 else f"confirms per batch of {batch}"
-    run = CeilingRun(mode=mode, messages=messages, body_bytes=body_bytes, batch=batch)
+    run = CeilingRun(mode=mode, messages=messages, body_bytes=body_bytes, batch=batch, queue_type=queue_type)
     queue_name = f"bench.ceiling.{uuid.uuid4().hex[:8]}"
     with Connection(uri) as connection:
         channel = connection.channel()
         exchange = Exchange(CEILING_EXCHANGE, type="topic", durable=True, auto_delete=False)
-        queue = Queue(queue_name, exchange=exchange, routing_key=CEILING_ROUTING_KEY, durable=True, auto_delete=False)
+        queue = Queue(queue_name, exchange=exchange, routing_key=CEILING_ROUTING_KEY, durable=True, auto_delete=False,
+                      queue_arguments={"x-queue-type": queue_type})
         queue.bind(channel).declare()
     broker_before = sum(cpu_seconds(pid) or 0.0 for pid in broker_pids or [])
     command = [sys.executable, "-m", "yjs_cli.bench_broker"]
