@@ -1,7 +1,6 @@
 """The tuning settings' defaults are written once (config.DEFAULTS): a service started without
 them, and the README's settings table, say the same."""
 
-import re
 from pathlib import Path
 
 from yjs_kit.config import DEFAULTS, parse_delays, service_config, switched_on
@@ -30,7 +29,7 @@ def test_the_readme_shows_the_defaults_the_services_use():
 
 
 def test_a_service_without_the_settings_in_its_environment_takes_the_defaults(monkeypatch):
-    for name in DEFAULTS:
+    for name in [*DEFAULTS, "DB_POOL_SIZE"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EVENT_BATCH", "")  # set but empty, as a compose file leaves it: the default
     config = service_config("tax")
