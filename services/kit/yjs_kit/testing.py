@@ -197,7 +197,10 @@ def wait_until_consumed(amqp_uri: str, *queues: str, timeout: float = 20.0) -> N
     """Wait until every message published (with confirms) to these queues was consumed and acked:
     each queue, and the retry queues of each (`<queue>.retry.<ms>ms`), holds nothing, ready or
     unacked. A consumer acks only after its transaction committed, so what the messages did is
-    then in the database. Call it after `publish`, which returns once the broker has the messages."""
+    then in the database. Call it after `publish`, which returns once the broker has the messages.
+    A message on its way from a retry queue back to its inbox (the broker dead-letters it when its
+    delay is over) is counted in neither for a moment: after retries, wait for what the message
+    does instead."""
     def quiet():
         depths = queue_depths(amqp_uri)
         missing = [q for q in queues if q not in depths]
