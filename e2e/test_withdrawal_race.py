@@ -21,15 +21,18 @@ DEPARTMENTS = ("registration", "seal_carving", "tax", "bank_account")
 
 
 def settled(client, case_id, timeout=20.0):
-    """The case once it ended and every department reported its last word on every step; past
-    the timeout, as it stands, for the assertions to show what is mixed."""
+    """The case once it ended, every department reported its last word on every step, and a
+    withdrawal asked for was answered (registration's refusal may reach the case service after
+    the last step's completion); past the timeout, as it stands, for the assertions to show what
+    is mixed."""
     deadline = time.monotonic() + timeout
     while True:
         record = client.case(case_id)
         statuses = {s["status"] for s in record["steps"]}
-        if record["status"] == "withdrawn" and statuses == {"cancelled"}:
+        answered = (record["withdrawal"] or {}).get("status") != "requested"
+        if record["status"] == "withdrawn" and statuses == {"cancelled"} and answered:
             return record
-        if record["status"] not in ("submitted", "in_progress", "withdrawn") or time.monotonic() > deadline:
+        if (record["status"] not in ("submitted", "in_progress", "withdrawn") and answered) or time.monotonic() > deadline:
             return record
         time.sleep(0.1)
 
