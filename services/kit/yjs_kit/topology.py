@@ -72,8 +72,15 @@ DEAD_LETTER_AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overf
 DELIVERY_LIMIT = 20
 
 
+def event_route(event_type: str) -> tuple[str, str]:
+    """Where an event is published: its producer's exchange and its routing key
+    (`tax.taxpayer_registered` → `tax.events`, `taxpayer_registered`)."""
+    producer, routing_key = event_type.split(".", 1)
+    return exchange_name(producer), routing_key
+
+
 def inbox_queue(name: str, event_types: Iterable[str]) -> Queue:
-    bindings = [binding(event_exchange(t.split(".", 1)[0]), routing_key=t.split(".", 1)[1])
+    bindings = [binding(event_exchange(t.split(".", 1)[0]), routing_key=event_route(t)[1])
                 for t in sorted(set(event_types))]
     return Queue(name, bindings=bindings, durable=True, auto_delete=False, queue_arguments={
         **QUORUM, **DEAD_LETTER_AT_LEAST_ONCE, "x-delivery-limit": DELIVERY_LIMIT,
@@ -232,7 +239,7 @@ def stale_bindings(inbox: Queue, exchanges: Iterable[str]) -> list[tuple[str, st
     that no longer takes an event would go on delivering what nothing acts on."""
     declared = {(b.exchange.name, b.routing_key) for b in inbox.bindings}
     present = set(exchanges)
-    every = {(exchange_name(t.split(".", 1)[0]), t.split(".", 1)[1]) for t in EVENT_MODELS}
+    every = {event_route(t) for t in EVENT_MODELS}
     return sorted(pair for pair in every - declared if pair[0] in present)
 
 
