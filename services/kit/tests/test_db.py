@@ -312,7 +312,7 @@ def test_a_batch_marks_its_alike_events_ahead_in_one_statement_and_still_refuses
         with database.unit_of_work() as uow:
             assert uow.first_time(early, "steps", lock="A1")  # applied before, alone
         statements.clear()
-        batch = [early, a, other, b, a, c]  # in case order; `a` delivered twice
+        batch = [early, a, other, b, a, c]  # `a` delivered twice
         with database.batch(batch):
             with database.unit_of_work() as uow:
                 answers = [uow.first_time(e, "steps", lock=e.case_id, alike=alike) for e in batch[:2]]

@@ -267,11 +267,6 @@ class EventBatch:
         return f"<EventBatch of {len(self.events)}>"
 
 
-def in_lock_order(deliveries: list[Delivery]) -> list[Delivery]:
-    # sorted() is stable: a case's events keep the order they arrived in
-    return sorted(deliveries, key=lambda delivery: delivery.event.case_id or "")
-
-
 class EventConsumer(Consumer):
     """Entrypoint: `@consume_events(["registration.enterprise_registered", ...])`; the method
     receives the parsed Envelope.
@@ -373,8 +368,7 @@ class EventConsumer(Consumer):
             alone = [delivery for delivery in deliveries if delivery.alone]
             if len(together) == 1:
                 alone, together = alone + together, []
-            if together:
-                together = in_lock_order(together)
+            if together:  # in the order they came: one case's event may be what another's needs
                 batch = EventBatch(self.container.service_name, self.database,
                                    [delivery.event for delivery in together])
                 self._spawn(together, (batch,), partial(self.handle_batch_result, together))

@@ -38,7 +38,7 @@ MARK_APPLIED_LOCKED = text("WITH locked AS (SELECT pg_advisory_xact_lock(hashtex
                            " SELECT :consumer, :event_id, :applied_at FROM locked ON CONFLICT DO NOTHING"
                            ).bindparams(bindparam("applied_at", type_=DateTime(timezone=True)))
 # a batch's marks for one consumer, and its cases' locks, in one round trip: the locks in the
-# order given (the batch's, sorted by case), then every event's mark; what comes back is new
+# order given (sorted by case), then every event's mark; what comes back is new
 MARK_APPLIED_AHEAD = text("WITH locked AS (SELECT pg_advisory_xact_lock(hashtext(t.key))"
                           " FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(key, n) ORDER BY t.n)"
                           " INSERT INTO kit_inbox (consumer, event_id, applied_at)"
@@ -312,7 +312,7 @@ class UnitOfWork:
 
         In a batch, `alike` says which of its events this consumer marks with their case as the
         lock: the first call marks this one and every alike one after it in one statement, taking
-        their cases' locks in the batch's order, and the calls for those answer from what it
+        their cases' locks in the order of the case ids, and the calls for those answer from what it
         returned. An event marked so whose handler never asks leaves a mark that nothing reads."""
         event_id = str(event.event_id)
         if alike is not None and lock == event.case_id and lock is not None and self.batch_events and self.postgres:
@@ -336,7 +336,8 @@ class UnitOfWork:
         ahead = [event] + [e for e in self.batch_events[position + 1:]
                            if e.case_id is not None and str(e.event_id) not in marked and alike(e)]
         event_ids = [str(e.event_id) for e in ahead]
-        keys = list(dict.fromkeys(e.case_id for e in ahead))  # in the batch's order: sorted by case
+        # the locks in one order for every batch (sorted), however its events are ordered
+        keys = sorted({e.case_id for e in ahead})
         new.update(row["event_id"] for row in self.fetch(MARK_APPLIED_AHEAD, {
             "keys": keys, "consumer": consumer, "event_ids": event_ids, "applied_at": datetime.now(timezone.utc)}))
         marked.update(event_ids)
