@@ -282,6 +282,38 @@ def test_a_batch_is_one_transaction_of_its_own_green_thread_and_commits_or_spoil
         database.engine.dispose()
 
 
+def test_a_batch_takes_its_cases_locks_sorted_by_case_id_whatever_order_its_events_came_in(database_factory):
+    """Its events are applied in the order they came, but two batches with the same cases must not
+    wait on each other crosswise: the locks go sorted. Seen from outside: while case Z's lock is
+    held elsewhere, a batch whose events came Z first, then A, already holds A and waits for Z."""
+    from sqlalchemy import text
+    from yjs_contracts.envelope import new_event
+    from yjs_kit.testing import wait_for_lock_waiters
+    from yjs_kit.uow import LOCK
+
+    database = _kit_database(database_factory)
+    url = database.engine.url.render_as_string(hide_password=False)
+    came = [new_event("case.submitted", {}, case_id=case) for case in ("Z", "A")]
+
+    def apply_batch():
+        with database.batch(came):
+            with database.unit_of_work() as uow:
+                return [uow.first_time(e, "steps", lock=e.case_id, alike=lambda _: True) for e in came]
+
+    try:
+        with database.engine.connect() as holder, database.engine.connect() as onlooker:
+            holder.execute(LOCK, {"key": "Z"})
+            batch = eventlet.spawn(apply_batch)
+            wait_for_lock_waiters(url, 1, wait_event="advisory", what="the batch waiting for Z")
+            free = text("SELECT pg_try_advisory_xact_lock(hashtext(:key))")
+            assert onlooker.execute(free, {"key": "A"}).scalar() is False  # the batch took A first
+            onlooker.rollback()
+            holder.rollback()  # Z released: the batch goes on
+            assert batch.wait() == [True, True]
+    finally:
+        database.engine.dispose()
+
+
 def test_a_batch_marks_its_alike_events_ahead_in_one_statement_and_still_refuses_duplicates(database_factory):
     """In a batch, the first `first_time` of a consumer marks that event and every alike one after
     it, with their cases' locks, in one statement; the others answer from it. An event applied
