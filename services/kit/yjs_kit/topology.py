@@ -80,8 +80,8 @@ def event_route(event_type: str) -> tuple[str, str]:
 
 
 def inbox_queue(name: str, event_types: Iterable[str]) -> Queue:
-    bindings = [binding(event_exchange(t.split(".", 1)[0]), routing_key=event_route(t)[1])
-                for t in sorted(set(event_types))]
+    bindings = [binding(event_exchange(producer), routing_key=routing_key)
+                for producer, routing_key in sorted({tuple(t.split(".", 1)) for t in event_types})]
     return Queue(name, bindings=bindings, durable=True, auto_delete=False, queue_arguments={
         **QUORUM, **DEAD_LETTER_AT_LEAST_ONCE, "x-delivery-limit": DELIVERY_LIMIT,
         "x-dead-letter-exchange": "", "x-dead-letter-routing-key": parked_queue_name(name)})
