@@ -10,7 +10,7 @@ import pytest
 from yjs_kit.testing import queue_depths, wait_for
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
 def test_a_second_signal_while_the_service_stops_changes_nothing(broker_uri, tmp_path):
     # the case service: its timers are among the extensions a second stop would stop again
     env = {**os.environ, "AMQP_URI": broker_uri, "DATABASE_URL": f"sqlite:///{tmp_path / 'case.sqlite3'}",
@@ -19,10 +19,18 @@ def test_a_second_signal_while_the_service_stops_changes_nothing(broker_uri, tmp
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "yjs_kit.serve", "case"], env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
+    def log_tail() -> str:
+        return log.read_text(encoding="utf-8", errors="replace")[-3000:]
+
+    def running():  # consuming: its inbox is declared and taken, and its RPC queue too
+        assert process.poll() is None, f"the case service ended ({process.returncode}) before it ran:\n{log_tail()}"
+        return "rpc-case" in queue_depths(broker_uri) and b"starting" in log.read_bytes()
+
     try:
-        # consuming: its inbox is declared and taken, and its RPC queue too
-        wait_for(lambda: "rpc-case" in queue_depths(broker_uri) and b"starting" in log.read_bytes(), timeout=60,
-                 what="the case service running")
+        try:
+            wait_for(running, timeout=90, what="the case service running")
+        except AssertionError as failed:  # what the service said tells why
+            raise AssertionError(f"{failed}\n{log_tail()}") from None
         time.sleep(1)
         process.send_signal(signal.SIGINT)  # Ctrl-C on `yjs up`
         time.sleep(0.05)
@@ -33,5 +41,5 @@ def test_a_second_signal_while_the_service_stops_changes_nothing(broker_uri, tmp
         if process.poll() is None:
             process.kill()
     said = log.read_text(encoding="utf-8", errors="replace")
-    assert "Traceback" not in said and "AssertionError" not in said, said[-3000:]
+    assert "Traceback" not in said and "AssertionError" not in said, log_tail()
     assert "already stopping" in said
