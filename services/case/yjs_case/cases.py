@@ -103,7 +103,7 @@ def submit(uow: UnitOfWork, owner: str, body: Any, idempotency_key: str | None =
         started_at=None if step.after else now,
         after=step.after, deadline=step.deadline.astimezone(timezone.utc), outputs={}, reasons=[],
         promised_days=days[step.step][0], legal_days=days[step.step][1])
-        for i, step in enumerate(plan)])
+        for i, step in enumerate(plan)], later=True)
     event = new_event("case.submitted", CaseSubmitted(matter=matter, owner=owner, application=application_data,
                                                       plan=plan, submitted_at=now, signer=signer,
                                                       catalogue_version=catalogue.VERSION), case_id=case_id)
@@ -158,18 +158,18 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     elif step["paused_at"] is not None:  # resumed without a supplement: the clock runs again
         values["paused_at"] = None
         resume_clock(uow, event.case_id, steps, report.step, _aware(step["paused_at"]), event.occurred_at)
-    uow.update(case_steps, {"case_id": event.case_id, "step": report.step}, **values)
+    uow.update_later(case_steps, {"case_id": event.case_id, "step": report.step}, **values)
     statuses = {s["step"]: s["status"] for s in steps}
     statuses[report.step] = report.status.value
     ready = record.now_in_progress(steps, statuses)
     if ready:  # one statement for every step this report made ready
-        uow.update(case_steps, {"case_id": event.case_id, "step": ready},
+        uow.update_later(case_steps, {"case_id": event.case_id, "step": ready},
                    status=StepStatus.in_progress.value, started_at=event.occurred_at)
         statuses.update((step, StepStatus.in_progress.value) for step in ready)
     blocked_reasons = {}
     for never in record.blocked(steps, statuses):  # waits for what was refused: it will never start
         blocked_reasons[never] = [record.blocked_reason(never, steps, statuses)]
-        uow.update(case_steps, {"case_id": event.case_id, "step": never},
+        uow.update_later(case_steps, {"case_id": event.case_id, "step": never},
                    status=StepStatus.cancelled.value, reasons=blocked_reasons[never], finished_at=event.occurred_at)
         statuses[never] = StepStatus.cancelled.value
     partial = {s["step"] for s in steps if record.in_part(report.outputs if s["step"] == report.step else s["outputs"])}
@@ -184,7 +184,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
               "case_seconds": None}
     if report.undoes and case["finished_at"] is not None:
         # 统一出件 went out already: what was undone since no longer stands among the outputs
-        uow.update(cases, {"case_id": event.case_id},
+        uow.update_later(cases, {"case_id": event.case_id},
                    outputs=record.combined_outputs((s["step"], statuses[s["step"]], s["outputs"]) for s in steps))
     if status.value == case["status"]:
         return change
@@ -192,7 +192,7 @@ def fold(uow: UnitOfWork, event: Envelope) -> dict[str, Any] | None:
     if status in record.FINAL_CASE_STATUSES:
         values.update(_finish(uow, event, case, steps, report, status, statuses, blocked_reasons, partial))
         change.update(finished=True, case_seconds=(event.occurred_at - _aware(case["submitted_at"])).total_seconds())
-    uow.update(cases, {"case_id": event.case_id}, **values)
+    uow.update_later(cases, {"case_id": event.case_id}, **values)
     return change
 
 

@@ -515,3 +515,78 @@ def test_on_postgresql_the_direct_paths_statements_are_prepared_once_a_connectio
             uow = UnitOfWork(session, metadata, server_prepared=False)
             assert uow.fetch(like, {"least": 1})[0]["n"] == 1
             assert session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar_one() == 2
+
+
+def test_writes_nobody_reads_ride_with_the_next_statement_and_fail_or_vanish_with_their_unit_of_work(
+        database_factory, tmp_path):
+    """On PostgreSQL a write whose outcome nothing asks for (`write`, `insert`, `update_later`,
+    `upsert_later`) waits, and goes to the server in one round trip with the next statement: a
+    read of the unit of work, SQLAlchemy's own statement, or the commit. What is read after it
+    sees it; its failure fails that unit of work, which keeps none of it; a rollback forgets it,
+    so the connection's next transaction never sends it. On SQLite each is sent at once."""
+    from datetime import datetime, timezone
+
+    import psycopg2.extensions
+    import pytest
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+    from yjs_kit.uow import UnitOfWork
+
+    now = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
+    for url, metadata, engine in _kit_databases(database_factory, tmp_path, "later"):
+        plans, facts = metadata.tables["kit_plans"], metadata.tables["kit_step_facts"]
+        postgres = engine.dialect.name == "postgresql"
+        sent = []  # what the driver was handed to run, PREPAREs left out
+
+        class Counting(psycopg2.extensions.cursor):
+            def execute(self, query, vars=None):
+                text_sent = query.decode() if isinstance(query, bytes) else query
+                if not text_sent.startswith("PREPARE"):
+                    sent.append(text_sent)
+                return super().execute(query, vars)
+
+        def plan(case_id: str) -> dict:
+            return dict(case_id=case_id, matter="establishment", application={"名称": "甲"}, plan=[],
+                        received_at=now, correlation_id="x")
+
+        with Session(engine) as session, session.begin():
+            uow = UnitOfWork(session, metadata)
+            if postgres:
+                session.connection().connection.dbapi_connection.cursor_factory = Counting
+            uow.insert(plans, **plan("C1"))
+            uow.update_later(plans, {"case_id": "C1"}, matter="change")
+            uow.upsert_later(facts, ["case_id", "step"], case_id="C1", step="a", status="completed", outputs={"n": 1})
+            assert sent == []  # nothing yet
+            assert uow.row(plans, case_id="C1")["matter"] == "change"  # the read sees what went before it…
+            if postgres:
+                assert len(sent) == 1 and sent[0].count("; ") == 3  # …sent with it, in one round trip
+            uow.upsert_later(facts, ["case_id", "step"], case_id="C1", step="a", status="rejected", outputs={})
+            assert session.execute(select(facts.c.status)).scalars().all() == ["rejected"]  # SQLAlchemy's too
+            uow.insert(plans, **plan("C2"))
+            if postgres:
+                assert len(sent) == 3
+        if postgres:
+            assert len(sent) == 4  # the last write went at the commit
+        with Session(engine) as session:
+            assert session.execute(select(plans.c.case_id).order_by(plans.c.case_id)).scalars().all() == ["C1", "C2"]
+
+        # a write that fails, fails its unit of work, wherever it is sent
+        with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+            uow = UnitOfWork(session, metadata)
+            uow.insert(plans, **plan("C3"))
+            uow.insert(plans, **plan("C1"))  # taken
+            uow.row(plans, case_id="C3")
+        with Session(engine) as session:
+            assert session.execute(select(plans.c.case_id).where(plans.c.case_id == "C3")).all() == []
+
+        # a rollback forgets what waits: the connection's next transaction does not send it
+        with Session(engine) as session:
+            uow = UnitOfWork(session, metadata)
+            uow.insert(plans, **plan("C4"))
+            session.rollback()
+            assert session.execute(select(plans.c.case_id).where(plans.c.case_id == "C4")).all() == []
+            session.commit()
+        with Session(engine) as session:
+            assert session.execute(select(plans.c.case_id).where(plans.c.case_id == "C4")).all() == []
+

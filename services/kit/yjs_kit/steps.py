@@ -304,8 +304,8 @@ class StepTracker(DependencyProvider):
         if kept is not None and not decisions.folds_into(kept.status, report.status, report.undoes):
             return False
         outputs = kept.outputs if kept is not None and report.undoes else report.outputs
-        uow.upsert(uow.tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
-                   status=report.status.value, outputs=outputs)
+        uow.upsert_later(uow.tables["kit_step_facts"], ["case_id", "step"], case_id=case_id, step=report.step,
+                         status=report.status.value, outputs=outputs)
         facts[report.step] = Fact(report.status.value, outputs)
         return True
 
@@ -439,8 +439,7 @@ class StepTracker(DependencyProvider):
         if uow.postgres:
             params = dict(case_id=case_id, step=report.step, status=report.status.value, outputs=report.outputs,
                           finished_at=finished_at, **({"started_at": started_at} if started_at is not None else {}))
-            uow.execute(step_with_fact(tables["kit_steps"], tables["kit_step_facts"], started_at is not None),
-                        params).close()
+            uow.write(step_with_fact(tables["kit_steps"], tables["kit_step_facts"], started_at is not None), params)
         else:
             if started_at is not None:
                 uow.insert(tables["kit_steps"], case_id=case_id, step=report.step, status=report.status.value,

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import structlog
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, MetaData, Table, TextClause, bindparam, text
+from sqlalchemy import DateTime, Engine, MetaData, Pool, Table, TextClause, bindparam, text
 from sqlalchemy import event as sql_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -229,6 +229,7 @@ class UnitOfWork:
         self.announced: list[Envelope] = []
         self.handed_over: list[dict] = []  # the outbox rows, for this process's relay after the commit
         self._appended: list[tuple[Table, tuple[str, ...], dict]] = []  # rows inserted together just before the commit
+        self._unsent: list[bytes] = []  # writes sent with the next statement (`write`), as the driver sends them
         self.batch_events: list[Envelope] = []  # the events of the batch this transaction applies, in order
         self._marked_ahead: dict[str, tuple[set[str], set[str]]] = {}  # consumer -> (events marked, of them new)
         session.info[_UNIT_OF_WORK] = self  # whoever commits the session, what was appended goes in
@@ -243,7 +244,23 @@ class UnitOfWork:
         a result object, the session's state checks) costs several times the driver's own work
         for the small statements a handler sends. Conversions are the types' own, and a driver
         error goes through the engine's handling: wrapped as SQLAlchemy's, a lost connection
-        invalidated. Returns the cursor, whose rows and rowcount are read at once."""
+        invalidated. The writes waiting to be sent (`write`) go first, in the same round trip.
+        Returns the cursor, whose rows and rowcount are read at once."""
+        connection, sql, args = self._bound(statement, params)
+        cursor = connection.connection.dbapi_connection.cursor()
+        self.counted()
+        try:
+            if self._unsent:  # one simple query: run in order, the cursor holding the last one's result
+                sql, args = b"; ".join([*self._unsent, cursor.mogrify(sql, args)]), None
+                self._unsent.clear()
+            cursor.execute(sql, args)
+        except BaseException as error:
+            connection._handle_dbapi_exception(error, sql, args, cursor, None)  # raises
+        return cursor
+
+    def _bound(self, statement, params: dict) -> tuple[Any, str, Any]:
+        """This transaction's connection, and the statement's SQL and parameters as the driver
+        takes them (on PostgreSQL, `EXECUTE` of the statement PREPAREd once on the connection)."""
         connection = self._connection
         if connection is None:
             connection = self._connection = self.session.connection()
@@ -252,21 +269,42 @@ class UnitOfWork:
         values = {name: params[name] if processor is None else processor(params[name])
                   for name, processor in prepared.binds}
         args = values if prepared.order is None else tuple(values[name] for name in prepared.order)
-        sql = prepared.sql
+        if not (self.server_prepared and prepared.server is not None):
+            return connection, prepared.sql, args
+        # the connection's own: PREPARE outlives a rollback, and a new connection has none
+        known = connection.connection.info.setdefault(_SERVER_PREPARED, set())
+        if prepared.server.name not in known:  # once a connection: not counted as the work's
+            cursor = connection.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(prepared.server.prepare)
+            except BaseException as error:
+                connection._handle_dbapi_exception(error, prepared.server.prepare, None, cursor, None)
+            cursor.close()
+            known.add(prepared.server.name)
+        return connection, prepared.server.execute, args
+
+    def write(self, statement, params: dict) -> None:
+        """A write whose outcome nothing in this transaction asks for (no rows, no count): on
+        PostgreSQL it is sent with the next statement of this transaction, or with the rows
+        appended at the commit, in the same round trip; elsewhere at once. It fails where that
+        statement fails, inside the same unit of work, so a failure still rolls back all of it."""
+        if not self.postgres:
+            self._rowcount(statement, params)
+            return
+        connection, sql, args = self._bound(statement, params)
         cursor = connection.connection.dbapi_connection.cursor()
-        self.counted()
         try:
-            if self.server_prepared and prepared.server is not None:
-                # the connection's own: PREPARE outlives a rollback, and a new connection has none
-                known = connection.connection.info.setdefault(_SERVER_PREPARED, set())
-                if prepared.server.name not in known:  # once a connection: not counted as the work's
-                    cursor.execute(prepared.server.prepare)
-                    known.add(prepared.server.name)
-                sql = prepared.server.execute
-            cursor.execute(sql, args)
-        except BaseException as error:
-            connection._handle_dbapi_exception(error, sql, args, cursor, None)  # raises
-        return cursor
+            self._unsent.append(cursor.mogrify(sql, args))
+        finally:
+            cursor.close()
+        self.counted()
+        # SQLAlchemy's own statements on this connection send them first (_send_unsent_first)
+        connection.connection.info[_UNSENT] = self._unsent
+
+    def send_unsent(self) -> None:
+        """Send the writes waiting (`write`) now, in one round trip."""
+        if self._unsent:
+            _send_together(self._connection, self._unsent)
 
     def fetch(self, statement, params: dict) -> list[dict]:
         """The rows of a statement built once (see `execute`), as dicts, its columns converted."""
@@ -347,8 +385,13 @@ class UnitOfWork:
         leave it as it is). Returns how many rows were written."""
         return self._rowcount(upsert_statement(table, tuple(keys), tuple(values), update), values)
 
+    def upsert_later(self, table: Table, keys: list[str], *, update: bool = True, **values) -> None:
+        """`upsert`, when nothing asks how many rows were written: sent as `write` sends it."""
+        self.write(upsert_statement(table, tuple(keys), tuple(values), update), values)
+
     def insert(self, table: Table, **values) -> None:
-        self._rowcount(insert_statement(table, tuple(values)), values)
+        """Insert a row, sent as `write` sends it: a conflict fails the unit of work."""
+        self.write(insert_statement(table, tuple(values)), values)
 
     def append(self, table: Table, unless_present: tuple[str, ...] = (), **values) -> None:
         """Insert a row that nothing reads before the commit (an outbox event, a line of a
@@ -361,15 +404,19 @@ class UnitOfWork:
         self._appended.append((table, unless_present, values))
 
     def flush(self) -> None:
-        """Insert what was appended, in one statement per table (and set of columns), in order."""
+        """Insert what was appended, in one statement per table (and set of columns), in order;
+        on PostgreSQL all of them, and the writes waiting (`write`), in one round trip."""
         appended, self._appended = self._appended, []
         for _, group in groupby(appended, key=lambda row: (row[0].name, row[1], tuple(row[2]))):
             rows = list(group)
-            self.insert_many(rows[0][0], [values for _, _, values in rows], unless_present=rows[0][1])
+            self.insert_many(rows[0][0], [values for _, _, values in rows], unless_present=rows[0][1], later=True)
+        self.send_unsent()
 
-    def insert_many(self, table: Table, rows: list[dict], unless_present: tuple[str, ...] = ()) -> int:
+    def insert_many(self, table: Table, rows: list[dict], unless_present: tuple[str, ...] = (),
+                    later: bool = False) -> int | None:
         """Rows with the same columns in one `INSERT … VALUES (…), (…)` (several, for very many);
-        `unless_present`: a row whose unique columns are taken is left out. Returns how many went in."""
+        `unless_present`: a row whose unique columns are taken is left out. Returns how many went
+        in; `later`: nothing asks, and they are sent as `write` sends (None)."""
         if not rows:
             return 0
         columns = tuple(rows[0])
@@ -378,8 +425,12 @@ class UnitOfWork:
         for start in range(0, len(rows), size):
             chunk = rows[start:start + size]
             statement = insert_rows_statement(table, columns, len(chunk), tuple(unless_present))
-            inserted += self._rowcount(statement, {f"r{i}_{c}": row[c] for i, row in enumerate(chunk) for c in columns})
-        return inserted
+            params = {f"r{i}_{c}": row[c] for i, row in enumerate(chunk) for c in columns}
+            if later:
+                self.write(statement, params)
+            else:
+                inserted += self._rowcount(statement, params)
+        return None if later else inserted
 
     def delete(self, table: Table, **where) -> int:
         """Delete the rows whose columns equal `where`'s (a list: any of its values); returns how many."""
@@ -390,6 +441,10 @@ class UnitOfWork:
         returns how many."""
         return self._rowcount(update_statement(table, _shape(where), tuple(values)),
                               {**values, **_where_params(where, "key_")})
+
+    def update_later(self, table: Table, where: dict, **values) -> None:
+        """`update`, when nothing asks how many rows: sent as `write` sends it."""
+        self.write(update_statement(table, _shape(where), tuple(values)), {**values, **_where_params(where, "key_")})
 
     def row(self, table: Table, **keys):
         """The first row whose columns equal `keys` (a mapping), or None."""
@@ -430,6 +485,7 @@ class UnitOfWork:
 
 
 _UNIT_OF_WORK = "yjs_unit_of_work"
+_UNSENT = "yjs_unsent"  # in a pooled connection's info: its unit of work's writes not sent yet
 _SERVER_PREPARED = "yjs_server_prepared"  # in a pooled connection's info: the statements PREPAREd on it
 
 
@@ -440,11 +496,41 @@ def _insert_appended(session: Session) -> None:
         uow.flush()
 
 
+def _send_together(connection, unsent: list[bytes]) -> None:
+    """Writes waiting (`write`), sent now in one round trip, through the engine's error handling."""
+    sql = b"; ".join(unsent)
+    unsent.clear()
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+    except BaseException as error:
+        connection._handle_dbapi_exception(error, sql, None, cursor, None)  # raises
+    cursor.close()
+
+
+@sql_event.listens_for(Engine, "before_cursor_execute")
+def _send_unsent_first(connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    """A statement SQLAlchemy runs on a connection whose unit of work has writes waiting comes
+    after them, as it would have had they been sent at once."""
+    unsent = connection.info.get(_UNSENT)
+    if unsent:
+        _send_together(connection, unsent)
+
+
+@sql_event.listens_for(Pool, "reset")
+def _forget_unsent_on_return(_dbapi_connection, record, _reset_state) -> None:
+    """A connection back in the pool carries no other unit of work's writes to its next user."""
+    unsent = record.info.pop(_UNSENT, None)
+    if unsent:
+        unsent.clear()
+
+
 @sql_event.listens_for(Session, "after_soft_rollback")  # every rollback, begun or not
 def _forget_appended(session: Session, _previous) -> None:
     uow = session.info.get(_UNIT_OF_WORK)
     if uow is not None:
         uow._appended.clear()
+        uow._unsent.clear()  # never sent: the rollback forgets them with the rest
         uow._marked_ahead.clear()
         uow._connection = None
 

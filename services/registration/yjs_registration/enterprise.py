@@ -47,7 +47,7 @@ def today() -> date:
 
 
 def _insert_ignoring_duplicates(uow: UnitOfWork, table, keys: list[str], **values) -> None:
-    uow.upsert(table, keys, update=False, **values)
+    uow.upsert_later(table, keys, update=False, **values)
 
 
 def keep_principals(uow: UnitOfWork, uscc: str, case_id: str, app: EstablishmentApplication, now: datetime) -> None:

@@ -41,7 +41,7 @@ def carve(work: StepWork) -> StepReport:
         rows.append(dict(filing_code=code, type=seal_type.value, name=name, uscc=uscc, case_id=work.case_id,
                          status="filed", filed_at=now))
         carved.append(CarvedSeal(type=seal_type, name=name, filing_code=code))
-    work.uow.insert_many(seals, rows)
+    work.uow.insert_many(seals, rows, later=True)
     return step_report(work.step, StepStatus.completed, SealsCarved(seals=carved, fee=rules.FEE))
 
 
