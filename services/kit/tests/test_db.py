@@ -590,3 +590,11 @@ def test_writes_nobody_reads_ride_with_the_next_statement_and_fail_or_vanish_wit
         with Session(engine) as session:
             assert session.execute(select(plans.c.case_id).where(plans.c.case_id == "C4")).all() == []
 
+
+def test_a_json_column_is_written_utf8_as_it_is_and_an_object_json_cannot_write_is_refused():
+    import pytest
+    from yjs_kit.db import json_text
+
+    assert json_text({"名称": "甲", "n": [1.5, None, True]}) == '{"名称":"甲","n":[1.5,null,true]}'
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        json_text({"a": object()})

@@ -7,6 +7,7 @@ import pytest
 from yjs_contracts.envelope import new_event
 from yjs_contracts.events import step_report
 from yjs_contracts.steps import StepStatus
+from yjs_kit.outbox import outbox_row
 from yjs_kit.provenance import Refused, check, read
 
 
@@ -31,6 +32,23 @@ def test_only_a_json_envelope_is_readable():
     assert refusal(read, b"\xff", "application/json") == "unreadable"
     assert refusal(read, b"[]", "application/json") == "unreadable"
     assert refusal(read, body(event), "application/json", "gzip") == "unreadable"
+
+
+def test_an_unreadable_body_says_why_it_is_refused():
+    """The dead letter tells an operator what was wrong with the bytes: not UTF-8, not JSON, or
+    JSON that is not an envelope; an envelope written by the outbox reads back as it was."""
+    def detail(raw: bytes) -> str:
+        with pytest.raises(Refused) as caught:
+            read(raw, "application/json")
+        return caught.value.detail
+
+    assert detail(b"\xff{}").startswith("not UTF-8")
+    assert detail(b'{"event_id": ').startswith("not JSON")
+    assert detail(b"[1]").startswith("not an envelope")
+    assert detail(b'{"event_type": "case.submitted"}').startswith("not an envelope")
+    event = new_event("case.submitted", {"名称": "甲", "n": [1.5, None]}, case_id="C1")
+    written = outbox_row(event)["body"]
+    assert "甲" in written and read(written.encode(), "application/json") == event
 
 
 def test_an_event_is_trusted_only_from_its_producers_exchange():

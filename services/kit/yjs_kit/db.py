@@ -8,6 +8,7 @@ import time
 from typing import Callable
 
 import eventlet.patcher
+import pydantic_core
 from eventlet.hubs import notify_opened, trampoline
 from psycopg2 import OperationalError, extensions
 from sqlalchemy import Engine, create_engine, event, text
@@ -52,7 +53,23 @@ def make_engine(url: str, pool_size: int = POOL_SIZE, wait_before_yield_ms: int 
     # no pre-ping: it costs a round trip per checkout; a connection that died fails its
     # handler, which is retried on a fresh one. The pool is sized for every user of a process
     # (config.py): the overflow is for a rare burst beyond, and is closed when it comes back.
-    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_timeout=30, pool_recycle=1800)
+    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_timeout=30, pool_recycle=1800,
+                         json_serializer=json_text, json_deserializer=pydantic_core.from_json)
+
+
+def json_text(value) -> str:
+    """A JSON column's text, written by pydantic's serializer: several times faster than the
+    json module's for the documents a case carries, UTF-8 as it is. A time, a UUID or a set is
+    written as pydantic writes it (a string, a list) where json would refuse it; any other
+    object is refused with json's TypeError."""
+    try:
+        return pydantic_core.to_json(value, fallback=_unwritable).decode("utf-8")
+    except pydantic_core.PydanticSerializationError as error:
+        raise TypeError(str(error)) from None
+
+
+def _unwritable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _monkey_patched() -> bool:

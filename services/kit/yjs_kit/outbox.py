@@ -19,7 +19,6 @@ rows and old inbox rows are pruned."""
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from datetime import datetime, timedelta, timezone
@@ -453,6 +452,6 @@ def outbox_row(envelope) -> dict:
         "event_id": str(envelope.event_id),
         "exchange": f"{producer}.events",
         "routing_key": name,
-        "body": json.dumps(envelope.model_dump(mode="json"), ensure_ascii=False),
+        "body": envelope.model_dump_json(),  # UTF-8 as it is, as json.dumps(…, ensure_ascii=False)
         "created_at": datetime.now(timezone.utc),
     }
