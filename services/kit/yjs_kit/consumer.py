@@ -249,8 +249,8 @@ class Delivery:
 
 class EventBatch:
     """The events one worker applies in one transaction (Database.batch): one commit and one
-    pass of the worker's machinery for all of them. In the order they arrived for each case, the
-    cases in the order of their ids, so that two batches take the cases' locks in one order."""
+    pass of the worker's machinery for all of them, in the order they arrived (the cases' locks
+    are taken in the order of their ids, whatever the events' order: UnitOfWork.first_time)."""
 
     def __init__(self, service: str, database: Database | None, events: list[Envelope]):
         self.service = service
