@@ -343,11 +343,17 @@ def test_a_message_outlives_a_database_outage_and_is_applied_after_it(start_serv
     metadata.create_all(engine)
     engine.dispose()
     start_service(Probe, database_url=url, migrate=False)
+    waiting = lambda: REGISTRY.get_sample_value("yjs_events_consumed_total", {
+        "service": "probe", "event_type": "registration.enterprise_registered", "outcome": "waiting"}) or 0
+    before = waiting()
     with database_unavailable(url):
         publish(broker_uri, event(7))
         # one try, one per retry delay, and then — as the dead letter cannot be stored either —
-        # the message is requeued, not acked, and tried again
-        wait_for(lambda: tries[7] >= len(FAST_RETRIES_MS) + 2, timeout=60, what="a try after the last retry")
+        # the message waits on the broker, and is tried again, and waits again. The outage ends
+        # only once that second try has ended so: ended any sooner, the try would find the
+        # database back when it stores its dead letter, and be dead-lettered (as it should)
+        wait_for(lambda: tries[7] >= len(FAST_RETRIES_MS) + 2 and waiting() - before >= 2, timeout=60,
+                 what="a try after the last retry, waiting on the broker again")
     # the message goes round through a retry queue, and while the broker moves it back to the
     # inbox (dead-lettering) neither queue counts it: the outcome is waited for, not the queues
     wait_for(lambda: seen == [7], timeout=30, what="the event applied once the database is back")
