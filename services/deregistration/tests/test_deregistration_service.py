@@ -124,6 +124,26 @@ def test_a_simple_deregistration_is_accepted_published_and_ends_when_its_period_
     assert sorted(e.event_type for e in watcher.drain() if e.case_id == "C1") == [ACCEPTED, ENDED, UPDATED]
 
 
+def test_a_closure_asked_before_the_enterprise_registration_reached_deregistration_waits_for_it(start_service,
+                                                                                               broker_uri, watch):
+    """The case and the registration it needs come from two producers: the case may come first.
+    It is tried again after the retry delay, not refused as an unknown enterprise."""
+    from prometheus_client import REGISTRY
+
+    start_service(DeregistrationService, max_workers=1)
+    watcher = watch(*ALL)
+    retried = lambda: REGISTRY.get_sample_value("yjs_events_consumed_total", {
+        "service": "deregistration", "event_type": "case.submitted", "outcome": "retried"}) or 0
+    before = retried()
+    uscc, registration = registered(9)
+    publish(broker_uri, submitted("W1", application(uscc)))
+    wait_for(lambda: retried() > before, what="the case tried, and waiting to be tried again")
+    assert watcher.drain() == []  # nothing decided
+    publish(broker_uri, registration)
+    [accepted] = of(watcher, "W1", ACCEPTED, REFUSED)
+    assert accepted.event_type == ACCEPTED, accepted.data.get("reasons")
+
+
 def test_unknown_closed_closing_and_owing_enterprises_are_refused_with_reasons(start_service, broker_uri, watch):
     container = start_service(DeregistrationService)
     watcher = watch(*ALL)

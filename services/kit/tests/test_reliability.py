@@ -23,7 +23,7 @@ from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, step_report
 from yjs_contracts.steps import StepStatus
 from yjs_kit import metrics
-from yjs_kit.consumer import EXCHANGE_HEADER, EventConsumer, consume_events, find_database
+from yjs_kit.consumer import EXCHANGE_HEADER, EventConsumer, NotYet, consume_events, final_attempt, find_database
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
@@ -66,6 +66,8 @@ class Probe(OperatorRpc):
             uow.lock(event.case_id)  # as departments do: the case id reaches the database
             if event.data.get("fail"):
                 raise RuntimeError(f"cannot apply {event.data['fail']}")
+            if event.data.get("not_yet") and not final_attempt():
+                raise NotYet(f"{event.data['not_yet']} has not arrived")
             if event.data.get("until_fixed") in broken:
                 raise RuntimeError(f"not yet fixed: {event.data['until_fixed']}")
             self.db.after_commit(partial(seen.append, event.data.get("n", event.data.get("step"))))
@@ -332,6 +334,21 @@ def test_each_retry_waits_the_next_delay_and_carries_its_attempt(start_service, 
     assert waiting.headers["x-yjs-attempts"] == 2  # the first try and the retry after 100 ms failed
     assert json.loads(waiting.body)["event_id"] == str(poison.event_id)
     assert queue_depths(broker_uri)["probe.inbox.retry.100ms"] == 0
+
+
+def test_what_has_not_arrived_yet_is_waited_for_through_the_retries_and_decided_on_the_last_attempt(
+        start_service, broker_uri, rpc):
+    """A handler raising NotYet is tried again after each retry delay, as after a failure; on
+    the event's last attempt `final_attempt()` says so, and the handler decides then: the event
+    is applied, not dead-lettered. Outside a consumer (an RPC, a test) every attempt is the last."""
+    seen.clear()
+    tries.clear()
+    assert final_attempt()
+    start_service(Probe, migrate=False)
+    publish(broker_uri, event(51, not_yet="the registration"))
+    wait_for(lambda: seen == [51], timeout=30, what="the event applied on its last attempt")
+    assert tries[51] == len(FAST_RETRIES_MS) + 1
+    assert rpc("probe", OPERATOR).dead_letters() == []
 
 
 def test_a_message_outlives_a_database_outage_and_is_applied_after_it(start_service, broker_uri, database_factory,

@@ -11,7 +11,9 @@ replays dead letters (operations.py). A message that is unreadable, or whose pro
 hold (provenance.py), is dead-lettered at once: trying again cannot help. When even the dead
 letter cannot be stored (the database is down) the message waits on the broker: back through
 the longest retry queue, and after DEAD_LETTER_STORE_TRIES such rounds into `<queue>.dead`.
-These queues are declared by topology.py, at start as by `yjs topology apply`.
+These queues are declared by topology.py, at start as by `yjs topology apply`. A handler that
+raises NotYet (what the event needs has not arrived) goes the same way round the retries, and on
+the last attempt `final_attempt()` tells it to decide instead (ADR 35).
 
 A message that comes back through the default exchange (a retry, a replay) is judged by the
 exchange it first arrived on and the broker user that first published it, kept in headers; the
@@ -29,6 +31,7 @@ import re
 import time
 import traceback
 from contextlib import nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial, wraps
@@ -68,6 +71,23 @@ STORE_FAILURES_HEADER = "x-yjs-store-failures"
 REPLAY_HEADER = "x-yjs-replay-of"
 # the broker user that first published it (its `user_id` then): retries and replays are ours
 PUBLISHER_HEADER = "x-yjs-publisher"
+
+
+class NotYet(Exception):
+    """What an event needs has not reached this service yet: another producer's event, which
+    nothing orders before it (a licence asked for an enterprise whose registration is still on
+    its way). Raised by a handler, the event is tried again after the next retry delay, as after
+    any failure; on its last attempt `final_attempt()` is True, and the handler decides with what
+    it knows instead."""
+
+
+# whether the event being applied has no retry left; outside a consuming entrypoint, nothing
+# will try it again either
+_FINAL_ATTEMPT: ContextVar[bool] = ContextVar("yjs_final_attempt", default=True)
+
+
+def final_attempt() -> bool:
+    return _FINAL_ATTEMPT.get()
 
 
 def find_database(container) -> Database:
@@ -250,18 +270,25 @@ class Delivery:
 class EventBatch:
     """The events one worker applies in one transaction (Database.batch): one commit and one
     pass of the worker's machinery for all of them, in the order they arrived (the cases' locks
-    are taken in the order of their ids, whatever the events' order: UnitOfWork.first_time)."""
+    are taken in the order of their ids, whatever the events' order: UnitOfWork.first_time).
+    `finals`: for each event, whether it is its last attempt (`final_attempt`)."""
 
-    def __init__(self, service: str, database: Database | None, events: list[Envelope]):
+    def __init__(self, service: str, database: Database | None, events: list[Envelope],
+                 finals: list[bool] | None = None):
         self.service = service
-        self.database = database  # None: a service without one applies them in turn
+        self.database = database  # None: each event in transactions of its own (one applied alone)
         self.events = events
+        self.finals = finals if finals is not None else [True] * len(events)
 
     def apply(self, handle: Callable[[Envelope], object]) -> None:
         with self.database.batch(self.events) if self.database is not None else nullcontext():
-            for event in self.events:
+            for event, final in zip(self.events, self.finals):
                 bind_event_log(self.service, event)
-                handle(event)
+                token = _FINAL_ATTEMPT.set(final)
+                try:
+                    handle(event)
+                finally:
+                    _FINAL_ATTEMPT.reset(token)
 
     def __repr__(self):
         return f"<EventBatch of {len(self.events)}>"
@@ -370,10 +397,15 @@ class EventConsumer(Consumer):
                 alone, together = alone + together, []
             if together:  # in the order they came: one case's event may be what another's needs
                 batch = EventBatch(self.container.service_name, self.database,
-                                   [delivery.event for delivery in together])
+                                   [delivery.event for delivery in together], [self._final(d) for d in together])
                 self._spawn(together, (batch,), partial(self.handle_batch_result, together))
             for delivery in alone:
-                self._spawn([delivery], (delivery.event,), partial(self.handle_result, delivery))
+                one = EventBatch(self.container.service_name, None, [delivery.event], [self._final(delivery)])
+                self._spawn([delivery], (one,), partial(self.handle_result, delivery))
+
+    def _final(self, delivery: Delivery) -> bool:
+        """No retry left after this attempt (_end_in_failure would store a dead letter)."""
+        return delivery.attempts >= len(self.delays)
 
     def _spawn(self, deliveries: list[Delivery], args: tuple, handle_result) -> None:
         if self.stopping:
@@ -444,8 +476,12 @@ class EventConsumer(Consumer):
             self._applied(delivery)
         else:
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            log.error("handler failed", event_type=delivery.event.event_type, attempts=delivery.attempts + 1,
-                      reason=reason, exc_info=exc_info)
+            if isinstance(exc_info[1], NotYet):
+                log.warning("what the event needs has not arrived yet: tried again later",
+                            event_type=delivery.event.event_type, attempts=delivery.attempts + 1, reason=reason)
+            else:
+                log.error("handler failed", event_type=delivery.event.event_type, attempts=delivery.attempts + 1,
+                          reason=reason, exc_info=exc_info)
             self._end_in_failure(delivery.message, delivery.body, delivery.origin, delivery.attempts, reason,
                                  retry=True, kind="failed")
         return result, exc_info

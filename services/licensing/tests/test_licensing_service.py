@@ -133,6 +133,31 @@ def test_a_false_commitment_is_revoked_once_announced_and_bars_commitments(start
     assert outcome(watcher, "L4c").event_type == "licensing.licences_issued"  # its record ran out
 
 
+def test_a_licence_asked_before_the_enterprise_registration_reached_licensing_waits_for_it(start_service, broker_uri,
+                                                                                            watch):
+    """Registration's events and the case service's come from two producers, and nothing
+    orders one before the other: a licence case can reach licensing before the registration of
+    its enterprise does (a retry, a second worker or replica). It is not refused for that: tried
+    again after the retry delay, it finds the enterprise. One never announced is refused on the
+    event's last attempt."""
+    start_service(LicensingService, max_workers=1)  # in the order published: the case first
+    watcher = watch(*OUTCOMES)
+    uscc = make_uscc("330402", 106)
+    before = retried()
+    publish(broker_uri, licensing("L9", uscc, ["食品销售"], ["食品销售"]))
+    wait_for(lambda: retried() > before, what="the licence case tried, and waiting to be tried again")
+    assert watcher.drain() == []  # nothing decided
+    publish(broker_uri, registered(uscc, "R9"))
+    issued = outcome(watcher, "L9")
+    assert issued.event_type == "licensing.licences_issued", issued.data.get("reasons")
+
+
+def retried() -> float:
+    from prometheus_client import REGISTRY
+    return REGISTRY.get_sample_value("yjs_events_consumed_total", {
+        "service": "licensing", "event_type": "case.submitted", "outcome": "retried"}) or 0
+
+
 def test_unknown_and_deregistered_enterprises_are_refused_and_closing_ends_every_permit(start_service, broker_uri,
                                                                                          watch):
     start_service(LicensingService, max_workers=1)  # in the order published: the enterprise is known first
