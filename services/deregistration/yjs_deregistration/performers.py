@@ -12,7 +12,7 @@ from yjs_contracts.events import (DeregistrationAccepted, LiquidationReportAccep
                                   step_report)
 from yjs_contracts.plans import CHINA
 from yjs_contracts.steps import StepStatus
-from yjs_kit.consumer import NotYet, final_attempt
+from yjs_kit.consumer import not_yet
 from yjs_kit.steps import StepWork
 
 from . import config, facts, rules
@@ -25,10 +25,8 @@ def accept(work: StepWork) -> StepReport:
     app = DeregistrationApplication.model_validate(work.application)
     work.uow.lock(f"deregistration:{app.uscc}")  # two applications for one enterprise: one at a time
     standing, name = facts.standing(work.session, app.uscc)
-    if standing.status is None and not final_attempt():
-        # registration checked the applicant's authority before the case was stored, so an
-        # enterprise unknown here is most likely one whose registration is still on its way
-        raise NotYet(f"enterprise {app.uscc} not announced by registration yet")
+    if standing.status is None:  # registration vouched for it at the gateway: its announcement is on its way
+        not_yet(f"enterprise {app.uscc} not announced by registration yet")
     reasons = rules.eligibility_reasons(app, standing)
     now = datetime.now(timezone.utc)
     work.session.execute(deregistrations.insert().values(

@@ -23,7 +23,7 @@ from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, step_report
 from yjs_contracts.steps import StepStatus
 from yjs_kit import metrics
-from yjs_kit.consumer import EXCHANGE_HEADER, EventConsumer, NotYet, consume_events, final_attempt, find_database
+from yjs_kit.consumer import EXCHANGE_HEADER, EventConsumer, consume_events, final_attempt, find_database, not_yet
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
@@ -66,8 +66,8 @@ class Probe(OperatorRpc):
             uow.lock(event.case_id)  # as departments do: the case id reaches the database
             if event.data.get("fail"):
                 raise RuntimeError(f"cannot apply {event.data['fail']}")
-            if event.data.get("not_yet") and not final_attempt():
-                raise NotYet(f"{event.data['not_yet']} has not arrived")
+            if event.data.get("not_yet"):
+                not_yet(f"{event.data['not_yet']} has not arrived")
             if event.data.get("until_fixed") in broken:
                 raise RuntimeError(f"not yet fixed: {event.data['until_fixed']}")
             self.db.after_commit(partial(seen.append, event.data.get("n", event.data.get("step"))))

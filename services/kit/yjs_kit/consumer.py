@@ -90,6 +90,13 @@ def final_attempt() -> bool:
     return _FINAL_ATTEMPT.get()
 
 
+def not_yet(reason: str) -> None:
+    """Raise NotYet(reason) — unless this is the event's last attempt: then return, and the
+    caller decides with what it knows."""
+    if not final_attempt():
+        raise NotYet(reason)
+
+
 def find_database(container) -> Database:
     for dependency in container.dependencies:
         if isinstance(dependency, Database):

@@ -10,7 +10,7 @@ from yjs_contracts.api import ChangeApplication, EstablishmentApplication, Licen
 from yjs_contracts.events import (AmendmentRefused, EnterpriseChanged, EnterpriseRegistered, LicencesIssued, LicencesRevoked, PermitAwaitingReview,
                                   PermitNotRequired, PermitRefused, StepReport, step_report)
 from yjs_contracts.steps import StepStatus
-from yjs_kit.consumer import NotYet, final_attempt
+from yjs_kit.consumer import not_yet
 from yjs_kit.steps import StepWork
 
 from . import checks, permits, register, rules
@@ -71,10 +71,8 @@ def issue(work: StepWork) -> StepReport:
     request = request_of(work)
     if work.matter != "establishment":
         status = register.enterprise_status(work.session, request.uscc)
-        if status is None and not final_attempt():
-            # registration checked the applicant's authority before the case was stored, so an
-            # enterprise unknown here is most likely one whose registration is still on its way
-            raise NotYet(f"enterprise {request.uscc} not announced by registration yet")
+        if status is None:  # registration vouched for it at the gateway: its announcement is on its way
+            not_yet(f"enterprise {request.uscc} not announced by registration yet")
         refused = (rules.enterprise_reasons(request.uscc, status)
                    + rules.unknown_item_reasons(request.edition, request.scope, request.scope_field))
         if refused:
