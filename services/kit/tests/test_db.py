@@ -191,13 +191,12 @@ def test_many_rows_go_in_with_few_statements_and_a_list_in_a_key_means_any_of_it
     started = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
     for url, metadata, engine in _kit_databases(database_factory, tmp_path, "many"):
         steps = metadata.tables["kit_steps"]
-        sent = []
         with Session(engine) as session, session.begin():
-            uow = UnitOfWork(session, metadata, counted=lambda: sent.append(1))
+            uow = UnitOfWork(session, metadata)
             rows = [dict(case_id=f"C{n:03d}", step="a.first", status="in_progress", started_at=started,
                          finished_at=None) for n in range(400)]
             assert uow.insert_many(steps, rows) == 400
-            assert len(sent) == 3  # 5 parameters a row: 180 rows a statement
+            assert uow.statements == 3  # 5 parameters a row: 180 rows a statement
             assert uow.insert_many(steps, rows[:2] + [dict(rows[0], step="b.second")],
                                    unless_present=("case_id", "step")) == 1
         with Session(engine) as session, session.begin():
@@ -210,6 +209,16 @@ def test_many_rows_go_in_with_few_statements_and_a_list_in_a_key_means_any_of_it
             assert uow.delete(steps, case_id="C005", step="b.second") == 0
             assert uow.row(steps, case_id="C003") is None and uow.row(steps, case_id="C005")["step"] == "a.first"
             assert len(uow.rows(steps, step="a.first")) == 398
+
+
+class _Tally:
+    """Stands in for the statements metric: what the units of work added to it."""
+
+    def __init__(self):
+        self.value = 0
+
+    def inc(self, amount: int = 1) -> None:
+        self.value += amount
 
 
 def _kit_database(database_factory):
@@ -326,8 +335,7 @@ def test_a_batch_marks_its_alike_events_ahead_in_one_statement_and_still_refuses
 
     database = _kit_database(database_factory)
     metadata = database.metadata
-    statements = []
-    database.counted = lambda: statements.append(1)
+    statements = database.statements_sent = _Tally()
     inbox = metadata.tables["kit_inbox"]
 
     def marks():
@@ -343,27 +351,29 @@ def test_a_batch_marks_its_alike_events_ahead_in_one_statement_and_still_refuses
     try:
         with database.unit_of_work() as uow:
             assert uow.first_time(early, "steps", lock="A1")  # applied before, alone
-        statements.clear()
+            assert statements.value == 0  # added to the metric once, when the unit of work ends
+        assert statements.value == 1
+        statements.value = 0
         batch = [early, a, other, b, a, c]  # `a` delivered twice
         with database.batch(batch):
             with database.unit_of_work() as uow:
                 answers = [uow.first_time(e, "steps", lock=e.case_id, alike=alike) for e in batch[:2]]
-                assert len(statements) == 1  # early, a, b, a and c marked at once
+                assert uow.statements == 1  # early, a, b, a and c marked at once
                 answers.append(uow.first_time(other, "steps", lock="A2"))
                 answers += [uow.first_time(e, "steps", lock=e.case_id, alike=alike) for e in batch[3:]]
         assert answers == [False, True, True, True, False, True]
-        assert len(statements) == 2  # and one for the event not alike
+        assert statements.value == 2  # and one for the event not alike
         assert marks() == sorted(("steps", str(e.event_id)) for e in (early, a, other, b, c))
 
         late, later = (new_event("case.submitted", {"n": n}, case_id=case) for n, case in [(7, "A7"), (8, "A8")])
-        statements.clear()
+        statements.value = 0
         with database.batch([late, later]):
             with database.unit_of_work() as uow:
                 # `later` asked first (its handler ran before): `late` is marked on its own after it
                 assert uow.first_time(later, "steps", lock="A8", alike=alike)
                 assert uow.first_time(late, "steps", lock="A7", alike=alike)
                 assert not uow.first_time(later, "steps", lock="A8", alike=alike)
-        assert len(statements) == 2
+        assert statements.value == 2
 
         failed = new_event("case.submitted", {}, case_id="A9")
         with pytest.raises(LookupError):
@@ -394,17 +404,16 @@ def test_appended_rows_go_in_at_the_commit_in_one_statement_per_table_and_a_kept
         with Session(engine) as session, session.begin():
             UnitOfWork(session, metadata).append(inbox, ("consumer", "event_id"), consumer="c", event_id="E1",
                                                  applied_at=now)
-        statements = []
         events = [new_event("case.submitted", {"n": n}, case_id=f"A{n}") for n in range(5)]
         with Session(engine) as session, session.begin():
-            uow = UnitOfWork(session, metadata, counted=lambda: statements.append(1))
+            uow = UnitOfWork(session, metadata)
             for announced in events:
                 uow.announce(announced)
             for n in (1, 2, 2):  # E1 is there already, and E2 comes twice
                 uow.append(inbox, ("consumer", "event_id"), consumer="c", event_id=f"E{n}",
                            applied_at=now.replace(hour=10))
             assert session.execute(select(outbox.c.id)).all() == []  # not before the commit
-        assert len(statements) == 2  # one per table
+        assert uow.statements == 2  # one per table
         with Session(engine) as session:
             assert session.execute(select(outbox.c.event_id).order_by(outbox.c.id)).scalars().all() == [
                 str(e.event_id) for e in events]
@@ -436,14 +445,13 @@ def test_statements_sent_straight_to_the_driver_read_write_and_fail_as_through_t
     now = datetime(2026, 12, 3, 9, 30, 15, 123456, tzinfo=timezone.utc)
     for url, metadata, engine in _kit_databases(database_factory, tmp_path, "direct"):
         plans = metadata.tables["kit_plans"]
-        sent = []
         with Session(engine) as session, session.begin():
-            uow = UnitOfWork(session, metadata, counted=lambda: sent.append(1))
+            uow = UnitOfWork(session, metadata)
             stored = uow.upserted(plans, ["case_id"], case_id="C1", matter="establishment", owner=None,
                                   application={"名称": "甲", "n": [1.5, None]}, plan=[{"step": "a"}],
                                   received_at=now, correlation_id="x")
             assert uow.next_numbers("seal", 3) == [1, 2, 3] and uow.next_number("seal") == 4
-        assert len(sent) == 3
+        assert uow.statements == 3
         assert stored["application"] == {"名称": "甲", "n": [1.5, None]} and stored["revision"] == 0
         assert stored["received_at"].replace(tzinfo=timezone.utc) == now and stored["withdrawn_at"] is None
         with Session(engine) as session:

@@ -77,3 +77,23 @@ def test_a_worker_error_answered_as_4xx_leaves_no_traceback(capsys):
     except Answered:
         logging.getLogger("nameko.containers").exception("error handling worker")
     assert capsys.readouterr().out == ""
+
+
+def test_a_line_written_while_an_event_is_applied_names_its_case_and_event(capsys):
+    from yjs_contracts.envelope import new_event
+
+    structlog.contextvars.clear_contextvars()  # what an earlier test bound
+    kit_logging.configure("probe", fmt="json")
+    first, second = (new_event("case.submitted", {}, case_id=case) for case in ("C1", "C2"))
+    log = structlog.get_logger()
+    kit_logging.about_event(first)
+    log.info("one")
+    kit_logging.about_event(second)
+    log.info("two", case_id="given")  # what the line itself says stands
+    kit_logging.about_event(None)
+    log.info("three")
+    one, two, three = _lines(capsys)
+    assert (one["case_id"], one["event_id"], one["event_type"], one["correlation_id"]) == (
+        "C1", str(first.event_id), "case.submitted", first.correlation_id)
+    assert two["case_id"] == "given" and two["event_id"] == str(second.event_id)
+    assert "case_id" not in three and "event_id" not in three and three["service"] == "probe"

@@ -58,7 +58,8 @@ from .config import DEFAULTS, parse_delays
 from .outbox import outbox_row
 from .provenance import Refused, check, read
 from .topology import declare, inbox_of, inbox_queues, parked_queue_name, retry_queue_name
-from .uow import Database, bind_event_log
+from .logging import about_event
+from .uow import Database
 
 log = structlog.get_logger(__name__)
 
@@ -290,7 +291,7 @@ class EventBatch:
     def apply(self, handle: Callable[[Envelope], object]) -> None:
         with self.database.batch(self.events) if self.database is not None else nullcontext():
             for event, final in zip(self.events, self.finals):
-                bind_event_log(self.service, event)
+                about_event(event)
                 token = _FINAL_ATTEMPT.set(final)
                 try:
                     handle(event)

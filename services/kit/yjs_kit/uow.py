@@ -12,7 +12,6 @@ from functools import lru_cache
 from itertools import count, groupby
 from typing import Any, Callable, Iterable, Iterator
 
-import structlog
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, Engine, MetaData, Pool, Table, TextClause, bindparam, text
 from sqlalchemy import event as sql_event
@@ -23,6 +22,7 @@ from yjs_contracts.envelope import Envelope
 from . import metrics
 from .config import DEFAULTS, switched_on
 from .db import POOL_SIZE, make_engine
+from .logging import about_event
 from .outbox import HANDOVER_LEASE, OutboxRelay, outbox_row
 
 
@@ -219,11 +219,12 @@ class UnitOfWork:
     """One transaction. `announce` stores an event in the outbox; `first_time` marks an event
     applied (the inbox) and says whether it already was."""
 
-    def __init__(self, session: Session, metadata: MetaData, counted: Callable[[], None] = lambda: None,
-                 server_prepared: bool = True):
+    def __init__(self, session: Session, metadata: MetaData, server_prepared: bool = True):
         self.session = session
         self.tables = metadata.tables
-        self.counted = counted  # once per statement sent on the direct path (the engine counts the rest)
+        # statements sent on the direct path (the engine counts the rest): added to the metric
+        # once, when the unit of work ends, not under the metric's lock for every statement
+        self.statements = 0
         self.server_prepared = server_prepared  # the direct path's statements PREPAREd on PostgreSQL
         self._connection = None  # the session's connection in this transaction, for the direct path
         self.announced: list[Envelope] = []
@@ -248,7 +249,7 @@ class UnitOfWork:
         Returns the cursor, whose rows and rowcount are read at once."""
         connection, sql, args = self._bound(statement, params)
         cursor = connection.connection.dbapi_connection.cursor()
-        self.counted()
+        self.statements += 1
         try:
             if self._unsent:  # one simple query: run in order, the cursor holding the last one's result
                 sql, args = b"; ".join([*self._unsent, cursor.mogrify(sql, args)]), None
@@ -297,7 +298,7 @@ class UnitOfWork:
             self._unsent.append(cursor.mogrify(sql, args))
         finally:
             cursor.close()
-        self.counted()
+        self.statements += 1
         # SQLAlchemy's own statements on this connection send them first (_send_unsent_first)
         connection.connection.info[_UNSENT] = self._unsent
 
@@ -558,16 +559,6 @@ class _Batch:
 _BATCH: ContextVar[_Batch | None] = ContextVar("yjs_batch", default=None)
 
 
-def bind_event_log(service: str, event: Envelope | None) -> None:
-    """Every log line of a worker says which case and event it is about."""
-    structlog.contextvars.clear_contextvars()
-    fields = {"service": service}
-    if event is not None:
-        fields.update(case_id=event.case_id, event_id=str(event.event_id),
-                      event_type=event.event_type, correlation_id=event.correlation_id)
-    structlog.contextvars.bind_contextvars(**fields)
-
-
 class Database(DependencyProvider):
     """`self.db.unit_of_work()` in a service; one engine, one outbox relay per process."""
 
@@ -575,7 +566,7 @@ class Database(DependencyProvider):
         self.metadata = metadata
         self.engine = None
         self.relay = None
-        self.counted = lambda: None
+        self.statements_sent = None  # the metric's child for this service, once set up
         self.server_prepared = True  # only PostgreSQL's statements are ever prepared
 
     def setup(self):
@@ -583,9 +574,9 @@ class Database(DependencyProvider):
         self.engine = make_engine(config["DATABASE_URL"], config.get("DB_POOL_SIZE", POOL_SIZE),
                                   int(config.get("DB_WAIT_BEFORE_YIELD_MS", DEFAULTS["DB_WAIT_BEFORE_YIELD_MS"])))
         self.server_prepared = bool(config.get("DB_PREPARED_STATEMENTS", switched_on(DEFAULTS["DB_PREPARED_STATEMENTS"])))
-        statements = metrics.DB_STATEMENTS.labels(self.container.service_name)
-        self.counted = statements.inc  # what a case costs: the direct path's statements…
-        sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())  # …and the engine's
+        statements = self.statements_sent = metrics.DB_STATEMENTS.labels(self.container.service_name)
+        # what a case costs: the direct path's statements (`_count`) and the engine's
+        sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(
             self.container.service_name, self.engine, self.metadata, config["AMQP_URI"],
@@ -619,7 +610,7 @@ class Database(DependencyProvider):
                 raise
             return
         session = self.sessions()
-        uow = UnitOfWork(session, self.metadata, self.counted, self.server_prepared)
+        uow = UnitOfWork(session, self.metadata, self.server_prepared)
         try:
             yield uow
             session.commit()
@@ -628,6 +619,7 @@ class Database(DependencyProvider):
             raise
         finally:
             session.close()
+            self._count(uow)
         if uow.handed_over:
             self.relay.hand_over(uow.handed_over)
 
@@ -637,7 +629,7 @@ class Database(DependencyProvider):
         committed at the end (BatchSpoiled when one of them failed). `events`: those the batch
         applies, in order (see `first_time`)."""
         session = self.sessions()
-        batch = _Batch(UnitOfWork(session, self.metadata, self.counted, self.server_prepared))
+        batch = _Batch(UnitOfWork(session, self.metadata, self.server_prepared))
         batch.uow.batch_events = list(events)
         token = _BATCH.set(batch)
         try:
@@ -651,10 +643,15 @@ class Database(DependencyProvider):
         finally:
             _BATCH.reset(token)
             session.close()
+            self._count(batch.uow)
         if batch.uow.handed_over:
             self.relay.hand_over(batch.uow.handed_over)
         for callback in batch.after_commit:
             callback()
+
+    def _count(self, uow: UnitOfWork) -> None:
+        if uow.statements and self.statements_sent is not None:
+            self.statements_sent.inc(uow.statements)
 
     @staticmethod
     def after_commit(callback: Callable[[], None]) -> None:
@@ -671,4 +668,4 @@ class Database(DependencyProvider):
 
     def worker_setup(self, worker_ctx):
         event = worker_ctx.args[0] if worker_ctx.args and isinstance(worker_ctx.args[0], Envelope) else None
-        bind_event_log(self.container.service_name, event)
+        about_event(event)
