@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -134,6 +135,7 @@ def on_unknown_year(listener: Callable[[int], None]) -> None:
     _unknown_year_listeners.append(listener)
 
 
+@lru_cache(maxsize=None)  # asked for every deadline; what the installed package knows never changes
 def _package_knows(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 1, 1))
