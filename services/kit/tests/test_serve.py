@@ -43,3 +43,19 @@ def test_a_second_signal_while_the_service_stops_changes_nothing(broker_uri, tmp
     said = log.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in said and "AssertionError" not in said, log_tail()
     assert "already stopping" in said
+
+
+def test_what_starting_made_is_frozen_out_of_collections_which_then_come_less_often():
+    import gc
+
+    from yjs_kit.serve import GC_THRESHOLDS, settle_garbage_collection
+
+    before = gc.get_threshold()
+    assert before != GC_THRESHOLDS
+    try:
+        settle_garbage_collection()
+        assert gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[0] > before[0]
+        assert gc.get_freeze_count() > 0  # the objects alive now are no later collection's work
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
