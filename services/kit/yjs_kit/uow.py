@@ -172,6 +172,8 @@ class _Prepared:
     binds: tuple[tuple[str, Callable | None], ...]
     order: tuple[str, ...] | None  # the parameters in order, for a positional driver (SQLite's)
     server: _ServerPrepared | None = None  # PostgreSQL's (psycopg2's pyformat)
+    # a named driver's: only the parameters whose type converts them (JSON, say) are copied
+    converted: tuple[tuple[str, Callable], ...] = ()
 
 
 _PYFORMAT = re.compile(r"%%|%\(([^)]+)\)s")
@@ -198,21 +200,29 @@ def _prepared(statement, dialect) -> _Prepared:
     binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
                   for name, bind in compiled.binds.items())
     server = _server_prepared(compiled.string) if dialect.name == "postgresql" and dialect.paramstyle == "pyformat" else None
-    return _Prepared(compiled.string, binds, tuple(compiled.positiontup) if compiled.positional else None, server)
+    return _Prepared(compiled.string, binds, tuple(compiled.positiontup) if compiled.positional else None, server,
+                     tuple((name, processor) for name, processor in binds if processor is not None))
 
 
-@lru_cache(maxsize=None)
-def _result_processors(statement, dialect, description: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, Callable], ...]:
-    """How each typed column of the statement's rows is read, given what the driver says it
-    sent (a column's type code decides, for some types, e.g. PostgreSQL's numerics)."""
-    types = {column.name: column.type for column in getattr(statement, "selected_columns", ())}
-    processors = []
-    for name, type_code in description:
-        if name in types:
-            processor = types[name].dialect_impl(dialect).result_processor(dialect, type_code)
-            if processor is not None:
-                processors.append((name, processor))
-    return tuple(processors)
+_row_shapes: dict[tuple[Any, Any], tuple[list[str], tuple[tuple[str, Callable], ...]]] = {}
+
+
+def _row_shape(statement, dialect, description) -> tuple[list[str], tuple[tuple[str, Callable], ...]]:
+    """The names of the statement's columns and how each typed one is read, worked out from the
+    first rows the driver described (a column's type code decides, for some types, e.g.
+    PostgreSQL's numerics): a statement built once always returns the same columns."""
+    shape = _row_shapes.get((statement, dialect))
+    if shape is None or len(shape[0]) != len(description):
+        types = {column.name: column.type for column in getattr(statement, "selected_columns", ())}
+        names, processors = [column[0] for column in description], []
+        for column in description:
+            name, type_code = column[0], column[1]
+            if name in types:
+                processor = types[name].dialect_impl(dialect).result_processor(dialect, type_code)
+                if processor is not None:
+                    processors.append((name, processor))
+        shape = _row_shapes[(statement, dialect)] = (names, tuple(processors))
+    return shape
 
 
 class UnitOfWork:
@@ -267,9 +277,13 @@ class UnitOfWork:
             connection = self._connection = self.session.connection()
         dialect = connection.dialect
         prepared = _prepared(statement, dialect)
-        values = {name: params[name] if processor is None else processor(params[name])
-                  for name, processor in prepared.binds}
-        args = values if prepared.order is None else tuple(values[name] for name in prepared.order)
+        if prepared.order is None:  # named: the caller's own mapping, with what converts replaced
+            args = {**params, **{name: convert(params[name]) for name, convert in prepared.converted}} \
+                if prepared.converted else params
+        else:
+            values = {name: params[name] if processor is None else processor(params[name])
+                      for name, processor in prepared.binds}
+            args = tuple(values[name] for name in prepared.order)
         if not (self.server_prepared and prepared.server is not None):
             return connection, prepared.sql, args
         # the connection's own: PREPARE outlives a rollback, and a new connection has none
@@ -310,11 +324,9 @@ class UnitOfWork:
     def fetch(self, statement, params: dict) -> list[dict]:
         """The rows of a statement built once (see `execute`), as dicts, its columns converted."""
         cursor = self.execute(statement, params)
-        description = tuple((column[0], column[1]) for column in cursor.description)
-        names = [name for name, _ in description]
+        names, processors = _row_shape(statement, self._connection.dialect, cursor.description)
         rows = [dict(zip(names, row)) for row in cursor.fetchall()]
         cursor.close()
-        processors = _result_processors(statement, self._connection.dialect, description)
         if processors:
             for row in rows:
                 for name, processor in processors:
