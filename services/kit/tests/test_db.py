@@ -606,3 +606,29 @@ def test_a_json_column_is_written_utf8_as_it_is_and_an_object_json_cannot_write_
     assert json_text({"名称": "甲", "n": [1.5, None, True]}) == '{"名称":"甲","n":[1.5,null,true]}'
     with pytest.raises(TypeError, match="not JSON serializable"):
         json_text({"a": object()})
+
+
+def test_a_json_column_holds_the_same_document_on_postgresql_and_sqlite(database_factory, tmp_path):
+    """Both engines write JSON columns with pydantic-core's serializer and read them with its
+    parser: Chinese text kept as it is, and a time or a UUID written as pydantic writes it, where
+    the json module would refuse them on one database and not the other."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import String, select
+    from sqlalchemy.orm import Session
+    from yjs_kit.uow import UnitOfWork
+
+    at, key = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc), uuid.UUID(int=7)
+    documents, texts = [], []
+    for url, metadata, engine in _kit_databases(database_factory, tmp_path, "json"):
+        plans = metadata.tables["kit_plans"]
+        with Session(engine) as session, session.begin():
+            UnitOfWork(session, metadata).insert(plans, case_id="C1", matter="m", plan=[], received_at=at,
+                                                 application={"名称": "甲", "at": at, "key": key})
+        with Session(engine) as session:
+            documents.append(UnitOfWork(session, metadata).row(plans, case_id="C1")["application"])
+            texts.append(session.execute(select(plans.c.application.cast(String))).scalar_one())
+    assert documents[0] == documents[1] == {"名称": "甲", "at": "2026-12-05T09:00:00Z", "key": str(key)}
+    assert all("甲" in text for text in texts)  # not \\u7532 on either
+

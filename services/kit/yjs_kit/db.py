@@ -30,8 +30,10 @@ def make_engine(url: str, pool_size: int = POOL_SIZE, wait_before_yield_ms: int 
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         # one connection: SQLite has one writer anyway, and queuing here beats "database is locked"
+        # JSON columns written and read as on PostgreSQL: one document, whichever database holds it
         engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
-                               connect_args={"timeout": 30, "check_same_thread": False})
+                               connect_args={"timeout": 30, "check_same_thread": False},
+                               json_serializer=json_text, json_deserializer=pydantic_core.from_json)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):
