@@ -23,7 +23,8 @@ from yjs_contracts.envelope import new_event
 from yjs_contracts.events import EnterpriseRegistered, step_report
 from yjs_contracts.steps import StepStatus
 from yjs_kit import metrics
-from yjs_kit.consumer import EXCHANGE_HEADER, EventConsumer, consume_events, final_attempt, find_database, not_yet
+from yjs_kit.consumer import (EXCHANGE_HEADER, EventBatch, EventConsumer, NotYet, consume_events, final_attempt,
+                               find_database, not_yet)
 from yjs_kit.operations import OperatorRpc
 from yjs_kit.outbox import outbox_row
 from yjs_kit.tables import add_kit_tables
@@ -349,6 +350,24 @@ def test_what_has_not_arrived_yet_is_waited_for_through_the_retries_and_decided_
     wait_for(lambda: seen == [51], timeout=30, what="the event applied on its last attempt")
     assert tries[51] == len(FAST_RETRIES_MS) + 1
     assert rpc("probe", OPERATOR).dead_letters() == []
+
+
+def test_in_a_batch_each_event_is_told_whether_it_is_its_own_last_attempt():
+    """A batch may hold an event on its last attempt beside others with retries left: each is
+    told its own, so only that one decides what has not arrived, and the others wait for it."""
+    told, waited = [], []
+
+    def handle(e):
+        told.append((e.data["n"], final_attempt()))
+        try:
+            not_yet("the registration")
+        except NotYet:
+            waited.append(e.data["n"])
+
+    EventBatch("probe", None, [event(61), event(62), event(63)], [False, True, False]).apply(handle)
+    assert told == [(61, False), (62, True), (63, False)]
+    assert waited == [61, 63]
+    assert final_attempt()  # outside the batch, every attempt is the last again
 
 
 def test_a_message_outlives_a_database_outage_and_is_applied_after_it(start_service, broker_uri, database_factory,
