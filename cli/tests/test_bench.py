@@ -50,9 +50,12 @@ def test_a_closed_loop_on_postgres_completes_every_case_and_reports_it(tmp_path,
     assert (summary["cases"], summary["completed"]) == (20, 20)
     for key, measure in (("cases_per_second", "**cases completed per second**"),
                          ("deliveries_per_case", "event deliveries per case (consumed by the services)"),
-                         ("sql_statements_per_case", "SQL statements per case (all services, counted by their engines)")):
+                         ("sql_statements_per_case", "SQL statements per case (all services, counted by their engines)"),
+                         ("sql_round_trips_per_case",
+                          "SQL round trips per case (statements sent together count once; commits included)")):
         assert abs(summary[key] - float(row(report, measure))) <= 0.051, key  # the report rounds to fewer digits
     assert summary["sql_statements_per_case"] > 10  # every case is several transactions in five services
+    assert summary["sql_round_trips_per_case"] > 10  # several statements, and commits, in five services
     latency = summary["latency_ms"]
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
     assert 0 < summary["services_cpu_ms_per_case"] < summary["cpu_ms_per_case"]

@@ -172,6 +172,7 @@ class BenchResult:
     ceilings: list[CeilingRun] = field(default_factory=list)
     postgres: dict[str, float] = field(default_factory=dict)  # pg_stat_database counters per case
     statements: float = 0.0  # SQL statements the services sent in the measured window
+    round_trips: float = 0.0  # and the round trips they took (several statements sent together count once; commits too)
     statements_by_service: dict[str, float] = field(default_factory=dict)
     # events applied in batches (one transaction each), and the batches, per service
     batched_by_service: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -265,6 +266,7 @@ class BenchResult:
             "cpu_ms_per_case": round(self.bench_cpu / n * 1000, 1),
             "services_cpu_ms_per_case": round(self.service_cpu / n * 1000, 1),
             "sql_statements_per_case": round(self.statements / n, 1),
+            "sql_round_trips_per_case": round(self.round_trips / n, 1),
             "deliveries_per_case": round(self.total_delivered / n, 2),
             "postgres_connections_per_case": round(self.postgres["sessions"], 2) if self.postgres else None,
             "broker_ceiling_msgs_per_second": round(ceiling) if ceiling else None,  # quorum queues, as the system's
@@ -499,6 +501,7 @@ def bench(cases: int, concurrency: int, rate: float | None, database: str) -> Be
                 result.consumed[labels] = result.consumed.get(labels, 0.0) + value
             sent = sum(counter_delta(before[name], after[name], "yjs_db_statements_total").values())
             result.statements += sent
+            result.round_trips += sum(counter_delta(before[name], after[name], "yjs_db_round_trips_total").values())
             service = name.split("#")[0]
             result.statements_by_service[service] = result.statements_by_service.get(service, 0.0) + sent
             events, batches = (sum(counter_delta(before[name], after[name], f"yjs_event_batch_size_{part}").values())
@@ -628,6 +631,8 @@ def render(result: BenchResult) -> str:
     dead = sum(v for labels, v in r.consumed.items() if dict(labels).get("outcome") == "dead_lettered")
     lines.append(f"| deliveries retried / dead-lettered | {retried:.0f} / {dead:.0f} |")
     lines.append(f"| SQL statements per case (all services, counted by their engines) | {r.statements / n:.1f} |")
+    lines.append(f"| SQL round trips per case (statements sent together count once; commits included) | "
+                 f"{r.round_trips / n:.1f} |")
     for s in r.failed_submissions[:5]:
         lines.append(f"| failed submission #{s.index} | {s.status} {s.error[:120]} |")
     for note in r.notes:

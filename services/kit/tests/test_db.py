@@ -576,6 +576,8 @@ def test_writes_nobody_reads_ride_with_the_next_statement_and_fail_or_vanish_wit
                 assert len(sent) == 3
         if postgres:
             assert len(sent) == 4  # the last write went at the commit
+        # six statements of its own; on PostgreSQL in three round trips (SQLAlchemy's read is the engine's)
+        assert (uow.statements, uow.round_trips) == ((6, 3) if postgres else (6, 6))
         with Session(engine) as session:
             assert session.execute(select(plans.c.case_id).order_by(plans.c.case_id)).scalars().all() == ["C1", "C2"]
 

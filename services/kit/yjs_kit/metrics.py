@@ -31,6 +31,9 @@ EVENTS_REFUSED = Counter("yjs_events_refused_total",
                          "Messages dead-lettered on arrival: unreadable, provenance or invalid",
                          ["service", "event_type", "reason"])
 DB_STATEMENTS = Counter("yjs_db_statements_total", "SQL statements sent to the service's own database", ["service"])
+DB_ROUND_TRIPS = Counter("yjs_db_round_trips_total",
+                         "Round trips to the service's own database: a statement, or several sent together, or a commit",
+                         ["service"])
 REVIEW_DECISIONS = Counter("yjs_review_decisions_total",
                            "Staff decisions on steps in review (人工审核): approve, refuse, request_corrections",
                            ["service", "decision"])

@@ -235,6 +235,7 @@ class UnitOfWork:
         # statements sent on the direct path (the engine counts the rest): added to the metric
         # once, when the unit of work ends, not under the metric's lock for every statement
         self.statements = 0
+        self.round_trips = 0  # of those, sent to the server: several sent together count once
         self.server_prepared = server_prepared  # the direct path's statements PREPAREd on PostgreSQL
         self._connection = None  # the session's connection in this transaction, for the direct path
         self.announced: list[Envelope] = []
@@ -260,6 +261,7 @@ class UnitOfWork:
         connection, sql, args = self._bound(statement, params)
         cursor = connection.connection.dbapi_connection.cursor()
         self.statements += 1
+        self.round_trips += 1
         try:
             if self._unsent:  # one simple query: run in order, the cursor holding the last one's result
                 sql, args = b"; ".join([*self._unsent, cursor.mogrify(sql, args)]), None
@@ -314,11 +316,12 @@ class UnitOfWork:
             cursor.close()
         self.statements += 1
         # SQLAlchemy's own statements on this connection send them first (_send_unsent_first)
-        connection.connection.info[_UNSENT] = self._unsent
+        connection.connection.info[_UNSENT] = self
 
     def send_unsent(self) -> None:
         """Send the writes waiting (`write`) now, in one round trip."""
         if self._unsent:
+            self.round_trips += 1
             _send_together(self._connection, self._unsent)
 
     def fetch(self, statement, params: dict) -> list[dict]:
@@ -498,7 +501,7 @@ class UnitOfWork:
 
 
 _UNIT_OF_WORK = "yjs_unit_of_work"
-_UNSENT = "yjs_unsent"  # in a pooled connection's info: its unit of work's writes not sent yet
+_UNSENT = "yjs_unsent"  # in a pooled connection's info: the unit of work whose writes may wait
 _SERVER_PREPARED = "yjs_server_prepared"  # in a pooled connection's info: the statements PREPAREd on it
 
 
@@ -525,17 +528,17 @@ def _send_together(connection, unsent: list[bytes]) -> None:
 def _send_unsent_first(connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
     """A statement SQLAlchemy runs on a connection whose unit of work has writes waiting comes
     after them, as it would have had they been sent at once."""
-    unsent = connection.info.get(_UNSENT)
-    if unsent:
-        _send_together(connection, unsent)
+    waiting = connection.info.get(_UNSENT)
+    if waiting is not None:
+        waiting.send_unsent()
 
 
 @sql_event.listens_for(Pool, "reset")
 def _forget_unsent_on_return(_dbapi_connection, record, _reset_state) -> None:
     """A connection back in the pool carries no other unit of work's writes to its next user."""
-    unsent = record.info.pop(_UNSENT, None)
-    if unsent:
-        unsent.clear()
+    waiting = record.info.pop(_UNSENT, None)
+    if waiting is not None:
+        waiting._unsent.clear()
 
 
 @sql_event.listens_for(Session, "after_soft_rollback")  # every rollback, begun or not
@@ -578,7 +581,7 @@ class Database(DependencyProvider):
         self.metadata = metadata
         self.engine = None
         self.relay = None
-        self.statements_sent = None  # the metric's child for this service, once set up
+        self.statements_sent = self.round_trips_made = None  # the metrics' children for this service, once set up
         self.server_prepared = True  # only PostgreSQL's statements are ever prepared
 
     def setup(self):
@@ -587,8 +590,16 @@ class Database(DependencyProvider):
                                   int(config.get("DB_WAIT_BEFORE_YIELD_MS", DEFAULTS["DB_WAIT_BEFORE_YIELD_MS"])))
         self.server_prepared = bool(config.get("DB_PREPARED_STATEMENTS", switched_on(DEFAULTS["DB_PREPARED_STATEMENTS"])))
         statements = self.statements_sent = metrics.DB_STATEMENTS.labels(self.container.service_name)
-        # what a case costs: the direct path's statements (`_count`) and the engine's
-        sql_event.listen(self.engine, "before_cursor_execute", lambda *_: statements.inc())
+        round_trips = self.round_trips_made = metrics.DB_ROUND_TRIPS.labels(self.container.service_name)
+        # what a case costs: the direct path's statements and round trips (`_count`), the
+        # engine's statements (each its own round trip) and every commit
+
+        def engine_statement(*_):
+            statements.inc()
+            round_trips.inc()
+
+        sql_event.listen(self.engine, "before_cursor_execute", engine_statement)
+        sql_event.listen(self.engine, "commit", lambda *_: round_trips.inc())
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(
             self.container.service_name, self.engine, self.metadata, config["AMQP_URI"],
@@ -664,6 +675,8 @@ class Database(DependencyProvider):
     def _count(self, uow: UnitOfWork) -> None:
         if uow.statements and self.statements_sent is not None:
             self.statements_sent.inc(uow.statements)
+        if uow.round_trips and self.round_trips_made is not None:
+            self.round_trips_made.inc(uow.round_trips)
 
     @staticmethod
     def after_commit(callback: Callable[[], None]) -> None:
