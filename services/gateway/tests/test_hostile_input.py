@@ -192,3 +192,15 @@ def test_what_was_accepted_but_wrong_is_refused_field_by_field(gateway):
     assert fields(api("POST", "/v1/notices/ZXGG20261202000001/objections",
                       json={"name": "某\x00公司", "contact": "13900000000", "reason": "尚欠货款"})) == {"name"}
     assert api("GET", "/v1/cases", token()).json()["items"] == []
+
+
+def test_nesting_is_measured_without_parsing_strings_skipped():
+    from yjs_gateway.http import nests_deeper_than
+
+    assert not nests_deeper_than(b"[" * 32 + b"]" * 32, 32)
+    assert nests_deeper_than(b"[" * 33 + b"]" * 33, 32)
+    assert nests_deeper_than(b'{"a":' * 33 + b"1" + b"}" * 33, 32)
+    wide = b"[" + b",".join([b"[]"] * 40) + b"]"  # many openings, two levels: scanned, and shallow
+    assert not nests_deeper_than(wide, 32)
+    assert not nests_deeper_than(b'["' + b"[" * 40 + b'"]', 32)  # brackets inside a string are text
+    assert not nests_deeper_than(b'["\\"' + b"[" * 40 + b'"]', 32)  # an escaped quote does not end it

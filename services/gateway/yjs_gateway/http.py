@@ -56,21 +56,21 @@ def _client_error(status: int, code: str, message: str, field: str | None = None
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-def nesting_depth(data: bytes, limit: int) -> int:
-    """How deep arrays and objects nest in `data`, counted without parsing (strings skipped),
-    stopping as soon as `limit` is passed: the parser itself recurses."""
-    depth = deepest = 0
+def nests_deeper_than(data: bytes, limit: int) -> bool:
+    """Whether arrays and objects nest in `data` deeper than `limit`, found without parsing
+    (strings skipped), stopping as soon as it is passed: the parser itself recurses."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False  # cannot nest deeper than it has openings: most bodies end here, unscanned
+    depth = 0
     for token in _JSON_TOKEN.finditer(data):
         char = token.group()[:1]
         if char in (b"[", b"{"):
             depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    return deepest
+            if depth > limit:
+                return True
         elif char in (b"]", b"}"):
             depth -= 1
-    return deepest
+    return False
 
 
 def _read_raw(request) -> bytes:
@@ -103,7 +103,7 @@ def read_json(request):
         data = b"null"  # no body at all: the model names what is missing
     elif request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "the body must be application/json")
-    if nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
+    if nests_deeper_than(data, MAX_DEPTH):
         raise _client_error(422, "invalid_body", "the body is invalid", "body", f"nested deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(data.decode("utf-8") or "null", parse_constant=_refuse_constant)
