@@ -212,7 +212,7 @@ def _row_shape(statement, dialect, description) -> tuple[list[str], tuple[tuple[
     first rows the driver described (a column's type code decides, for some types, e.g.
     PostgreSQL's numerics): a statement built once always returns the same columns."""
     shape = _row_shapes.get((statement, dialect))
-    if shape is None or len(shape[0]) != len(description):
+    if shape is None:
         types = {column.name: column.type for column in getattr(statement, "selected_columns", ())}
         names, processors = [column[0] for column in description], []
         for column in description:
