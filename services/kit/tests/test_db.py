@@ -336,6 +336,7 @@ def test_a_batch_marks_its_alike_events_ahead_in_one_statement_and_still_refuses
     database = _kit_database(database_factory)
     metadata = database.metadata
     statements = database.statements_sent = _Tally()
+    trips = database.round_trips_made = _Tally()
     inbox = metadata.tables["kit_inbox"]
 
     def marks():
@@ -363,6 +364,7 @@ def test_a_batch_marks_its_alike_events_ahead_in_one_statement_and_still_refuses
                 answers += [uow.first_time(e, "steps", lock=e.case_id, alike=alike) for e in batch[3:]]
         assert answers == [False, True, True, True, False, True]
         assert statements.value == 2  # and one for the event not alike
+        assert trips.value == 3  # each sent alone, and the one before the batch
         assert marks() == sorted(("steps", str(e.event_id)) for e in (early, a, other, b, c))
 
         late, later = (new_event("case.submitted", {"n": n}, case_id=case) for n, case in [(7, "A7"), (8, "A8")])
